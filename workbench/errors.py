@@ -1,0 +1,17 @@
+"""Error hierarchy: every error a user can cause is a WorkbenchError with one clear line."""
+
+
+class WorkbenchError(Exception):
+    """Base class of all errors the workbench raises on purpose."""
+
+
+class DataError(WorkbenchError, ValueError):
+    """Input data is missing, malformed or inconsistent."""
+
+
+class ConfigError(WorkbenchError, ValueError):
+    """A parameter or option is invalid."""
+
+
+class ModelError(WorkbenchError, RuntimeError):
+    """A model is used wrongly (e.g. before fit) or a model file is damaged or foreign."""

@@ -1,0 +1,38 @@
+"""Evaluate recommendations against held-out truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench import columns as C
+from workbench.data.dataset import Dataset
+from workbench.evaluation.metrics import METRICS, per_user_metrics
+
+
+def evaluate_per_user(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: int = 10) -> pd.DataFrame:
+    """One row per truth user: ``user_id`` and the metrics ``precision, recall, ndcg, map, hit_rate, mrr``.
+
+    >>> evaluate_per_user(recs, test, k=10).head()  # doctest: +SKIP
+    """
+    return per_user_metrics(recs, truth, k=k).reset_index()
+
+
+def evaluate(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: int = 10) -> dict[str, float]:
+    """Metrics at ``k`` averaged over the users in ``truth``.
+
+    >>> evaluate(model.recommend(test_users, k=10), test, k=10)["ndcg"]  # doctest: +SKIP
+    0.41
+    """
+    table = per_user_metrics(recs, truth, k=k)
+    return {name: float(table[name].mean()) for name in METRICS}
+
+
+def catalog_coverage(recs: pd.DataFrame, catalog: pd.Series | Dataset | np.ndarray) -> float:
+    """Share of the catalog's distinct items that appear in ``recs``."""
+    items = catalog.interactions[C.ITEM] if isinstance(catalog, Dataset) else pd.Series(catalog)
+    catalog_items = pd.Index(pd.unique(items))
+    if len(catalog_items) == 0:
+        return 0.0
+    recommended = pd.unique(recs[C.ITEM])
+    return float((catalog_items.get_indexer(recommended) >= 0).sum() / len(catalog_items))

@@ -1,0 +1,7 @@
+"""Recommenders sharing one protocol: fit(train) -> self, recommend(users, k=10) -> frame."""
+
+from workbench.models.als import ALSRecommender
+from workbench.models.base import Recommender
+from workbench.models.popularity import PopularityRecommender
+
+__all__ = ["Recommender", "PopularityRecommender", "ALSRecommender"]

@@ -1,0 +1,221 @@
+"""The recommender protocol shared by every model: ids at the boundary, batched top-k.
+
+A subclass implements ``_fit(train, matrix)`` and ``_score(user_codes)``; this
+base class maps external ids, excludes seen items, serves unknown users a
+fallback and returns the tidy frame ``user_id, item_id, score, rank``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from tqdm.auto import tqdm
+
+from workbench import columns as C
+from workbench.data.dataset import Dataset, IdMap
+from workbench.errors import ConfigError, DataError, ModelError
+from workbench.models import storage
+
+# Scores of at most this many (user, item) cells are held at once: memory stays bounded.
+BATCH_CELLS = 1 << 22
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of the ``k`` largest finite scores per row, best first.
+
+    Rows with fewer than ``k`` finite scores are padded with index -1 and -inf.
+
+    >>> top_k(np.array([[0.1, 0.9, -np.inf]]), 3)[0].tolist()
+    [[1, 0, -1]]
+    """
+    n_rows, n_cols = scores.shape
+    k_eff = min(k, n_cols)
+    if k_eff < n_cols:
+        part = np.argpartition(-scores, k_eff - 1, axis=1)[:, :k_eff]
+    else:
+        part = np.broadcast_to(np.arange(n_cols), (n_rows, n_cols))
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-part_scores, axis=1, kind="stable")
+    index = np.take_along_axis(part, order, axis=1)
+    values = np.take_along_axis(part_scores, order, axis=1)
+    index = np.where(np.isfinite(values), index, -1)
+    if k_eff < k:
+        pad = k - k_eff
+        index = np.pad(index, ((0, 0), (0, pad)), constant_values=-1)
+        values = np.pad(values, ((0, 0), (0, pad)), constant_values=-np.inf)
+    return index, values
+
+
+def mask_rows(scores: np.ndarray, matrix: sp.csr_matrix, rows: np.ndarray) -> None:
+    """Set ``scores[i, j] = -inf`` wherever ``matrix[rows[i], j]`` is stored (in place)."""
+    sub = matrix[rows]
+    row_of_entry = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
+    scores[row_of_entry, sub.indices] = -np.inf
+
+
+def unique_users(users: Iterable[Any] | pd.Series | Dataset) -> np.ndarray:
+    """Distinct requested users, sorted when their ids are comparable."""
+    if isinstance(users, Dataset):
+        users = users.interactions[C.USER]
+    if np.isscalar(users) or isinstance(users, str):
+        users = [users]
+    values = pd.unique(pd.Series(list(users) if not hasattr(users, "__array__") else users, copy=False))
+    if pd.isna(values).any():
+        raise DataError("users: the list of users to recommend for contains missing ids")
+    try:
+        return np.sort(values)
+    except TypeError:
+        return values
+
+
+class Recommender(ABC):
+    """Base of all recommenders: ``fit(train) -> self`` and ``recommend(users, k=10)``."""
+
+    #: Bumped when the saved layout of a model changes.
+    format_version: ClassVar[int] = 1
+    #: Constructor arguments, stored as attributes of the same names (saved as JSON).
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    user_map: IdMap
+    item_map: IdMap
+    _seen: sp.csr_matrix
+    _popularity: np.ndarray
+
+    # -- to implement -------------------------------------------------------------
+    @abstractmethod
+    def _fit(self, train: Dataset) -> None:
+        """Learn from ``train`` (id maps, seen matrix and popularity are already set)."""
+
+    @abstractmethod
+    def _score(self, user_codes: np.ndarray) -> np.ndarray:
+        """Dense float scores, shape (len(user_codes), n_items), for known users."""
+
+    def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
+        """Scores for users unseen in training: global popularity, shape (len(user_ids), n_items)."""
+        return np.broadcast_to(self._popularity, (len(user_ids), len(self._popularity)))
+
+    # -- protocol -----------------------------------------------------------------
+    def fit(self, train: Dataset) -> Self:
+        """Fit on ``train`` and return self."""
+        if not isinstance(train, Dataset):
+            raise DataError(f"fit expects a workbench Dataset, got {type(train).__name__}")
+        if len(train) == 0:
+            raise DataError("fit: the training data has no interactions")
+        log = train.interactions
+        self.user_map = IdMap.from_values(log[C.USER])
+        self.item_map = IdMap.from_values(log[C.ITEM])
+        self._seen = train.user_item_matrix(self.user_map, self.item_map)
+        counts = np.bincount(self.item_map.codes(log[C.ITEM]), minlength=len(self.item_map))
+        self._popularity = counts.astype(np.float32) / max(len(log), 1)
+        self._fit(train)
+        return self
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "item_map")
+
+    def _require_fitted(self, action: str) -> None:
+        if not self.is_fitted:
+            raise ModelError(f"{type(self).__name__} must be fitted before {action}; call fit(train) first")
+
+    def recommend(
+        self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10, exclude_seen: bool = True
+    ) -> pd.DataFrame:
+        """Top ``k`` items per user as ``user_id, item_id, score, rank`` (rank 1..k), sorted by user then rank.
+
+        Unknown users get the fallback (popularity unless the model says otherwise).
+
+        >>> model.recommend([1, 2], k=5)  # doctest: +SKIP
+        """
+        self._require_fitted("recommend")
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ConfigError(f"k must be a positive integer, got {k!r}")
+        ids = unique_users(users)
+        codes = self.user_map.codes(ids)
+        known = codes >= 0
+        index = np.full((len(ids), k), -1, dtype=np.int64)
+        values = np.full((len(ids), k), -np.inf, dtype=np.float64)
+
+        known_rows = np.flatnonzero(known)
+        batch = max(1, BATCH_CELLS // max(len(self.item_map), 1))
+        starts = range(0, len(known_rows), batch)
+        for start in tqdm(starts, desc="recommend", unit="batch", disable=len(starts) < 20, leave=False):
+            rows = known_rows[start : start + batch]
+            scores = np.array(self._score(codes[rows]), dtype=np.float64)
+            if exclude_seen:
+                mask_rows(scores, self._seen, codes[rows])
+            index[rows], values[rows] = top_k(scores, k)
+        unknown_rows = np.flatnonzero(~known)
+        for start in range(0, len(unknown_rows), batch):
+            rows = unknown_rows[start : start + batch]
+            scores = np.array(self._fallback_scores(ids[rows]), dtype=np.float64)
+            index[rows], values[rows] = top_k(scores, k)
+        return self._frame(ids, index, values)
+
+    def _frame(self, ids: np.ndarray, index: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+        filled = index >= 0
+        user_rows = np.repeat(np.arange(len(ids)), k := index.shape[1])[filled.ravel()]
+        return pd.DataFrame(
+            {
+                C.USER: ids[user_rows],
+                C.ITEM: self.item_map.to_ids(index[filled]),
+                C.SCORE: values[filled],
+                C.RANK: np.tile(np.arange(1, k + 1), len(ids))[filled.ravel()],
+            }
+        )
+
+    # -- persistence --------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments of this model."""
+        return {name: getattr(self, name) for name in self.param_names}
+
+    def _state(self) -> dict[str, np.ndarray]:
+        """Learned arrays to save; extend in subclasses."""
+        return {}
+
+    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
+        """Inverse of ``_state``."""
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the model to ``directory`` (.npz arrays + JSON manifest; never pickle)."""
+        self._require_fitted("save")
+        arrays = self._state()
+        seen = self._seen.tocsr()
+        arrays = {
+            **arrays,
+            "seen_indptr": seen.indptr,
+            "seen_indices": seen.indices,
+            "seen_data": seen.data,
+            "popularity": self._popularity,
+        }
+        ids = {"user_ids": self.user_map.ids, "item_ids": self.item_map.ids}
+        return storage.write_model(
+            directory, type(self).__name__, self.format_version, self.get_params(), arrays, ids
+        )
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Self:
+        """Read a model written by ``save``; a damaged or foreign directory raises ModelError."""
+        params, arrays, ids = storage.read_model(directory, cls.__name__, cls.format_version)
+        try:
+            model = cls(**params)
+        except TypeError as exc:
+            raise ModelError(f"{directory}: saved parameters do not fit {cls.__name__} ({exc})") from None
+        model.user_map = IdMap(ids["user_ids"])
+        model.item_map = IdMap(ids["item_ids"])
+        shape = (len(model.user_map), len(model.item_map))
+        try:
+            model._seen = sp.csr_matrix(
+                (arrays.pop("seen_data"), arrays.pop("seen_indices"), arrays.pop("seen_indptr")), shape=shape
+            )
+            model._popularity = arrays.pop("popularity")
+            model._restore(arrays)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ModelError(f"{directory}: model files are inconsistent ({exc})") from None
+        return model

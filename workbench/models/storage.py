@@ -1,0 +1,142 @@
+"""Model directories: .npz arrays, external ids and a JSON manifest with checksums.
+
+Writes are atomic (a temporary directory, then a rename), loads check the
+manifest (format, class, shapes, SHA-256 of every file) and never unpickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ModelError
+
+MANIFEST = "manifest.json"
+ARRAYS = "arrays.npz"
+IDS = "ids.npz"
+FORMAT = "workbench-model"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _id_array(ids: pd.Index) -> tuple[np.ndarray, str]:
+    if pd.api.types.is_integer_dtype(ids.dtype):
+        return ids.to_numpy(dtype=np.int64), "int"
+    return np.asarray(ids.astype(str), dtype=str), "str"
+
+
+def write_model(
+    directory: str | Path,
+    class_name: str,
+    version: int,
+    params: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    ids: dict[str, pd.Index],
+    extra_files: dict[str, str] | None = None,
+) -> Path:
+    """Write a model directory atomically; ``extra_files`` maps file names to text content."""
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        np.savez(staging / ARRAYS, **arrays)
+        id_arrays, id_kinds = {}, {}
+        for name, index in ids.items():
+            id_arrays[name], id_kinds[name] = _id_array(index)
+        np.savez(staging / IDS, **id_arrays)
+        for name, text in (extra_files or {}).items():
+            (staging / name).write_text(text, encoding="utf-8")
+        files = sorted(p.name for p in staging.iterdir())
+        manifest = {
+            "format": FORMAT,
+            "format_version": version,
+            "class": class_name,
+            "params": params,
+            "id_kinds": id_kinds,
+            "shapes": {name: list(np.shape(a)) for name, a in {**arrays, **id_arrays}.items()},
+            "sha256": {name: _sha256(staging / name) for name in files},
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
+        if target.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+            os.replace(target, retired / "model")
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in a model manifest")
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The checked manifest of a model directory."""
+    path = Path(directory)
+    if not path.is_dir():
+        raise ModelError(f"{path}: no model directory here")
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: not a workbench model (no {MANIFEST})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: {MANIFEST} is damaged ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelError(f"{path}: {MANIFEST} is not a workbench model manifest")
+    for name, digest in manifest.get("sha256", {}).items():
+        file = path / name
+        if not file.is_file():
+            raise ModelError(f"{path}: file {name} listed in the manifest is missing")
+        if _sha256(file) != digest:
+            raise ModelError(f"{path}: file {name} does not match its checksum (truncated or edited)")
+    return manifest
+
+
+def read_model(
+    directory: str | Path, class_name: str, version: int
+) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, pd.Index]]:
+    """Check and read a model directory: (constructor params, arrays, id indexes)."""
+    path = Path(directory)
+    manifest = read_manifest(path)
+    if manifest.get("class") != class_name:
+        raise ModelError(f"{path}: holds a {manifest.get('class')!r} model, not a {class_name}")
+    if manifest.get("format_version") != version:
+        raise ModelError(
+            f"{path}: model format version {manifest.get('format_version')} is not the supported {version}"
+        )
+    try:
+        with np.load(path / ARRAYS, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+        with np.load(path / IDS, allow_pickle=False) as data:
+            kinds = manifest["id_kinds"]
+            ids = {name: pd.Index(data[name] if kinds[name] == "int" else data[name].astype(object))
+                   for name in data.files}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{path}: model arrays cannot be read ({exc})") from None
+    for name, shape in manifest.get("shapes", {}).items():
+        actual = arrays[name].shape if name in arrays else ids[name].shape if name in ids else None
+        if actual is None or list(actual) != shape:
+            raise ModelError(f"{path}: array {name} has shape {actual}, manifest says {tuple(shape)}")
+    return manifest.get("params", {}), arrays, ids
+

@@ -21,7 +21,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 notebooks-sync: setup
-	$(BIN)/python -m workbench.notebooks_sync
+	$(BIN)/python -m workbench.notebooks sync
 
 benchmark: setup
 	$(BIN)/workbench benchmark

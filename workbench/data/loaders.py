@@ -116,7 +116,8 @@ def _numbers_where_possible(frame: pd.DataFrame, keep_text: tuple[str, ...]) -> 
     """CSV cells arrive as text; turn wholly numeric columns back into numbers (ids stay text)."""
     out = frame.copy()
     for column in out.columns:
-        if column in keep_text or out[column].dtype != object:
+        is_text = out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype)
+        if column in keep_text or not is_text:
             continue
         numbers = pd.to_numeric(out[column], errors="coerce")
         if numbers.notna().sum() == out[column].notna().sum():

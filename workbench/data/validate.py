@@ -18,6 +18,8 @@ from workbench.errors import DataError
 
 def _example(values: pd.Series) -> str:
     value = values.iloc[0]
+    if isinstance(value, np.generic):
+        value = value.item()
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

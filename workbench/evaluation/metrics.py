@@ -1,11 +1,15 @@
 """Vectorized ranking metrics with binary relevance.
 
-Ids are mapped to codes once; hits are found by a sorted-key search and
-aggregated per user with ``np.bincount``: no per-user Python loop.
+Ids are hashed once (users of ``truth``, items of ``truth`` and ``recs`` together;
+the users of ``recs`` once per block of rows). One compiled pass over the truth
+pairs, grouped by user, then counts the distinct relevant items with a marker
+array and scores every block of recommendations: no sort of the truth keys and
+no per-user Python loop.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -18,20 +22,105 @@ METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "mrr")
 
 def _truth_frame(truth: pd.DataFrame | Dataset) -> pd.DataFrame:
     frame = truth.interactions if isinstance(truth, Dataset) else truth
-    missing = [c for c in (C.USER, C.ITEM) if c not in getattr(frame, "columns", [])]
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"truth: expected a DataFrame or Dataset, got {type(truth).__name__}")
+    missing = [c for c in (C.USER, C.ITEM) if c not in frame.columns]
     if missing:
         raise DataError(f"truth: required column '{missing[0]}' is missing")
+    if len(frame) == 0:
+        raise DataError("truth: no rows, so there is nothing to evaluate")
+    for column in (C.USER, C.ITEM):
+        n_missing = int(frame[column].isna().sum())
+        if n_missing:
+            raise DataError(f"truth: column '{column}' has {n_missing:,} missing values")
     return frame
 
 
 def _check_recs(recs: pd.DataFrame) -> None:
-    missing = [c for c in (C.USER, C.ITEM) if c not in getattr(recs, "columns", [])]
+    if not isinstance(recs, pd.DataFrame):
+        raise DataError(f"recommendations: expected a DataFrame, got {type(recs).__name__}")
+    missing = [c for c in (C.USER, C.ITEM) if c not in recs.columns]
     if missing:
         raise DataError(f"recommendations: required column '{missing[0]}' is missing")
 
 
+@numba.njit(cache=True, nogil=True)
+def _per_user_sums(
+    truth_users: np.ndarray,
+    truth_items: np.ndarray,
+    n_users: int,
+    n_items: int,
+    block_start: np.ndarray,
+    block_end: np.ndarray,
+    rec_items: np.ndarray,
+    rec_ranks: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per user: distinct relevant items, hits, DCG, sum of precision at hits, reciprocal rank.
+
+    ``block_start[u]:block_end[u]`` are user u's recommendation rows, in rank order.
+    """
+    indptr = np.zeros(n_users + 1, np.int64)
+    for u in truth_users:
+        indptr[u + 1] += 1
+    for u in range(n_users):
+        indptr[u + 1] += indptr[u]
+    fill = indptr[:-1].copy()
+    items = np.empty(len(truth_items), np.int64)
+    for row in range(len(truth_users)):
+        u = truth_users[row]
+        items[fill[u]] = truth_items[row]
+        fill[u] += 1
+
+    marker = np.full(n_items, -1, np.int64)
+    relevant = np.zeros(n_users)
+    hits = np.zeros(n_users)
+    dcg = np.zeros(n_users)
+    precision_sum = np.zeros(n_users)
+    reciprocal_rank = np.zeros(n_users)
+    for u in range(n_users):
+        for j in range(indptr[u], indptr[u + 1]):
+            if marker[items[j]] != u:
+                marker[items[j]] = u
+                relevant[u] += 1.0
+        for row in range(block_start[u], block_end[u]):
+            item = rec_items[row]
+            if item >= 0 and marker[item] == u:
+                marker[item] = -2  # an item repeated in the recommendations hits once
+                rank = rec_ranks[row]
+                hits[u] += 1.0
+                dcg[u] += 1.0 / np.log2(rank + 1.0)
+                precision_sum[u] += hits[u] / rank
+                if hits[u] == 1.0:
+                    reciprocal_rank[u] = 1.0 / rank
+    return relevant, hits, dcg, precision_sum, reciprocal_rank
+
+
+def _rec_codes(recs: pd.DataFrame, user_index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Truth-user code of every recommendation row (-1 if not a truth user) and a row order that
+    groups rows by user, keeping row order within a user. When each user's rows are contiguous
+    (as ``recommend`` returns them), ids are looked up once per user, not once per row."""
+    users = recs[C.USER]
+    if isinstance(users.dtype, np.dtype) and users.dtype != object:
+        values = users.to_numpy()
+        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    else:
+        starts = np.flatnonzero(users.ne(users.shift()).to_numpy())
+    block_users = users.iloc[starts]
+    if block_users.is_unique:
+        lengths = np.diff(np.r_[starts, len(users)])
+        return np.repeat(user_index.get_indexer(block_users), lengths), np.arange(len(users))
+    codes = user_index.get_indexer(users)
+    return codes, np.argsort(codes, kind="stable")
+
+
+def _block_starts(codes: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal consecutive codes begins."""
+    return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.int64)
+
+
 def per_user_metrics(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: int = 10) -> pd.DataFrame:
-    """One row per truth user (indexed by ``user_id``) with every metric at ``k``.
+    """One row per truth user (indexed by ``user_id``, in order of first appearance in ``truth``)
+    with every metric at ``k``.
 
     ``recs`` needs user_id and item_id, and ``rank`` (1 = best) unless its rows
     are already in rank order per user. A pair repeated in ``truth`` is one
@@ -41,58 +130,48 @@ def per_user_metrics(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: in
     >>> per_user_metrics(recs, pd.DataFrame({"user_id": [1], "item_id": ["b"]}), k=2)["mrr"].tolist()
     [0.5]
     """
-    if k < 1:
-        raise DataError(f"k must be at least 1, got {k!r}")
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise DataError(f"k must be a positive integer, got {k!r}")
     truth_frame = _truth_frame(truth)
     _check_recs(recs)
-    user_codes, user_index = pd.factorize(truth_frame[C.USER], sort=False)
+    truth_users, user_index = pd.factorize(truth_frame[C.USER])
     n_users = len(user_index)
-    item_codes, item_index = pd.factorize(truth_frame[C.ITEM], sort=False)
-    n_items = max(len(item_index), 1)
+    item_codes, item_index = pd.factorize(pd.concat([truth_frame[C.ITEM], recs[C.ITEM]], ignore_index=True))
+    truth_items, rec_items = item_codes[: len(truth_frame)], item_codes[len(truth_frame) :]
 
-    truth_keys = np.unique(user_codes.astype(np.int64) * n_items + item_codes)
-    relevant = np.bincount(truth_keys // n_items, minlength=n_users)
-
-    rec_users = user_index.get_indexer(recs[C.USER])
-    rec_items = item_index.get_indexer(recs[C.ITEM])
+    rec_users, order = _rec_codes(recs, pd.Index(user_index))
+    rec_users, rec_items = rec_users[order], rec_items[order]
     if C.RANK in recs.columns:
-        ranks = recs[C.RANK].to_numpy(dtype=np.int64)
+        ranks = recs[C.RANK].to_numpy(dtype=np.float64)[order]
+        if not (ranks >= 1).all():
+            raise DataError("recommendations: column 'rank' must hold ranks 1, 2, ... (found values below 1 or missing)")
     else:
-        ranks = pd.Series(rec_users).groupby(rec_users, sort=False).cumcount().to_numpy() + 1
+        starts = _block_starts(rec_users)
+        ranks = np.arange(1.0, len(order) + 1.0) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     keep = (rec_users >= 0) & (ranks <= k)
     rec_users, rec_items, ranks = rec_users[keep], rec_items[keep], ranks[keep]
+    if (np.diff(ranks) < 0)[np.diff(rec_users) == 0].any():
+        resort = np.lexsort((ranks, rec_users))
+        rec_users, rec_items, ranks = rec_users[resort], rec_items[resort], ranks[resort]
+    starts = _block_starts(rec_users)
+    block_start = np.zeros(n_users, np.int64)
+    block_end = np.zeros(n_users, np.int64)
+    block_start[rec_users[starts]] = starts
+    block_end[rec_users[starts]] = np.r_[starts[1:], len(rec_users)]
 
-    order = np.lexsort((ranks, rec_users))
-    rec_users, rec_items, ranks = rec_users[order], rec_items[order], ranks[order]
-    rec_keys = rec_users.astype(np.int64) * n_items + rec_items
-    slot = np.searchsorted(truth_keys, rec_keys)
-    slot[slot == len(truth_keys)] = 0
-    hit = (rec_items >= 0) & (truth_keys[slot] == rec_keys) if len(truth_keys) else np.zeros(len(rec_keys), bool)
-
-    hit_users, hit_ranks = rec_users[hit], ranks[hit].astype(np.float64)
-    hits = np.bincount(hit_users, minlength=n_users).astype(np.float64)
-    dcg = np.bincount(hit_users, weights=1.0 / np.log2(hit_ranks + 1.0), minlength=n_users)
-    ideal_lengths = np.minimum(relevant, k)
-    ideal_cumulative = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))])
-    idcg = ideal_cumulative[ideal_lengths]
-
-    # hits so far at each hit = 1 + number of earlier hits of the same user (rows are user-sorted)
-    first_of_user = np.r_[True, hit_users[1:] != hit_users[:-1]] if len(hit_users) else np.zeros(0, bool)
-    running = np.arange(len(hit_users)) - np.maximum.accumulate(np.where(first_of_user, np.arange(len(hit_users)), 0))
-    precision_at_hit = (running + 1.0) / hit_ranks
-    average_precision = np.bincount(hit_users, weights=precision_at_hit, minlength=n_users)
-    reciprocal_rank = np.zeros(n_users)
-    reciprocal_rank[hit_users[first_of_user]] = 1.0 / hit_ranks[first_of_user]
-
-    frame = pd.DataFrame(
+    relevant, hits, dcg, precision_sum, reciprocal_rank = _per_user_sums(
+        truth_users, truth_items, n_users, len(item_index), block_start, block_end, rec_items, ranks
+    )
+    ideal_lengths = np.minimum(relevant, k).astype(np.int64)
+    ideal_cumulative = np.r_[0.0, np.cumsum(1.0 / np.log2(np.arange(2, ideal_lengths.max() + 2)))]
+    return pd.DataFrame(
         {
             "precision": hits / k,
             "recall": hits / relevant,
-            "ndcg": dcg / idcg,
-            "map": average_precision / ideal_lengths,
+            "ndcg": dcg / ideal_cumulative[ideal_lengths],
+            "map": precision_sum / ideal_lengths,
             "hit_rate": (hits > 0).astype(np.float64),
             "mrr": reciprocal_rank,
         },
         index=pd.Index(user_index, name=C.USER),
     )
-    return frame

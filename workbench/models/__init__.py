@@ -2,6 +2,17 @@
 
 from workbench.models.als import ALSRecommender
 from workbench.models.base import Recommender
+from workbench.models.coldstart import ClusterColdStart
+from workbench.models.content import ContentRecommender, ContentSimilarity
+from workbench.models.hybrid import HybridRecommender
 from workbench.models.popularity import PopularityRecommender
 
-__all__ = ["Recommender", "PopularityRecommender", "ALSRecommender"]
+__all__ = [
+    "Recommender",
+    "PopularityRecommender",
+    "ALSRecommender",
+    "ClusterColdStart",
+    "ContentRecommender",
+    "ContentSimilarity",
+    "HybridRecommender",
+]

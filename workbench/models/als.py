@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import ConfigError, DataError
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
 from workbench.models.weights import confidence
@@ -82,6 +84,43 @@ class ALSRecommender(Recommender):
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
         return self.user_factors[user_codes] @ self.item_factors.T
 
+    def partial_fit(self, new: Dataset | pd.DataFrame) -> Self:
+        """Fold in new interactions: recompute the vectors of the users in ``new`` against the
+        current item factors (exact least squares for those users; item factors stay fixed).
+
+        New users are added; their new items count as seen from then on. Items unknown to the
+        model cannot get factors without a full refit: their rows are ignored here and counted
+        in ``skipped_items_``.
+
+        >>> als.partial_fit(todays_events).recommend(["u1"], k=5)  # doctest: +SKIP
+        """
+        self._require_fitted("partial_fit")
+        batch = new if isinstance(new, Dataset) else Dataset.from_frames(new)
+        log = batch.interactions
+        item_codes = self.item_map.codes(log[C.ITEM])
+        known_item = item_codes >= 0
+        self.skipped_items_ = int((~known_item).sum())
+        fresh_users = pd.unique(log[C.USER][self.user_map.codes(log[C.USER]) < 0])
+        if len(fresh_users):
+            self.user_map = IdMap(self.user_map.ids.append(pd.Index(fresh_users)))
+            n_users = len(self.user_map)
+            pad = np.zeros((n_users - self.user_factors.shape[0], self.factors), dtype=np.float32)
+            self.user_factors = np.vstack([self.user_factors, pad])
+            self._seen = _resize_rows(self._seen, n_users)
+            self._weights = _resize_rows(self._weights, n_users)
+        user_codes = self.user_map.codes(log[C.USER])
+        weights = confidence(batch, self.weighting)[known_item]
+        shape = self._seen.shape
+        rows, cols = user_codes[known_item], item_codes[known_item]
+        self._seen = (self._seen + sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=shape)).tocsr()
+        self._weights = (self._weights + sp.csr_matrix((weights, (rows, cols)), shape=shape)).tocsr()
+        touched = np.unique(rows)
+        if len(touched):
+            self.user_factors[touched] = recompute_users(
+                self._weights[touched], self.item_factors, **self._implicit_params()
+            )
+        return self
+
     def similar_items(self, items: Any, *, k: int = 10) -> pd.DataFrame:
         """Most similar items by cosine of item factors: ``item_id, similar_item_id, score, rank``.
 
@@ -113,11 +152,15 @@ class ALSRecommender(Recommender):
         )
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {"user_factors": self.user_factors, "item_factors": self.item_factors}
+        weights = self._weights.tocsr()
+        weights.sort_indices()
+        return {"user_factors": self.user_factors, "item_factors": self.item_factors, "weights_data": weights.data}
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         self.user_factors = arrays["user_factors"]
         self.item_factors = arrays["item_factors"]
+        seen = self._seen
+        self._weights = sp.csr_matrix((arrays["weights_data"], seen.indices, seen.indptr), shape=seen.shape)
         if self.user_factors.shape != (len(self.user_map), self.factors) or self.item_factors.shape != (
             len(self.item_map),
             self.factors,
@@ -125,20 +168,38 @@ class ALSRecommender(Recommender):
             raise ValueError("factor shapes do not match the id maps")
 
 
+def _resize_rows(matrix: sp.csr_matrix, n_rows: int) -> sp.csr_matrix:
+    """The same CSR matrix with empty rows appended up to ``n_rows``."""
+    indptr = np.concatenate([matrix.indptr, np.full(n_rows - matrix.shape[0], matrix.indptr[-1])])
+    return sp.csr_matrix((matrix.data, matrix.indices, indptr), shape=(n_rows, matrix.shape[1]))
+
+
+def _implicit_model(*, factors: int, regularization: float, iterations: int, alpha: float, seed: int) -> Any:
+    return AlternatingLeastSquares(
+        factors=factors,
+        regularization=regularization,
+        iterations=iterations,
+        alpha=alpha,
+        random_state=seed,
+        calculate_training_loss=False,
+    )
+
+
+def recompute_users(weights: sp.csr_matrix, item_factors: np.ndarray, **params: Any) -> np.ndarray:
+    """Exact least-squares user vectors for the rows of ``weights`` against fixed item factors."""
+    with threadpool_limits(1, "blas"):
+        model = _implicit_model(**params)
+        model.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)
+        return model.recalculate_user(np.arange(weights.shape[0]), weights.astype(np.float32))
+
+
 def fit_implicit_als(
     weights: Any, *, factors: int, regularization: float, iterations: int, alpha: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fit implicit's CPU ALS on a users x items weight matrix; returns float32 (user, item) factors."""
-    from implicit.cpu.als import AlternatingLeastSquares
-
     with threadpool_limits(1, "blas"):
-        model = AlternatingLeastSquares(
-            factors=factors,
-            regularization=regularization,
-            iterations=iterations,
-            alpha=alpha,
-            random_state=seed,
-            calculate_training_loss=False,
+        model = _implicit_model(
+            factors=factors, regularization=regularization, iterations=iterations, alpha=alpha, seed=seed
         )
         model.fit(weights, show_progress=False)
     return np.asarray(model.user_factors, dtype=np.float32), np.asarray(model.item_factors, dtype=np.float32)

@@ -34,7 +34,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _id_array(ids: pd.Index) -> tuple[np.ndarray, str]:
+def id_array(ids: pd.Index) -> tuple[np.ndarray, str]:
     if pd.api.types.is_integer_dtype(ids.dtype):
         return ids.to_numpy(dtype=np.int64), "int"
     return np.asarray(ids.astype(str), dtype=str), "str"
@@ -57,7 +57,7 @@ def write_model(
         np.savez(staging / ARRAYS, **arrays)
         id_arrays, id_kinds = {}, {}
         for name, index in ids.items():
-            id_arrays[name], id_kinds[name] = _id_array(index)
+            id_arrays[name], id_kinds[name] = id_array(index)
         np.savez(staging / IDS, **id_arrays)
         for name, text in (extra_files or {}).items():
             (staging / name).write_text(text, encoding="utf-8")

@@ -1,0 +1,59 @@
+"""validate: canonical columns, type coercion and one-line errors naming table and column."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data import validate
+from workbench.errors import DataError
+
+
+def test_float_ids_become_int_and_events_are_normalised():
+    frame = pd.DataFrame({"u": [1.0, 2.0], "i": ["a", "b"], "event": [" View", "CART "]})
+    out = validate.validate_interactions(frame, {"u": "user_id", "i": "item_id"})
+    assert out["user_id"].dtype == np.int64 and out["user_id"].tolist() == [1, 2]
+    assert out["event"].tolist() == ["view", "cart"]
+    assert list(frame.columns) == ["u", "i", "event"]  # input untouched
+
+
+def test_timestamps_int_text_and_datetime():
+    base = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2]})
+    as_text = validate.validate_interactions(base.assign(timestamp=["100", "200"]))
+    assert as_text["timestamp"].tolist() == [100, 200]
+    dates = validate.validate_interactions(base.assign(timestamp=["2024-01-01", "2024-01-02 10:00"]))
+    assert pd.api.types.is_datetime64_any_dtype(dates["timestamp"])
+    with pytest.raises(DataError, match="missing timestamps"):
+        validate.validate_interactions(base.assign(timestamp=pd.to_datetime(["2024-01-01", None])))
+
+
+def test_rating_booleans_and_numeric_text():
+    base = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2]})
+    assert validate.validate_interactions(base.assign(rating=[True, False]))["rating"].tolist() == [1.0, 0.0]
+    assert validate.validate_interactions(base.assign(rating=["4.5", "3"]))["rating"].tolist() == [4.5, 3.0]
+
+
+def test_duplicate_column_after_mapping():
+    frame = pd.DataFrame({"user_id": [1], "customer": [2], "item_id": [3]})
+    with pytest.raises(DataError, match="'user_id' appears more than once"):
+        validate.validate_interactions(frame, {"customer": "user_id"})
+
+
+def _rating_error() -> str:
+    frame = pd.DataFrame({"user_id": [1, 2, 3], "item_id": [1, 2, 3], "rating": [1, 2, np.inf]})
+    with pytest.raises(DataError) as info:
+        validate.validate_interactions(frame)
+    return str(info.value)
+
+
+def test_error_names_table_column_count_and_row():
+    assert _rating_error().startswith("interactions: column 'rating' has infinite values in 1 of 3 rows (e.g. row 2: ")
+
+
+def test_error_example_is_plain():
+    assert _rating_error().endswith("(e.g. row 2: inf)")
+
+
+def test_side_table_infinite_float_ids():
+    with pytest.raises(DataError, match="items: column 'item_id'"):
+        validate.validate_side_table(pd.DataFrame({"item_id": [1.0, np.inf]}), "item_id", "items")
+    assert validate.validate_side_table(None, "item_id", "items") is None

@@ -1,0 +1,179 @@
+"""ClusterColdStart: known answers on two demographic groups that like disjoint items."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from workbench.data import Dataset
+from workbench.errors import ConfigError, DataError
+from workbench.evaluation import evaluate
+from workbench.models import PopularityRecommender
+from workbench.models.base import top_k
+from workbench.models.coldstart import ClusterColdStart, _list_ndcg, selection_chart
+
+A_ITEMS = ["a1", "a2", "a3", "a4"]
+B_ITEMS = ["b1", "b2", "b3", "b4"]
+
+
+def two_groups(seed: int = 0) -> Dataset:
+    """Young women like a-items, older men b-items; b-items are more popular overall.
+
+    Users u00..u11 are group A, u12..u31 group B (more users: popularity favours b-items).
+    New users nA1, nA2 (group A) and nB1 (group B) have demographics but no interactions.
+    """
+    rng = np.random.default_rng(seed)
+    rows, users = [], []
+    for i in range(32):
+        group = "A" if i < 12 else "B"
+        uid = f"u{i:02d}"
+        age = int(rng.integers(18, 26)) if group == "A" else int(rng.integers(55, 70))
+        users.append((uid, age, "F" if group == "A" else "M"))
+        liked = A_ITEMS if group == "A" else B_ITEMS
+        for item in rng.choice(liked, size=3, replace=False):
+            rows.append((uid, item))
+    users += [("nA1", 21, "F"), ("nA2", 24, "F"), ("nB1", 60, "M")]
+    log = pd.DataFrame(rows, columns=["user_id", "item_id"])
+    table = pd.DataFrame(users, columns=["user_id", "age", "gender"])
+    return Dataset.from_frames(log, users=table)
+
+
+@pytest.fixture(scope="module")
+def ds() -> Dataset:
+    return two_groups()
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm"])
+def test_new_users_get_their_groups_items_where_popularity_does_not(ds, method):
+    model = ClusterColdStart(method=method, n_clusters=2, seed=0).fit(ds)
+    recs = model.recommend(["nA1", "nA2", "nB1"], k=4)
+    top = recs.groupby("user_id")["item_id"].apply(set)
+    assert top["nA1"] == set(A_ITEMS) and top["nA2"] == set(A_ITEMS)
+    assert top["nB1"] == set(B_ITEMS)
+    pop = PopularityRecommender().fit(ds).recommend(["nA1"], k=4)
+    assert set(pop["item_id"]) == set(B_ITEMS)
+
+
+def test_chosen_number_of_clusters_also_separates_groups(ds):
+    model = ClusterColdStart(candidates=(2, 3, 4), seed=0).fit(ds)
+    assert model.selection_["n_clusters"].tolist() == [2, 3, 4]
+    assert list(model.selection_.columns) == ["n_clusters", "ndcg", "silhouette", "bic"]
+    assert model.n_clusters_ in (2, 3, 4)
+    recs = model.recommend(["nA1", "nB1"], k=4)
+    assert set(recs.loc[recs.user_id == "nA1", "item_id"]) == set(A_ITEMS)
+
+
+def test_known_users_get_cluster_favourites_minus_seen(ds):
+    model = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
+    recs = model.recommend(["u00"], k=10)
+    seen = set(ds.interactions.loc[ds.interactions.user_id == "u00", "item_id"])
+    assert set(recs["item_id"]).isdisjoint(seen)
+    assert recs["item_id"].iloc[0] == (set(A_ITEMS) - seen).pop()
+
+
+def test_users_missing_from_users_table_get_global_favourites(ds):
+    model = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
+    pop = PopularityRecommender().fit(ds).recommend(["stranger"], k=8)
+    recs = model.recommend(["stranger"], k=8)
+    np.testing.assert_allclose(recs["score"], pop["score"], rtol=1e-6)
+
+
+def test_single_cluster_ranks_like_popularity(ds):
+    model = ClusterColdStart(n_clusters=1, seed=0).fit(ds)
+    pop = PopularityRecommender().fit(ds)
+    users = ["nA1", "nB1", "u03"]
+    ours, theirs = model.recommend(users, k=8), pop.recommend(users, k=8)
+    np.testing.assert_allclose(ours["score"], theirs["score"], rtol=1e-6)
+    assert (ours["user_id"] == theirs["user_id"]).all()
+
+
+def test_shrinkage_formula_by_hand():
+    # cluster X: user x1 with item p; cluster Y: users y1, y2 with item q; m = 2
+    log = pd.DataFrame({"user_id": ["x1", "y1", "y2"], "item_id": ["p", "q", "q"]})
+    users = pd.DataFrame({"user_id": ["x1", "y1", "y2"], "group": ["X", "Y", "Y"]})
+    model = ClusterColdStart(n_clusters=2, shrinkage=2.0, seed=0).fit(Dataset.from_frames(log, users=users))
+    recs = model.recommend(["x1", "y1"], k=2, exclude_seen=False).set_index(["user_id", "item_id"])["score"]
+    # global shares p = 1/3, q = 2/3; cluster X: (1 + 2/3) / 3 for p, (0 + 4/3) / 3 for q
+    assert recs[("x1", "p")] == pytest.approx((1 + 2 / 3) / 3)
+    assert recs[("x1", "q")] == pytest.approx((4 / 3) / 3)
+    # cluster Y: q = (2 + 4/3) / 4, p = (0 + 2/3) / 4
+    assert recs[("y1", "q")] == pytest.approx((2 + 4 / 3) / 4)
+    assert recs[("y1", "p")] == pytest.approx((2 / 3) / 4)
+
+
+def test_assign_names_a_cluster_per_user(ds):
+    model = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
+    clusters = model.assign(ds.users)
+    assert clusters.name == "cluster" and clusters.index.tolist() == ds.users.index.tolist()
+    group_a = clusters[ds.users["gender"] == "F"]
+    group_b = clusters[ds.users["gender"] == "M"]
+    assert group_a.nunique() == 1 and group_b.nunique() == 1 and group_a.iloc[0] != group_b.iloc[0]
+    fresh = pd.DataFrame({"user_id": [101], "age": [19], "gender": ["F"]})
+    assert model.assign(fresh).loc[101] == group_a.iloc[0]
+
+
+def test_same_seed_same_model(ds):
+    first = ClusterColdStart(method="gmm", seed=3, candidates=(2, 3)).fit(ds)
+    second = ClusterColdStart(method="gmm", seed=3, candidates=(2, 3)).fit(ds)
+    pd.testing.assert_frame_equal(first.selection_, second.selection_)
+    pd.testing.assert_frame_equal(first.recommend(ds.users.index, k=3), second.recommend(ds.users.index, k=3))
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm"])
+def test_save_load_round_trip(ds, tmp_path, method):
+    model = ClusterColdStart(method=method, candidates=(2, 3), seed=0).fit(ds)
+    model.save(tmp_path / "m")
+    loaded = ClusterColdStart.load(tmp_path / "m")
+    users = ["u00", "u20", "nA1", "nB1", "stranger"]
+    pd.testing.assert_frame_equal(model.recommend(users, k=5), loaded.recommend(users, k=5))
+    pd.testing.assert_series_equal(model.assign(ds.users), loaded.assign(ds.users))
+    pd.testing.assert_frame_equal(model.selection_, loaded.selection_)
+    pd.testing.assert_frame_equal(model.profiles(), loaded.profiles())
+    assert loaded.candidates == (2, 3)
+
+
+def test_profiles_summarise_clusters(ds):
+    model = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
+    table = model.profiles(top=4)
+    assert table["size"].sum() == len(ds.users)
+    female = table.loc[table["gender"].str.startswith("F")].iloc[0]
+    assert female["gender"] == "F (100%)" and female["age"] < 30
+    assert set(female["top_items"].split(", ")) == set(A_ITEMS)
+
+
+def test_selection_ndcg_matches_the_evaluation_module():
+    rng = np.random.default_rng(1)
+    favourites = rng.random((3, 12))
+    truth = sp.csr_matrix((rng.random((6, 12)) < 0.3).astype(np.float32))
+    clusters = np.array([0, 1, 2, 0, 1, 2])
+    index, values = top_k(favourites[clusters], 5)
+    users, ranks = np.nonzero(index >= 0)
+    recs = pd.DataFrame({"user_id": users, "item_id": index[users, ranks], "rank": ranks + 1})
+    coo = truth.tocoo()
+    truth_frame = pd.DataFrame({"user_id": coo.row, "item_id": coo.col})
+    expected = evaluate(recs, truth_frame, k=5)["ndcg"]
+    assert _list_ndcg(favourites, truth, clusters, 5) == pytest.approx(expected)
+
+
+def test_selection_chart(ds):
+    model = ClusterColdStart(candidates=(2, 3), seed=0).fit(ds)
+    chart = selection_chart(model.selection_)
+    assert isinstance(chart, alt.Chart)
+    assert len(chart.data) == 6  # 2 candidates x 3 measures
+    assert chart.to_dict()["encoding"]["row"]["field"] == "measure"
+
+
+def test_bad_inputs_raise_one_line_errors(ds):
+    with pytest.raises(DataError, match="no users table"):
+        ClusterColdStart().fit(Dataset(ds.interactions))
+    blank = ds.users.assign(age=np.nan, gender=None)
+    with pytest.raises(DataError, match="no usable demographic column"):
+        ClusterColdStart().fit(Dataset(ds.interactions, blank, None))
+    with pytest.raises(ConfigError, match="method"):
+        ClusterColdStart(method="dbscan")
+    model = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
+    with pytest.raises(DataError, match="'gender' is missing"):
+        model.assign(pd.DataFrame({"age": [30]}))

@@ -1,0 +1,94 @@
+"""HybridRecommender routing and per-segment metrics: known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data import Dataset
+from workbench.errors import ConfigError, DataError, ModelError
+from workbench.evaluation import evaluate_per_user
+from workbench.models.base import Recommender
+from workbench.models.hybrid import HybridRecommender, segment_metrics
+
+
+class Prefers(Recommender):
+    """Scores one favourite item highest for everybody (a stand-in with a recognisable output)."""
+
+    def __init__(self, favourite: str) -> None:
+        self.favourite = favourite
+
+    def _fit(self, train: Dataset) -> None:
+        self._scores = (self.item_map.ids == self.favourite).astype(float) + self._popularity
+
+    def _score(self, user_codes: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self._scores, (len(user_codes), len(self._scores)))
+
+    def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
+        return self._score(np.zeros(len(user_ids), dtype=np.int64))
+
+
+def counts_dataset() -> Dataset:
+    """User 'one' has 1 interaction, 'four' 4, 'five' 5 and 'nine' 9; items x0..x9 and 'cold', 'warm'."""
+    rows = [("one", "x0")]
+    rows += [("four", f"x{i}") for i in range(4)]
+    rows += [("five", f"x{i}") for i in range(5)]
+    rows += [("nine", f"x{i}") for i in range(9)]
+    rows += [("other", "cold"), ("other", "warm")]
+    return Dataset.from_frames(pd.DataFrame(rows, columns=["user_id", "item_id"]))
+
+
+@pytest.fixture()
+def hybrid() -> HybridRecommender:
+    return HybridRecommender(Prefers("cold"), Prefers("warm"), min_interactions=5).fit(counts_dataset())
+
+
+def test_routing_by_training_interactions(hybrid):
+    recs = hybrid.recommend(["nine", "one", "stranger", "four", "five"], k=1)
+    first = recs.set_index("user_id")["item_id"]
+    assert first.to_dict() == {"five": "warm", "four": "cold", "nine": "warm", "one": "cold", "stranger": "cold"}
+    assert recs["user_id"].tolist() == ["five", "four", "nine", "one", "stranger"]  # sorted by user
+
+
+def test_output_follows_the_contract(hybrid):
+    recs = hybrid.recommend(["one", "nine"], k=3)
+    assert list(recs.columns) == ["user_id", "item_id", "score", "rank"]
+    # 'nine' has seen 9 of the 11 items, so only 2 are left for it
+    assert recs["user_id"].tolist() == ["nine", "nine", "one", "one", "one"]
+    assert recs["rank"].tolist() == [1, 2, 1, 2, 3]
+    assert set(recs.loc[recs.user_id == "nine", "item_id"]) == {"cold", "warm"}
+
+
+def test_segments(hybrid):
+    segments = hybrid.segments(["one", "four", "five", "nine", "stranger"], heavy_from=9)
+    assert segments.to_dict() == {"five": "light", "four": "cold", "nine": "heavy", "one": "cold", "stranger": "cold"}
+    # default heavy_from: median count of warm training users (five: 5, nine: 9) -> 7
+    assert hybrid.segments(["five", "nine"]).to_dict() == {"five": "light", "nine": "heavy"}
+
+
+def test_segment_metrics_known_answer():
+    per_user = pd.DataFrame({"user_id": [1, 2, 3, 4], "ndcg": [0.0, 1.0, 0.5, 0.25], "hit_rate": [0.0, 1, 1, 1]})
+    segments = pd.Series(["heavy", "cold", "cold", "light"], index=[1, 2, 3, 4])
+    table = segment_metrics(per_user, segments)
+    assert table["segment"].tolist() == ["cold", "light", "heavy"]
+    assert table["ndcg"].tolist() == [0.75, 0.25, 0.0]
+    assert table["count"].tolist() == [2, 1, 1]
+    with pytest.raises(DataError, match="no segment"):
+        segment_metrics(per_user, segments.iloc[:2])
+
+
+def test_segment_metrics_on_evaluate_per_user(hybrid):
+    truth = pd.DataFrame({"user_id": ["one", "nine"], "item_id": ["cold", "cold"]})
+    per_user = evaluate_per_user(hybrid.recommend(truth["user_id"], k=1), truth, k=1)
+    table = segment_metrics(per_user, hybrid.segments(truth["user_id"])).set_index("segment")
+    assert table.loc["cold", "hit_rate"] == 1.0 and table.loc["heavy", "hit_rate"] == 0.0
+
+
+def test_errors():
+    with pytest.raises(ConfigError, match="min_interactions"):
+        HybridRecommender(Prefers("a"), Prefers("b"), min_interactions=0)
+    with pytest.raises(ConfigError, match="cold_model"):
+        HybridRecommender(object(), Prefers("b"))
+    with pytest.raises(ModelError):
+        HybridRecommender(Prefers("a"), Prefers("b")).recommend(["u"])

@@ -1,0 +1,136 @@
+"""Offline HTML reports: escaping, structure, no script, no network."""
+
+import re
+from html.parser import HTMLParser
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from workbench.errors import ConfigError
+from workbench.report.render import IndexEntry, Report, format_value, markdown_to_html, write_index
+
+HOSTILE = [
+    "</script><script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '"><svg onload=alert(2)>',
+]
+
+
+class TagCollector(HTMLParser):
+    """Every tag and attribute name a browser would see."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes.extend(attrs)
+
+
+def hostile_report() -> Report:
+    frame = pd.DataFrame(
+        {"item_id": HOSTILE, "category": HOSTILE[::-1], "score": [0.5, 0.25, 0.125]},
+    ).set_index("item_id")
+    chart = (
+        alt.Chart(frame.reset_index())
+        .mark_bar()
+        .encode(x="score:Q", y=alt.Y("item_id:N", title=HOSTILE[1]))
+        .properties(title=HOSTILE[0])
+    )
+    report = Report(HOSTILE[0], description=HOSTILE[1])
+    report.markdown(f"# {HOSTILE[2]}\n\nA paragraph with {HOSTILE[1]} and **bold {HOSTILE[0]}**.\n\n- {HOSTILE[2]}")
+    report.metrics({HOSTILE[1]: 3, "ndcg": 0.25})
+    report.table(frame, caption=HOSTILE[2])
+    report.chart(chart, caption=HOSTILE[0])
+    report.warnings(HOSTILE)
+    return report
+
+
+def test_hostile_strings_never_appear_raw(tmp_path):
+    text = hostile_report().write(tmp_path / "r.html").read_text(encoding="utf-8")
+    for bad in HOSTILE:
+        assert text.count(bad) == 0, bad
+    # each hostile string is present, escaped, in several places (title, table, chart, warnings ...)
+    assert text.count("&lt;img src=x onerror=alert(1)&gt;") >= 4
+    assert text.count("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;") >= 4
+    # the only tags in the page are ours: no script, no event handler attributes, no external fetch
+    parsed = TagCollector()
+    parsed.feed(text)
+    assert {"svg", "table", "li", "h2", "strong"} <= set(parsed.tags)
+    assert not {"script", "img", "iframe", "object", "link"} & set(parsed.tags)
+    assert not [name for name, _ in parsed.attributes if name.startswith("on")]
+    assert not [v for name, v in parsed.attributes if name in ("src", "href") and v and "//" in v]
+
+
+def test_markdown_subset():
+    got = markdown_to_html("# Title\nfirst line\nsecond **bold** `x<y`\n\n- a\n- b **c**\n\n## Sub")
+    assert got == (
+        "<h2>Title</h2>\n<p>first line second <strong>bold</strong> <code>x&lt;y</code></p>\n"
+        "<ul><li>a</li><li>b <strong>c</strong></li></ul>\n<h3>Sub</h3>"
+    )
+
+
+def test_table_index_and_truncation():
+    frame = pd.DataFrame({"n": range(30)}, index=pd.Index([f"u{i}" for i in range(30)], name="user_id"))
+    text = Report("t").table(frame, max_rows=5).to_html()
+    assert "<th>user_id</th>" in text  # a named index becomes a column
+    assert text.count("<tr>") == 1 + 5
+    assert "first 5 of 30 rows" in text
+    plain = Report("t").table(pd.DataFrame({"a": [1, 2]})).to_html()
+    assert len(re.findall(r"<th[ >]", plain)) == 1  # default RangeIndex is not shown
+
+
+def test_charts_are_inline_svg_with_unique_ids():
+    frame = pd.DataFrame({"x": range(10), "y": range(10)})
+    chart = alt.Chart(frame).mark_line(clip=True).encode(x="x", y="y")  # clip paths carry ids
+    text = Report("t").chart(chart).chart(chart).to_html()
+    assert text.count("<svg") == 2
+    ids = re.findall(r'\bid="([^"]+)"', text)
+    assert ids and len(ids) == len(set(ids))
+    for ref in re.findall(r"url\(#([^)]+)\)", text):
+        assert ref in ids
+
+
+def test_metric_cards_and_format():
+    text = Report("t").metrics({"users": 943, "ndcg": 0.123456}).to_html()
+    assert ">943<" in text and ">0.1235<" in text
+    assert [format_value(v) for v in (100000, 2.0, 1234.56, 0.5, "x", float("nan"))] == [
+        "100,000", "2", "1,235", "0.5", "x", "nan"
+    ]
+
+
+def test_bad_inputs_raise_config_error():
+    with pytest.raises(ConfigError, match="DataFrame"):
+        Report("t").table([1, 2])
+    with pytest.raises(ConfigError, match="Altair chart"):
+        Report("t").chart("not a chart")
+
+
+def test_write_index_links_and_numbers(tmp_path):
+    entries = [
+        IndexEntry("01_profile.html", "Profile", "Data profile", {"users": 943}),
+        IndexEntry("03_als.html", HOSTILE[1], HOSTILE[0], {"ndcg_als": 0.2}),
+    ]
+    path = write_index(tmp_path, entries)
+    text = path.read_text(encoding="utf-8")
+    assert path == tmp_path / "index.html"
+    assert re.findall(r'<a href="([^"]+)"', text) == ["01_profile.html", "03_als.html"]
+    assert "users: <b>943</b>" in text and "ndcg_als: <b>0.2</b>" in text
+    assert all(bad not in text for bad in HOSTILE)
+
+
+def test_report_does_not_mutate_inputs():
+    frame = pd.DataFrame({"a": [1.0, 2.0]}, index=pd.Index(["x", "y"], name="id"))
+    before = frame.copy()
+    Report("t").table(frame)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_ids_are_labels_and_numbers_are_formatted():
+    frame = pd.DataFrame({"item_id": [1234, 5], "count": [12345, 6], "mixed": ["a", 0.123456]})
+    text = Report("t").table(frame).to_html()
+    assert "<td>1234</td>" in text and "1,234" not in text  # an id is not a quantity
+    assert '<td class="num">12,345</td>' in text and '<td class="num">0.1235</td>' in text

@@ -1,0 +1,1 @@
+"""Analysis on top of evaluation: segments, bias audits, residuals, explanations, experiments."""

@@ -1,0 +1,455 @@
+"""Bias audits: metrics across user segments (like fairlearn's MetricFrame) and popularity bias.
+
+>>> per_user = evaluate_per_user(model.recommend(test_users, k=10), test, k=10)  # doctest: +SKIP
+>>> result = audit(per_user, user_segments(ds, train)[["gender"]], seed=0)  # doctest: +SKIP
+>>> result.by_group, result.difference(), result.significance()  # doctest: +SKIP
+>>> summary_flags(result, threshold=0.1)  # doctest: +SKIP
+>>> popularity_bias(model.recommend(test_users, k=10), train, k=10)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from workbench import columns as C
+from workbench.data.dataset import Dataset
+from workbench.errors import ConfigError, DataError
+from workbench.evaluation.evaluate import catalog_coverage
+
+#: Group label of users whose segment value is missing (or who are absent from ``segments``).
+MISSING = "(missing)"
+# Bootstrap indices of at most this many (resample, user) cells are held at once: memory stays bounded.
+BOOT_CELLS = 1 << 22
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Per-group metrics with bootstrap confidence intervals; built by :func:`audit`.
+
+    - ``overall``: Series metric -> mean over all audited users.
+    - ``by_group``: a row per group (index: the segment value, or a MultiIndex of
+      the segment columns' values), a column per metric, ``count`` (users) and
+      ``small`` (count below ``min_group_size``: reported, never dropped).
+    - ``ci``: same rows; MultiIndex columns ``(metric, "lower" | "upper")``:
+      percentile bootstrap interval of the group mean at ``confidence``.
+      ``ci.stack(level=0, future_stack=True)`` gives the long form.
+    """
+
+    overall: pd.Series
+    by_group: pd.DataFrame
+    ci: pd.DataFrame
+    min_group_size: int
+    confidence: float
+    _values: np.ndarray = field(repr=False)  # (n_users, n_metrics), rows sorted by group
+    _starts: np.ndarray = field(repr=False)  # first row of each group in _values
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.overall.index)
+
+    @property
+    def segment_names(self) -> list[str]:
+        return [str(name) for name in self.by_group.index.names]
+
+    def _groups(self, exclude_small: bool) -> pd.DataFrame:
+        table = self.by_group[~self.by_group["small"]] if exclude_small else self.by_group
+        return table[self.metrics]
+
+    def difference(self, *, exclude_small: bool = False) -> pd.Series:
+        """Per metric: largest minus smallest group mean.
+
+        >>> result.difference()["ndcg"]  # doctest: +SKIP
+        0.06
+        """
+        table = self._groups(exclude_small)
+        return (table.max() - table.min()).rename("difference")
+
+    def ratio(self, *, exclude_small: bool = False) -> pd.Series:
+        """Per metric: smallest over largest group mean (NaN when the largest is 0)."""
+        table = self._groups(exclude_small)
+        return (table.min() / table.max().where(table.max() != 0)).rename("ratio")
+
+    def significance(self) -> pd.DataFrame:
+        """Kruskal-Wallis H test per metric across all groups: ``metric, statistic, p_value``.
+
+        NaN when there is a single group or every value of the metric is identical.
+        """
+        samples = np.split(self._values, self._starts[1:])
+        rows = []
+        for j, metric in enumerate(self.metrics):
+            statistic, p_value = math.nan, math.nan
+            columns = [sample[:, j] for sample in samples]
+            if len(columns) > 1 and np.ptp(self._values[:, j]) > 0:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    statistic, p_value = stats.kruskal(*columns)
+            rows.append((metric, float(statistic), float(p_value)))
+        return pd.DataFrame(rows, columns=["metric", "statistic", "p_value"])
+
+    def chart(self, metric: str) -> alt.LayerChart:
+        """Bar per group (faded when small) with its bootstrap interval and the overall mean as a rule."""
+        if metric not in self.metrics:
+            raise ConfigError(f"chart: unknown metric {metric!r}; the audit has {self.metrics}")
+        segment = ", ".join(self.segment_names)
+        data = pd.DataFrame(
+            {
+                "group": group_labels(self.by_group.index, with_names=False),
+                "mean": self.by_group[metric].to_numpy(),
+                "lower": self.ci[(metric, "lower")].to_numpy(),
+                "upper": self.ci[(metric, "upper")].to_numpy(),
+                "count": self.by_group["count"].to_numpy(),
+                "small": self.by_group["small"].to_numpy(),
+            }
+        )
+        x = alt.X("group:N", sort=None, title=segment)
+        tooltip = ["group:N", alt.Tooltip("mean:Q", format=".4f"), "lower:Q", "upper:Q", "count:Q", "small:N"]
+        bars = (
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=x,
+                y=alt.Y("mean:Q", title=metric),
+                opacity=alt.condition("datum.small", alt.value(0.35), alt.value(0.9)),
+                tooltip=tooltip,
+            )
+        )
+        whiskers = alt.Chart(data).mark_errorbar(ticks=True).encode(x=x, y="lower:Q", y2="upper:Q")
+        overall = alt.Chart(pd.DataFrame({"overall": [float(self.overall[metric])]})).mark_rule(
+            strokeDash=[4, 4], color="gray"
+        ).encode(y="overall:Q")
+        title = f"{metric} by {segment} ({self.confidence:.0%} bootstrap CI; dashed: overall)"
+        return alt.layer(bars, whiskers, overall).properties(title=title)
+
+
+def group_labels(index: pd.Index, *, with_names: bool = True) -> list[str]:
+    """Readable labels of group index entries: ``gender=F, age_band=18-24`` (or ``F, 18-24``)."""
+    names = [str(name) for name in index.names]
+    keys = index if isinstance(index, pd.MultiIndex) else [(value,) for value in index]
+    if with_names:
+        return [", ".join(f"{n}={v}" for n, v in zip(names, key)) for key in keys]
+    return [", ".join(str(v) for v in key) for key in keys]
+
+
+def _metric_table(per_user: pd.DataFrame, metrics: list[str] | None) -> pd.DataFrame:
+    """Float metric columns indexed by user_id; non-numeric columns are ignored."""
+    if not isinstance(per_user, pd.DataFrame):
+        raise DataError(f"audit: per_user must be a DataFrame, got {type(per_user).__name__}")
+    frame = per_user.set_index(C.USER) if C.USER in per_user.columns else per_user
+    if len(frame) == 0:
+        raise DataError("audit: per_user has no rows")
+    duplicated = frame.index[frame.index.duplicated()]
+    if len(duplicated):
+        raise DataError(
+            f"audit: per_user has {len(duplicated)} repeated user ids (e.g. {duplicated[0]!r}); expected one row per user"
+        )
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    if metrics is None:
+        metrics = numeric
+        if not metrics:
+            raise DataError(f"audit: per_user has no numeric metric column (columns: {list(frame.columns)})")
+    else:
+        bad = [m for m in metrics if m not in numeric]
+        if bad:
+            raise DataError(f"audit: metric {bad[0]!r} is not a numeric column of per_user")
+    table = frame[list(metrics)].astype(np.float64)
+    missing = table.isna().sum()
+    if missing.any():
+        worst = missing.idxmax()
+        raise DataError(f"audit: metric {worst!r} has {int(missing[worst])} missing values; fill or drop them")
+    return table
+
+
+def _segment_codes(segments: pd.Series | pd.DataFrame, users: pd.Index) -> tuple[np.ndarray, pd.Index]:
+    """Group code of each user in ``users`` and the group index (combinations of the segment columns)."""
+    if isinstance(segments, pd.Series):
+        segments = segments.to_frame(segments.name if segments.name is not None else "segment")
+    if not isinstance(segments, pd.DataFrame) or segments.shape[1] == 0:
+        raise DataError("audit: segments must be a Series or a DataFrame with at least one column, indexed by user_id")
+    if segments.index.has_duplicates:
+        raise DataError("audit: segments has repeated user ids in its index; expected one row per user")
+    codes = np.zeros(len(users), dtype=np.int64)
+    levels = []
+    for name in segments.columns:
+        column = segments[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            categories = list(column.cat.categories)
+        else:
+            categories = list(pd.unique(column.dropna()))
+            try:
+                categories = sorted(categories)
+            except TypeError:
+                pass  # mixed types: keep the order of appearance
+        own_codes = pd.Index(categories, dtype=object).get_indexer(column.astype(object))
+        column_codes = pd.Series(own_codes, index=segments.index).reindex(users, fill_value=-1).to_numpy()
+        if (column_codes < 0).all():
+            raise DataError(
+                f"audit: segment column {name!r} has no value for any of the {len(users)} audited users "
+                "(do the user ids of per_user and segments match?)"
+            )
+        categories.append(MISSING)
+        column_codes = np.where(column_codes < 0, len(categories) - 1, column_codes)
+        codes = codes * len(categories) + column_codes
+        levels.append(categories)
+    keys, group = np.unique(codes, return_inverse=True)
+    parts = []
+    for categories in reversed(levels):  # decode the mixed-radix keys, last column first
+        parts.append(np.asarray(categories, dtype=object)[keys % len(categories)])
+        keys = keys // len(categories)
+    names = list(segments.columns)
+    if len(names) == 1:
+        return group, pd.Index(parts[0], name=names[0])
+    return group, pd.MultiIndex.from_arrays(parts[::-1], names=names)
+
+
+def _bootstrap(values: np.ndarray, starts: np.ndarray, counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Group means of ``n_boot`` resamples within each group: shape (n_boot, n_groups, n_metrics).
+
+    Rows of ``values`` are sorted by group. Indices of a block of resamples are
+    drawn at once for all users; memory is bounded by BOOT_CELLS.
+    """
+    bits = np.random.default_rng(seed).bit_generator
+    n, n_metrics = values.shape
+    columns = np.ascontiguousarray(values.T)  # one contiguous row per metric: fast gathers
+    row_start = np.repeat(starts, counts)
+    row_size = np.repeat(counts, counts).astype(np.uint64)
+    shift = np.uint64(32)
+    means = np.empty((n_boot, len(counts), n_metrics))
+    block = max(1, BOOT_CELLS // n)
+    for first in range(0, n_boot, block):
+        size = min(block, n_boot - first)
+        # uniform offset in [0, size of the row's group): high 32 random bits times size, shifted back
+        offset = bits.random_raw((size, n)) >> shift
+        offset *= row_size
+        offset >>= shift
+        index = offset.view(np.int64)
+        index += row_start
+        for j in range(n_metrics):
+            means[first : first + size, :, j] = np.add.reduceat(columns[j][index], starts, axis=1) / counts
+    return means
+
+
+def audit(
+    per_user: pd.DataFrame,
+    segments: pd.Series | pd.DataFrame,
+    *,
+    metrics: list[str] | None = None,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    min_group_size: int = 10,
+    seed: int = 0,
+) -> Audit:
+    """Audit per-user metrics across the groups of ``segments``.
+
+    ``per_user``: the output of :func:`workbench.evaluation.evaluate_per_user`
+    (``user_id`` + metric columns) or a frame indexed by user_id; every numeric
+    column is a metric unless ``metrics`` names them (other columns are ignored).
+    ``segments``: a Series or DataFrame indexed by user_id; with several columns
+    the groups are their combinations (as fairlearn). Users of ``per_user``
+    absent from ``segments`` or with a missing value form the group
+    ``"(missing)"``; users only in ``segments`` are ignored. Groups smaller than
+    ``min_group_size`` are kept and flagged in ``by_group["small"]``.
+
+    >>> per_user = pd.DataFrame({"user_id": [1, 2, 3, 4], "ndcg": [0.0, 1.0, 0.5, 0.5]})
+    >>> result = audit(per_user, pd.Series(["F", "F", "M", "M"], index=[1, 2, 3, 4], name="gender"), n_boot=50)
+    >>> result.difference()["ndcg"], result.ratio()["ndcg"]
+    (np.float64(0.0), np.float64(1.0))
+    """
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}")
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+    if not isinstance(min_group_size, (int, np.integer)) or min_group_size < 1:
+        raise ConfigError(f"min_group_size must be a positive integer, got {min_group_size!r}")
+    table = _metric_table(per_user, metrics)
+    group, group_index = _segment_codes(segments, table.index)
+
+    order = np.argsort(group, kind="stable")
+    values = table.to_numpy()[order]
+    counts = np.bincount(group)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    means = np.add.reduceat(values, starts, axis=0) / counts[:, None]
+
+    by_group = pd.DataFrame(means, index=group_index, columns=table.columns)
+    by_group["count"] = counts
+    by_group["small"] = counts < min_group_size
+
+    boot = _bootstrap(values, starts, counts, int(n_boot), seed)
+    tail = (1.0 - confidence) / 2.0
+    lower, upper = np.quantile(boot, [tail, 1.0 - tail], axis=0)
+    ci = pd.DataFrame(
+        np.stack([lower, upper], axis=2).reshape(len(counts), -1),
+        index=group_index,
+        columns=pd.MultiIndex.from_product([table.columns, ["lower", "upper"]], names=["metric", "bound"]),
+    )
+    overall = table.mean().rename("overall")
+    return Audit(overall, by_group, ci, int(min_group_size), float(confidence), values, starts)
+
+
+def summary_flags(*audits: Audit, threshold: float = 0.1) -> pd.DataFrame:
+    """Every group's gap to the best group per metric, in plain words, flagged above ``threshold``.
+
+    The gap is relative: (best - value) / best, higher metric values being
+    better. Columns: ``segment, metric, group, value, best_group, best_value,
+    gap, count, small, p_value`` (Kruskal-Wallis across the audit's groups),
+    ``flagged`` and ``message``, largest gaps first.
+
+    >>> summary_flags(audit(per_user, segments[["gender"]]), threshold=0.1)["message"][0]  # doctest: +SKIP
+    'ndcg for gender=F is 0.41 vs 0.47 for gender=M: a gap of 13%, above the 10% threshold (p=0.003)'
+    """
+    if not 0.0 <= threshold < 1.0:
+        raise ConfigError(f"threshold must be a share in [0, 1), got {threshold!r}")
+    if not audits or not all(isinstance(a, Audit) for a in audits):
+        raise ConfigError("summary_flags expects one or more Audit objects (from audit(...))")
+    frames = []
+    for result in audits:
+        labels = np.asarray(group_labels(result.by_group.index), dtype=object)
+        p_values = result.significance().set_index("metric")["p_value"]
+        for metric in result.metrics:
+            value = result.by_group[metric].to_numpy()
+            best = int(np.argmax(value))
+            gap = np.divide(value[best] - value, value[best], out=np.zeros_like(value), where=value[best] != 0)
+            others = np.arange(len(value)) != best
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "segment": ", ".join(result.segment_names),
+                        "metric": metric,
+                        "group": labels[others],
+                        "value": value[others],
+                        "best_group": labels[best],
+                        "best_value": value[best],
+                        "gap": gap[others],
+                        "count": result.by_group["count"].to_numpy()[others],
+                        "small": result.by_group["small"].to_numpy()[others],
+                        "p_value": p_values[metric],
+                    }
+                )
+            )
+    table = pd.concat(frames, ignore_index=True)
+    table["flagged"] = table["gap"] > threshold
+    table["message"] = [
+        f"{r.metric} for {r.group} is {r.value:.3g} vs {r.best_value:.3g} for {r.best_group}: a gap of {r.gap:.0%}, "
+        f"{'above' if r.flagged else 'within'} the {threshold:.0%} threshold"
+        f"{f' (only {r.count} users)' if r.small else ''}"
+        f"{'' if math.isnan(r.p_value) else f'; Kruskal-Wallis p={r.p_value:.2g}'}"
+        for r in table.itertuples()
+    ]
+    return table.sort_values("gap", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _top_recs(recs: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The first ``k`` recommendations per user (by ``rank`` when present, else row order)."""
+    if not isinstance(recs, pd.DataFrame) or any(c not in recs.columns for c in (C.USER, C.ITEM)):
+        raise DataError("recommendations need the columns 'user_id' and 'item_id'")
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    if C.RANK in recs.columns:
+        keep = recs[C.RANK].to_numpy() <= k
+    else:
+        keep = recs.groupby(C.USER, sort=False).cumcount().to_numpy() < k
+    top = recs.loc[keep, [C.USER, C.ITEM]]
+    if len(top) == 0:
+        raise DataError("recommendations are empty")
+    return top
+
+
+def _train_log(train: Dataset) -> pd.DataFrame:
+    if not isinstance(train, Dataset):
+        raise DataError(f"train must be a workbench Dataset, got {type(train).__name__}")
+    if len(train) == 0:
+        raise DataError("train has no interactions")
+    return train.interactions
+
+
+def popularity_bias(recs: pd.DataFrame, train: Dataset, *, k: int = 10) -> dict[str, float]:
+    """Popularity bias of the top ``k`` recommendations against the training log.
+
+    - ``arp``: mean over users of the mean popularity (train interactions) of their items.
+    - ``aplt``: mean over users of the share of their items in the long tail; the
+      head is the items whose popularity is at least that of the item at
+      position ceil(0.2 n) in descending order (n distinct train items); items
+      absent from train are in the tail.
+    - ``coverage``: distinct recommended train items / distinct train items.
+    - ``gini``: over the recommendation counts c of all train items (ascending),
+      sum((2i - n - 1) c_i) / (n sum c): 0 when uniform, (n-1)/n when one item takes all.
+    - ``novelty``: mean over users of the mean self-information -log2(share of
+      train users who interacted with the item); an item absent from train counts as one user.
+
+    >>> popularity_bias(model.recommend(users, k=10), train, k=10)  # doctest: +SKIP
+    {'arp': 212.3, 'aplt': 0.01, 'coverage': 0.05, 'gini': 0.93, 'novelty': 2.8}
+    """
+    top = _top_recs(recs, k)
+    log = _train_log(train)
+    item_codes, items = pd.factorize(log[C.ITEM], sort=False)
+    user_codes, train_users = pd.factorize(log[C.USER], sort=False)
+    n_items = len(items)
+    popularity = np.bincount(item_codes, minlength=n_items)
+    boundary = np.sort(popularity)[::-1][math.ceil(0.2 * n_items) - 1]
+    head = popularity >= boundary
+    pairs = np.unique(user_codes.astype(np.int64) * n_items + item_codes)
+    item_users = np.maximum(np.bincount(pairs % n_items, minlength=n_items), 1)
+
+    rec = items.get_indexer(top[C.ITEM])
+    known = rec >= 0
+    rec_popularity = np.where(known, popularity[rec], 0)
+    rec_tail = np.where(known, ~head[rec], True)
+    rec_information = -np.log2(np.where(known, item_users[rec], 1) / len(train_users))
+
+    owner, _ = pd.factorize(top[C.USER], sort=False)
+    per_user = np.bincount(owner)
+
+    def user_mean(values: np.ndarray) -> float:
+        return float(np.mean(np.bincount(owner, weights=values) / per_user))
+
+    counts = np.sort(np.bincount(rec[known], minlength=n_items))
+    rank = np.arange(1, n_items + 1)
+    total = counts.sum()
+    gini = float(np.sum((2 * rank - n_items - 1) * counts) / (n_items * total)) if total else math.nan
+    return {
+        "arp": user_mean(rec_popularity.astype(np.float64)),
+        "aplt": user_mean(rec_tail.astype(np.float64)),
+        "coverage": catalog_coverage(top, train),
+        "gini": gini,
+        "novelty": user_mean(rec_information),
+    }
+
+
+def exposure(recs: pd.DataFrame, train: Dataset, *, by: str, k: int = 10) -> pd.DataFrame:
+    """Share of top-``k`` recommendations vs share of train interactions per value of item attribute ``by``.
+
+    A row's share is the share of recommendations (or interactions) whose item
+    carries the value; text values joined with '|' (genres) are split, so the
+    shares of a multi-valued attribute may sum to more than 1. Items without a
+    value are ``"(missing)"``. Columns: ``by, rec_share, train_share, ratio``
+    (rec over train; NaN when the train share is 0), most trained first.
+
+    >>> exposure(recs, train, by="genres")  # doctest: +SKIP
+    """
+    top = _top_recs(recs, k)
+    log = _train_log(train)
+    if train.items is None or by not in train.items.columns:
+        raise DataError(f"exposure: the items table of train has no column {by!r}")
+    items = pd.Index(pd.unique(pd.concat([log[C.ITEM], top[C.ITEM]], ignore_index=True)))
+    rec_counts = np.bincount(items.get_indexer(top[C.ITEM]), minlength=len(items))
+    train_counts = np.bincount(items.get_indexer(log[C.ITEM]), minlength=len(items))
+
+    values = train.items[by].reindex(items).reset_index(drop=True)
+    if pd.api.types.is_string_dtype(values) or values.dtype == object:
+        values = values.where(values.isna(), values.astype(str)).str.split("|")
+    exploded = values.explode()
+    exploded = exploded.where(exploded.notna() & (exploded.astype(str) != ""), MISSING)
+    pairs = pd.DataFrame({"position": exploded.index, "value": exploded.to_numpy()}).drop_duplicates()
+    group_codes, groups = pd.factorize(pairs["value"], sort=False)
+    positions = pairs["position"].to_numpy()
+    rec_share = np.bincount(group_codes, weights=rec_counts[positions], minlength=len(groups)) / len(top)
+    train_share = np.bincount(group_codes, weights=train_counts[positions], minlength=len(groups)) / len(log)
+    ratio = np.divide(rec_share, train_share, out=np.full(len(groups), np.nan), where=train_share > 0)
+    table = pd.DataFrame({by: groups.to_numpy(), "rec_share": rec_share, "train_share": train_share, "ratio": ratio})
+    return table.sort_values("train_share", ascending=False, kind="stable").reset_index(drop=True)

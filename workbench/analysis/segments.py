@@ -1,0 +1,177 @@
+"""User segments for audits: age bands, activity bands, cold vs warm, all indexed by user_id.
+
+Every helper returns a Series indexed by user_id whose values are an ordered
+categorical (so charts and tables keep the natural band order); users without a
+value (e.g. no age) get NaN, which :func:`workbench.analysis.audit.audit` reports
+as the group ``"(missing)"``.
+
+>>> ds = load_movielens_100k()  # doctest: +SKIP
+>>> train, test = stratified_split(ds, ratio=0.75, seed=42)  # doctest: +SKIP
+>>> user_segments(ds, train).head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench import columns as C
+from workbench.data.dataset import Dataset
+from workbench.errors import ConfigError, DataError
+
+#: Demographic columns of ``Dataset.users`` copied as they are into :func:`user_segments`.
+CATEGORICAL = ("gender", "occupation", "region", "country")
+#: Lower edges of the default age bands: <18, 18-24, 25-34, 35-44, 45-54, 55+.
+AGE_EDGES = (18, 25, 35, 45, 55)
+COLD = "0 (cold)"
+
+
+def _band_labels(edges: Sequence[int]) -> list[str]:
+    """Labels of the integer intervals [e0, e1), [e1, e2), ..., [e_last, inf)."""
+    inner = [f"{lo}-{hi - 1}" if hi - 1 > lo else f"{lo}" for lo, hi in zip(edges[:-1], edges[1:])]
+    return [*inner, f"{edges[-1]}+"]
+
+
+def _check_edges(name: str, edges: Sequence[Any], *, minimum: int) -> np.ndarray:
+    array = np.asarray(edges)
+    if array.ndim != 1 or len(array) == 0 or not np.issubdtype(array.dtype, np.integer):
+        raise ConfigError(f"{name} must be a non-empty sequence of integers, got {edges!r}")
+    if np.any(np.diff(array) <= 0) or array[0] < minimum:
+        raise ConfigError(f"{name} must be strictly increasing and at least {minimum}, got {list(array)}")
+    return array.astype(np.int64)
+
+
+def _cut(values: np.ndarray, edges: np.ndarray, labels: list[str]) -> pd.Categorical:
+    """Ordered categorical of the band each value falls in (NaN below edges[0] or missing)."""
+    position = np.searchsorted(edges, values, side="right") - 1
+    position = np.where(np.isnan(values) | (position < 0), -1, position)
+    return pd.Categorical.from_codes(position, categories=labels, ordered=True)
+
+
+def age_bands(users: pd.DataFrame, column: str = "age", *, edges: Sequence[int] = AGE_EDGES) -> pd.Series:
+    """Age band per user (``<18, 18-24, 25-34, 35-44, 45-54, 55+`` by default); missing age is NaN.
+
+    >>> users = pd.DataFrame({"age": [16, 30, 60]}, index=pd.Index([1, 2, 3], name="user_id"))
+    >>> age_bands(users).tolist()
+    ['<18', '25-34', '55+']
+    """
+    if not isinstance(users, pd.DataFrame) or column not in users.columns:
+        raise DataError(f"age_bands: users table has no column {column!r}")
+    edges_array = _check_edges("age edges", edges, minimum=1)
+    ages = pd.to_numeric(users[column], errors="coerce")
+    bad = int((ages.isna() & users[column].notna()).sum())
+    if bad:
+        raise DataError(f"age_bands: column {column!r} has {bad} non-numeric values")
+    labels = [f"<{edges_array[0]}", *_band_labels(list(edges_array))]
+    bounds = np.r_[-np.inf, edges_array]
+    band = _cut(ages.to_numpy(dtype=np.float64), bounds, labels)
+    return pd.Series(band, index=users.index.rename(C.USER), name="age_band")
+
+
+def _user_index(users: pd.DataFrame | Dataset | Iterable[Any] | None, train: Dataset) -> pd.Index:
+    """The users to label: a users table (its index), a Dataset (users table + log), ids, or the train users."""
+    if users is None:
+        users = train
+    if isinstance(users, Dataset):
+        ids = users.interactions[C.USER]
+        if users.users is not None:
+            ids = pd.concat([users.users.index.to_series(), ids], ignore_index=True)
+        index = pd.Index(pd.unique(ids))
+    elif isinstance(users, pd.DataFrame):
+        index = users.index
+    else:
+        index = pd.Index(pd.unique(pd.Series(list(users))))
+    if index.hasnans:
+        raise DataError("segments: the list of users contains missing ids")
+    return index.rename(C.USER)
+
+
+def _activity(train: Dataset, index: pd.Index) -> np.ndarray:
+    """Training interactions per user of ``index`` (0 for users absent from train)."""
+    if not isinstance(train, Dataset):
+        raise DataError(f"segments expect the training data as a workbench Dataset, got {type(train).__name__}")
+    counts = train.interactions[C.USER].value_counts()
+    return counts.reindex(index, fill_value=0).to_numpy(dtype=np.int64)
+
+
+def activity_bands(
+    train: Dataset,
+    users: pd.DataFrame | Dataset | Iterable[Any] | None = None,
+    *,
+    bands: Sequence[int] | None = None,
+    n_quantiles: int = 4,
+) -> pd.Series:
+    """Band of each user's number of training interactions.
+
+    ``bands`` are the lower edges of the bands (e.g. ``(1, 20, 50)`` gives
+    ``1-19, 20-49, 50+``); without them the edges are the ``n_quantiles``
+    quantiles of the activity of warm users (4: quartiles, 10: deciles; tied
+    quantiles merge). Users without training interactions get ``"0 (cold)"``.
+    ``users`` defaults to the users of ``train``.
+
+    >>> train = Dataset.from_frames(pd.DataFrame({"user_id": [1, 2, 2, 2], "item_id": [1, 1, 2, 3]}))
+    >>> activity_bands(train, [1, 2, 3], bands=(1, 2)).tolist()
+    ['1', '2+', '0 (cold)']
+    """
+    index = _user_index(users, train)
+    counts = _activity(train, index)
+    warm = counts[counts > 0]
+    if bands is not None:
+        edges = _check_edges("bands", bands, minimum=1)
+        edges = edges if edges[0] == 1 else np.r_[1, edges]
+    else:
+        if not isinstance(n_quantiles, (int, np.integer)) or n_quantiles < 1:
+            raise ConfigError(f"n_quantiles must be a positive integer, got {n_quantiles!r}")
+        if len(warm) == 0:
+            raise DataError("activity_bands: none of the users has training interactions")
+        # band i starts at the first user of the i-th n_quantiles-th of warm users sorted by activity
+        edges = np.unique(np.sort(warm)[np.arange(n_quantiles) * len(warm) // n_quantiles])
+    labels = _band_labels(list(edges))
+    band = _cut(counts.astype(np.float64), edges, labels)
+    if (counts == 0).any():
+        band = band.add_categories(COLD).reorder_categories([COLD, *labels])
+        band[counts == 0] = COLD
+    return pd.Series(band, index=index, name="activity_band")
+
+
+def cold_warm(
+    train: Dataset, users: pd.DataFrame | Dataset | Iterable[Any] | None = None, *, min_interactions: int = 1
+) -> pd.Series:
+    """``"cold"`` for users with fewer than ``min_interactions`` training interactions, else ``"warm"``.
+
+    >>> train = Dataset.from_frames(pd.DataFrame({"user_id": [1], "item_id": [1]}))
+    >>> cold_warm(train, [1, 2]).tolist()
+    ['warm', 'cold']
+    """
+    if not isinstance(min_interactions, (int, np.integer)) or min_interactions < 1:
+        raise ConfigError(f"min_interactions must be a positive integer, got {min_interactions!r}")
+    index = _user_index(users, train)
+    warm = _activity(train, index) >= min_interactions
+    band = pd.Categorical.from_codes(warm.astype(np.int64), categories=["cold", "warm"], ordered=True)
+    return pd.Series(band, index=index, name="cold_warm")
+
+
+def user_segments(ds: Dataset, train: Dataset, *, n_quantiles: int = 4) -> pd.DataFrame:
+    """One row per user of ``ds`` (users table and log): demographic segments and activity band.
+
+    Columns, when the users table has what they need: ``gender``, ``occupation``,
+    ``region``, ``country`` (as given), ``age_band`` (from ``age``); always
+    ``activity_band`` (training activity quantiles, see :func:`activity_bands`).
+
+    >>> user_segments(ds, train).columns.tolist()  # doctest: +SKIP
+    ['gender', 'occupation', 'age_band', 'activity_band']
+    """
+    if not isinstance(ds, Dataset):
+        raise DataError(f"user_segments expects a workbench Dataset, got {type(ds).__name__}")
+    index = _user_index(ds, train)
+    parts: list[pd.Series] = []
+    if ds.users is not None:
+        users = ds.users.reindex(index)
+        parts += [users[name] for name in CATEGORICAL if name in users.columns]
+        if "age" in users.columns:
+            parts.append(age_bands(users))
+    parts.append(activity_bands(train, index, n_quantiles=n_quantiles))
+    return pd.concat(parts, axis=1).rename_axis(C.USER)

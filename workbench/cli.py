@@ -1,0 +1,112 @@
+"""The ``workbench`` command: render reports, profile a file, run benchmarks.
+
+Notebooks and benchmarks are found in the repository checkout next to the
+package source (``notebooks/``, ``benchmarks/``), so install with ``pip install -e .``.
+
+>>> main(["profile", "events.csv", "--html", "profile.html"])  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from workbench.errors import ConfigError, WorkbenchError
+
+NAMED_DATA = ("ml-100k", "synthetic-small", "synthetic-medium")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description=__doc__.split("\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    report = commands.add_parser("report", help="run the notebooks headless and write HTML reports")
+    report.add_argument("--data", default="ml-100k", help=f"{' | '.join(NAMED_DATA)} | a CSV/Parquet path")
+    report.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    report.add_argument("--only", default=None, help="comma-separated notebook names, e.g. 01_profile,03_als")
+
+    profile = commands.add_parser("profile", help="profile an interaction file and print a summary")
+    profile.add_argument("path", help="interactions CSV or Parquet")
+    profile.add_argument("--users", default=None, help="user table (CSV or Parquet)")
+    profile.add_argument("--items", default=None, help="item table (CSV or Parquet)")
+    profile.add_argument("--html", default=None, help="also write the profile as an HTML report here")
+
+    commands.add_parser("benchmark", help="run every script in benchmarks/")
+    return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    from workbench.data import load_dataset
+    from workbench.notebooks import list_notebooks, read_summary, run_headless
+    from workbench.report.render import write_index
+
+    notebooks = list_notebooks(args.only)
+    if args.data not in NAMED_DATA:
+        load_dataset(args.data)  # a bad file fails here, in one line, before any notebook runs
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tqdm(notebooks, desc="notebooks", unit="nb") as bar:
+        for path in bar:
+            bar.set_description(path.stem)
+            run_headless(path, data=args.data, report_dir=out, on_stage=bar.set_postfix_str)
+    entries = [read_summary(out / f"{path.stem}.json") for path in notebooks]
+    index = write_index(out, entries)
+    print(f"wrote {len(entries)} report(s); open {index}")
+    return 0
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from workbench.data import read_interactions
+    from workbench.data.profile import profile
+    from workbench.notebooks import profile_report
+
+    ds = read_interactions(args.path, users=args.users, items=args.items)
+    result = profile(ds)
+    print(f"Profile of {args.path}")
+    print(result.summary.to_string(index=False))
+    print(f"\nWarnings ({len(result.warnings)}):" if result.warnings else "\nNo warnings.")
+    for message in result.warnings:
+        print(f"  - {message}")
+    if args.html:
+        written = profile_report(result, title=f"Profile: {Path(args.path).name}").write(args.html)
+        print(f"\nwrote {written}")
+    return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    import workbench
+
+    folder = Path(workbench.__file__).resolve().parent.parent / "benchmarks"
+    scripts = sorted(folder.glob("*.py"))
+    if not scripts:
+        raise ConfigError(f"no benchmark scripts found in {folder} (they ship with the repository checkout)")
+    for script in scripts:
+        print(f"== {script.name}", flush=True)
+        if subprocess.run([sys.executable, str(script)], cwd=folder.parent).returncode != 0:
+            raise WorkbenchError(f"benchmark {script.name} failed (see its output above)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``workbench`` command; returns the exit code (2 on a user error)."""
+    args = _parser().parse_args(argv)
+    command = {"report": _report, "profile": _profile, "benchmark": _benchmark}[args.command]
+    try:
+        return command(args)
+    except (WorkbenchError, OSError) as exc:
+        if args.debug:
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

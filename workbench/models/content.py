@@ -1,0 +1,156 @@
+"""Item cold start: TF-IDF over item titles and tags, cosine similarity, content-based recommendations.
+
+Each item becomes one document: the words of its free-text columns (``title``,
+``name``) plus one token per tag of every other text column, split on ``|``
+(``genres="Action|Comedy"`` gives the tokens ``genres_action`` and
+``genres_comedy``). Rows are L2-normalised, so cosine similarity is a sparse
+dot product. Items need no interactions to be similar or recommended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from workbench import columns as C
+from workbench.data.dataset import Dataset, IdMap
+from workbench.errors import DataError, ModelError
+from workbench.models.base import BATCH_CELLS, Recommender, top_k
+
+#: Columns read as free text; every other non-numeric column is read as tags.
+TEXT_COLUMNS = ("title", "name")
+TAG_SEPARATOR = "|"
+
+
+def _items_table(source: Dataset | pd.DataFrame, where: str) -> pd.DataFrame:
+    items = source.items if isinstance(source, Dataset) else source
+    if not isinstance(items, pd.DataFrame) or len(items) == 0:
+        raise DataError(f"{where}: needs an items table with titles or tags (Dataset.items is empty or None)")
+    return items.set_index(C.ITEM) if C.ITEM in items.columns else items
+
+
+def item_documents(items: pd.DataFrame) -> pd.Series:
+    """One text document per item (indexed like ``items``): title words plus ``column_tag`` tokens.
+
+    >>> item_documents(pd.DataFrame({"title": ["Up"], "genres": ["Kids|Sci-Fi"]})).iloc[0]
+    'Up genres_kids genres_sci_fi'
+    """
+    text_parts, tag_columns = [], []
+    for name in items.columns:
+        values = items[name]
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            continue
+        (text_parts if str(name).lower() in TEXT_COLUMNS else tag_columns).append(name)
+    if not text_parts and not tag_columns:
+        raise DataError(
+            f"items: no text column to describe items (columns {list(map(str, items.columns))[:12]}); "
+            f"add a title, name or category column"
+        )
+    doc = pd.Series("", index=items.index, dtype=object)
+    for name in text_parts:
+        doc = doc + " " + items[name].fillna("").astype(str)
+    for name in tag_columns:
+        tags = items[name].dropna().astype(str).str.split(TAG_SEPARATOR).explode().str.strip()
+        tags = tags[tags != ""]
+        slug = str(name).lower() + "_" + tags.str.lower().str.replace(r"\W+", "_", regex=True).str.strip("_")
+        joined = slug.groupby(level=0, sort=False).agg(" ".join)
+        doc = doc + " " + joined.reindex(items.index).fillna("")
+    return doc.str.strip()
+
+
+class ContentSimilarity:
+    """Cosine similarity of items' TF-IDF vectors (titles + tags), for items with or without interactions.
+
+    >>> sim = ContentSimilarity().fit(ds)  # doctest: +SKIP
+    >>> sim.similar_items([1, 2], k=5)  # doctest: +SKIP
+    """
+
+    def fit(self, source: Dataset | pd.DataFrame) -> Self:
+        """Build the TF-IDF matrix from ``source.items`` (or an items frame indexed by item_id)."""
+        items = _items_table(source, "ContentSimilarity")
+        docs = item_documents(items)
+        self.vectorizer_ = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", sublinear_tf=True)
+        self.matrix_ = self.vectorizer_.fit_transform(docs.to_numpy()).tocsr().astype(np.float32)
+        self.item_map = IdMap(pd.Index(items.index))
+        return self
+
+    def similar_items(self, items: Iterable[Any], *, k: int = 10) -> pd.DataFrame:
+        """The ``k`` most similar other items of each query item: ``item_id, similar_item_id, score, rank``.
+
+        Only items sharing at least one token (score > 0) are listed. Unknown items raise DataError.
+
+        >>> sim.similar_items(["new-sku"], k=3)  # doctest: +SKIP
+        """
+        if not hasattr(self, "matrix_"):
+            raise ModelError("ContentSimilarity must be fitted before similar_items; call fit(ds) first")
+        query = pd.unique(pd.Series([items] if np.isscalar(items) else list(items)))
+        codes = self.item_map.codes(query)
+        if (codes < 0).any():
+            unknown = query[codes < 0]
+            raise DataError(f"similar_items: {len(unknown):,} items are not in the items table (e.g. {unknown[0]!r})")
+        n = len(self.item_map)
+        batch = max(1, BATCH_CELLS // max(n, 1))
+        index = np.empty((len(codes), k), dtype=np.int64)
+        values = np.empty((len(codes), k))
+        for start in range(0, len(codes), batch):
+            rows = codes[start : start + batch]
+            scores = (self.matrix_[rows] @ self.matrix_.T).toarray().astype(np.float64)
+            scores[scores <= 0] = -np.inf
+            scores[np.arange(len(rows)), rows] = -np.inf
+            index[start : start + batch], values[start : start + batch] = top_k(scores, k)
+        filled = index >= 0
+        query_rows = np.repeat(np.arange(len(query)), k)[filled.ravel()]
+        return pd.DataFrame(
+            {
+                C.ITEM: query[query_rows],
+                "similar_item_id": self.item_map.to_ids(index[filled]),
+                C.SCORE: values[filled],
+                C.RANK: np.tile(np.arange(1, k + 1), len(query))[filled.ravel()],
+            }
+        )
+
+
+class ContentRecommender(Recommender):
+    """Recommends items whose content resembles a user's history: cold items included.
+
+    A user's profile is the mean TF-IDF vector of their interactions (repeats
+    count); an item's score is its cosine-style dot product with the profile.
+    The catalogue is every item of ``train.items`` plus any interacted item
+    missing from it (those have empty content and score 0); ``_fit`` widens
+    the base class's item map, seen matrix and popularity to that catalogue.
+    Unknown users get popularity.
+
+    >>> ContentRecommender().fit(train).recommend([1, 2], k=10)  # doctest: +SKIP
+    """
+
+    def _fit(self, train: Dataset) -> None:
+        items = _items_table(train, "ContentRecommender")
+        extra = pd.Index(self.item_map.ids).difference(items.index, sort=False)
+        self.item_map = IdMap(pd.Index(items.index).append(extra))
+        self._seen = train.user_item_matrix(self.user_map, self.item_map)
+        counts = np.bincount(self.item_map.codes(train.interactions[C.ITEM]), minlength=len(self.item_map))
+        self._popularity = counts.astype(np.float32) / len(train.interactions)
+        similarity = ContentSimilarity().fit(items)
+        padding = sp.csr_matrix((len(extra), similarity.matrix_.shape[1]), dtype=np.float32)
+        self._content = sp.vstack([similarity.matrix_, padding]).tocsr()
+
+    def _score(self, user_codes: np.ndarray) -> np.ndarray:
+        profiles = normalize(self._seen[user_codes], norm="l1") @ self._content
+        return (profiles @ self._content.T).toarray()
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"content_data": self._content.data, "content_indices": self._content.indices,
+                "content_indptr": self._content.indptr,
+                "content_shape": np.array(self._content.shape, dtype=np.int64)}
+
+    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
+        self._content = sp.csr_matrix(
+            (arrays["content_data"], arrays["content_indices"], arrays["content_indptr"]),
+            shape=tuple(arrays["content_shape"]),
+        )

@@ -1,0 +1,189 @@
+"""Helpers shared by the notebooks and the CLI: find, run headless, publish, export Jupyter twins.
+
+The marimo notebooks live in ``notebooks/`` of the repository checkout, next to
+the ``workbench`` package source (an editable install). Their Jupyter twins are
+generated into ``notebooks/jupyter/``.
+
+>>> [p.name for p in list_notebooks()]  # doctest: +SKIP
+['01_profile.py', '03_als.py']
+>>> # python -m workbench.notebooks sync   (regenerate every twin)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import workbench
+from workbench.errors import ConfigError, WorkbenchError
+from workbench.report.render import IndexEntry, Report
+
+if TYPE_CHECKING:
+    from workbench.data.profile import Profile
+
+REPORT_DIR_ENV = "WORKBENCH_REPORT_DIR"
+DATA_ENV = "WORKBENCH_DATA"
+STAGE_PREFIX = "[workbench stage] "
+HEADLINE_METRICS = ("interactions", "users", "items", "density")
+
+
+def notebooks_dir() -> Path:
+    """The ``notebooks/`` folder of the repository checkout the package was installed from."""
+    path = Path(workbench.__file__).resolve().parent.parent / "notebooks"
+    if not path.is_dir():
+        raise ConfigError(
+            f"notebooks folder not found at {path}: the notebooks ship with the repository, "
+            "so install workbench from a checkout (pip install -e .)"
+        )
+    return path
+
+
+def list_notebooks(only: str | None = None) -> list[Path]:
+    """Notebooks in workflow order (``NN_name.py``); ``only`` is a comma-separated list of stems."""
+    found = sorted(notebooks_dir().glob("[0-9][0-9]_*.py"))
+    if not only:
+        return found
+    wanted = [name.strip().removesuffix(".py") for name in only.split(",") if name.strip()]
+    by_stem = {path.stem: path for path in found}
+    unknown = [name for name in wanted if name not in by_stem]
+    if unknown:
+        raise ConfigError(f"unknown notebook {unknown[0]!r}; available: {', '.join(by_stem) or 'none'}")
+    return [by_stem[name] for name in wanted]
+
+
+def stage(name: str) -> None:
+    """Announce a stage of a notebook run; the CLI shows it as progress."""
+    print(f"{STAGE_PREFIX}{name}", flush=True)
+
+
+def publish(report: Report, name: str, headline: Mapping[str, Any]) -> Path | None:
+    """Write ``<dir>/<name>.html`` and ``<dir>/<name>.json`` when ``WORKBENCH_REPORT_DIR`` is set.
+
+    The JSON holds the title, description and headline numbers; returns the HTML path (None when unset).
+    """
+    directory = os.environ.get(REPORT_DIR_ENV)
+    if not directory:
+        return None
+    out = Path(directory)
+    html_path = report.write(out / f"{name}.html")
+    summary = {"title": report.title, "description": report.description, "headline": dict(headline)}
+    (out / f"{name}.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
+    return html_path
+
+
+def profile_report(p: Profile, *, title: str) -> Report:
+    """The data-profile page shared by ``notebooks/01_profile.py`` and ``workbench profile --html``."""
+    from workbench.report.charts import profile_charts
+
+    report = Report(title, description="Data profile: volume, sparsity, activity, quality")
+    report.metrics(profile_headline(p))
+    report.markdown("## Data-quality warnings")
+    report.warnings(p.warnings)
+    report.markdown("## Summary")
+    report.table(p.summary, max_rows=100)
+    report.markdown("## Missing values")
+    report.table(p.missing, max_rows=100)
+    report.markdown("## Distributions")
+    for chart in profile_charts(p).values():
+        report.chart(chart)
+    report.markdown("## Demographics")
+    for column, table in p.demographics.items():
+        report.markdown(f"### {column}")
+        report.table(table, max_rows=30)
+    return report
+
+
+def profile_headline(p: Profile) -> dict[str, Any]:
+    """Headline numbers of a profile: its summary rows named in ``HEADLINE_METRICS``, plus the warning count."""
+    summary = p.to_dict()
+    return {**{name: summary[name] for name in HEADLINE_METRICS if name in summary}, "warnings": len(p.warnings)}
+
+
+def read_summary(json_path: str | Path) -> IndexEntry:
+    """The index entry of a published report, from its JSON file."""
+    path = Path(json_path)
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        return IndexEntry(
+            href=f"{path.stem}.html",
+            title=str(summary["title"]),
+            description=str(summary.get("description", "")),
+            headline=dict(summary.get("headline", {})),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise WorkbenchError(f"{path}: not a readable report summary ({exc})") from None
+
+
+def run_headless(
+    path: Path,
+    *,
+    data: str | None = None,
+    report_dir: str | Path | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> None:
+    """Run one notebook as a script in a subprocess; a failure raises WorkbenchError with its last error line."""
+    env = dict(os.environ)
+    if data is not None:
+        env[DATA_ENV] = str(data)
+    if report_dir is not None:
+        env[REPORT_DIR_ENV] = str(Path(report_dir).resolve())
+    process = subprocess.Popen(
+        [sys.executable, str(path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=path.parent.parent,
+    )
+    tail: deque[str] = deque(maxlen=50)
+    for line in process.stdout or ():
+        if line.startswith(STAGE_PREFIX):
+            if on_stage is not None:
+                on_stage(line.removeprefix(STAGE_PREFIX).strip())
+        elif line.strip():
+            tail.append(line.strip())
+    if process.wait() != 0:
+        detail = tail[-1] if tail else f"exit code {process.returncode}"
+        raise WorkbenchError(f"notebook {path.stem} failed: {detail}")
+
+
+def twin_path(path: Path) -> Path:
+    """Where the Jupyter twin of a notebook lives: ``notebooks/jupyter/<stem>.ipynb``."""
+    return path.parent / "jupyter" / f"{path.stem}.ipynb"
+
+
+def export_twin(path: str | Path, out: str | Path | None = None) -> Path:
+    """Export a marimo notebook to its Jupyter twin (``marimo export ipynb``); returns the .ipynb path."""
+    path = Path(path)
+    target = Path(out) if out is not None else twin_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "marimo", "export", "ipynb", str(path), "-o", str(target)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0 or not target.is_file():
+        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise WorkbenchError(f"exporting {path.name} to ipynb failed: {detail}")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m workbench.notebooks sync`` regenerates every twin; ``list`` prints the notebooks."""
+    parser = argparse.ArgumentParser(prog="python -m workbench.notebooks")
+    parser.add_argument("command", choices=["sync", "list"])
+    args = parser.parse_args(argv)
+    for path in list_notebooks():
+        print(export_twin(path) if args.command == "sync" else path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

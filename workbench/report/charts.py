@@ -1,0 +1,208 @@
+"""Altair charts: the data profile's charts and small generic helpers (bars, lines).
+
+Every chart gets aggregated data (under MAX_ROWS rows), a readable title and
+axis labels, and the house size of WIDTH x HEIGHT.
+
+>>> frame = pd.DataFrame({"model": ["pop", "als"], "ndcg": [0.1, 0.2]})
+>>> chart = bar_chart(frame, "model", "ndcg", title="nDCG@10")
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from workbench.data.profile import Profile
+from workbench.errors import ConfigError
+
+WIDTH = 420
+HEIGHT = 260
+MAX_ROWS = 5000
+COLOR = "#3b6fd4"
+
+
+def _label(column: str) -> str:
+    return column.replace("_", " ").capitalize()
+
+
+def _check(frame: pd.DataFrame, needed: list[str | None], title: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(f"chart {title!r}: expected a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in needed if c is not None and c not in frame.columns]
+    if missing:
+        raise ConfigError(f"chart {title!r}: column {missing[0]!r} is not among {list(map(str, frame.columns))[:12]}")
+    if len(frame) > MAX_ROWS:
+        raise ConfigError(f"chart {title!r}: {len(frame):,} rows is too many to draw; aggregate to under {MAX_ROWS:,}")
+    return frame[[c for c in dict.fromkeys(needed) if c is not None]]
+
+
+def _base(frame: pd.DataFrame, title: str) -> alt.Chart:
+    return alt.Chart(frame, title=title).properties(width=WIDTH, height=HEIGHT)
+
+
+def _x_type(series: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return "T"
+    return "Q" if pd.api.types.is_numeric_dtype(series.dtype) else "N"
+
+
+def bar_chart(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    title: str,
+    error_low: str | None = None,
+    error_high: str | None = None,
+) -> alt.LayerChart:
+    """Bars of ``y`` per category ``x`` (kept in the frame's order), with optional error bars.
+
+    Always a layer chart (bars, plus a rule layer when errors are given): one return type.
+
+    >>> frame = pd.DataFrame({"group": ["F", "M"], "ndcg": [0.2, 0.3], "lo": [0.1, 0.25], "hi": [0.3, 0.35]})
+    >>> chart = bar_chart(frame, "group", "ndcg", title="nDCG by gender", error_low="lo", error_high="hi")
+    """
+    if (error_low is None) != (error_high is None):
+        raise ConfigError(f"chart {title!r}: give both error_low and error_high, or neither")
+    data = _check(frame, [x, y, error_low, error_high], title)
+    order = list(dict.fromkeys(data[x].astype(str)))
+    data = data.assign(**{x: data[x].astype(str)})
+    x_axis = alt.X(f"{x}:N", sort=order, title=_label(x), axis=alt.Axis(labelAngle=-30, labelLimit=160))
+    y_axis = alt.Y(f"{y}:Q", title=_label(y))
+    marks = [alt.Chart().mark_bar(color=COLOR).encode(x=x_axis, y=y_axis, tooltip=list(data.columns))]
+    if error_low is not None:
+        marks.append(
+            alt.Chart()
+            .mark_rule(color="#1f2430", strokeWidth=1.5)
+            .encode(x=x_axis, y=alt.Y(f"{error_low}:Q", title=_label(y)), y2=f"{error_high}:Q")
+        )
+    return alt.layer(*marks, data=data, title=title).properties(width=WIDTH, height=HEIGHT)
+
+
+def line_chart(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, title: str) -> alt.Chart:
+    """A line of ``y`` against ``x`` (time, number or category), one line per ``color`` value.
+
+    >>> chart = line_chart(pd.DataFrame({"k": [1, 5, 10], "recall": [0.1, 0.3, 0.4]}), "k", "recall", title="Recall@k")
+    """
+    data = _check(frame, [x, y, color], title)
+    encoding = {
+        "x": alt.X(f"{x}:{_x_type(data[x])}", title=_label(x)),
+        "y": alt.Y(f"{y}:Q", title=_label(y)),
+        "tooltip": list(data.columns),
+    }
+    if color is not None:
+        encoding["color"] = alt.Color(f"{color}:N", title=_label(color))
+    mark = {"point": True} if color is not None or len(data) <= 60 else {}
+    return _base(data, title).mark_line(**mark).encode(**encoding)
+
+
+def _user_activity(p: Profile) -> alt.Chart:
+    data = p.user_activity
+    return (
+        _base(data, "Interactions per user")
+        .mark_rect(color=COLOR, stroke="white")
+        .encode(
+            x=alt.X("low:Q", scale=alt.Scale(type="log", base=2), title="Interactions per user (log scale)"),
+            x2="next:Q",
+            y=alt.Y("users:Q", title="Users"),
+            y2="zero:Q",
+            tooltip=[alt.Tooltip("label:N", title="Interactions"), "users", alt.Tooltip("share:Q", format=".1%")],
+        )
+        .transform_calculate(next="datum.high + 1", zero="0")
+    )
+
+
+def _item_popularity(p: Profile) -> alt.Chart:
+    data = p.item_popularity
+    return _base(data, "Item popularity: the long tail").mark_line(color=COLOR).encode(
+        x=alt.X("rank:Q", scale=alt.Scale(type="log"), title="Item rank by popularity (log scale)"),
+        y=alt.Y("interactions:Q", scale=alt.Scale(type="log"), title="Interactions (log scale)"),
+        tooltip=["rank", "interactions", alt.Tooltip("cumulative_share:Q", format=".1%", title="Cumulative share")],
+    )
+
+
+def profile_charts(p: Profile) -> dict[str, alt.Chart | alt.LayerChart]:
+    """The profile's charts by name: user_activity, item_popularity, activity_over_time,
+    value_mix and one ``demographics_<column>`` per demographic (empty tables give no chart).
+
+    >>> charts = profile_charts(profile(load_movielens_100k()))  # doctest: +SKIP
+    >>> sorted(charts)[:2]  # doctest: +SKIP
+    ['activity_over_time', 'demographics_age']
+    """
+    charts: dict[str, alt.Chart | alt.LayerChart] = {}
+    if len(p.user_activity):
+        charts["user_activity"] = _user_activity(p)
+    if len(p.item_popularity):
+        charts["item_popularity"] = _item_popularity(p)
+    if len(p.activity_over_time):
+        charts["activity_over_time"] = line_chart(
+            p.activity_over_time, "period", "interactions", title="Interactions over time"
+        )
+    if len(p.value_mix):
+        mix = p.value_mix.assign(value=p.value_mix["column"] + ": " + p.value_mix["value"])
+        charts["value_mix"] = bar_chart(mix, "value", "share", title="Mix of events and rating values")
+    for column, table in p.demographics.items():
+        charts[f"demographics_{column}"] = bar_chart(table, "value", "users", title=f"Users by {column}")
+    return charts
+
+
+def metric_comparison_chart(scores: pd.DataFrame, *, title: str = "Metrics by model") -> alt.Chart:
+    """Grouped bars of metric means; ``scores`` has one row per model (index) and one column per metric.
+
+    >>> metric_comparison_chart(pd.DataFrame({"ndcg": [0.1, 0.2]}, index=["popularity", "als"]))  # doctest: +SKIP
+    """
+    model = scores.index.name or "model"
+    long = scores.rename_axis(model).reset_index().melt(id_vars=model, var_name="metric", value_name="value")
+    long = _check(long, [model, "metric", "value"], title)
+    return (
+        _base(long, title)
+        .mark_bar()
+        .encode(
+            x=alt.X("metric:N", title=None, sort=list(map(str, scores.columns)), axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset(f"{model}:N", sort=list(map(str, scores.index))),
+            y=alt.Y("value:Q", title="Mean over users"),
+            color=alt.Color(f"{model}:N", title=_label(model), sort=list(map(str, scores.index))),
+            tooltip=[f"{model}:N", "metric:N", alt.Tooltip("value:Q", format=".4f")],
+        )
+    )
+
+
+def distribution_chart(
+    frame: pd.DataFrame, column: str, *, color: str | None = None, bins: int = 20, title: str
+) -> alt.Chart:
+    """Histogram of ``frame[column]`` as the share of rows per bin, one series per ``color`` group.
+
+    Binned in pandas first, so any number of rows draws a small chart.
+
+    >>> distribution_chart(per_user, "ndcg", color="model", title="Per-user nDCG@10")  # doctest: +SKIP
+    """
+    _check(frame.head(0), [column, color], title)
+    values = frame[column].astype(float)
+    low, high = min(float(values.min()), 0.0), max(float(values.max()), 1e-9)
+    edges = [low + (high - low) * i / bins for i in range(bins + 1)]
+    groups = frame[color].astype(str) if color else pd.Series("all", index=frame.index, name="series")
+    binned = pd.cut(values, edges, include_lowest=True, labels=edges[:-1])
+    shares = pd.crosstab(binned, groups, normalize="columns", dropna=False).stack().rename("share").reset_index()
+    shares.columns = ["bin_start", groups.name, "share"]
+    shares["bin_start"] = shares["bin_start"].astype(float)
+    shares["bin_end"] = shares["bin_start"] + (high - low) / bins
+    shares = _check(shares, ["bin_start", "bin_end", groups.name, "share"], title)
+    order = list(pd.unique(groups))  # series colours follow first appearance, as in the other charts
+    series = {"color": alt.Color(f"{groups.name}:N", title=_label(groups.name), sort=order)} if color else {
+        "color": alt.value(COLOR)
+    }
+    return (
+        _base(shares, title)
+        .mark_bar(opacity=0.6, binSpacing=0)
+        .encode(
+            x=alt.X("bin_start:Q", bin="binned", title=_label(column)),
+            x2="bin_end:Q",
+            y=alt.Y("share:Q", title="Share", stack=None, axis=alt.Axis(format="%")),
+            tooltip=[
+                f"{groups.name}:N",
+                alt.Tooltip("bin_start:Q", format=".3f"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+            **series,
+        )
+    )

@@ -1,0 +1,305 @@
+"""Offline HTML reports: one self-contained file, no script, no network fetch.
+
+Charts are rendered to inline SVG by vl-convert; every string that comes from
+data (titles, table cells, ids, warnings) is HTML-escaped.
+
+>>> report = Report("Profile: ml-100k")
+>>> report.markdown("## Summary\\n- **943** users").metrics({"users": 943}).write("out/profile.html")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ConfigError
+
+CSS = """
+*{box-sizing:border-box}
+body{margin:0;background:#f5f6f8;color:#1f2430;font:15px/1.55 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1140px;margin:0 auto;padding:28px 32px 64px}
+header.page{border-bottom:3px solid #3b6fd4;margin-bottom:24px;padding-bottom:10px}
+header.page h1{margin:0;font-size:28px;font-weight:650}
+header.page p{margin:4px 0 0;color:#5b6475;font-size:13px}
+h2{font-size:21px;margin:32px 0 10px;font-weight:620}
+h3{font-size:17px;margin:22px 0 8px;font-weight:620}
+p{margin:8px 0;max-width:860px}
+ul{margin:8px 0;padding-left:22px;max-width:860px}
+code{background:#eceef3;padding:1px 5px;border-radius:4px;font-size:13px}
+section.block{margin:14px 0}
+.cards{display:flex;flex-wrap:wrap;gap:12px}
+.card{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:12px 16px;min-width:150px;flex:1 1 150px;max-width:260px}
+.card .value{font-size:26px;font-weight:650;color:#1d3f8f;font-variant-numeric:tabular-nums}
+.card .label{font-size:12px;color:#5b6475;text-transform:uppercase;letter-spacing:.04em}
+.table-wrap{display:inline-block;max-width:100%;overflow-x:auto;background:#fff;border:1px solid #dfe3ea;border-radius:8px;vertical-align:top}
+table.data{border-collapse:collapse;min-width:360px;font-size:13.5px;font-variant-numeric:tabular-nums}
+table.data th{background:#eef1f6;text-align:left;font-weight:600;padding:7px 12px;border-bottom:1px solid #dfe3ea;white-space:nowrap}
+table.data td{padding:6px 12px;border-bottom:1px solid #edf0f4}
+table.data tr:last-child td{border-bottom:none}
+table.data td.num,table.data th.num{text-align:right}
+.caption{font-size:13px;color:#5b6475;margin:6px 2px}
+section.chart-block{display:inline-block;vertical-align:top;margin:8px 14px 8px 0;max-width:100%}
+figure.chart{margin:0;background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:14px;overflow-x:auto}
+figure.chart svg{max-width:100%;height:auto;display:block}
+.warnings{background:#fff8e6;border:1px solid #f0d58c;border-radius:8px;padding:10px 16px}
+.warnings.none{background:#eef8f0;border-color:#b9dfc2}
+.warnings h3{margin:4px 0}
+.index-list{list-style:none;padding:0;max-width:none}
+.index-list li{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:14px 18px;margin:12px 0}
+.index-list a{font-size:18px;font-weight:620;color:#1d3f8f;text-decoration:none}
+.index-list a:hover{text-decoration:underline}
+.index-list .numbers{margin-top:6px;font-size:13px;color:#39404f}
+.index-list .numbers span{display:inline-block;margin-right:18px}
+.index-list .numbers b{font-variant-numeric:tabular-nums}
+"""
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_CODE = re.compile(r"`([^`]+)`")
+_HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
+_BULLET = re.compile(r"^[-*]\s+(.*)$")
+_SVG_ID = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
+_chart_counter = itertools.count(1)
+
+
+def format_value(value: Any) -> str:
+    """Human-readable number: thousands separators, about four significant digits.
+
+    >>> format_value(100000), format_value(0.123456), format_value(1234.5678)
+    ('100,000', '0.1235', '1,235')
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value) and abs(value) >= 1:
+        return f"{int(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def _inline(text: str) -> str:
+    escaped = html.escape(text, quote=True)
+    escaped = _CODE.sub(r"<code>\1</code>", escaped)
+    return _BOLD.sub(r"<strong>\1</strong>", escaped)
+
+
+def markdown_to_html(text: str) -> str:
+    """A tiny, safe markdown subset: ``#``..``###`` headings, paragraphs, ``-`` bullets, ``**bold**``, ``code``.
+
+    All text is escaped first; no raw HTML passes through.
+
+    >>> markdown_to_html("# Hi <b>\\n- **a**")
+    '<h2>Hi &lt;b&gt;</h2>\\n<ul><li><strong>a</strong></li></ul>'
+    """
+    out: list[str] = []
+    paragraph: list[str] = []
+    bullets: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
+            paragraph.clear()
+        if bullets:
+            out.append("<ul>" + "".join(f"<li>{_inline(b)}</li>" for b in bullets) + "</ul>")
+            bullets.clear()
+
+    for raw in str(text).splitlines():
+        line = raw.strip()
+        heading, bullet = _HEADING.match(line), _BULLET.match(line)
+        if not line:
+            flush()
+        elif heading:
+            flush()
+            level = len(heading.group(1)) + 1  # the page title is the only <h1>
+            out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+        elif bullet:
+            if paragraph:
+                flush()
+            bullets.append(bullet.group(1))
+        elif bullets and raw[:1].isspace():
+            bullets[-1] += " " + line  # continuation of a bullet
+        else:
+            if bullets:
+                flush()
+            paragraph.append(line)
+    flush()
+    return "\n".join(out)
+
+
+def _metric_cards(values: Mapping[str, Any]) -> str:
+    cards = "".join(
+        f'<div class="card"><div class="value">{html.escape(format_value(v))}</div>'
+        f'<div class="label">{html.escape(str(k))}</div></div>'
+        for k, v in values.items()
+    )
+    return f'<div class="cards">{cards}</div>'
+
+
+def _table_html(frame: pd.DataFrame, max_rows: int) -> str:
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(f"Report.table expects a pandas DataFrame, got {type(frame).__name__}")
+    if max_rows < 1:
+        raise ConfigError(f"Report.table: max_rows must be positive, got {max_rows!r}")
+    shown = frame.head(max_rows)
+    default_index = isinstance(shown.index, pd.RangeIndex) and shown.index.name is None
+    if not default_index:
+        shown = shown.reset_index()
+    shown = shown.copy()
+    shown.columns = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in shown.columns]
+    is_id = [c.lower().endswith("id") for c in shown.columns]  # ids are labels: no separators, left-aligned
+    numeric = [
+        not ident and pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+        for t, ident in zip(shown.dtypes, is_id, strict=True)
+    ]
+    body = []
+    for row in shown.itertuples(index=False, name=None):  # display only: at most max_rows rows
+        cells = "".join(_cell(v, ident) for v, ident in zip(row, is_id, strict=True))
+        body.append(f"<tr>{cells}</tr>")
+    head = "".join(
+        f'<th class="num">{html.escape(c)}</th>' if is_num else f"<th>{html.escape(c)}</th>"
+        for c, is_num in zip(shown.columns, numeric, strict=True)
+    )
+    table = f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    if len(frame) > max_rows:
+        table += f'<p class="caption">Showing the first {max_rows:,} of {len(frame):,} rows.</p>'
+    return table
+
+
+def _cell(value: Any, is_id: bool) -> str:
+    if _is_missing(value):
+        return "<td></td>"
+    if is_id or isinstance(value, (str, bool, np.bool_)):
+        return f"<td>{html.escape(str(value))}</td>"
+    text = html.escape(format_value(value))
+    return f'<td class="num">{text}</td>' if isinstance(value, (int, float, np.number)) else f"<td>{text}</td>"
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def chart_to_svg(chart: Any) -> str:
+    """Render an Altair chart to an SVG string (offline, no script); element ids made unique per chart."""
+    if not hasattr(chart, "to_json"):
+        raise ConfigError(f"Report.chart expects an Altair chart, got {type(chart).__name__}")
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg(chart.to_json())
+    prefix = f"c{next(_chart_counter)}-"
+    return _SVG_ID.sub(lambda m: m.group(1) + prefix + m.group(2), svg)
+
+
+@dataclass
+class Report:
+    """An HTML page built block by block; each method appends a block and returns the report.
+
+    >>> Report("ALS").markdown("Some **text**").metrics({"ndcg": 0.31}).to_html().count("<script")
+    0
+    """
+
+    title: str
+    description: str = ""
+    blocks: list[str] = field(default_factory=list)
+
+    def _add(self, block: str, caption: str | None = None, kind: str = "block") -> Self:
+        if caption:
+            block += f'<p class="caption">{html.escape(str(caption))}</p>'
+        self.blocks.append(f'<section class="{kind}">{block}</section>')
+        return self
+
+    def markdown(self, text: str) -> Self:
+        """Headings, paragraphs, bullet lists and **bold** (see :func:`markdown_to_html`)."""
+        return self._add(markdown_to_html(text))
+
+    def metrics(self, values: Mapping[str, Any], *, caption: str | None = None) -> Self:
+        """A row of big-number cards, one per entry."""
+        return self._add(_metric_cards(values), caption)
+
+    def table(self, frame: pd.DataFrame, *, max_rows: int = 20, caption: str | None = None) -> Self:
+        """A DataFrame as a table (a meaningful index becomes the first columns)."""
+        return self._add(_table_html(frame, max_rows), caption)
+
+    def chart(self, chart: Any, *, caption: str | None = None) -> Self:
+        """An Altair chart rendered to inline SVG."""
+        return self._add(f'<figure class="chart">{chart_to_svg(chart)}</figure>', caption, "block chart-block")
+
+    def warnings(self, messages: Iterable[str]) -> Self:
+        """A highlighted list of warnings (or a note that there are none)."""
+        items = [str(m) for m in messages]
+        if not items:
+            return self._add('<div class="warnings none">No warnings.</div>')
+        lis = "".join(f"<li>{html.escape(m)}</li>" for m in items)
+        return self._add(f'<div class="warnings"><h3>Warnings ({len(items)})</h3><ul>{lis}</ul></div>')
+
+    def to_html(self) -> str:
+        """The whole page as one string."""
+        return _page(self.title, self.description, "\n".join(self.blocks))
+
+    def write(self, path: str | Path) -> Path:
+        """Write the page (UTF-8), creating parent folders; returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_html(), encoding="utf-8")
+        return path
+
+
+def _page(title: str, description: str, body: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    subtitle = html.escape(f"{description} · " if description else "") + f"generated {stamp} by workbench"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+        f"<title>{html.escape(str(title))}</title><style>{CSS}</style></head>\n<body><main>"
+        f'<header class="page"><h1>{html.escape(str(title))}</h1><p>{subtitle}</p></header>\n'
+        f"{body}\n</main></body></html>\n"
+    )
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One line of the index page: a link, a one-line description and headline numbers."""
+
+    href: str
+    title: str
+    description: str = ""
+    headline: Mapping[str, Any] = field(default_factory=dict)
+
+
+def write_index(out_dir: str | Path, entries: Iterable[IndexEntry], *, title: str = "Workbench reports") -> Path:
+    """Write ``out_dir/index.html`` linking each report; returns its path.
+
+    >>> write_index("reports", [IndexEntry("01_profile.html", "Profile", "943 users", {"users": 943})])  # doctest: +SKIP
+    """
+    items = []
+    for entry in entries:
+        numbers = "".join(
+            f"<span>{html.escape(str(k))}: <b>{html.escape(format_value(v))}</b></span>"
+            for k, v in entry.headline.items()
+        )
+        items.append(
+            f'<li><a href="{html.escape(entry.href, quote=True)}">{html.escape(entry.title)}</a>'
+            f"<p>{html.escape(entry.description)}</p><div class=\"numbers\">{numbers}</div></li>"
+        )
+    body = f'<ul class="index-list">{"".join(items)}</ul>' if items else "<p>No reports were written.</p>"
+    path = Path(out_dir) / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_page(title, "", body), encoding="utf-8")
+    return path

@@ -1,0 +1,210 @@
+"""Hyper-parameter tuning of ALS with optuna, and the protocol to report an honest test score.
+
+Protocol (:func:`tune_and_test`): carve a validation set out of train
+(:func:`validation_split`), tune on it, refit on the full train with the best
+parameters, and score the test set once. Tuning on the test set would report an
+optimistic number.
+
+Pruning is not used: implicit's ALS has no cheap partial result (a model after
+a few iterations ranks differently from the final one, and scoring it costs as
+much as scoring the final model), so every trial runs to the end.
+
+>>> fit, valid = validation_split(train, seed=0)  # doctest: +SKIP
+>>> study = tune_als(fit, valid, n_trials=40, seed=0)  # doctest: +SKIP
+>>> ALSRecommender(**study.best_params, seed=0).fit(train)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import numpy as np
+import optuna
+import pandas as pd
+
+from workbench import columns as C
+from workbench.data.dataset import Dataset
+from workbench.data.split import stratified_split
+from workbench.errors import ConfigError, DataError, ModelError
+from workbench.evaluation import evaluate
+from workbench.models import ALSRecommender
+
+
+@contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Silence optuna's per-trial log lines, restoring the caller's verbosity afterwards."""
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(previous)
+
+
+def validation_split(train: Dataset, *, ratio: float = 0.75, seed: int = 0) -> tuple[Dataset, Dataset]:
+    """(fit, valid): per user, a random ``ratio`` of ``train`` to fit on and the rest to validate on.
+
+    >>> fit, valid = validation_split(train, ratio=0.75, seed=0)  # doctest: +SKIP
+    """
+    return stratified_split(train, ratio=ratio, seed=seed)
+
+
+def _als_space(trial: optuna.Trial) -> dict[str, Any]:
+    return {
+        "factors": trial.suggest_int("factors", 16, 256, log=True),
+        "regularization": trial.suggest_float("regularization", 0.01, 100.0, log=True),
+        "alpha": trial.suggest_float("alpha", 0.1, 50.0, log=True),
+        "iterations": trial.suggest_int("iterations", 5, 30),
+    }
+
+
+def _check_datasets(**datasets: Any) -> None:
+    for name, ds in datasets.items():
+        if not isinstance(ds, Dataset):
+            raise DataError(f"{name}: expected a workbench Dataset, got {type(ds).__name__}")
+        if len(ds) == 0:
+            raise DataError(f"{name}: the dataset has no interactions")
+
+
+def tune_als(
+    train: Dataset,
+    valid: Dataset,
+    *,
+    n_trials: int,
+    k: int = 10,
+    seed: int = 0,
+    storage: str | None = None,
+    study_name: str | None = None,
+    timeout: float | None = None,
+    show_progress_bar: bool = True,
+) -> optuna.Study:
+    """Search ALS hyper-parameters maximising nDCG@k on ``valid`` (models fitted on ``train``).
+
+    Space: factors 16..256 (log), regularization 0.01..100 (log), alpha 0.1..50
+    (log), iterations 5..30; TPE sampler seeded with ``seed``. ``best_params``
+    are keyword arguments of :class:`ALSRecommender`; every trial also stores
+    all validation metrics in ``trial.user_attrs``. With ``storage``
+    (e.g. ``"sqlite:///tuning.db"``) and ``study_name`` a later call resumes the
+    study and adds ``n_trials`` more (its sampler seeded with ``seed`` + trials
+    done, so it does not repeat the first run's start-up points).
+
+    >>> study = tune_als(fit, valid, n_trials=40, seed=0)  # doctest: +SKIP
+    >>> study.best_params  # doctest: +SKIP
+    {'factors': 87, 'regularization': 12.3, 'alpha': 1.9, 'iterations': 21}
+    """
+    _check_datasets(train=train, valid=valid)
+    if not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise ConfigError(f"n_trials must be a positive integer, got {n_trials!r}")
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    users = pd.unique(valid.interactions[C.USER])
+
+    def objective(trial: optuna.Trial) -> float:
+        model = ALSRecommender(**_als_space(trial), seed=seed).fit(train)
+        metrics = evaluate(model.recommend(users, k=k), valid, k=k)
+        for name, value in metrics.items():
+            trial.set_user_attr(name, value)
+        return metrics["ndcg"]
+
+    with _quiet_optuna():
+        study = optuna.create_study(
+            storage=storage,
+            study_name=study_name,
+            load_if_exists=storage is not None,
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+        )
+        if study.trials:
+            study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
+        study.set_user_attr("k", int(k))
+        study.optimize(objective, n_trials=int(n_trials), timeout=timeout, show_progress_bar=show_progress_bar)
+    return study
+
+
+@dataclass(frozen=True)
+class TuningResult:
+    """Outcome of :func:`tune_and_test`: the study, the model refitted on all of train, its test metrics."""
+
+    study: optuna.Study
+    model: ALSRecommender
+    test_metrics: dict[str, float]
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.study.best_params)
+
+
+def tune_and_test(
+    train: Dataset,
+    test: Dataset,
+    *,
+    n_trials: int,
+    k: int = 10,
+    ratio: float = 0.75,
+    seed: int = 0,
+    **tune_options: Any,
+) -> TuningResult:
+    """Tune on validation carved from ``train``, refit on all of ``train``, score ``test`` once.
+
+    ``tune_options`` go to :func:`tune_als` (storage, study_name, timeout, show_progress_bar).
+
+    >>> result = tune_and_test(train, test, n_trials=40, seed=0)  # doctest: +SKIP
+    >>> result.test_metrics["ndcg"], result.best_params  # doctest: +SKIP
+    """
+    _check_datasets(train=train, test=test)
+    fit, valid = validation_split(train, ratio=ratio, seed=seed)
+    study = tune_als(fit, valid, n_trials=n_trials, k=k, seed=seed, **tune_options)
+    model = ALSRecommender(**study.best_params, seed=seed).fit(train)
+    test_metrics = evaluate(model.recommend(pd.unique(test.interactions[C.USER]), k=k), test, k=k)
+    return TuningResult(study=study, model=model, test_metrics=test_metrics)
+
+
+def _trials_frame(study: optuna.Study) -> pd.DataFrame:
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not done:
+        raise ModelError("the study has no completed trials yet; run tune_als first")
+    frame = pd.DataFrame({"trial": [t.number for t in done], "value": [t.value for t in done]})
+    frame["best_so_far"] = frame["value"].cummax()
+    return frame
+
+
+def history_chart(study: optuna.Study, *, metric: str = "validation nDCG") -> alt.LayerChart:
+    """Optimisation history: one dot per completed trial and the best-so-far line.
+
+    >>> history_chart(study)  # doctest: +SKIP
+    """
+    frame = _trials_frame(study)
+    base = alt.Chart(frame).encode(x=alt.X("trial:Q", title="trial"))
+    dots = base.mark_circle(size=40, opacity=0.6).encode(
+        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+        tooltip=["trial:Q", alt.Tooltip("value:Q", format=".4f")],
+    )
+    line = base.mark_line(interpolate="step-after", color="firebrick").encode(y="best_so_far:Q")
+    return (dots + line).properties(title="Optimisation history", width=420, height=260)
+
+
+def importance_chart(study: optuna.Study, *, seed: int = 0) -> alt.Chart:
+    """Bar chart of parameter importances (optuna's fANOVA evaluator, seeded).
+
+    >>> importance_chart(study)  # doctest: +SKIP
+    """
+    if len(_trials_frame(study)) < 2:
+        raise ModelError("parameter importances need at least 2 completed trials")
+    importances = optuna.importance.get_param_importances(
+        study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed)
+    )
+    frame = pd.DataFrame({"parameter": list(importances), "importance": list(importances.values())})
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("importance:Q", title="share of explained variance of the objective"),
+            y=alt.Y("parameter:N", sort="-x", title=None),
+            tooltip=["parameter:N", alt.Tooltip("importance:Q", format=".3f")],
+        )
+        .properties(title="Parameter importances", width=420, height=160)
+    )

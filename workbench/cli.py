@@ -1,4 +1,4 @@
-"""The ``workbench`` command: render reports, profile a file, run benchmarks.
+"""The ``workbench`` command: render reports, profile a file, run benchmarks, serve a model.
 
 Notebooks and benchmarks are found in the repository checkout next to the
 package source (``notebooks/``, ``benchmarks/``), so install with ``pip install -e .``.
@@ -39,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--html", default=None, help="also write the profile as an HTML report here")
 
     commands.add_parser("benchmark", help="run every script in benchmarks/")
+
+    serve = commands.add_parser("serve", help="serve recommendations over HTTP from a saved model")
+    serve.add_argument("model_dir", help="a model directory written by save()")
+    serve.add_argument("--items", default=None, help="item table (CSV or Parquet) with name/title and price")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--cache", default=None, help="memory (default) or redis://HOST:PORT")
+    serve.add_argument("--cache-ttl", type=float, default=60.0, help="seconds a cached answer lives (default: 60)")
     return parser
 
 
@@ -94,13 +102,27 @@ def _benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from workbench.serve import create_app, make_cache
+    except ImportError as exc:
+        raise ConfigError(f"serve needs the serve extra ({exc}): pip install -e '.[serve]'") from None
+    app = create_app(args.model_dir, items=args.items, cache=make_cache(args.cache, ttl=args.cache_ttl))
+    health = app.state.serving.current.health()
+    print(f"serving {health['model_class']} from {args.model_dir} on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` command; returns the exit code (2 on a user error)."""
     args = _parser().parse_args(argv)
-    command = {"report": _report, "profile": _profile, "benchmark": _benchmark}[args.command]
+    command = {"report": _report, "profile": _profile, "benchmark": _benchmark, "serve": _serve}[args.command]
     try:
         return command(args)
-    except (WorkbenchError, OSError) as exc:
+    except (WorkbenchError, OSError, MemoryError) as exc:
         if args.debug:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

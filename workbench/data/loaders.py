@@ -82,6 +82,17 @@ def load_movielens_100k() -> Dataset:
     return Dataset.from_frames(interactions, users, items)
 
 
+def _text_encoding(path: Path, table: str) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with a BOM; NUL bytes elsewhere mean a binary file."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in head:
+        raise DataError(f"{table}: {path} is not UTF-8 text: it contains NUL bytes (binary, or UTF-16 without BOM)")
+    return "utf-8-sig"
+
+
 def _read_table(path: str | os.PathLike, table: str) -> pd.DataFrame:
     """Read CSV or Parquet without touching the file; any failure is a one-line DataError."""
     path = Path(path)
@@ -92,16 +103,19 @@ def _read_table(path: str | os.PathLike, table: str) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise DataError(f"{table}: {path} is empty")
     suffix = path.suffix.lower()
+    is_parquet = suffix in {".parquet", ".pq"}
+    encoding = "parquet" if is_parquet else _text_encoding(path, table)
     try:
-        if suffix in {".parquet", ".pq"}:
+        if is_parquet:
             import pyarrow.parquet as pq
 
             return pq.read_table(path).to_pandas()
         separator = {".csv": ",", ".tsv": "\t"}.get(suffix)
         engine = "c" if separator else "python"  # the python engine sniffs the separator
-        return pd.read_csv(path, sep=separator, engine=engine, dtype=str, encoding="utf-8")
+        return pd.read_csv(path, sep=separator, engine=engine, dtype=str, encoding=encoding)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{table}: {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
+        name = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise DataError(f"{table}: {path} is not {name} text (byte {exc.start}); save it as UTF-8 CSV") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{table}: {path} has no columns") from None
     except pd.errors.ParserError as exc:
@@ -157,7 +171,7 @@ def load_dataset(name: str | None = None) -> Dataset:
     name = name or os.environ.get("WORKBENCH_DATA", "ml-100k")
     if name == "ml-100k":
         return load_movielens_100k()
-    if name.startswith("synthetic"):
+    if name.startswith("synthetic") and not Path(name).is_file():
         from workbench.data.synthetic import SIZES, make_ecommerce
 
         size = name.partition("-")[2] or "medium"

@@ -62,6 +62,11 @@ def check_ids(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
     missing = ids.isna()
     if missing.any():
         raise _fail(table, column, "has missing ids", ids[missing], len(ids))
+    if ids.dtype == object:
+        unhashable = ~ids.map(pd.api.types.is_hashable).astype(bool)
+        if unhashable.any():
+            problem = "has values that are not single ids (lists, dicts, arrays)"
+            raise _fail(table, column, problem, ids[unhashable], len(ids))
     if ids.dtype == object or pd.api.types.is_string_dtype(ids.dtype):
         as_text = ids.astype(str)
         empty = as_text.str.strip() == ""
@@ -108,6 +113,10 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
         missing = numbers.isna()
         if missing.any():
             raise _fail(table, C.TIMESTAMP, "has missing timestamps", values[missing], len(values))
+        as_float = numbers.to_numpy(dtype=np.float64)
+        out_of_range = (as_float < -(2.0**63)) | (as_float >= 2.0**63)  # would wrap around in int64
+        if out_of_range.any():
+            raise _fail(table, C.TIMESTAMP, "has seconds beyond the int64 range", values[out_of_range], len(values))
         return numbers.astype(np.int64)
     parsed = pd.to_datetime(values, errors="coerce", format="mixed")
     bad = parsed.isna()

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import ConfigError, DataError
+from workbench.guards import check_dense
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
 from workbench.models.weights import confidence
 
@@ -133,6 +134,7 @@ class ALSRecommender(Recommender):
             raise DataError(f"similar_items: item {ids[np.flatnonzero(codes < 0)[0]]!r} is not in the training data")
         norms = np.linalg.norm(self.item_factors, axis=1)
         unit = self.item_factors / np.where(norms > 0, norms, 1.0)[:, None]
+        check_dense(len(ids), k, what=f"similar_items(k={k})")
         index = np.empty((len(ids), k), dtype=np.int64)
         values = np.empty((len(ids), k), dtype=np.float64)
         batch = max(1, BATCH_CELLS // len(self.item_map))

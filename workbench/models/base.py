@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import ConfigError, DataError, ModelError
+from workbench.guards import check_dense
 from workbench.models import storage
 
 # Scores of at most this many (user, item) cells are held at once: memory stays bounded.
@@ -139,6 +140,7 @@ class Recommender(ABC):
         ids = unique_users(users)
         codes = self.user_map.codes(ids)
         known = codes >= 0
+        check_dense(len(ids), k, what=f"recommend(k={k}) for {len(ids):,} users")
         index = np.full((len(ids), k), -1, dtype=np.int64)
         values = np.full((len(ids), k), -np.inf, dtype=np.float64)
 

@@ -35,6 +35,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
+from workbench.guards import check_dense
 from workbench.models import storage
 from workbench.models.base import Recommender, top_k
 
@@ -166,6 +167,7 @@ def _favourites(seen: sp.csr_matrix, labels: np.ndarray, n_clusters: int, shrink
     member = sp.csr_matrix(
         (np.ones(len(rows)), (labels[rows], rows)), shape=(n_clusters, seen.shape[0])
     )
+    check_dense(n_clusters, seen.shape[1], what=f"cluster favourites (n_clusters={n_clusters})")
     counts = np.asarray((member @ seen).todense(), dtype=np.float64)
     totals = counts.sum(axis=1, keepdims=True)
     scores = (counts + shrinkage * global_share) / np.maximum(totals + shrinkage, 1e-12)

@@ -21,6 +21,7 @@ from sklearn.preprocessing import normalize
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import DataError, ModelError
+from workbench.guards import check_dense
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
 
 #: Columns read as free text; every other non-numeric column is read as tags.
@@ -96,6 +97,7 @@ class ContentSimilarity:
             raise DataError(f"similar_items: {len(unknown):,} items are not in the items table (e.g. {unknown[0]!r})")
         n = len(self.item_map)
         batch = max(1, BATCH_CELLS // max(n, 1))
+        check_dense(len(codes), k, what=f"similar_items(k={k})")
         index = np.empty((len(codes), k), dtype=np.int64)
         values = np.empty((len(codes), k))
         for start in range(0, len(codes), batch):

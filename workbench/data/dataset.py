@@ -14,6 +14,19 @@ from workbench.data import validate
 from workbench.errors import DataError
 
 
+def to_seconds(values: pd.Series) -> np.ndarray:
+    """Timestamps as int seconds since the epoch (UTC for time-zone aware datetimes).
+
+    >>> to_seconds(pd.Series(pd.to_datetime(["1970-01-02"]))).tolist()
+    [86400]
+    """
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return values.to_numpy("datetime64[s]").astype(np.int64)
+    return values.to_numpy(np.int64)
+
+
 @dataclass(frozen=True)
 class IdMap:
     """Maps external ids (any hashable scalars) to contiguous int32 codes and back.
@@ -37,6 +50,12 @@ class IdMap:
     def codes(self, values: pd.Series | np.ndarray | list) -> np.ndarray:
         """Codes of ``values``; -1 for ids this map does not know."""
         return self.ids.get_indexer(pd.Index(values)).astype(np.int32, copy=False)
+
+    def extended(self, values: pd.Series | np.ndarray | list) -> IdMap:
+        """This map with the ids of ``values`` it does not know appended (existing codes unchanged)."""
+        values = pd.Series(values, copy=False)
+        fresh = pd.unique(values[self.codes(values) < 0])
+        return IdMap(self.ids.append(pd.Index(fresh))) if len(fresh) else self
 
     def to_ids(self, codes: np.ndarray | list) -> np.ndarray:
         """External ids of ``codes``."""
@@ -104,6 +123,12 @@ class Dataset:
     @property
     def has_timestamps(self) -> bool:
         return C.TIMESTAMP in self.interactions.columns
+
+    def seconds(self, purpose: str) -> np.ndarray:
+        """Interaction timestamps as int seconds; ``purpose`` names what needs them in the error."""
+        if not self.has_timestamps:
+            raise DataError(f"{purpose} needs a 'timestamp' column, and the interactions have none")
+        return to_seconds(self.interactions[C.TIMESTAMP])
 
     def with_interactions(self, interactions: pd.DataFrame) -> Dataset:
         """Same user and item tables, another (already valid) interaction log."""

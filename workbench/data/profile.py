@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, to_seconds
 
 #: Users-table columns with at most this many distinct values are profiled as demographics.
 MAX_DEMOGRAPHIC_VALUES = 25
@@ -62,15 +62,6 @@ def _gini(counts: np.ndarray) -> float:
 
 def _pct(share: float) -> str:
     return f"{100 * share:.3g}%"
-
-
-def _seconds(values: pd.Series) -> np.ndarray:
-    """Timestamps as int seconds since the epoch (UTC for time-zone aware datetimes)."""
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        if getattr(values.dt, "tz", None) is not None:
-            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        return values.to_numpy("datetime64[s]").astype(np.int64)
-    return values.to_numpy(np.int64)
 
 
 def _activity_bins(counts: np.ndarray, what: str) -> pd.DataFrame:
@@ -272,7 +263,7 @@ def profile(ds: Dataset) -> Profile:
         if unknown:
             warnings.append(f"{unknown:,} {kind} in the interactions are missing from the {kind} table.")
 
-    seconds = _seconds(log[C.TIMESTAMP]) if ds.has_timestamps else None
+    seconds = to_seconds(log[C.TIMESTAMP]) if ds.has_timestamps else None
     if seconds is not None:
         first, last = int(seconds.min()), int(seconds.max())
         summary["first_timestamp"] = pd.Timestamp(first, unit="s").isoformat()

@@ -5,11 +5,12 @@ from workbench.models.base import Recommender
 from workbench.models.coldstart import ClusterColdStart
 from workbench.models.content import ContentRecommender, ContentSimilarity
 from workbench.models.hybrid import HybridRecommender
-from workbench.models.popularity import PopularityRecommender
+from workbench.models.popularity import DecayedPopularity, PopularityRecommender
 
 __all__ = [
     "Recommender",
     "PopularityRecommender",
+    "DecayedPopularity",
     "ALSRecommender",
     "ClusterColdStart",
     "ContentRecommender",

@@ -12,7 +12,7 @@ from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, IdMap
+from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 from workbench.guards import check_dense
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
@@ -22,7 +22,8 @@ BACKENDS = ("implicit", "spark")
 
 
 class ALSRecommender(Recommender):
-    """Matrix factorisation for implicit feedback; confidence = 1 + alpha * weight.
+    """Matrix factorisation for implicit feedback; confidence = alpha * weight
+    (implicit's convention: unobserved pairs have confidence 1 and preference 0).
 
     Weights come from event types (purchase > cart > view), ratings, or counts
     (see :func:`workbench.models.weights.confidence`); repeated interactions add up.
@@ -101,9 +102,9 @@ class ALSRecommender(Recommender):
         item_codes = self.item_map.codes(log[C.ITEM])
         known_item = item_codes >= 0
         self.skipped_items_ = int((~known_item).sum())
-        fresh_users = pd.unique(log[C.USER][self.user_map.codes(log[C.USER]) < 0])
-        if len(fresh_users):
-            self.user_map = IdMap(self.user_map.ids.append(pd.Index(fresh_users)))
+        extended = self.user_map.extended(log[C.USER])
+        if extended is not self.user_map:
+            self.user_map = extended
             n_users = len(self.user_map)
             pad = np.zeros((n_users - self.user_factors.shape[0], self.factors), dtype=np.float32)
             self.user_factors = np.vstack([self.user_factors, pad])

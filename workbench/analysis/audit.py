@@ -120,7 +120,9 @@ class Audit:
                 tooltip=tooltip,
             )
         )
-        whiskers = alt.Chart(data).mark_errorbar(ticks=True).encode(x=x, y="lower:Q", y2="upper:Q")
+        whiskers = alt.Chart(data).mark_errorbar(ticks=True).encode(
+            x=x, y=alt.Y("lower:Q", title=metric), y2="upper:Q"
+        )
         overall = alt.Chart(pd.DataFrame({"overall": [float(self.overall[metric])]})).mark_rule(
             strokeDash=[4, 4], color="gray"
         ).encode(y="overall:Q")

@@ -178,7 +178,7 @@ def history_chart(study: optuna.Study, *, metric: str = "validation nDCG") -> al
     >>> history_chart(study)  # doctest: +SKIP
     """
     frame = _trials_frame(study)
-    base = alt.Chart(frame).encode(x=alt.X("trial:Q", title="trial"))
+    base = alt.Chart(frame).encode(x=alt.X("trial:Q", title="trial", axis=alt.Axis(format="d", tickMinStep=1)))
     dots = base.mark_circle(size=40, opacity=0.6).encode(
         y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
         tooltip=["trial:Q", alt.Tooltip("value:Q", format=".4f")],

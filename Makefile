@@ -10,7 +10,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,serve,spark,tracking]'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps 'recbole==1.2.1'
 	touch $(STAMP)
 

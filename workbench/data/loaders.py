@@ -139,6 +139,16 @@ def _numbers_where_possible(frame: pd.DataFrame, keep_text: tuple[str, ...]) -> 
     return out
 
 
+def read_table(path: str | os.PathLike, table: str, *, keep_text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read one CSV or Parquet table (any failure is a one-line DataError naming ``table``).
+
+    CSV cells arrive as text: wholly numeric columns become numbers, except ``keep_text``.
+
+    >>> read_table("products.csv", "items", keep_text=("item_id",))  # doctest: +SKIP
+    """
+    return _numbers_where_possible(_read_table(path, table), keep_text)
+
+
 def read_interactions(
     path: str | os.PathLike,
     *,
@@ -156,9 +166,9 @@ def read_interactions(
     mapping = dict(columns or {})
     id_sources = tuple(s for s, t in mapping.items() if t in (C.USER, C.ITEM)) + (C.USER, C.ITEM)
     keep_text = id_sources + (C.EVENT,)
-    log = _numbers_where_possible(_read_table(path, "interactions"), keep_text)
-    user_table = None if users is None else _numbers_where_possible(_read_table(users, "users"), keep_text)
-    item_table = None if items is None else _numbers_where_possible(_read_table(items, "items"), keep_text)
+    log = read_table(path, "interactions", keep_text=keep_text)
+    user_table = None if users is None else read_table(users, "users", keep_text=keep_text)
+    item_table = None if items is None else read_table(items, "items", keep_text=keep_text)
     return Dataset.from_frames(log, user_table, item_table, columns=mapping)
 
 

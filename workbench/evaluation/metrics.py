@@ -95,6 +95,59 @@ def _per_user_sums(
     return relevant, hits, dcg, precision_sum, reciprocal_rank
 
 
+@numba.njit(cache=True, nogil=True)
+def _hash_slot(value: np.int64, shift: np.uint64) -> np.int64:
+    return np.int64((np.uint64(value) * np.uint64(0x9E3779B97F4A7C15)) >> shift)
+
+
+@numba.njit(cache=True, nogil=True)
+def _factorize_int64(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes in order of first appearance and the distinct values, by open addressing.
+
+    The table doubles when half full, so it stays as small as the distinct values need.
+    """
+    bits = 10
+    slots = np.full(1 << bits, -1, np.int64)
+    codes = np.empty(len(values), np.int64)
+    uniques = np.empty(len(values), np.int64)
+    n_unique = 0
+    for row in range(len(values)):
+        value = values[row]
+        mask = len(slots) - 1
+        slot = _hash_slot(value, np.uint64(64 - bits))
+        while True:
+            code = slots[slot]
+            if code == -1:
+                slots[slot] = n_unique
+                uniques[n_unique] = value
+                codes[row] = n_unique
+                n_unique += 1
+                break
+            if uniques[code] == value:
+                codes[row] = code
+                break
+            slot = (slot + 1) & mask
+        if 2 * n_unique > len(slots):
+            bits += 1
+            slots = np.full(1 << bits, -1, np.int64)
+            mask = len(slots) - 1
+            for code in range(n_unique):
+                slot = _hash_slot(uniques[code], np.uint64(64 - bits))
+                while slots[slot] != -1:
+                    slot = (slot + 1) & mask
+                slots[slot] = code
+    return codes, uniques[:n_unique].copy()
+
+
+def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """pd.factorize, with a compiled hash for plain int64 ids (the common case of customer numbers)."""
+    if values.dtype == np.int64:
+        codes, uniques = _factorize_int64(values.to_numpy())
+        return codes, pd.Index(uniques)
+    codes, uniques = pd.factorize(values)
+    return codes, pd.Index(uniques)
+
+
 def _rec_codes(recs: pd.DataFrame, user_index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """Truth-user code of every recommendation row (-1 if not a truth user) and a row order that
     groups rows by user, keeping row order within a user. When each user's rows are contiguous
@@ -134,9 +187,9 @@ def per_user_metrics(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: in
         raise DataError(f"k must be a positive integer, got {k!r}")
     truth_frame = _truth_frame(truth)
     _check_recs(recs)
-    truth_users, user_index = pd.factorize(truth_frame[C.USER])
+    truth_users, user_index = _factorize(truth_frame[C.USER])
     n_users = len(user_index)
-    item_codes, item_index = pd.factorize(pd.concat([truth_frame[C.ITEM], recs[C.ITEM]], ignore_index=True))
+    item_codes, item_index = _factorize(pd.concat([truth_frame[C.ITEM], recs[C.ITEM]], ignore_index=True))
     truth_items, rec_items = item_codes[: len(truth_frame)], item_codes[len(truth_frame) :]
 
     rec_users, order = _rec_codes(recs, pd.Index(user_index))

@@ -1,0 +1,466 @@
+"""Residual analysis: where a ranker's predicted relevance differs from what users then did.
+
+For scored candidate pairs (``user_id, item_id, score``, e.g. ``reranker.recommend(users,
+k=n_candidates)``), :func:`residual_table` turns the raw score into a probability of
+relevance with isotonic regression and subtracts it from the observed relevance (1 when the
+pair is in the test set, else 0). No test leakage: the isotonic map is fitted on the pairs of
+a random ``calibration_share`` of the users, and residuals are reported for the other users
+only. :func:`residuals_by_segment` averages them by user and item segment with bootstrap
+intervals (users are the resampled clusters), :func:`worst_segments` says in words where the
+model is most wrong. For rated data, :func:`rating_residuals` gives the RMSE by segment of a
+damped user + item bias baseline (mean + b_user + b_item).
+
+>>> scored = model.recommend(test_users, k=50)  # doctest: +SKIP
+>>> table = residual_table(scored, test, train, seed=0)  # doctest: +SKIP
+>>> by_segment = residuals_by_segment(table, ["activity_band", "popularity_band"], seed=0)  # doctest: +SKIP
+>>> worst_segments(by_segment, min_pairs=200)["message"].tolist()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from sklearn.isotonic import IsotonicRegression
+
+from workbench import columns as C
+from workbench.analysis.audit import MISSING, _bootstrap
+from workbench.analysis.segments import activity_bands, cold_warm, user_segments
+from workbench.data.dataset import Dataset
+from workbench.errors import ConfigError, DataError
+
+#: Item attributes copied into the segment columns (text joined with '|' counts in every part).
+ITEM_ATTRIBUTES = ("genres", "category")
+#: Separator of multi-valued text attributes such as MovieLens genres.
+SEPARATOR = "|"
+PRICE_BANDS = 4
+WIDTH = 420
+HEIGHT = 240
+
+
+# -- segments ---------------------------------------------------------------------------
+def pair_segments(pairs: pd.DataFrame, train: Dataset, *, n_quantiles: int = 10) -> pd.DataFrame:
+    """User and item segments of each (user, item) row of ``pairs``, rows aligned with ``pairs``.
+
+    User columns (when the users table has them): ``gender, occupation, region, country,
+    age_band``; always ``activity_band`` (``n_quantiles`` quantiles of training activity) and
+    ``cold_warm``. Item columns: ``popularity_band`` (quantiles of training interactions per
+    item, ``"0 (cold)"`` for unseen items), ``genres`` / ``category`` as given, ``price_band``
+    (price quartiles of the items table).
+
+    >>> pair_segments(scored[["user_id", "item_id"]], train).columns.tolist()  # doctest: +SKIP
+    """
+    if not isinstance(train, Dataset):
+        raise DataError(f"segments expect the training data as a workbench Dataset, got {type(train).__name__}")
+    users = pd.Index(pd.unique(pairs[C.USER]), name=C.USER)
+    items = pd.Index(pd.unique(pairs[C.ITEM]), name=C.ITEM)
+    user_table = user_segments(Dataset(pd.DataFrame({C.USER: users}), train.users), train, n_quantiles=n_quantiles)
+    user_table = user_table.reindex(users)
+    user_table["cold_warm"] = cold_warm(train, users)
+
+    # item popularity bands: activity bands of the log read with users and items swapped
+    swapped = train.with_interactions(train.interactions[[C.USER, C.ITEM]].rename(columns={C.USER: C.ITEM, C.ITEM: C.USER}))
+    item_parts = [activity_bands(swapped, items, n_quantiles=n_quantiles).rename("popularity_band")]
+    if train.items is not None:
+        catalogue = train.items
+        item_parts += [catalogue[name].reindex(items) for name in ITEM_ATTRIBUTES if name in catalogue.columns]
+        if "price" in catalogue.columns:
+            item_parts.append(_price_bands(catalogue["price"]).reindex(items))
+    item_table = pd.concat([part.set_axis(items) for part in item_parts], axis=1)
+    return pd.concat(
+        [
+            user_table.reindex(pairs[C.USER]).reset_index(drop=True),
+            item_table.reindex(pairs[C.ITEM]).reset_index(drop=True),
+        ],
+        axis=1,
+    ).set_axis(pairs.index)
+
+
+def _price_bands(price: pd.Series) -> pd.Series:
+    """Price quartiles of the catalogue as an ordered categorical labelled ``low-high``."""
+    values = pd.to_numeric(price, errors="coerce")
+    bands = pd.qcut(values, PRICE_BANDS, duplicates="drop")
+    labels = [f"{interval.left:.2f}-{interval.right:.2f}" for interval in bands.cat.categories]
+    return bands.cat.rename_categories(labels).rename("price_band")
+
+
+# -- residuals of a ranker ------------------------------------------------------------
+def _truth_pairs(test: Dataset | pd.DataFrame) -> pd.MultiIndex:
+    log = test.interactions if isinstance(test, Dataset) else test
+    if not isinstance(log, pd.DataFrame) or any(c not in log.columns for c in (C.USER, C.ITEM)):
+        raise DataError("test must be a Dataset or a DataFrame with the columns 'user_id' and 'item_id'")
+    return pd.MultiIndex.from_frame(log[[C.USER, C.ITEM]])
+
+
+def _check_scored(scored: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(scored, pd.DataFrame):
+        raise DataError(f"scored must be a DataFrame of user_id, item_id, score, got {type(scored).__name__}")
+    missing = [c for c in (C.USER, C.ITEM, C.SCORE) if c not in scored.columns]
+    if missing:
+        raise DataError(f"scored has no column {missing[0]!r}; expected user_id, item_id, score (e.g. recommend(...))")
+    score = pd.to_numeric(scored[C.SCORE], errors="coerce").to_numpy(np.float64)
+    bad = int((~np.isfinite(score)).sum())
+    if bad:
+        raise DataError(f"scored: column 'score' has {bad} missing or non-finite values")
+    if scored.duplicated([C.USER, C.ITEM]).any():
+        raise DataError("scored: some (user_id, item_id) pairs appear more than once")
+    return pd.DataFrame({C.USER: scored[C.USER].to_numpy(), C.ITEM: scored[C.ITEM].to_numpy(), C.SCORE: score})
+
+
+def residual_table(
+    scored: pd.DataFrame,
+    test: Dataset | pd.DataFrame,
+    train: Dataset,
+    *,
+    calibration_share: float = 0.5,
+    n_quantiles: int = 10,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Residual (observed - calibrated probability) of every scored pair of the report users.
+
+    A random ``calibration_share`` of the users of ``scored`` (seeded) fits an isotonic map
+    score -> P(pair in ``test``); the table holds the other users' pairs only. Columns:
+    ``user_id, item_id, score, probability, observed`` (0/1), ``residual`` and the segment
+    columns of :func:`pair_segments`.
+
+    >>> residual_table(model.recommend(users, k=50), test, train, seed=0).head()  # doctest: +SKIP
+    """
+    if not 0.0 < calibration_share < 1.0:
+        raise ConfigError(f"calibration_share must be between 0 and 1 (exclusive), got {calibration_share!r}")
+    pairs = _check_scored(scored)
+    truth = _truth_pairs(test)
+    observed = pd.MultiIndex.from_frame(pairs[[C.USER, C.ITEM]]).isin(truth).astype(np.float64)
+    users = pd.unique(pairs[C.USER])
+    n_calibration = int(round(calibration_share * len(users)))
+    if not 1 <= n_calibration < len(users):
+        raise DataError(
+            f"residual_table: {len(users)} scored users cannot be split into calibration and report users "
+            f"at calibration_share={calibration_share}"
+        )
+    chosen = np.random.default_rng(seed).permutation(len(users))[:n_calibration]
+    calibrate = pairs[C.USER].isin(users[chosen]).to_numpy()
+    if observed[calibrate].sum() == 0:
+        raise DataError(
+            f"residual_table: none of the pairs of the {n_calibration} calibration users is in the test set; "
+            "nothing to calibrate on"
+        )
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    iso.fit(pairs[C.SCORE].to_numpy()[calibrate], observed[calibrate])
+    report = pairs[~calibrate].reset_index(drop=True)
+    probability = iso.predict(report[C.SCORE].to_numpy())
+    report["probability"] = probability
+    report["observed"] = observed[~calibrate]
+    report["residual"] = report["observed"] - probability
+    return pd.concat([report, pair_segments(report, train, n_quantiles=n_quantiles)], axis=1)
+
+
+# -- aggregation ----------------------------------------------------------------------
+def _groups(values: pd.Series) -> tuple[np.ndarray, np.ndarray, list]:
+    """(row position, group code) per membership and the group labels. Text joined with '|' counts
+    in each part; missing values form the group MISSING; categoricals keep their category order."""
+    values = values.reset_index(drop=True)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        labels = list(values.cat.categories)
+        codes = values.cat.codes.to_numpy(np.int64)
+        rows = np.arange(len(values))
+    else:
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            parts = values.where(values.isna(), values.astype(str)).str.split(SEPARATOR).explode()
+            parts = parts.where(parts.notna() & (parts.astype(str) != ""))
+        else:
+            parts = values
+        rows = parts.index.to_numpy(np.int64)
+        try:
+            codes, uniques = pd.factorize(parts, sort=True)
+        except TypeError:  # mixed types: order of appearance
+            codes, uniques = pd.factorize(parts)
+        labels = list(uniques)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels = [*labels, MISSING]
+    return rows, codes.astype(np.int64), labels
+
+
+def _require(table: pd.DataFrame, needed: Sequence[str], what: str) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"{what}: expected a DataFrame, got {type(table).__name__}")
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise DataError(f"{what}: no column {missing[0]!r}; columns: {list(map(str, table.columns))[:20]}")
+
+
+def _segment_columns(table: pd.DataFrame, by: str | Sequence[str], needed: Sequence[str], what: str) -> list[str]:
+    names = [by] if isinstance(by, str) else list(by)
+    if not names:
+        raise ConfigError(f"{what}: by names no segment column")
+    _require(table, [*needed, *names], what)
+    return names
+
+
+def residuals_by_segment(
+    table: pd.DataFrame,
+    by: str | Sequence[str],
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Mean probability, observed rate and residual per group of each segment column in ``by``.
+
+    Columns: ``segment, group, pairs, users, predicted, observed, residual, lower, upper``
+    (``lower``/``upper``: percentile bootstrap interval of the mean residual at ``confidence``,
+    resampling the users of the group with all their pairs, so a user's correlated pairs move
+    together). A pair with several genres counts in each.
+
+    >>> residuals_by_segment(table, ["gender", "genres"], n_boot=500, seed=0)  # doctest: +SKIP
+    """
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}")
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+    names = _segment_columns(table, by, (C.USER, "probability", "observed", "residual"), "residuals_by_segment")
+    if len(table) == 0:
+        raise DataError("residuals_by_segment: the table has no rows")
+    user_codes = pd.factorize(table[C.USER])[0].astype(np.int64)
+    n_users = int(user_codes.max()) + 1
+    values = table[["probability", "observed", "residual"]].to_numpy(np.float64)
+    tail = (1.0 - confidence) / 2.0
+    frames = []
+    for name in names:
+        rows, group, labels = _groups(table[name])
+        # clusters: (group, user) cells, sorted by group; per cell the sums of the three columns and the count
+        cell, cell_index = np.unique(group * n_users + user_codes[rows], return_inverse=True)
+        sums = np.column_stack(
+            [np.bincount(cell_index, weights=values[rows, j], minlength=len(cell)) for j in range(3)]
+            + [np.bincount(cell_index, minlength=len(cell)).astype(np.float64)]
+        )
+        cell_group = cell // n_users
+        present, cells_per_group = np.unique(cell_group, return_counts=True)
+        starts = np.r_[0, np.cumsum(cells_per_group)[:-1]]
+        totals = np.add.reduceat(sums, starts, axis=0)
+        boot = _bootstrap(sums, starts, cells_per_group, int(n_boot), seed)
+        lower, upper = np.quantile(boot[:, :, 2] / boot[:, :, 3], [tail, 1.0 - tail], axis=0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "segment": name,
+                    "group": np.asarray(labels, dtype=object)[present],
+                    "pairs": totals[:, 3].astype(np.int64),
+                    "users": cells_per_group,
+                    "predicted": totals[:, 0] / totals[:, 3],
+                    "observed": totals[:, 1] / totals[:, 3],
+                    "residual": totals[:, 2] / totals[:, 3],
+                    "lower": lower,
+                    "upper": upper,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def worst_segments(by_segment: pd.DataFrame, *, min_pairs: int = 100, n: int = 10) -> pd.DataFrame:
+    """The ``n`` groups with the largest |mean residual| among those with at least ``min_pairs`` pairs.
+
+    Adds ``direction`` (``under`` when the model predicts less relevance than observed),
+    ``significant`` (the interval excludes 0) and a plain-words ``message``.
+
+    >>> worst_segments(by_segment, min_pairs=200)["message"][0]  # doctest: +SKIP
+    'category=toys: predicted 2.3% relevant, observed 0.5%; the model over-predicts (residual -1.8 points, CI -2.4 to -1.0; 397 pairs, 108 users)'
+    """
+    if not isinstance(min_pairs, (int, np.integer)) or min_pairs < 1:
+        raise ConfigError(f"min_pairs must be a positive integer, got {min_pairs!r}")
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(f"n must be a positive integer, got {n!r}")
+    _require(by_segment, ("segment", "group", "pairs", "users", "residual", "lower", "upper"), "worst_segments")
+    table = by_segment[by_segment["pairs"] >= min_pairs]
+    order = np.argsort(-table["residual"].abs().to_numpy(), kind="stable")
+    table = table.iloc[order[:n]].reset_index(drop=True)
+    table["direction"] = np.where(table["residual"] > 0, "under", "over")
+    table["significant"] = (table["lower"] > 0) | (table["upper"] < 0)
+    table["message"] = [
+        f"{r.segment}={r.group}: predicted {r.predicted:.1%} relevant, observed {r.observed:.1%}; "
+        f"the model {r.direction}-predicts (residual {r.residual * 100:+.1f} points, "
+        f"CI {r.lower * 100:+.1f} to {r.upper * 100:+.1f}{'' if r.significant else ', includes 0'}; "
+        f"{r.pairs:,} pairs, {r.users:,} users)"
+        for r in table.itertuples()
+    ]
+    return table
+
+
+def calibration_curve(table: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
+    """Reliability curve: pairs cut into ``n_bins`` equal-count bins by probability.
+
+    Columns ``bin`` (1..n_bins), ``predicted`` (mean probability), ``observed`` (share
+    relevant), ``pairs``. A calibrated model has predicted == observed in every bin.
+
+    >>> calibration_curve(table, n_bins=10)  # doctest: +SKIP
+    """
+    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ConfigError(f"n_bins must be a positive integer, got {n_bins!r}")
+    _require(table, ("probability", "observed"), "calibration_curve")
+    if len(table) == 0:
+        raise DataError("calibration_curve: the table has no rows")
+    probability = table["probability"].to_numpy(np.float64)
+    position = np.empty(len(probability), dtype=np.int64)
+    position[np.argsort(probability, kind="stable")] = np.arange(len(probability))
+    bins = position * n_bins // len(probability)
+    pairs = np.bincount(bins, minlength=n_bins)
+    keep = pairs > 0
+    return pd.DataFrame(
+        {
+            "bin": np.arange(1, n_bins + 1)[keep],
+            "predicted": np.bincount(bins, weights=probability, minlength=n_bins)[keep] / pairs[keep],
+            "observed": np.bincount(bins, weights=table["observed"].to_numpy(np.float64), minlength=n_bins)[keep]
+            / pairs[keep],
+            "pairs": pairs[keep],
+        }
+    )
+
+
+# -- charts ---------------------------------------------------------------------------
+def residual_chart(by_segment: pd.DataFrame, segment: str) -> alt.LayerChart:
+    """Mean residual per group of ``segment`` with its bootstrap interval; 0 = calibrated.
+
+    >>> residual_chart(residuals_by_segment(table, "gender"), "gender")  # doctest: +SKIP
+    """
+    _require(by_segment, ("segment", "group", "pairs", "users", "predicted", "observed", "residual", "lower", "upper"), "residual_chart")
+    rows = by_segment[by_segment["segment"] == segment]
+    if len(rows) == 0:
+        raise DataError(f"residual_chart: no rows for segment {segment!r}")
+    data = rows.assign(group=rows["group"].astype(str))[["group", "pairs", "users", "predicted", "observed", "residual", "lower", "upper"]]
+    x = alt.X("group:N", sort=None, title=segment, axis=alt.Axis(labelAngle=-45))
+    tooltip = [
+        "group:N",
+        alt.Tooltip("residual:Q", format="+.4f"),
+        alt.Tooltip("lower:Q", format="+.4f"),
+        alt.Tooltip("upper:Q", format="+.4f"),
+        alt.Tooltip("predicted:Q", format=".2%"),
+        alt.Tooltip("observed:Q", format=".2%"),
+        "pairs:Q",
+        "users:Q",
+    ]
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y("residual:Q", title="mean residual (observed - predicted)"),
+            color=alt.condition("datum.residual > 0", alt.value("#3b6fd4"), alt.value("#d4553b")),
+            tooltip=tooltip,
+        )
+    )
+    whiskers = alt.Chart(data).mark_errorbar(ticks=True).encode(x=x, y=alt.Y("lower:Q", title=""), y2="upper:Q")
+    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="gray").encode(y="zero:Q")
+    title = f"Residual by {segment} (95% bootstrap CI; above 0: the model under-predicts)"
+    return alt.layer(bars, whiskers, zero).properties(title=title, width=min(WIDTH * 1.4, max(200, 30 * len(data))), height=HEIGHT)
+
+
+def calibration_chart(curve: pd.DataFrame) -> alt.LayerChart:
+    """Reliability diagram of :func:`calibration_curve`: observed vs predicted, with the diagonal.
+
+    >>> calibration_chart(calibration_curve(table))  # doctest: +SKIP
+    """
+    _require(curve, ("bin", "predicted", "observed", "pairs"), "calibration_chart")
+    top = float(max(curve["predicted"].max(), curve["observed"].max(), 1e-6)) * 1.05
+    scale = alt.Scale(domain=[0, top])
+    diagonal = alt.Chart(pd.DataFrame({"x": [0.0, top], "y": [0.0, top]})).mark_line(strokeDash=[4, 4], color="gray").encode(
+        x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale)
+    )
+    curve_line = (
+        alt.Chart(curve)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("predicted:Q", scale=scale, title="mean predicted probability", axis=alt.Axis(format="%")),
+            y=alt.Y("observed:Q", scale=scale, title="observed share relevant", axis=alt.Axis(format="%")),
+            tooltip=["bin:Q", alt.Tooltip("predicted:Q", format=".2%"), alt.Tooltip("observed:Q", format=".2%"), "pairs:Q"],
+        )
+    )
+    return alt.layer(diagonal, curve_line).properties(
+        title="Calibration on report users (dashed: perfect calibration)", width=WIDTH, height=WIDTH
+    )
+
+
+# -- rating residuals -----------------------------------------------------------------
+def _ratings(ds: Dataset, name: str) -> pd.DataFrame:
+    if not isinstance(ds, Dataset):
+        raise DataError(f"{name} must be a workbench Dataset, got {type(ds).__name__}")
+    log = ds.interactions
+    if C.RATING not in log.columns:
+        raise DataError(f"rating residuals: the {name} interactions have no 'rating' column (implicit data has no ratings)")
+    if len(log) == 0:
+        raise DataError(f"rating residuals: {name} has no interactions")
+    return log[[C.USER, C.ITEM, C.RATING]]
+
+
+def rating_predictions(
+    train: Dataset, test: Dataset, *, damping: float = 5.0, n_quantiles: int = 10
+) -> pd.DataFrame:
+    """Bias-baseline predictions of the test ratings: mean + b_user + b_item, clipped to the train range.
+
+    b_item = sum(r - mean) / (damping + n_item); b_user = sum(r - mean - b_item) / (damping + n_user),
+    over train ratings (Koren 2010); unknown users or items get 0. Columns ``user_id, item_id,
+    rating, predicted, residual`` (rating - predicted) and the segments of :func:`pair_segments`.
+
+    >>> rating_predictions(train, test)["residual"].pow(2).mean() ** 0.5  # doctest: +SKIP
+    0.94
+    """
+    if not damping >= 0:
+        raise ConfigError(f"damping must be a non-negative number, got {damping!r}")
+    log, truth = _ratings(train, "train"), _ratings(test, "test")
+    rating = log[C.RATING].to_numpy(np.float64)
+    mean = float(rating.mean())
+    item_codes, items = pd.factorize(log[C.ITEM])
+    user_codes, users = pd.factorize(log[C.USER])
+    item_bias = np.bincount(item_codes, weights=rating - mean) / (damping + np.bincount(item_codes))
+    user_bias = np.bincount(user_codes, weights=rating - mean - item_bias[item_codes]) / (
+        damping + np.bincount(user_codes)
+    )
+    test_items, test_users = items.get_indexer(truth[C.ITEM]), users.get_indexer(truth[C.USER])
+    predicted = (
+        mean
+        + np.where(test_users >= 0, user_bias[test_users], 0.0)
+        + np.where(test_items >= 0, item_bias[test_items], 0.0)
+    )
+    predicted = np.clip(predicted, rating.min(), rating.max())
+    table = truth.reset_index(drop=True).astype({C.RATING: np.float64})
+    table["predicted"] = predicted
+    table["residual"] = table[C.RATING] - predicted
+    return pd.concat([table, pair_segments(table, train, n_quantiles=n_quantiles)], axis=1)
+
+
+def rating_residuals(
+    train: Dataset, test: Dataset, *, by: str | Sequence[str], damping: float = 5.0, n_quantiles: int = 10
+) -> pd.DataFrame:
+    """RMSE, MAE and mean residual of the bias baseline (:func:`rating_predictions`) by segment.
+
+    Columns ``segment, group, ratings, rmse, mae, mean_residual``; the first row is the
+    overall one (``segment`` and ``group`` ``"all"``).
+
+    >>> rating_residuals(train, test, by=["age_band", "genres"])  # doctest: +SKIP
+    """
+    table = rating_predictions(train, test, damping=damping, n_quantiles=n_quantiles)
+    names = _segment_columns(table, by, (), "rating_residuals")
+    residual = table["residual"].to_numpy(np.float64)
+    frames = []
+    overall = ("all", np.arange(len(table)), np.zeros(len(table), np.int64), ["all"])
+    for name, rows, group, labels in [overall, *((name, *_groups(table[name])) for name in names)]:
+        count = np.bincount(group, minlength=len(labels))
+        keep = count > 0
+        squared = np.bincount(group, weights=residual[rows] ** 2, minlength=len(labels))
+        absolute = np.bincount(group, weights=np.abs(residual[rows]), minlength=len(labels))
+        total = np.bincount(group, weights=residual[rows], minlength=len(labels))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "segment": name,
+                    "group": np.asarray(labels, dtype=object)[keep],
+                    "ratings": count[keep],
+                    "rmse": np.sqrt(squared[keep] / count[keep]),
+                    "mae": absolute[keep] / count[keep],
+                    "mean_residual": total[keep] / count[keep],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

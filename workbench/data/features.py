@@ -56,16 +56,23 @@ def build_features(
     """
     missing = [c for c in (C.USER, C.ITEM, *scores) if c not in pairs.columns]
     if missing:
-        raise DataError(f"build_features: pairs lack the column {missing[0]!r} (columns: {list(pairs.columns)[:12]})")
+        raise DataError(
+            f"build_features: pairs lack the column {missing[0]!r} (columns: {list(pairs.columns)[:12]})"
+        )
     if not 0.0 < recent_fraction < 1.0:
-        raise DataError(f"build_features: recent_fraction must be between 0 and 1, got {recent_fraction!r}")
+        raise DataError(
+            f"build_features: recent_fraction must be between 0 and 1, got {recent_fraction!r}"
+        )
     log = history.interactions
     user_map, item_map = IdMap.from_values(log[C.USER]), IdMap.from_values(log[C.ITEM])
     log_u, log_i = user_map.codes(log[C.USER]), item_map.codes(log[C.ITEM])
     u, i = user_map.codes(pairs[C.USER]), item_map.codes(pairs[C.ITEM])
     n_users, n_items = len(user_map), len(item_map)
 
-    out: dict[str, object] = {C.USER: pairs[C.USER].to_numpy(), C.ITEM: pairs[C.ITEM].to_numpy()}
+    out: dict[str, object] = {
+        C.USER: pairs[C.USER].to_numpy(),
+        C.ITEM: pairs[C.ITEM].to_numpy(),
+    }
     user_count = np.bincount(log_u, minlength=n_users).astype(np.float64)
     item_count = np.bincount(log_i, minlength=n_items).astype(np.float64)
     out["user_count"] = _take(user_count, u, fill=0.0)
@@ -77,19 +84,33 @@ def build_features(
         out["user_recency_days"] = _take((now - last) / SECONDS_PER_DAY, u)
         day = np.floor(seconds / SECONDS_PER_DAY).astype(np.int64)
         active = pd.DataFrame({"u": log_u, "d": day}).drop_duplicates()
-        out["user_frequency"] = _take(np.bincount(active["u"], minlength=n_users).astype(np.float64), u, fill=0.0)
+        out["user_frequency"] = _take(
+            np.bincount(active["u"], minlength=n_users).astype(np.float64), u, fill=0.0
+        )
 
     items_table = history.items
     prices = _item_column(items_table, "price", item_map)
     if prices is not None:
-        paid = log[C.EVENT].eq("purchase").to_numpy() if C.EVENT in log.columns else np.ones(len(log), bool)
-        spent = np.bincount(log_u[paid], weights=np.nan_to_num(prices[log_i[paid]]), minlength=n_users)
+        paid = (
+            log[C.EVENT].eq("purchase").to_numpy()
+            if C.EVENT in log.columns
+            else np.ones(len(log), bool)
+        )
+        spent = np.bincount(
+            log_u[paid], weights=np.nan_to_num(prices[log_i[paid]]), minlength=n_users
+        )
         out["user_monetary"] = _take(spent, u, fill=0.0)
     if C.RATING in log.columns:
         rating = log[C.RATING].to_numpy(dtype=np.float64)
-        out["user_mean_rating"] = _take(np.bincount(log_u, rating, n_users) / np.maximum(user_count, 1), u)
-        out["item_mean_rating"] = _take(np.bincount(log_i, rating, n_items) / np.maximum(item_count, 1), i)
-    out.update(_side_features(history.users, pairs[C.USER], "user", max_categories, skip=()))
+        out["user_mean_rating"] = _take(
+            np.bincount(log_u, rating, n_users) / np.maximum(user_count, 1), u
+        )
+        out["item_mean_rating"] = _take(
+            np.bincount(log_i, rating, n_items) / np.maximum(item_count, 1), i
+        )
+    out.update(
+        _side_features(history.users, pairs[C.USER], "user", max_categories, skip=())
+    )
 
     out["item_popularity"] = _take(item_count / max(len(log), 1), i, fill=0.0)
     if history.has_timestamps:
@@ -98,7 +119,11 @@ def build_features(
         out["item_trend"] = _take(recent_count / np.maximum(item_count, 1), i)
         first = pd.Series(seconds).groupby(log_i).min().to_numpy()
         out["item_age_days"] = _take((now - first) / SECONDS_PER_DAY, i)
-    out.update(_side_features(items_table, pairs[C.ITEM], "item", max_categories, skip=CATEGORY_COLUMNS))
+    out.update(
+        _side_features(
+            items_table, pairs[C.ITEM], "item", max_categories, skip=CATEGORY_COLUMNS
+        )
+    )
 
     for name in scores:
         values = pd.to_numeric(pairs[name], errors="coerce").to_numpy(dtype=np.float64)
@@ -106,14 +131,21 @@ def build_features(
         within = pd.Series(values).groupby(pd.factorize(pairs[C.USER])[0])
         out[f"{name}_rank"] = within.rank(ascending=False, method="min").to_numpy()
         spread = within.transform("std").to_numpy()
-        out[f"{name}_z"] = np.where(spread > 0, (values - within.transform("mean").to_numpy()) / spread, np.nan)
+        centred = values - within.transform("mean").to_numpy()
+        out[f"{name}_z"] = np.divide(
+            centred, spread, out=np.full(len(values), np.nan), where=spread > 0
+        )
 
-    seen = sp.csr_matrix((np.ones(len(log_u), np.float32), (log_u, log_i)), shape=(n_users, n_items))
+    seen = sp.csr_matrix(
+        (np.ones(len(log_u), np.float32), (log_u, log_i)), shape=(n_users, n_items)
+    )
     seen.sum_duplicates()
     categories = _categories(items_table)
     if categories is not None:
         labels, first_level = categories
-        out["item_category"] = _categorical(first_level.reindex(pd.Index(pairs[C.ITEM])).to_numpy(), first_level)
+        out["item_category"] = _categorical(
+            first_level.reindex(pd.Index(pairs[C.ITEM])).to_numpy(), first_level
+        )
         out["category_affinity"] = _affinity(seen, _multi_hot(labels, item_map), u, i)
     out["cooccurrence"] = _cooccurrence(seen, u, i)
     return pd.DataFrame(out)
@@ -130,7 +162,10 @@ def _take(values: np.ndarray, codes: np.ndarray, fill: float = np.nan) -> np.nda
 def _seconds(timestamps: pd.Series) -> np.ndarray:
     """Timestamps as float seconds (int seconds or datetime64)."""
     if pd.api.types.is_datetime64_any_dtype(timestamps.dtype):
-        return ((timestamps - pd.Timestamp(0, tz=timestamps.dt.tz)) / pd.Timedelta(seconds=1)).to_numpy(np.float64)
+        return (
+            (timestamps - pd.Timestamp(0, tz=timestamps.dt.tz))
+            / pd.Timedelta(seconds=1)
+        ).to_numpy(np.float64)
     return timestamps.to_numpy(dtype=np.float64)
 
 
@@ -141,7 +176,11 @@ def _categorical(values: np.ndarray, reference: pd.Series) -> pd.Categorical:
 
 
 def _side_features(
-    table: pd.DataFrame | None, ids: pd.Series, prefix: str, max_categories: int, skip: tuple[str, ...]
+    table: pd.DataFrame | None,
+    ids: pd.Series,
+    prefix: str,
+    max_categories: int,
+    skip: tuple[str, ...],
 ) -> dict[str, object]:
     """Numeric columns as floats and low-cardinality text columns as categoricals, looked up by id."""
     if table is None:
@@ -152,18 +191,30 @@ def _side_features(
         if column in skip:
             continue
         values = table[column]
-        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-            features[f"{prefix}_{column}"] = rows[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        if pd.api.types.is_numeric_dtype(
+            values.dtype
+        ) and not pd.api.types.is_bool_dtype(values.dtype):
+            features[f"{prefix}_{column}"] = rows[column].to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
         elif values.nunique() <= max_categories:
-            features[f"{prefix}_{column}"] = _categorical(rows[column].to_numpy(dtype=object), values)
+            features[f"{prefix}_{column}"] = _categorical(
+                rows[column].to_numpy(dtype=object), values
+            )
     return features
 
 
-def _item_column(table: pd.DataFrame | None, column: str, item_map: IdMap) -> np.ndarray | None:
+def _item_column(
+    table: pd.DataFrame | None, column: str, item_map: IdMap
+) -> np.ndarray | None:
     """A numeric item column aligned with ``item_map`` codes, or None when the table lacks it."""
     if table is None or column not in table.columns:
         return None
-    return pd.to_numeric(table[column], errors="coerce").reindex(item_map.ids).to_numpy(np.float64)
+    return (
+        pd.to_numeric(table[column], errors="coerce")
+        .reindex(item_map.ids)
+        .to_numpy(np.float64)
+    )
 
 
 def _categories(table: pd.DataFrame | None) -> tuple[pd.Series, pd.Series] | None:
@@ -174,7 +225,9 @@ def _categories(table: pd.DataFrame | None) -> tuple[pd.Series, pd.Series] | Non
     if column is None:
         return None
     text = table[column].astype("string")
-    labels = text.str.split("|").map(lambda parts: [] if not isinstance(parts, list) else parts)
+    labels = text.str.split("|").map(
+        lambda parts: [] if not isinstance(parts, list) else parts
+    )
     first = text.str.split("|").str[0]
     return labels, first.astype(object).where(first.notna(), None)
 
@@ -186,16 +239,23 @@ def _multi_hot(labels: pd.Series, item_map: IdMap) -> sp.csr_matrix:
     rows = item_map.codes(exploded.index)
     keep = rows >= 0
     matrix = sp.csr_matrix(
-        (np.ones(keep.sum(), np.float32), (rows[keep], levels.get_indexer(exploded[keep]))),
+        (
+            np.ones(keep.sum(), np.float32),
+            (rows[keep], levels.get_indexer(exploded[keep])),
+        ),
         shape=(len(item_map), len(levels)),
     )
     matrix.data[:] = 1.0
     return matrix
 
 
-def _affinity(seen: sp.csr_matrix, multi_hot: sp.csr_matrix, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+def _affinity(
+    seen: sp.csr_matrix, multi_hot: sp.csr_matrix, u: np.ndarray, i: np.ndarray
+) -> np.ndarray:
     """Mean over the pair item's categories of their share in the user's interactions."""
-    per_user = np.asarray((seen @ multi_hot).todense(), dtype=np.float64)  # users x categories (few)
+    per_user = np.asarray(
+        (seen @ multi_hot).todense(), dtype=np.float64
+    )  # users x categories (few)
     totals = np.asarray(seen.sum(axis=1), dtype=np.float64).ravel()
     share = per_user / np.maximum(totals, 1.0)[:, None]
     result = np.full(len(u), np.nan)

@@ -2,10 +2,12 @@
 
 from workbench.models.als import ALSRecommender
 from workbench.models.base import Recommender
+from workbench.models.candidates import CandidateGenerator, candidate_recall
 from workbench.models.coldstart import ClusterColdStart
 from workbench.models.content import ContentRecommender, ContentSimilarity
 from workbench.models.hybrid import HybridRecommender
 from workbench.models.popularity import DecayedPopularity, PopularityRecommender
+from workbench.models.rerank import LightGBMReranker
 
 __all__ = [
     "Recommender",
@@ -16,4 +18,7 @@ __all__ = [
     "ContentRecommender",
     "ContentSimilarity",
     "HybridRecommender",
+    "CandidateGenerator",
+    "candidate_recall",
+    "LightGBMReranker",
 ]

@@ -1,0 +1,160 @@
+"""SHAP summaries and charts on a hand-made contribution frame (known answers)."""
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.analysis.explain import (
+    beeswarm_chart,
+    dependence_chart,
+    global_importance,
+    importance_by_segment,
+    waterfall_chart,
+)
+from workbench.errors import ConfigError, DataError
+
+
+@pytest.fixture
+def contrib() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "user_id": [1, 1, 2, 3],
+            "item_id": ["a", "b", "a", "c"],
+            "base_value": [0.1, 0.1, 0.1, 0.1],
+            "pop": [0.5, -0.5, 0.2, 0.0],
+            "als": [-1.0, 1.0, 0.0, 2.0],
+        }
+    )
+
+
+def test_global_importance(contrib):
+    table = global_importance(contrib)
+    assert table["feature"].tolist() == ["als", "pop"]
+    np.testing.assert_allclose(table["mean_abs_shap"], [1.0, 0.3])
+    np.testing.assert_allclose(table["mean_shap"], [0.5, 0.05])
+
+
+def test_importance_by_segment(contrib):
+    segments = pd.Series({1: "heavy", 2: "cold", 3: "cold", 99: "heavy"})
+    table = importance_by_segment(contrib, segments).set_index(["segment", "feature"])
+    assert table.loc[("heavy", "als"), "mean_abs_shap"] == pytest.approx(1.0)
+    assert table.loc[("heavy", "pop"), "mean_abs_shap"] == pytest.approx(0.5)
+    assert table.loc[("cold", "als"), "mean_abs_shap"] == pytest.approx(1.0)
+    assert table.loc[("cold", "pop"), "mean_abs_shap"] == pytest.approx(0.1)
+    assert table.loc[("cold", "pop"), "share"] == pytest.approx(0.1 / 1.1)
+    assert table.loc[("heavy", "als"), "n_rows"] == 2
+    with pytest.raises(DataError):
+        importance_by_segment(contrib, pd.Series({"x": "y"}))
+
+
+def test_waterfall_ends_at_the_score(contrib):
+    chart = waterfall_chart(contrib.iloc[3], max_features=1)
+    frame = chart.data
+    assert isinstance(chart, alt.Chart)
+    assert frame["feature"].tolist() == ["als", "other features"]
+    assert frame["end"].iloc[-1] == pytest.approx(0.1 + 2.0 + 0.0)
+    assert frame["start"].iloc[0] == pytest.approx(0.1)
+    chart.to_dict()  # a valid Vega-Lite spec
+
+
+def test_beeswarm_and_dependence(contrib):
+    values = contrib[["user_id", "item_id"]].assign(
+        pop=[10.0, 20.0, 30.0, 40.0], als=[1.0, 2.0, 3.0, 4.0]
+    )
+    swarm = beeswarm_chart(contrib, values)
+    assert len(swarm.data) == 8 and swarm.data["value_percentile"].between(0, 1).all()
+    swarm.to_dict()
+    dep = dependence_chart(contrib, values, "pop")
+    assert dep.data["value"].tolist() == [10.0, 20.0, 30.0, 40.0]
+    dep.to_dict()
+    with pytest.raises(ConfigError):
+        dependence_chart(contrib, values, "nope")
+
+
+def test_charts_are_sampled_under_5000_rows():
+    rng = np.random.default_rng(0)
+    big = pd.DataFrame(
+        {
+            "user_id": np.arange(20_000),
+            "item_id": 0,
+            "base_value": 0.0,
+            "f1": rng.normal(size=20_000),
+            "f2": rng.normal(size=20_000),
+        }
+    )
+    assert len(beeswarm_chart(big).data) <= 5000
+    assert len(dependence_chart(big, big, "f1").data) <= 5000
+
+
+def test_not_a_contrib_frame():
+    with pytest.raises(DataError):
+        global_importance(pd.DataFrame({"x": [1]}))
+
+
+# -- against a real fitted re-ranker ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """A small LightGBMReranker on synthetic-small, its top-10 contributions, feature values and scores."""
+    from workbench.analysis.segments import activity_bands
+    from workbench.data import load_dataset
+    from workbench.models.candidates import CandidateGenerator
+    from workbench.models.rerank import LightGBMReranker
+
+    data = load_dataset("synthetic-small")
+    gen = CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0)
+    model = LightGBMReranker(gen, n_candidates=30, seed=0, n_folds=3, min_data_in_leaf=20).fit(data)
+    users = pd.unique(data.interactions["user_id"])[:120]
+    contrib = model.explain(users, k=10)
+    values = model.feature_table(users, k=10)
+    recs = model.recommend(users, k=10)
+    return contrib, values, recs, activity_bands(data, users, bands=(1, 10, 25))
+
+
+def test_real_contributions_add_up_and_importance_sums(fitted):
+    contrib, _, recs, _ = fitted
+    shap = contrib.drop(columns=["user_id", "item_id"]).to_numpy()
+    np.testing.assert_allclose(shap.sum(axis=1), recs["score"].to_numpy(), atol=1e-4)
+    table = global_importance(contrib)
+    features = [c for c in contrib.columns if c not in ("user_id", "item_id", "base_value")]
+    assert sorted(table["feature"]) == sorted(features) and "als_prior" in features
+    abs_values = np.abs(contrib[features].to_numpy())
+    # the mean |SHAP| of all features sums to the mean over rows of the total |SHAP| of a row
+    assert table["mean_abs_shap"].sum() == pytest.approx(abs_values.sum(axis=1).mean())
+    # and the signed means sum to the mean distance of the score from the base value
+    assert table["mean_shap"].sum() == pytest.approx((recs["score"] - contrib["base_value"]).mean(), abs=1e-4)
+    assert table["mean_abs_shap"].is_monotonic_decreasing and table["mean_abs_shap"].iloc[0] > 0
+
+
+def test_real_importance_by_activity_band(fitted):
+    contrib, _, _, bands = fitted
+    table = importance_by_segment(contrib, bands)
+    assert set(table["segment"]) == set(bands.astype(str)) - {"0 (cold)"}
+    label = bands.reindex(contrib["user_id"]).astype(str).to_numpy()
+    for (segment, feature), row in table.set_index(["segment", "feature"]).iterrows():
+        rows = contrib.loc[label == segment, feature]
+        assert row["mean_abs_shap"] == pytest.approx(rows.abs().mean())
+        assert row["n_rows"] == len(rows)
+    assert table.groupby("segment")["share"].sum().to_numpy() == pytest.approx(1.0)
+
+
+def test_real_charts_stay_small(fitted):
+    contrib, values, recs, _ = fitted
+    top = global_importance(contrib)["feature"].iloc[0]
+    feature = top if top in values.columns else "item_popularity"
+    many = pd.concat([contrib] * 5, ignore_index=True)  # 6,000 rows: over the limit
+    many_values = pd.concat([values] * 5, ignore_index=True)
+    for chart in (
+        beeswarm_chart(many, many_values),
+        dependence_chart(many, many_values, feature),
+        waterfall_chart(contrib.iloc[0]),
+    ):
+        assert len(chart.data) <= 5000
+        chart.to_dict()
+    swarm = beeswarm_chart(contrib, values, max_features=4)
+    assert swarm.data["feature"].nunique() == 4
+    assert len(swarm.data) == 4 * len(contrib)  # 1,200 rows x 4 features: no sampling under the limit
+    end = waterfall_chart(contrib.iloc[0]).data["end"].iloc[-1]
+    assert end == pytest.approx(recs["score"].iloc[0], abs=1e-4)

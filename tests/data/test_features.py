@@ -1,0 +1,128 @@
+"""Known answers of build_features on a hand-made five-row history."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data.dataset import Dataset
+from workbench.data.features import build_features
+from workbench.errors import DataError
+
+DAY = 86_400
+
+
+@pytest.fixture
+def history() -> Dataset:
+    interactions = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u1", "u2", "u2"],
+            "item_id": ["a", "b", "b", "a", "c"],
+            "rating": [5.0, 3.0, 1.0, 4.0, 2.0],
+            "timestamp": [0, DAY, DAY + 3600, 2 * DAY, 3 * DAY],
+        }
+    )
+    users = pd.DataFrame(
+        {"user_id": ["u1", "u2", "u3"], "age": [30, 40, 50], "gender": ["F", "M", "F"]}
+    )
+    items = pd.DataFrame(
+        {
+            "item_id": ["a", "b", "c"],
+            "genres": ["X|Y", "Y", "Z"],
+            "price": [10.0, 5.0, 1.0],
+        }
+    )
+    return Dataset.from_frames(interactions, users, items)
+
+
+@pytest.fixture
+def pairs() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u1", "u2", "u2", "u3"],
+            "item_id": ["c", "a", "d", "b", "c", "a"],
+            "als_score": [0.9, 0.1, 0.5, 0.2, 0.7, np.nan],
+        }
+    )
+
+
+def test_known_answers(history, pairs):
+    before = pairs.copy()
+    f = build_features(pairs, history, scores=["als_score"], recent_fraction=0.25)
+    pd.testing.assert_frame_equal(pairs, before)  # input untouched
+    assert (
+        f[["user_id", "item_id"]].values.tolist()
+        == pairs[["user_id", "item_id"]].values.tolist()
+    )
+    close = lambda col, expected: np.testing.assert_allclose(
+        f[col].to_numpy(float), expected, atol=1e-9
+    )
+    nan = np.nan
+    close("user_count", [3, 3, 3, 2, 2, 0])
+    close("user_recency_days", [2 - 1 / 24] * 3 + [0, 0, nan])
+    close("user_frequency", [2, 2, 2, 2, 2, 0])
+    close(
+        "user_monetary", [20, 20, 20, 11, 11, 0]
+    )  # no events: every interaction counts
+    close("user_mean_rating", [3, 3, 3, 3, 3, nan])
+    close("item_mean_rating", [2, 4.5, nan, 2, 2, 4.5])
+    close("user_age", [30, 30, 30, 40, 40, 50])
+    assert f["user_gender"].tolist() == ["F", "F", "F", "M", "M", "F"]
+    assert isinstance(f["user_gender"].dtype, pd.CategoricalDtype)
+    close("item_popularity", [0.2, 0.4, 0, 0.4, 0.2, 0.4])
+    # recent = timestamps >= the 75% quantile (2 days): u2's a and c
+    close("item_trend", [1.0, 0.5, nan, 0.0, 1.0, 0.5])
+    close("item_age_days", [0, 3, nan, 2, 0, 3])
+    close("item_price", [1, 10, nan, 5, 1, 10])
+    assert f["item_category"].astype(object).where(
+        f["item_category"].notna(), None
+    ).tolist() == ["Z", "X", None, "Y", "Z", "X"]
+    assert list(f["item_category"].cat.categories) == ["X", "Y", "Z"]
+    # u1's history: genre X in 1 of 3 interactions, Y in 3 of 3; u2: X, Y, Z in 1 of 2 each
+    close("category_affinity", [0, (1 / 3 + 1) / 2, nan, 0.5, 0.5, nan])
+    # binary cosine: cos(a,b) = cos(a,c) = 1/sqrt(2), cos(b,c) = 0; mean over distinct history items
+    r = 1 / np.sqrt(2)
+    close("cooccurrence", [r / 2, (1 + r) / 2, nan, r / 2, (r + 1) / 2, nan])
+    close("als_score_rank", [1, 3, 2, 2, 1, nan])
+    close("als_score_z", [1, -1, 0, -r, r, nan])
+
+
+def test_history_without_timestamps_ratings_or_tables():
+    ds = Dataset.from_frames(pd.DataFrame({"user_id": [1, 1, 2], "item_id": [7, 8, 7]}))
+    f = build_features(pd.DataFrame({"user_id": [2], "item_id": [8]}), ds)
+    assert list(f.columns) == [
+        "user_id",
+        "item_id",
+        "user_count",
+        "item_popularity",
+        "cooccurrence",
+    ]
+    # item 8 and item 7 share user 1: cos = 1 / sqrt(2 * 1); user 2's history is {7}
+    np.testing.assert_allclose(
+        f[["user_count", "item_popularity", "cooccurrence"]].iloc[0],
+        [1, 1 / 3, 1 / np.sqrt(2)],
+    )
+
+
+def test_purchases_only_count_for_monetary():
+    interactions = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1],
+            "item_id": ["a", "b", "a"],
+            "event": ["view", "purchase", "purchase"],
+        }
+    )
+    items = pd.DataFrame({"item_id": ["a", "b"], "price": [2.0, 3.0]})
+    f = build_features(
+        pd.DataFrame({"user_id": [1], "item_id": ["a"]}),
+        Dataset.from_frames(interactions, items=items),
+    )
+    assert f["user_monetary"].iloc[0] == pytest.approx(5.0)
+
+
+def test_missing_column_is_a_data_error(history):
+    with pytest.raises(DataError, match="als_score"):
+        build_features(
+            pd.DataFrame({"user_id": ["u1"], "item_id": ["a"]}),
+            history,
+            scores=["als_score"],
+        )

@@ -1,0 +1,120 @@
+"""CandidateGenerator: each source's items are in, seen items are out, unknown users get popularity."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data import load_dataset
+from workbench.errors import ConfigError, ModelError
+from workbench.models.candidates import CandidateGenerator, candidate_recall
+
+
+@pytest.fixture(scope="module")
+def data():
+    ds = load_dataset("synthetic-small")
+    return ds
+
+
+@pytest.fixture(scope="module")
+def gen(data):
+    return CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0).fit(
+        data
+    )
+
+
+def test_frame_shape_and_order(gen, data):
+    users = pd.unique(data.interactions["user_id"])[:20]
+    c = gen.candidates(users, n=15)
+    assert list(c.columns[:4]) == ["user_id", "item_id", "score", "rank"]
+    assert {
+        "als_score",
+        "knn_score",
+        "popularity_score",
+        "in_als",
+        "in_knn",
+        "in_popularity",
+    } <= set(c.columns)
+    assert c.groupby("user_id").size().max() <= 15
+    assert c.sort_values(["user_id", "rank"]).index.tolist() == c.index.tolist()
+    assert (c.groupby("user_id")["score"].diff().dropna() <= 0).all()
+    assert not c.duplicated(["user_id", "item_id"]).any()
+    # every candidate comes from at least one source, and no candidate is a seen item
+    assert c[["in_als", "in_knn", "in_popularity"]].any(axis=1).all()
+    seen = data.interactions[["user_id", "item_id"]].drop_duplicates()
+    assert c.merge(seen, on=["user_id", "item_id"]).empty
+
+
+def test_each_source_top_items_are_candidates(gen, data):
+    users = np.sort(pd.unique(data.interactions["user_id"]))[:30]
+    c = gen.candidates(users, n=15)
+    pairs = set(map(tuple, c[["user_id", "item_id"]].to_numpy()))
+    # ALS: the ALS model's own top 5 (seen excluded)
+    als = gen.als.recommend(users, k=5)
+    assert set(map(tuple, als[["user_id", "item_id"]].to_numpy())) <= pairs
+    # popularity: the 5 most popular unseen items (brute force on the log)
+    log = data.interactions
+    counts = log["item_id"].value_counts()
+    user = users[0]
+    unseen = counts.drop(
+        log.loc[log["user_id"] == user, "item_id"].unique(), errors="ignore"
+    )
+    top_pop = unseen.sort_values(ascending=False, kind="stable").index[:5]
+    assert {(user, i) for i in top_pop if unseen[i] > unseen.iloc[5]} <= pairs
+    # neighbours: brute-force score = sum of similarities to the user's interactions (repeats count)
+    sim = gen.similarity.toarray()
+    history = log.loc[log["user_id"] == user, "item_id"].value_counts()
+    codes = gen.item_map.codes(history.index)
+    knn = history.to_numpy() @ sim[codes]
+    knn[codes] = -np.inf
+    best = gen.item_map.to_ids(np.argsort(-knn, kind="stable")[:3])
+    assert {(user, i) for i in best} <= pairs
+    flagged = c[(c["user_id"] == user) & c["item_id"].isin(best)]
+    assert flagged["in_knn"].all()
+    np.testing.assert_allclose(
+        np.sort(flagged["knn_score"].to_numpy()),
+        np.sort(knn[gen.item_map.codes(best)]),
+        rtol=1e-5,
+    )
+
+
+def test_unknown_user_gets_popularity_only(gen):
+    c = gen.candidates(["nobody"], n=5)
+    assert len(c) == 5
+    assert c["in_popularity"].all() and not c["in_als"].any() and not c["in_knn"].any()
+    assert c["als_score"].isna().all()
+    assert (np.diff(c["popularity_score"].to_numpy()) <= 0).all()
+    recs = gen.recommend(["nobody"], k=5)
+    assert recs["item_id"].tolist() == c["item_id"].tolist()
+
+
+def test_recommend_matches_candidates(gen, data):
+    users = pd.unique(data.interactions["user_id"])[:10]
+    recs = gen.recommend(users, k=10)
+    c = gen.candidates(users, n=gen.depth)
+    top = c[c["rank"] <= 10]
+    np.testing.assert_allclose(recs["score"].to_numpy(), top["score"].to_numpy())
+
+
+def test_save_load_same_candidates(gen, data, tmp_path):
+    users = pd.unique(data.interactions["user_id"])[:10]
+    loaded = CandidateGenerator.load(gen.save(tmp_path / "gen"))
+    pd.testing.assert_frame_equal(
+        loaded.candidates(users, n=10), gen.candidates(users, n=10)
+    )
+
+
+def test_errors():
+    with pytest.raises(ModelError):
+        CandidateGenerator().candidates([1])
+    with pytest.raises(ConfigError):
+        CandidateGenerator(depth=0)
+
+
+def test_candidate_recall_known_answer():
+    cands = pd.DataFrame(
+        {"user_id": [1, 1, 1, 2], "item_id": ["a", "b", "c", "a"], "rank": [1, 2, 3, 1]}
+    )
+    truth = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["b", "c", "z", "a"]})
+    # n=2: user 1 finds b of {b, c} (0.5), user 2 nothing, user 3 has no candidates: mean 0.5 / 3
+    assert candidate_recall(cands, truth, 2) == pytest.approx(0.5 / 3)
+    assert candidate_recall(cands, truth, 3) == pytest.approx(1 / 3)

@@ -1,0 +1,233 @@
+"""Reading SHAP contributions of a ranker: global importance, segments, and Altair charts.
+
+``contrib`` is the frame of :meth:`workbench.models.rerank.LightGBMReranker.explain`:
+``user_id, item_id, base_value`` and one column of SHAP values (raw-score space) per
+feature. Feature values, where a chart needs them, come from
+:meth:`~workbench.models.rerank.LightGBMReranker.feature_table` (same rows, same order).
+
+>>> contrib = model.explain(users, k=10)  # doctest: +SKIP
+>>> global_importance(contrib).head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from workbench import columns as C
+from workbench.errors import ConfigError, DataError
+
+BASE = "base_value"
+MAX_ROWS = 5000
+WIDTH = 420
+HEIGHT = 260
+
+
+def feature_columns(contrib: pd.DataFrame) -> list[str]:
+    """The SHAP columns of ``contrib`` (everything but ids and ``base_value``)."""
+    if not isinstance(contrib, pd.DataFrame) or BASE not in contrib.columns:
+        raise DataError(
+            "contrib: expected the frame of LightGBMReranker.explain (with a 'base_value' column)"
+        )
+    return [c for c in contrib.columns if c not in (C.USER, C.ITEM, BASE)]
+
+
+def global_importance(contrib: pd.DataFrame) -> pd.DataFrame:
+    """Mean |SHAP| (and mean SHAP) per feature, most important first: ``feature, mean_abs_shap, mean_shap``.
+
+    >>> global_importance(contrib).iloc[0]["feature"]  # doctest: +SKIP
+    'als_score_rank'
+    """
+    values = contrib[feature_columns(contrib)]
+    table = pd.DataFrame(
+        {
+            "feature": values.columns,
+            "mean_abs_shap": values.abs().mean().to_numpy(),
+            "mean_shap": values.mean().to_numpy(),
+        }
+    )
+    return table.sort_values(
+        "mean_abs_shap", ascending=False, kind="stable"
+    ).reset_index(drop=True)
+
+
+def importance_by_segment(contrib: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
+    """Mean |SHAP| per segment and feature: ``segment, feature, mean_abs_shap, share, n_rows``.
+
+    ``segments`` maps user_id (its index) to a segment label, e.g. cold / regular / heavy;
+    ``share`` is the feature's part of the segment's total mean |SHAP|. Rows of users without
+    a segment are left out.
+
+    >>> importance_by_segment(contrib, activity_bucket)  # doctest: +SKIP
+    """
+    if not isinstance(segments, pd.Series):
+        raise DataError(
+            f"segments: expected a Series indexed by user_id, got {type(segments).__name__}"
+        )
+    features = feature_columns(contrib)
+    label = segments.reindex(pd.Index(contrib[C.USER])).to_numpy()
+    keep = ~pd.isna(label)
+    if not keep.any():
+        raise DataError(
+            "segments: no user of contrib has a segment (is the Series indexed by user_id?)"
+        )
+    magnitude = contrib.loc[keep, features].abs()
+    grouped = magnitude.groupby(label[keep], sort=True)
+    means = grouped.mean()
+    long = means.stack().rename("mean_abs_shap").reset_index()
+    long.columns = ["segment", "feature", "mean_abs_shap"]
+    long["share"] = long["mean_abs_shap"] / long.groupby("segment")[
+        "mean_abs_shap"
+    ].transform("sum")
+    long["n_rows"] = long["segment"].map(grouped.size()).to_numpy()
+    return long.sort_values(
+        ["segment", "mean_abs_shap"], ascending=[True, False], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _top_features(contrib: pd.DataFrame, max_features: int) -> list[str]:
+    return global_importance(contrib)["feature"].head(max_features).tolist()
+
+
+def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    return frame if len(frame) <= n else frame.sample(n=n, random_state=seed)
+
+
+def beeswarm_chart(
+    contrib: pd.DataFrame,
+    values: pd.DataFrame | None = None,
+    *,
+    max_features: int = 12,
+    seed: int = 0,
+) -> alt.Chart:
+    """SHAP value per row and feature (jittered strip), features by importance; coloured by the
+    feature's value percentile when ``values`` (same rows as ``contrib``) is given.
+
+    >>> beeswarm_chart(contrib, model.feature_table(users, k=10))  # doctest: +SKIP
+    """
+    features = _top_features(contrib, max_features)
+    per_feature = max(1, MAX_ROWS // max(len(features), 1))
+    rows = _sample(contrib, per_feature, seed).index
+    long = contrib.loc[rows, features].melt(
+        var_name="feature", value_name="shap", ignore_index=False
+    )
+    if values is not None:
+        if len(values) != len(contrib):
+            raise DataError(
+                f"values: {len(values):,} rows, but contrib has {len(contrib):,}; pass rows in the same order"
+            )
+        percentile = pd.DataFrame(
+            {
+                f: pd.to_numeric(values[f], errors="coerce").rank(pct=True).to_numpy()
+                if f in values
+                else np.nan
+                for f in features
+            },
+            index=contrib.index,
+        )
+        long["value_percentile"] = (
+            percentile.loc[rows].melt(value_name="p")["p"].to_numpy()
+        )
+    long["jitter"] = np.random.default_rng(seed).uniform(-0.4, 0.4, len(long))
+    long = long.reset_index(drop=True)
+    encoding = {
+        "x": alt.X("shap:Q", title="SHAP value (raw score)"),
+        "y": alt.Y("feature:N", sort=features, title=None),
+        "yOffset": alt.YOffset("jitter:Q", title=None),
+    }
+    if values is not None:
+        encoding["color"] = alt.Color(
+            "value_percentile:Q",
+            scale=alt.Scale(scheme="blueorange"),
+            title="Value (pct)",
+        )
+    return (
+        alt.Chart(long, title="SHAP values per feature")
+        .mark_circle(size=12, opacity=0.6)
+        .encode(**encoding)
+        .properties(width=WIDTH, height=max(HEIGHT, 24 * len(features)))
+    )
+
+
+def dependence_chart(
+    contrib: pd.DataFrame, values: pd.DataFrame, feature: str, *, seed: int = 0
+) -> alt.Chart:
+    """SHAP value of ``feature`` against its value (``values``: same rows as ``contrib``).
+
+    >>> dependence_chart(contrib, model.feature_table(users, k=10), "item_popularity")  # doctest: +SKIP
+    """
+    if feature not in feature_columns(contrib) or feature not in values.columns:
+        raise ConfigError(
+            f"dependence_chart: feature {feature!r} is not among {feature_columns(contrib)[:12]}"
+        )
+    if len(values) != len(contrib):
+        raise DataError(
+            f"values: {len(values):,} rows, but contrib has {len(contrib):,}; pass rows in the same order"
+        )
+    column = values[feature]
+    numeric = pd.api.types.is_numeric_dtype(column.dtype)
+    frame = pd.DataFrame(
+        {
+            "value": column.to_numpy() if numeric else column.astype(str).to_numpy(),
+            "shap": contrib[feature].to_numpy(),
+        }
+    )
+    frame = _sample(frame, MAX_ROWS, seed)
+    return (
+        alt.Chart(frame, title=f"SHAP dependence: {feature}")
+        .mark_circle(size=14, opacity=0.5)
+        .encode(
+            x=alt.X("value:Q" if numeric else "value:N", title=feature),
+            y=alt.Y("shap:Q", title="SHAP value (raw score)"),
+        )
+        .properties(width=WIDTH, height=HEIGHT)
+    )
+
+
+def waterfall_chart(row: pd.Series, *, max_features: int = 10) -> alt.Chart:
+    """Why this item for this user: from ``base_value`` through the largest contributions to the score.
+
+    ``row`` is one row of ``contrib``; smaller contributions are summed as "other features".
+
+    >>> waterfall_chart(contrib.iloc[0])  # doctest: +SKIP
+    """
+    if not isinstance(row, pd.Series) or BASE not in row.index:
+        raise DataError(
+            "waterfall_chart: expected one row of LightGBMReranker.explain (a Series with 'base_value')"
+        )
+    shap = row.drop([c for c in (C.USER, C.ITEM, BASE) if c in row.index]).astype(float)
+    order = shap.abs().sort_values(ascending=False, kind="stable").index
+    top = shap[order[:max_features]]
+    if len(order) > max_features:
+        top = pd.concat(
+            [top, pd.Series({"other features": shap[order[max_features:]].sum()})]
+        )
+    end = float(row[BASE]) + top.cumsum().to_numpy()
+    frame = pd.DataFrame(
+        {
+            "feature": top.index,
+            "contribution": top.to_numpy(),
+            "start": end - top.to_numpy(),
+            "end": end,
+        }
+    )
+    frame["direction"] = np.where(frame["contribution"] >= 0, "raises", "lowers")
+    title = f"Why item {row.get(C.ITEM)!s} for user {row.get(C.USER)!s}: base {float(row[BASE]):.3f} -> score {end[-1]:.3f}"
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(
+            y=alt.Y("feature:N", sort=list(frame["feature"]), title=None),
+            x=alt.X("start:Q", title="Raw score"),
+            x2="end:Q",
+            color=alt.Color(
+                "direction:N",
+                scale=alt.Scale(
+                    domain=["raises", "lowers"], range=["#d4553b", "#3b6fd4"]
+                ),
+            ),
+            tooltip=["feature", alt.Tooltip("contribution:Q", format=".4f")],
+        )
+        .properties(width=WIDTH, height=max(HEIGHT // 2, 22 * len(frame)))
+    )

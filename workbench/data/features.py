@@ -16,7 +16,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, IdMap
+from workbench.data.dataset import Dataset, IdMap, to_seconds
+from workbench.guards import check_dense
 from workbench.errors import DataError
 
 SECONDS_PER_DAY = 86_400.0
@@ -78,7 +79,7 @@ def build_features(
     out["user_count"] = _take(user_count, u, fill=0.0)
 
     if history.has_timestamps:
-        seconds = _seconds(log[C.TIMESTAMP])
+        seconds = to_seconds(log[C.TIMESTAMP]).astype(np.float64)
         now = seconds.max()
         last = pd.Series(seconds).groupby(log_u).max().to_numpy()
         out["user_recency_days"] = _take((now - last) / SECONDS_PER_DAY, u)
@@ -157,16 +158,6 @@ def _take(values: np.ndarray, codes: np.ndarray, fill: float = np.nan) -> np.nda
     known = codes >= 0
     result[known] = values[codes[known]]
     return result
-
-
-def _seconds(timestamps: pd.Series) -> np.ndarray:
-    """Timestamps as float seconds (int seconds or datetime64)."""
-    if pd.api.types.is_datetime64_any_dtype(timestamps.dtype):
-        return (
-            (timestamps - pd.Timestamp(0, tz=timestamps.dt.tz))
-            / pd.Timedelta(seconds=1)
-        ).to_numpy(np.float64)
-    return timestamps.to_numpy(dtype=np.float64)
 
 
 def _categorical(values: np.ndarray, reference: pd.Series) -> pd.Categorical:
@@ -253,6 +244,9 @@ def _affinity(
     seen: sp.csr_matrix, multi_hot: sp.csr_matrix, u: np.ndarray, i: np.ndarray
 ) -> np.ndarray:
     """Mean over the pair item's categories of their share in the user's interactions."""
+    check_dense(
+        seen.shape[0], multi_hot.shape[1], what="user x category affinity (a category column with very many values?)"
+    )
     per_user = np.asarray(
         (seen @ multi_hot).todense(), dtype=np.float64
     )  # users x categories (few)

@@ -6,21 +6,20 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import os
 
     import marimo as mo
 
     from workbench.data import load_dataset
     from workbench.data.profile import profile
-    from workbench.notebooks import profile_headline, profile_report, publish, stage
+    from workbench.notebooks import data_choice, profile_headline, profile_report, publish, stage
     from workbench.report.charts import profile_charts
     from workbench.report.render import format_value
 
     return (
+        data_choice,
         format_value,
         load_dataset,
         mo,
-        os,
         profile,
         profile_charts,
         profile_headline,
@@ -43,10 +42,8 @@ def _(mo):
 
 
 @app.cell
-def _(mo, os):
-    _default = os.environ.get("WORKBENCH_DATA", "ml-100k")
-    _options = list(dict.fromkeys([_default, "ml-100k", "synthetic-small", "synthetic-medium"]))
-    dataset = mo.ui.dropdown(options=_options, value=_default, label="data set")
+def _(data_choice, mo):
+    dataset = mo.ui.dropdown(**data_choice())
     dataset
     return (dataset,)
 

@@ -6,7 +6,6 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import os
 
     import marimo as mo
     import pandas as pd
@@ -23,12 +22,13 @@ def _():
     )
     from workbench.models.coldstart import selection_chart
     from workbench.models.hybrid import segment_metrics
-    from workbench.notebooks import publish, stage
+    from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
     from workbench.report.charts import metric_comparison_chart
     from workbench.report.render import format_value
 
     return (
+        data_choice,
         ALSRecommender,
         ClusterColdStart,
         ContentSimilarity,
@@ -42,7 +42,6 @@ def _():
         load_dataset,
         metric_comparison_chart,
         mo,
-        os,
         pd,
         publish,
         segment_metrics,
@@ -74,10 +73,8 @@ def _(mo):
 
 
 @app.cell
-def _(mo, os):
-    _default = os.environ.get("WORKBENCH_DATA", "ml-100k")
-    _options = list(dict.fromkeys([_default, "ml-100k", "synthetic-small", "synthetic-medium"]))
-    dataset = mo.ui.dropdown(options=_options, value=_default, label="data set")
+def _(data_choice, mo):
+    dataset = mo.ui.dropdown(**data_choice())
     method = mo.ui.dropdown(options=["kmeans", "gmm"], value="kmeans", label="clustering")
     k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
     min_interactions = mo.ui.slider(1, 20, value=5, label="hybrid: ALS from this many interactions")

@@ -6,7 +6,6 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import os
 
     import marimo as mo
     import pandas as pd
@@ -15,11 +14,12 @@ def _():
     from workbench.data.split import stratified_split
     from workbench.evaluation import evaluate, evaluate_per_user
     from workbench.models import ALSRecommender, PopularityRecommender
-    from workbench.notebooks import publish, stage
+    from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
     from workbench.report.charts import distribution_chart, metric_comparison_chart
 
     return (
+        data_choice,
         ALSRecommender,
         PopularityRecommender,
         Report,
@@ -29,7 +29,6 @@ def _():
         load_dataset,
         metric_comparison_chart,
         mo,
-        os,
         pd,
         publish,
         stage,
@@ -50,10 +49,8 @@ def _(mo):
 
 
 @app.cell
-def _(mo, os):
-    _default = os.environ.get("WORKBENCH_DATA", "ml-100k")
-    _options = list(dict.fromkeys([_default, "ml-100k", "synthetic-small", "synthetic-medium"]))
-    dataset = mo.ui.dropdown(options=_options, value=_default, label="data set")
+def _(data_choice, mo):
+    dataset = mo.ui.dropdown(**data_choice())
     k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
     factors = mo.ui.slider(16, 128, step=16, value=64, label="ALS factors")
     run = mo.ui.run_button(label="Train models")

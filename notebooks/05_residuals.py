@@ -6,7 +6,6 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import os
 
     import marimo as mo
     import pandas as pd
@@ -24,10 +23,11 @@ def _():
     from workbench.data.split import stratified_split
     from workbench.models.candidates import CandidateGenerator
     from workbench.models.rerank import LightGBMReranker
-    from workbench.notebooks import publish, stage
+    from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
 
     return (
+        data_choice,
         CandidateGenerator,
         LightGBMReranker,
         Report,
@@ -35,7 +35,6 @@ def _():
         calibration_curve,
         load_dataset,
         mo,
-        os,
         pd,
         publish,
         rating_residuals,
@@ -72,10 +71,8 @@ def _(mo):
 
 
 @app.cell
-def _(mo, os):
-    _default = os.environ.get("WORKBENCH_DATA", "ml-100k")
-    _options = list(dict.fromkeys([_default, "ml-100k", "synthetic-small", "synthetic-medium"]))
-    dataset = mo.ui.dropdown(options=_options, value=_default, label="data set")
+def _(data_choice, mo):
+    dataset = mo.ui.dropdown(**data_choice())
     n_candidates = mo.ui.slider(20, 100, step=10, value=50, label="candidates per user")
     min_pairs = mo.ui.slider(50, 1000, step=50, value=200, label="worst segments: at least this many pairs")
     run = mo.ui.run_button(label="Train re-ranker")

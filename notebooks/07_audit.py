@@ -6,7 +6,6 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import os
 
     import altair as alt
     import marimo as mo
@@ -18,10 +17,11 @@ def _():
     from workbench.data.split import stratified_split
     from workbench.evaluation import METRICS, evaluate_per_user
     from workbench.models import ALSRecommender, PopularityRecommender
-    from workbench.notebooks import publish, stage
+    from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
 
     return (
+        data_choice,
         ALSRecommender,
         METRICS,
         PopularityRecommender,
@@ -33,7 +33,6 @@ def _():
         group_labels,
         load_dataset,
         mo,
-        os,
         pd,
         popularity_bias,
         publish,
@@ -61,10 +60,8 @@ def _(mo):
 
 
 @app.cell
-def _(METRICS, mo, os):
-    _default = os.environ.get("WORKBENCH_DATA", "ml-100k")
-    _options = list(dict.fromkeys([_default, "ml-100k", "synthetic-small", "synthetic-medium"]))
-    dataset = mo.ui.dropdown(options=_options, value=_default, label="data set")
+def _(METRICS, data_choice, mo):
+    dataset = mo.ui.dropdown(**data_choice())
     k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
     metric = mo.ui.dropdown(options=list(METRICS), value="ndcg", label="audited metric")
     threshold = mo.ui.slider(0.05, 0.5, step=0.05, value=0.1, label="flag gaps above")

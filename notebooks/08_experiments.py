@@ -6,7 +6,6 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import os
     import tempfile
 
     import marimo as mo
@@ -26,13 +25,14 @@ def _():
     from workbench.data.split import stratified_split
     from workbench.evaluation import evaluate_per_user
     from workbench.models import ALSRecommender, PopularityRecommender
-    from workbench.notebooks import publish, stage
+    from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
     from workbench.report.render import format_value
     from workbench.tracking import track_run
     from workbench.tuning import history_chart, importance_chart, tune_and_test
 
     return (
+        data_choice,
         ALSRecommender,
         PopularityRecommender,
         Report,
@@ -45,7 +45,6 @@ def _():
         importance_chart,
         load_dataset,
         mo,
-        os,
         pd,
         peeking_chart,
         peeking_curve,
@@ -78,10 +77,8 @@ def _(mo):
 
 
 @app.cell
-def _(mo, os):
-    _default = os.environ.get("WORKBENCH_DATA", "ml-100k")
-    _options = list(dict.fromkeys([_default, "ml-100k", "synthetic-small", "synthetic-medium"]))
-    dataset = mo.ui.dropdown(options=_options, value=_default, label="data set")
+def _(data_choice, mo):
+    dataset = mo.ui.dropdown(**data_choice())
     k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
     run = mo.ui.run_button(label="Tune and compare")
     mo.hstack([dataset, k, run], justify="start")

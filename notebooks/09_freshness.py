@@ -6,17 +6,17 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import os
 
     import marimo as mo
 
     from workbench.analysis.drift import DEFAULT_THRESHOLDS, drift_alerts, drift_chart, drift_table
     from workbench.analysis.freshness import freshness_chart, freshness_summary, replay_experiment
     from workbench.data import load_dataset
-    from workbench.notebooks import publish, stage
+    from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
 
     return (
+        data_choice,
         DEFAULT_THRESHOLDS,
         Report,
         drift_alerts,
@@ -26,7 +26,6 @@ def _():
         freshness_summary,
         load_dataset,
         mo,
-        os,
         publish,
         replay_experiment,
         stage,
@@ -50,10 +49,8 @@ def _(mo):
 
 
 @app.cell
-def _(mo, os):
-    _default = os.environ.get("WORKBENCH_DATA", "ml-100k")
-    _options = list(dict.fromkeys([_default, "ml-100k", "synthetic-small", "synthetic-medium"]))
-    dataset = mo.ui.dropdown(options=_options, value=_default, label="data set")
+def _(data_choice, mo):
+    dataset = mo.ui.dropdown(**data_choice())
     start_fraction = mo.ui.slider(0.5, 0.9, step=0.05, value=0.8, label="train on the first share of time")
     window_days = mo.ui.slider(1, 14, step=1, value=7, label="window (days)")
     k = mo.ui.slider(5, 20, step=5, value=10, label="k (list length)")

@@ -18,8 +18,8 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from workbench.errors import ConfigError, WorkbenchError
+from workbench.notebooks import NAMED_DATA
 
-NAMED_DATA = ("ml-100k", "synthetic-small", "synthetic-medium")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -32,6 +32,7 @@ REPORT_DIR_ENV = "WORKBENCH_REPORT_DIR"
 DATA_ENV = "WORKBENCH_DATA"
 STAGE_PREFIX = "[workbench stage] "
 HEADLINE_METRICS = ("interactions", "users", "items", "density")
+NAMED_DATA = ("ml-100k", "synthetic-small", "synthetic-medium")
 
 
 def notebooks_dir() -> Path:
@@ -56,6 +57,15 @@ def list_notebooks(only: str | None = None) -> list[Path]:
     if unknown:
         raise ConfigError(f"unknown notebook {unknown[0]!r}; available: {', '.join(by_stem) or 'none'}")
     return [by_stem[name] for name in wanted]
+
+
+def data_choice() -> dict[str, Any]:
+    """Arguments of every notebook's data set dropdown; the default comes from ``WORKBENCH_DATA``.
+
+    >>> dataset = mo.ui.dropdown(**data_choice())  # doctest: +SKIP
+    """
+    default = os.environ.get(DATA_ENV, NAMED_DATA[0])
+    return {"options": list(dict.fromkeys([default, *NAMED_DATA])), "value": default, "label": "data set"}
 
 
 def stage(name: str) -> None:

@@ -66,14 +66,14 @@ def importance_by_segment(contrib: pd.DataFrame, segments: pd.Series) -> pd.Data
             f"segments: expected a Series indexed by user_id, got {type(segments).__name__}"
         )
     features = feature_columns(contrib)
-    label = segments.reindex(pd.Index(contrib[C.USER])).to_numpy()
-    keep = ~pd.isna(label)
+    label = segments.reindex(pd.Index(contrib[C.USER])).reset_index(drop=True)
+    keep = label.notna().to_numpy()
     if not keep.any():
         raise DataError(
             "segments: no user of contrib has a segment (is the Series indexed by user_id?)"
         )
     magnitude = contrib.loc[keep, features].abs()
-    grouped = magnitude.groupby(label[keep], sort=True)
+    grouped = magnitude.groupby(label[keep].values, sort=True, observed=True)  # keeps a categorical's order
     means = grouped.mean()
     long = means.stack().rename("mean_abs_shap").reset_index()
     long.columns = ["segment", "feature", "mean_abs_shap"]
@@ -185,6 +185,13 @@ def dependence_chart(
     )
 
 
+def _id_text(value: object) -> str:
+    """An id as written: a whole float (a numeric row of a frame upcasts int ids) without '.0'."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def waterfall_chart(row: pd.Series, *, max_features: int = 10) -> alt.Chart:
     """Why this item for this user: from ``base_value`` through the largest contributions to the score.
 
@@ -213,7 +220,7 @@ def waterfall_chart(row: pd.Series, *, max_features: int = 10) -> alt.Chart:
         }
     )
     frame["direction"] = np.where(frame["contribution"] >= 0, "raises", "lowers")
-    title = f"Why item {row.get(C.ITEM)!s} for user {row.get(C.USER)!s}: base {float(row[BASE]):.3f} -> score {end[-1]:.3f}"
+    title = f"Why item {_id_text(row.get(C.ITEM))} for user {_id_text(row.get(C.USER))}: base {float(row[BASE]):.3f} -> score {end[-1]:.3f}"
     return (
         alt.Chart(frame, title=title)
         .mark_bar()

@@ -53,7 +53,7 @@ DEFAULT_LGBM = {
     "lambda_l2": 10.0,
     "feature_fraction": 0.8,
     "lambdarank_truncation_level": 20,
-    "num_threads": 2,
+    "num_threads": 1,  # OpenMP threads spin-wait when the cores are shared: one is faster here
     "deterministic": True,
     "force_row_wise": True,
     "verbosity": -1,

@@ -134,3 +134,29 @@ def test_ids_are_labels_and_numbers_are_formatted():
     text = Report("t").table(frame).to_html()
     assert "<td>1234</td>" in text and "1,234" not in text  # an id is not a quantity
     assert '<td class="num">12,345</td>' in text and '<td class="num">0.1235</td>' in text
+
+
+def test_hostile_data_through_profile_cli_is_escaped(tmp_path):
+    """Hostile strings in user ids, item ids, titles and categories of real files stay inert."""
+    from workbench.cli import main
+
+    users = [HOSTILE[i % 3] + f"u{i}" for i in range(6)]
+    items = [HOSTILE[(i + 1) % 3] + f"p{i}" for i in range(4)]
+    events = pd.DataFrame({"user_id": [users[i % 6] for i in range(24)], "item_id": [items[i % 4] for i in range(24)]})
+    catalogue = pd.DataFrame({"item_id": items, "title": HOSTILE + [HOSTILE[0]], "category": HOSTILE[::-1] + [HOSTILE[2]]})
+    people = pd.DataFrame({"user_id": users, "gender": [HOSTILE[i % 3] for i in range(6)]})
+    paths = {name: tmp_path / f"{name}.csv" for name in ("events", "items", "users")}
+    events.to_csv(paths["events"], index=False)
+    catalogue.to_csv(paths["items"], index=False)
+    people.to_csv(paths["users"], index=False)
+    out = tmp_path / "profile.html"
+    assert main(["profile", str(paths["events"]), "--users", str(paths["users"]),
+                 "--items", str(paths["items"]), "--html", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    for bad in HOSTILE:
+        assert bad not in text
+    assert "&lt;svg onload=alert(2)&gt;" in text  # the demographic breakdown shows the values, escaped
+    parsed = TagCollector()
+    parsed.feed(text)
+    assert not {"script", "img", "iframe", "object", "link"} & set(parsed.tags)
+    assert not [name for name, _ in parsed.attributes if name.startswith("on")]

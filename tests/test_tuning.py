@@ -3,12 +3,19 @@ import optuna
 import pandas as pd
 import pytest
 
-from workbench.data import Dataset, load_movielens_100k
+from workbench.data import Dataset, load_dataset, load_movielens_100k
 from workbench.data.split import stratified_split
 from workbench.errors import ConfigError, DataError, ModelError
 from workbench.evaluation import evaluate
-from workbench.models import ALSRecommender
-from workbench.tuning import history_chart, importance_chart, tune_als, tune_and_test, validation_split
+from workbench.models import ALSRecommender, LightGBMReranker
+from workbench.tuning import (
+    history_chart,
+    importance_chart,
+    tune_als,
+    tune_and_test,
+    tune_reranker,
+    validation_split,
+)
 
 ALS_PARAMS = {"factors", "regularization", "alpha", "iterations"}
 
@@ -99,3 +106,63 @@ def test_bad_inputs(split):
         tune_als(fit, valid.interactions, n_trials=1)
     with pytest.raises(ModelError, match="no completed trials"):
         history_chart(optuna.create_study(direction="maximize"))
+
+
+# -- tune_reranker ---------------------------------------------------------------------------
+RERANKER_PARAMS = {"learning_rate", "num_leaves", "min_data_in_leaf", "lambda_l2", "prior_weight"}
+RERANKER_FIXED = {"n_candidates": 20, "n_folds": 2}
+
+
+@pytest.fixture(scope="module")
+def shop_split():
+    return validation_split(load_dataset("synthetic-small"), ratio=0.75, seed=0)
+
+
+@pytest.fixture(scope="module")
+def reranker_study(shop_split):
+    fit, valid = shop_split
+    return tune_reranker(fit, valid, n_trials=2, k=10, seed=0, show_progress_bar=False, **RERANKER_FIXED)
+
+
+def test_tune_reranker_best_params_build_the_reranker_and_value_is_valid_ndcg(shop_split, reranker_study):
+    fit, valid = shop_split
+    study = reranker_study
+    assert len(study.trials) == 2 and set(study.best_params) == RERANKER_PARAMS
+    assert study.trials[0].params != study.trials[1].params
+    p = study.best_params
+    assert 0.01 <= p["learning_rate"] <= 0.3 and 7 <= p["num_leaves"] <= 63
+    assert 20 <= p["min_data_in_leaf"] <= 1000 and 0.1 <= p["lambda_l2"] <= 100 and 0 <= p["prior_weight"] <= 2
+    assert study.user_attrs == {"k": 10, **RERANKER_FIXED}
+    model = LightGBMReranker(**study.best_params, seed=0, **RERANKER_FIXED)
+    assert {name: model.get_params()[name] for name in RERANKER_PARAMS} == pytest.approx(p)
+    # the objective is nDCG@10 of exactly this model on valid: recompute it independently
+    recs = model.fit(fit).recommend(pd.unique(valid.interactions["user_id"]), k=10)
+    assert study.best_value == pytest.approx(evaluate(recs, valid, k=10)["ndcg"])
+    assert study.best_trial.user_attrs["ndcg"] == study.best_value
+    assert set(study.best_trial.user_attrs) == {"precision", "recall", "ndcg", "map", "hit_rate", "mrr"}
+
+
+def test_tune_reranker_resumes_from_sqlite_with_the_same_first_trial(shop_split, reranker_study, tmp_path):
+    fit, valid = shop_split
+    storage = f"sqlite:///{tmp_path / 'rerank.db'}"
+    options = dict(seed=0, storage=storage, study_name="rerank", show_progress_bar=False, **RERANKER_FIXED)
+    first = tune_reranker(fit, valid, n_trials=1, **options)
+    assert first.trials[0].params == reranker_study.trials[0].params
+    second = tune_reranker(fit, valid, n_trials=1, **options)
+    assert len(second.trials) == 2 and second.trials[1].params != second.trials[0].params
+    rows = next(iter(importance_chart(second).to_dict()["datasets"].values()))
+    assert {row["parameter"] for row in rows} == RERANKER_PARAMS
+
+
+def test_tune_reranker_bad_inputs_fail_before_any_trial(shop_split, tmp_path):
+    fit, valid = shop_split
+    storage = f"sqlite:///{tmp_path / 'bad.db'}"
+    with pytest.raises(ConfigError, match="n_folds"):
+        tune_reranker(fit, valid, n_trials=1, n_folds=1, storage=storage, study_name="bad")
+    with pytest.raises(ConfigError, match="n_candidates"):
+        tune_reranker(fit, valid, n_trials=1, n_candidates=0, storage=storage, study_name="bad")
+    with pytest.raises(ConfigError, match="k must"):
+        tune_reranker(fit, valid, n_trials=1, k=0, storage=storage, study_name="bad")
+    with pytest.raises(DataError, match="train: expected a workbench Dataset"):
+        tune_reranker(fit.interactions, valid, n_trials=1)
+    assert not (tmp_path / "bad.db").exists()  # no study was created, so no failed trial was stored

@@ -1,4 +1,4 @@
-"""Hyper-parameter tuning of ALS with optuna, and the protocol to report an honest test score.
+"""Hyper-parameter tuning of ALS and the LightGBM re-ranker with optuna, and the protocol to report an honest test score.
 
 Protocol (:func:`tune_and_test`): carve a validation set out of train
 (:func:`validation_split`), tune on it, refit on the full train with the best
@@ -7,7 +7,8 @@ optimistic number.
 
 Pruning is not used: implicit's ALS has no cheap partial result (a model after
 a few iterations ranks differently from the final one, and scoring it costs as
-much as scoring the final model), so every trial runs to the end.
+much as scoring the final model), so every trial runs to the end. The re-ranker
+needs none: early stopping inside each fit already cuts its boosting short.
 
 >>> fit, valid = validation_split(train, seed=0)  # doctest: +SKIP
 >>> study = tune_als(fit, valid, n_trials=40, seed=0)  # doctest: +SKIP
@@ -16,7 +17,7 @@ much as scoring the final model), so every trial runs to the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,8 @@ from workbench.data.dataset import Dataset
 from workbench.data.split import stratified_split
 from workbench.errors import ConfigError, DataError, ModelError
 from workbench.evaluation import evaluate
-from workbench.models import ALSRecommender
+from workbench.models import ALSRecommender, LightGBMReranker
+from workbench.models.base import Recommender
 
 
 @contextmanager
@@ -70,6 +72,56 @@ def _check_datasets(**datasets: Any) -> None:
             raise DataError(f"{name}: the dataset has no interactions")
 
 
+def _tune(
+    train: Dataset,
+    valid: Dataset,
+    make: Callable[[optuna.Trial], Recommender],
+    *,
+    n_trials: int,
+    k: int,
+    seed: int,
+    storage: str | None,
+    study_name: str | None,
+    timeout: float | None,
+    show_progress_bar: bool,
+    settings: dict[str, Any] | None = None,
+) -> optuna.Study:
+    """Seeded TPE study maximising nDCG@k on ``valid`` of ``make(trial).fit(train)``.
+
+    Every trial stores all validation metrics in ``trial.user_attrs``; the study stores ``k``
+    and ``settings`` (fixed, untuned arguments) in ``study.user_attrs``. A study resumed from
+    ``storage`` gets a sampler seeded with ``seed`` + trials done.
+    """
+    _check_datasets(train=train, valid=valid)
+    if not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise ConfigError(f"n_trials must be a positive integer, got {n_trials!r}")
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    users = pd.unique(valid.interactions[C.USER])
+
+    def objective(trial: optuna.Trial) -> float:
+        model = make(trial).fit(train)
+        metrics = evaluate(model.recommend(users, k=k), valid, k=k)
+        for name, value in metrics.items():
+            trial.set_user_attr(name, value)
+        return metrics["ndcg"]
+
+    with _quiet_optuna():
+        study = optuna.create_study(
+            storage=storage,
+            study_name=study_name,
+            load_if_exists=storage is not None,
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+        )
+        if study.trials:
+            study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
+        for name, value in {"k": int(k), **(settings or {})}.items():
+            study.set_user_attr(name, value)
+        study.optimize(objective, n_trials=int(n_trials), timeout=timeout, show_progress_bar=show_progress_bar)
+    return study
+
+
 def tune_als(
     train: Dataset,
     valid: Dataset,
@@ -96,33 +148,71 @@ def tune_als(
     >>> study.best_params  # doctest: +SKIP
     {'factors': 87, 'regularization': 12.3, 'alpha': 1.9, 'iterations': 21}
     """
-    _check_datasets(train=train, valid=valid)
-    if not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ConfigError(f"n_trials must be a positive integer, got {n_trials!r}")
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ConfigError(f"k must be a positive integer, got {k!r}")
-    users = pd.unique(valid.interactions[C.USER])
+    return _tune(
+        train,
+        valid,
+        lambda trial: ALSRecommender(**_als_space(trial), seed=seed),
+        n_trials=n_trials,
+        k=k,
+        seed=seed,
+        storage=storage,
+        study_name=study_name,
+        timeout=timeout,
+        show_progress_bar=show_progress_bar,
+    )
 
-    def objective(trial: optuna.Trial) -> float:
-        model = ALSRecommender(**_als_space(trial), seed=seed).fit(train)
-        metrics = evaluate(model.recommend(users, k=k), valid, k=k)
-        for name, value in metrics.items():
-            trial.set_user_attr(name, value)
-        return metrics["ndcg"]
 
-    with _quiet_optuna():
-        study = optuna.create_study(
-            storage=storage,
-            study_name=study_name,
-            load_if_exists=storage is not None,
-            direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=seed),
-        )
-        if study.trials:
-            study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
-        study.set_user_attr("k", int(k))
-        study.optimize(objective, n_trials=int(n_trials), timeout=timeout, show_progress_bar=show_progress_bar)
-    return study
+def _reranker_space(trial: optuna.Trial) -> dict[str, Any]:
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "num_leaves": trial.suggest_int("num_leaves", 7, 63, log=True),
+        "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 20, 1000, log=True),
+        "lambda_l2": trial.suggest_float("lambda_l2", 0.1, 100.0, log=True),
+        "prior_weight": trial.suggest_float("prior_weight", 0.0, 2.0),
+    }
+
+
+def tune_reranker(
+    train: Dataset,
+    valid: Dataset,
+    *,
+    n_trials: int,
+    k: int = 10,
+    seed: int = 0,
+    storage: str | None = None,
+    study_name: str | None = None,
+    timeout: float | None = None,
+    n_candidates: int = 50,
+    n_folds: int = 2,
+    show_progress_bar: bool = True,
+) -> optuna.Study:
+    """Search :class:`LightGBMReranker` hyper-parameters maximising nDCG@k on ``valid``.
+
+    Space: learning_rate 0.01..0.3 (log), num_leaves 7..63 (log), min_data_in_leaf
+    20..1000 (log), lambda_l2 0.1..100 (log), prior_weight 0..2. The number of trees is
+    not searched: the re-ranker picks it by early stopping on its own validation users.
+    ``n_candidates`` and ``n_folds`` stay fixed (stored in ``study.user_attrs``); seeding,
+    storage / resume and per-trial metrics as in :func:`tune_als`.
+
+    >>> study = tune_reranker(fit, valid, n_trials=8, seed=0)  # doctest: +SKIP
+    >>> LightGBMReranker(**study.best_params, seed=0, n_candidates=50, n_folds=2).fit(train)  # doctest: +SKIP
+    """
+    LightGBMReranker(n_candidates=n_candidates, n_folds=n_folds, seed=seed)  # bad settings fail before any trial
+    return _tune(
+        train,
+        valid,
+        lambda trial: LightGBMReranker(
+            **_reranker_space(trial), seed=seed, n_candidates=n_candidates, n_folds=n_folds
+        ),
+        n_trials=n_trials,
+        k=k,
+        seed=seed,
+        storage=storage,
+        study_name=study_name,
+        timeout=timeout,
+        show_progress_bar=show_progress_bar,
+        settings={"n_candidates": int(n_candidates), "n_folds": int(n_folds)},
+    )
 
 
 @dataclass(frozen=True)
@@ -166,7 +256,7 @@ def tune_and_test(
 def _trials_frame(study: optuna.Study) -> pd.DataFrame:
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not done:
-        raise ModelError("the study has no completed trials yet; run tune_als first")
+        raise ModelError("the study has no completed trials yet; run tune_als or tune_reranker first")
     frame = pd.DataFrame({"trial": [t.number for t in done], "value": [t.value for t in done]})
     frame["best_so_far"] = frame["value"].cummax()
     return frame

@@ -12,7 +12,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.data.split import cold_user_split, stratified_split
-    from workbench.evaluation import evaluate, evaluate_per_user
+    from workbench.evaluation import evaluate_models, evaluate_per_user
     from workbench.models import (
         ALSRecommender,
         ClusterColdStart,
@@ -36,7 +36,7 @@ def _():
         PopularityRecommender,
         Report,
         cold_user_split,
-        evaluate,
+        evaluate_models,
         evaluate_per_user,
         format_value,
         load_dataset,
@@ -159,9 +159,8 @@ def _(PopularityRecommender, cluster_model, cold_users, k, stage, train):
 
 
 @app.cell
-def _(cold_recs, evaluate, k, pd, test):
-    cold_scores = pd.DataFrame({name: evaluate(frame, test, k=k.value) for name, frame in cold_recs.items()}).T
-    cold_scores.index.name = "model"
+def _(cold_recs, evaluate_models, k, test):
+    cold_scores = evaluate_models(cold_recs, test, k=k.value)
     ndcg_ratio = float(cold_scores.loc["clusters", "ndcg"] / cold_scores.loc["popularity", "ndcg"])
     cold_scores
     return cold_scores, ndcg_ratio

@@ -12,7 +12,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.data.split import stratified_split
-    from workbench.evaluation import evaluate, evaluate_per_user
+    from workbench.evaluation import evaluate_models, evaluate_per_user
     from workbench.models import ALSRecommender, PopularityRecommender
     from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
@@ -24,7 +24,7 @@ def _():
         PopularityRecommender,
         Report,
         distribution_chart,
-        evaluate,
+        evaluate_models,
         evaluate_per_user,
         load_dataset,
         metric_comparison_chart,
@@ -95,9 +95,8 @@ def _(k, models, stage, test_users):
 
 
 @app.cell
-def _(evaluate, k, pd, recs, test):
-    scores = pd.DataFrame({name: evaluate(frame, test, k=k.value) for name, frame in recs.items()}).T
-    scores.index.name = "model"
+def _(evaluate_models, k, recs, test):
+    scores = evaluate_models(recs, test, k=k.value)
     scores
     return (scores,)
 

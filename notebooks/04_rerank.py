@@ -13,7 +13,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.data.split import stratified_split
-    from workbench.evaluation import evaluate
+    from workbench.evaluation import evaluate_models
     from workbench.models import (
         ALSRecommender,
         CandidateGenerator,
@@ -33,7 +33,7 @@ def _():
         PopularityRecommender,
         Report,
         candidate_recall,
-        evaluate,
+        evaluate_models,
         line_chart,
         load_dataset,
         metric_comparison_chart,
@@ -174,9 +174,8 @@ def _(k, models, stage, test_users):
 
 
 @app.cell
-def _(evaluate, k, pd, recs, test):
-    scores = pd.DataFrame({name: evaluate(frame, test, k=k.value) for name, frame in recs.items()}).T
-    scores.index.name = "model"
+def _(evaluate_models, k, recs, test):
+    scores = evaluate_models(recs, test, k=k.value)
     scores
     return (scores,)
 

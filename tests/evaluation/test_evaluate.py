@@ -10,7 +10,7 @@ import pytest
 
 from workbench.data import Dataset
 from workbench.errors import DataError
-from workbench.evaluation import METRICS, catalog_coverage, evaluate, evaluate_per_user
+from workbench.evaluation import METRICS, catalog_coverage, evaluate, evaluate_models, evaluate_per_user
 
 
 def frames(seed: int = 0, n_users: int = 60, n_items: int = 40, k: int = 5):
@@ -92,3 +92,15 @@ def test_catalog_coverage():
     train = Dataset.from_frames(pd.DataFrame({"user_id": [1, 2, 3], "item_id": ["a", "c", "e"]}))
     assert catalog_coverage(recs, train) == pytest.approx(1 / 3)
     assert catalog_coverage(recs, np.array([], dtype=object)) == 0.0
+
+
+def test_evaluate_models_has_a_row_per_model_equal_to_evaluate():
+    truth = pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["a", "b", "c"]})
+    good = pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["a", "x", "c"], "rank": [1, 2, 1]})
+    bad = pd.DataFrame({"user_id": [1, 2], "item_id": ["x", "y"], "rank": [1, 1]})
+    table = evaluate_models({"good": good, "bad": bad}, truth, k=2)
+    assert table.index.name == "model" and list(table.index) == ["good", "bad"]
+    assert list(table.columns) == list(METRICS)
+    assert table.loc["good"].to_dict() == evaluate(good, truth, k=2)
+    assert (table.loc["bad"] == 0.0).all()
+    assert table.loc["good", "hit_rate"] == 1.0

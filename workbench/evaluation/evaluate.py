@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -26,6 +28,18 @@ def evaluate(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: int = 10) 
     """
     table = per_user_metrics(recs, truth, k=k)
     return {name: float(table[name].mean()) for name in METRICS}
+
+
+def evaluate_models(
+    recs: Mapping[str, pd.DataFrame], truth: pd.DataFrame | Dataset, *, k: int = 10
+) -> pd.DataFrame:
+    """One row per model (index ``model``), a column per metric: :func:`evaluate` of each frame.
+
+    >>> evaluate_models({"popularity": pop_recs, "als": als_recs}, test, k=10)  # doctest: +SKIP
+    """
+    table = pd.DataFrame({name: evaluate(frame, truth, k=k) for name, frame in recs.items()}).T
+    table.index.name = "model"
+    return table
 
 
 def catalog_coverage(recs: pd.DataFrame, catalog: pd.Series | Dataset | np.ndarray) -> float:

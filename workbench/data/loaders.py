@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path

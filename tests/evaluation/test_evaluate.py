@@ -78,6 +78,24 @@ def test_known_answer_through_evaluate():
             "missing values",
         ),
         (pd.DataFrame({"user_id": [1], "item_id": [1]}), pd.DataFrame({"user_id": [], "item_id": []}), 5, "no rows"),
+        (  # a bad rank of a user outside the truth is still an error
+            pd.DataFrame({"user_id": [1, 7], "item_id": [1, 1], "rank": [1, -3]}),
+            pd.DataFrame({"user_id": [1], "item_id": [1]}),
+            5,
+            "'rank' must hold ranks",
+        ),
+        (
+            pd.DataFrame({"user_id": ["a", "a"], "item_id": [1, 2], "rank": [1.0, np.nan]}),
+            pd.DataFrame({"user_id": ["a"], "item_id": [1]}),
+            5,
+            "'rank' must hold ranks",
+        ),
+        (
+            pd.DataFrame({"user_id": [1], "item_id": [1], "rank": ["first"]}),
+            pd.DataFrame({"user_id": [1], "item_id": [1]}),
+            5,
+            "'rank' must be numeric",
+        ),
     ],
 )
 def test_bad_inputs_raise_one_line_data_errors(recs, truth, k, message):

@@ -139,3 +139,80 @@ def test_inputs_are_not_mutated():
     per_user_metrics(recs.iloc[::-1], truth, k=2)
     pd.testing.assert_frame_equal(recs, recs_copy)
     pd.testing.assert_frame_equal(truth, truth_copy)
+
+
+@pytest.mark.parametrize(
+    ("user_ids", "item_ids"),
+    [(np.int32, np.uint16), (np.int64, str), (str, np.int64), (np.uint64, object)],
+)
+def test_id_types_give_the_same_metrics(user_ids, item_ids):
+    recs, truth = hand_case()
+    users = {"a": 10, "b": 20, "c": 30, "zz": 40}
+    items = {name: i for i, name in enumerate("qvwxyz")}
+
+    def recode(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(
+            user_id=frame["user_id"].map(users).astype(user_ids),
+            item_id=frame["item_id"].map(items).astype(item_ids),
+        )
+
+    got = per_user_metrics(recode(recs), recode(truth), k=3)
+    expected = per_user_metrics(recs, truth, k=3)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+    assert got.index.tolist() == expected.index.map(users).astype(user_ids).tolist()
+
+
+def test_ids_of_different_types_never_match():
+    truth = pd.DataFrame({"user_id": [1, 2], "item_id": [5, 6]})
+    recs = pd.DataFrame({"user_id": ["1", "2"], "item_id": [5, 6]})
+    assert per_user_metrics(recs, truth, k=2)["hit_rate"].tolist() == [0.0, 0.0]
+    recs = pd.DataFrame({"user_id": [1, 2], "item_id": ["5", "6"]})
+    assert per_user_metrics(recs, truth, k=2)["hit_rate"].tolist() == [0.0, 0.0]
+
+
+def test_a_user_split_across_the_frame_is_scored_once_in_rank_order():
+    truth = pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["x", "y", "z"]})
+    # user 1's rows come in two runs, the second holding the better ranks
+    split = pd.DataFrame({"user_id": [1, 2, 1], "item_id": ["y", "z", "x"], "rank": [2, 1, 1]})
+    grouped = split.sort_values(["user_id", "rank"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(per_user_metrics(split, truth, k=2), per_user_metrics(grouped, truth, k=2))
+    assert per_user_metrics(split, truth, k=1).loc[1, "mrr"] == 1.0
+
+
+def test_missing_recommended_items_never_hit():
+    truth = pd.DataFrame({"user_id": [1, 1], "item_id": ["x", "y"]})
+    recs = pd.DataFrame({"user_id": [1, 1], "item_id": [None, "y"], "rank": [1, 2]})
+    row = per_user_metrics(recs, truth, k=2).loc[1]
+    assert row["precision"] == 0.5 and row["mrr"] == 0.5
+
+
+@pytest.mark.parametrize("item_ids", [np.int64, str])
+def test_thousands_of_sparse_ids_match_the_brute_force_reference(item_ids):
+    """Enough distinct users and items to grow the hash tables, shuffled truth with repeats,
+    and some users' rows split in two runs."""
+    rng = np.random.default_rng(7)
+    user_ids = rng.choice(10**12, size=3_000, replace=False)
+    n_truth = rng.integers(1, 12, size=len(user_ids))
+    truth = pd.DataFrame(
+        {
+            "user_id": np.repeat(user_ids, n_truth),
+            "item_id": (rng.integers(0, 2_500, size=n_truth.sum()) * 7919).astype(item_ids),
+        }
+    ).sample(frac=1.0, random_state=1)
+    recs = pd.DataFrame(
+        {
+            "user_id": np.repeat(np.r_[user_ids[:2_800], rng.choice(10**12, 50)], 10),
+            # ten distinct items per user
+            "item_id": ((rng.integers(0, 2_500, size=(2_850, 1)) + 13 * np.arange(10)) % 2_500 * 7919)
+            .ravel()
+            .astype(item_ids),
+            "rank": np.tile(np.arange(1, 11), 2_850),
+        }
+    )
+    recs = pd.concat([recs.iloc[:5], recs.iloc[20:], recs.iloc[5:20]], ignore_index=True)  # a split user
+    expected = reference_metrics(recs, truth, 5)
+    got = per_user_metrics(recs, truth, k=5)
+    assert len(got) == len(user_ids)
+    for name in METRICS:
+        want = np.array([expected[user][name] for user in got.index])
+        np.testing.assert_allclose(got[name].to_numpy(), want, rtol=0, atol=1e-12, err_msg=name)

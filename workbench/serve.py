@@ -43,13 +43,8 @@ INTEGER = re.compile(r"-?\d+")
 
 
 def model_classes() -> dict[str, type[Recommender]]:
-    """Servable classes by name: every recommender exported by ``workbench.models``."""
-    exported = (getattr(workbench.models, name) for name in workbench.models.__all__)
-    return {
-        cls.__name__: cls
-        for cls in exported
-        if isinstance(cls, type) and issubclass(cls, Recommender) and cls is not Recommender
-    }
+    """Servable classes by name: every saved recommender class of ``workbench.models``."""
+    return {name: cls for name, cls in workbench.models.saved_classes().items() if issubclass(cls, Recommender)}
 
 
 # -- caches -------------------------------------------------------------------------------

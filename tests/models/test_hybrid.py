@@ -9,6 +9,7 @@ import pytest
 from workbench.data import Dataset
 from workbench.errors import ConfigError, DataError, ModelError
 from workbench.evaluation import evaluate_per_user
+from workbench.models import ALSRecommender, PopularityRecommender, load_model
 from workbench.models.base import Recommender
 from workbench.models.hybrid import HybridRecommender, segment_metrics
 
@@ -92,3 +93,40 @@ def test_errors():
         HybridRecommender(object(), Prefers("b"))
     with pytest.raises(ModelError):
         HybridRecommender(Prefers("a"), Prefers("b")).recommend(["u"])
+
+
+def real_hybrid() -> HybridRecommender:
+    warm = ALSRecommender(factors=4, iterations=3, seed=0)
+    return HybridRecommender(PopularityRecommender(), warm, min_interactions=5).fit(counts_dataset())
+
+
+def test_save_load_round_trip(tmp_path):
+    model = real_hybrid()
+    path = model.save(tmp_path / "hybrid")
+    assert {p.name for p in path.iterdir()} >= {"cold", "warm", "manifest.json"}
+    loaded = HybridRecommender.load(path)
+    assert type(loaded.cold_model) is PopularityRecommender and type(loaded.warm_model) is ALSRecommender
+    users = ["nine", "one", "stranger", "four", "five"]
+    pd.testing.assert_frame_equal(model.recommend(users, k=3), loaded.recommend(users, k=3))
+    pd.testing.assert_series_equal(model.segments(users), loaded.segments(users))
+    assert loaded.min_interactions == 5
+    assert type(load_model(path)) is HybridRecommender
+
+
+def test_a_damaged_part_or_an_unfitted_hybrid_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="fitted"):
+        HybridRecommender(PopularityRecommender(), PopularityRecommender()).save(tmp_path / "unfitted")
+    path = real_hybrid().save(tmp_path / "hybrid")
+    arrays = path / "warm" / "arrays.npz"
+    arrays.write_bytes(arrays.read_bytes()[:-10])
+    with pytest.raises(ModelError, match="checksum"):
+        HybridRecommender.load(path)
+    (path / "warm" / "manifest.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ModelError, match="warm/manifest.json does not match its checksum"):
+        HybridRecommender.load(path)
+
+
+def test_load_model_refuses_a_class_it_does_not_know(tmp_path):
+    Prefers("cold").fit(counts_dataset()).save(tmp_path / "prefers")
+    with pytest.raises(ModelError, match="'Prefers' model, which workbench cannot load"):
+        load_model(tmp_path / "prefers")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError, ModelError
+from workbench.models import storage
 from workbench.models.base import Recommender, unique_users
 
 SEGMENTS = ("cold", "light", "heavy")
@@ -22,7 +24,10 @@ class HybridRecommender:
 
     >>> hybrid = HybridRecommender(ClusterColdStart(), ALSRecommender(), min_interactions=5)  # doctest: +SKIP
     >>> hybrid.fit(train).recommend(test_users, k=10)  # doctest: +SKIP
+    >>> HybridRecommender.load(hybrid.save("models/hybrid"))  # doctest: +SKIP
     """
+
+    format_version = 1
 
     def __init__(self, cold_model: Recommender, warm_model: Recommender, *, min_interactions: int = 5) -> None:
         for name, model in (("cold_model", cold_model), ("warm_model", warm_model)):
@@ -43,10 +48,41 @@ class HybridRecommender:
         self.counts_ = train.interactions[C.USER].value_counts().rename("interactions")
         return self
 
-    def _counts(self, ids: np.ndarray) -> np.ndarray:
+    def _require_fitted(self) -> pd.Series:
         if not hasattr(self, "counts_"):
             raise ModelError("HybridRecommender must be fitted first; call fit(train)")
-        return self.counts_.reindex(pd.Index(ids), fill_value=0).to_numpy()
+        return self.counts_
+
+    def _counts(self, ids: np.ndarray) -> np.ndarray:
+        return self._require_fitted().reindex(pd.Index(ids), fill_value=0).to_numpy()
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the routing counts and both models (in sub-directories ``cold`` and ``warm``); never pickle."""
+        counts = self._require_fitted()
+        return storage.write_model(
+            directory,
+            type(self).__name__,
+            self.format_version,
+            {"min_interactions": self.min_interactions},
+            {"interactions": counts.to_numpy(dtype=np.int64)},
+            {"user_ids": counts.index},
+            parts={"cold": self.cold_model, "warm": self.warm_model},
+        )
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Self:
+        """Read a hybrid written by ``save``; a damaged or foreign directory raises ModelError."""
+        from workbench.models import load_model  # the package imports this module
+
+        params, arrays, ids = storage.read_model(directory, cls.__name__, cls.format_version)
+        path = Path(directory)
+        model = cls(load_model(path / "cold"), load_model(path / "warm"), **params)
+        try:
+            counts = arrays["interactions"]
+            model.counts_ = pd.Series(counts, index=ids["user_ids"].rename(C.USER), name="interactions")
+        except (KeyError, ValueError) as exc:
+            raise ModelError(f"{directory}: model files are inconsistent ({exc})") from None
+        return model
 
     def is_cold(self, users: Iterable[Any] | pd.Series | Dataset) -> pd.Series:
         """True for the users served by the cold model; a boolean Series indexed by user_id."""

@@ -48,8 +48,11 @@ def write_model(
     arrays: dict[str, np.ndarray],
     ids: dict[str, pd.Index],
     extra_files: dict[str, str] | None = None,
+    parts: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a model directory atomically; ``extra_files`` maps file names to text content."""
+    """Write a model directory atomically; ``extra_files`` maps file names to text content and
+    ``parts`` sub-directory names to models saved there with their own manifest (whose checksum
+    this manifest keeps)."""
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -61,7 +64,10 @@ def write_model(
         np.savez(staging / IDS, **id_arrays)
         for name, text in (extra_files or {}).items():
             (staging / name).write_text(text, encoding="utf-8")
-        files = sorted(p.name for p in staging.iterdir())
+        for name, model in (parts or {}).items():
+            model.save(staging / name)
+        part_manifests = [f"{name}/{MANIFEST}" for name in parts or {}]
+        files = sorted([p.name for p in staging.iterdir() if p.is_file()] + part_manifests)
         manifest = {
             "format": FORMAT,
             "format_version": version,

@@ -99,3 +99,12 @@ def test_report_end_to_end_subprocess(tmp_path):
     summary = json.loads((out / "01_profile.json").read_text(encoding="utf-8"))
     assert summary["title"] == "Data profile: synthetic-small"
     assert "<svg" in (out / "01_profile.html").read_text(encoding="utf-8")
+
+
+def test_benchmark_lists_scripts_and_refuses_unknown_names(capsys):
+    assert main(["benchmark", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert "evaluate_speed" in listed and "Speed of ``workbench.evaluation.evaluate``" in listed
+    assert main(["benchmark", "ml100k", "no_such_benchmark"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: unknown benchmark 'no_such_benchmark'; available:") and "ml100k" in err

@@ -10,6 +10,7 @@ package source (``notebooks/``, ``benchmarks/``), so install with ``pip install 
 from __future__ import annotations
 
 import argparse
+import ast
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -38,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--items", default=None, help="item table (CSV or Parquet)")
     profile.add_argument("--html", default=None, help="also write the profile as an HTML report here")
 
-    commands.add_parser("benchmark", help="run every script in benchmarks/")
+    benchmark = commands.add_parser("benchmark", help="run scripts in benchmarks/ (all of them by default)")
+    benchmark.add_argument("names", nargs="*", help="script names to run, e.g. evaluate_speed ml100k")
+    benchmark.add_argument("--list", action="store_true", help="list the scripts and stop")
 
     serve = commands.add_parser("serve", help="serve recommendations over HTTP from a saved model")
     serve.add_argument("model_dir", help="a model directory written by save()")
@@ -92,10 +95,18 @@ def _benchmark(args: argparse.Namespace) -> int:
     import workbench
 
     folder = Path(workbench.__file__).resolve().parent.parent / "benchmarks"
-    scripts = sorted(folder.glob("*.py"))
+    scripts = {script.stem: script for script in sorted(folder.glob("*.py"))}
     if not scripts:
         raise ConfigError(f"no benchmark scripts found in {folder} (they ship with the repository checkout)")
-    for script in scripts:
+    if args.list:
+        for name, script in scripts.items():
+            summary = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+            print(f"{name:24s} {summary.splitlines()[0] if summary else ''}")
+        return 0
+    unknown = [name for name in args.names if name not in scripts]
+    if unknown:
+        raise ConfigError(f"unknown benchmark '{unknown[0]}'; available: {', '.join(scripts)}")
+    for script in [scripts[name] for name in args.names] or scripts.values():
         print(f"== {script.name}", flush=True)
         if subprocess.run([sys.executable, str(script)], cwd=folder.parent).returncode != 0:
             raise WorkbenchError(f"benchmark {script.name} failed (see its output above)")

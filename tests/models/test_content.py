@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from workbench.data import Dataset
-from workbench.errors import DataError, ModelError
+from workbench.errors import ConfigError, DataError, ModelError
 from workbench.models.content import ContentRecommender, ContentSimilarity, item_documents
 
 ITEMS = pd.DataFrame(
@@ -88,3 +88,48 @@ def test_save_load_round_trip(tmp_path):
     loaded = ContentRecommender.load(tmp_path / "content")
     users = ["sf", "rom", "nobody"]
     pd.testing.assert_frame_equal(model.recommend(users, k=4), loaded.recommend(users, k=4))
+
+
+FILMS = pd.DataFrame(
+    {
+        "item_id": ["toy", "philadelphia", "aladdin"],
+        "title": ["Toy Story", "The Philadelphia Story", "Aladdin"],
+        "genres": ["Animation|Comedy", "Comedy|Romance", "Animation|Comedy"],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("text_weight", "nearest"), [(0.0, "aladdin"), (0.3, "aladdin"), (1.0, "philadelphia")]
+)
+def test_text_weight_decides_between_a_shared_title_word_and_shared_genres(text_weight, nearest):
+    sim = ContentSimilarity(text_weight=text_weight).fit(FILMS)
+    assert sim.similar_items(["toy"], k=1)["similar_item_id"].tolist() == [nearest]
+
+
+def test_score_blends_tag_and_word_cosines():
+    tags_only = ContentSimilarity(text_weight=0.0).fit(FILMS).similar_items(["toy"], k=2)
+    words_only = ContentSimilarity(text_weight=1.0).fit(FILMS).similar_items(["toy"], k=2)
+    blended = ContentSimilarity(text_weight=0.3).fit(FILMS).similar_items(["toy"], k=2)
+
+    def score(table: pd.DataFrame, other: str) -> float:
+        return float(table.set_index("similar_item_id")["score"].get(other, 0.0))
+
+    for other in ("philadelphia", "aladdin"):
+        expected = 0.7 * score(tags_only, other) + 0.3 * score(words_only, other)
+        assert score(blended, other) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, "half", True])
+def test_text_weight_must_be_a_share(bad):
+    with pytest.raises(ConfigError, match="text_weight"):
+        ContentSimilarity(text_weight=bad)
+    with pytest.raises(ConfigError, match="text_weight"):
+        ContentRecommender(text_weight=bad)
+
+
+def test_recommender_keeps_its_text_weight_through_save_and_load(tmp_path):
+    model = ContentRecommender(text_weight=0.6).fit(history())
+    loaded = ContentRecommender.load(model.save(tmp_path / "content"))
+    assert loaded.text_weight == 0.6
+    pd.testing.assert_frame_equal(model.recommend(["sf", "rom"], k=3), loaded.recommend(["sf", "rom"], k=3))

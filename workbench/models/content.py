@@ -1,16 +1,19 @@
 """Item cold start: TF-IDF over item titles and tags, cosine similarity, content-based recommendations.
 
-Each item becomes one document: the words of its free-text columns (``title``,
-``name``) plus one token per tag of every other text column, split on ``|``
+Each item is described by the words of its free-text columns (``title``,
+``name``) and one token per tag of every other text column, split on ``|``
 (``genres="Action|Comedy"`` gives the tokens ``genres_action`` and
-``genres_comedy``). Rows are L2-normalised, so cosine similarity is a sparse
-dot product. Items need no interactions to be similar or recommended.
+``genres_comedy``). Words and tags are two TF-IDF blocks, each L2-normalised
+and weighted (``text_weight`` for the words), so the cosine of two items is
+``(1 - text_weight) * tag cosine + text_weight * word cosine``: a rare title
+word shared by two films of different genres does not outrank the genres.
+Items need no interactions to be similar or recommended.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -20,7 +23,7 @@ from sklearn.preprocessing import normalize
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
-from workbench.errors import DataError, ModelError
+from workbench.errors import ConfigError, DataError, ModelError
 from workbench.guards import check_dense
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
 
@@ -36,12 +39,8 @@ def _items_table(source: Dataset | pd.DataFrame, where: str) -> pd.DataFrame:
     return items.set_index(C.ITEM) if C.ITEM in items.columns else items
 
 
-def item_documents(items: pd.DataFrame) -> pd.Series:
-    """One text document per item (indexed like ``items``): title words plus ``column_tag`` tokens.
-
-    >>> item_documents(pd.DataFrame({"title": ["Up"], "genres": ["Kids|Sci-Fi"]})).iloc[0]
-    'Up genres_kids genres_sci_fi'
-    """
+def _words_and_tags(items: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per item (indexed like ``items``): its title words, and its ``column_tag`` tokens."""
     text_parts, tag_columns = [], []
     for name in items.columns:
         values = items[name]
@@ -53,31 +52,61 @@ def item_documents(items: pd.DataFrame) -> pd.Series:
             f"items: no text column to describe items (columns {list(map(str, items.columns))[:12]}); "
             f"add a title, name or category column"
         )
-    doc = pd.Series("", index=items.index, dtype=object)
+    words = pd.Series("", index=items.index, dtype=object)
     for name in text_parts:
-        doc = doc + " " + items[name].fillna("").astype(str)
+        words = words + " " + items[name].fillna("").astype(str)
+    tags = pd.Series("", index=items.index, dtype=object)
     for name in tag_columns:
-        tags = items[name].dropna().astype(str).str.split(TAG_SEPARATOR).explode().str.strip()
-        tags = tags[tags != ""]
-        slug = str(name).lower() + "_" + tags.str.lower().str.replace(r"\W+", "_", regex=True).str.strip("_")
+        values = items[name].dropna().astype(str).str.split(TAG_SEPARATOR).explode().str.strip()
+        values = values[values != ""]
+        slug = str(name).lower() + "_" + values.str.lower().str.replace(r"\W+", "_", regex=True).str.strip("_")
         joined = slug.groupby(level=0, sort=False).agg(" ".join)
-        doc = doc + " " + joined.reindex(items.index).fillna("")
-    return doc.str.strip()
+        tags = tags + " " + joined.reindex(items.index).fillna("")
+    return words.str.strip(), tags.str.strip()
+
+
+def item_documents(items: pd.DataFrame) -> pd.Series:
+    """One text document per item (indexed like ``items``): title words plus ``column_tag`` tokens.
+
+    >>> item_documents(pd.DataFrame({"title": ["Up"], "genres": ["Kids|Sci-Fi"]})).iloc[0]
+    'Up genres_kids genres_sci_fi'
+    """
+    words, tags = _words_and_tags(items)
+    return (words + " " + tags).str.strip()
+
+
+def _tfidf_block(documents: pd.Series, weight: float) -> sp.csr_matrix | None:
+    """L2-normalised TF-IDF rows scaled by sqrt(weight); None when the block is empty or weightless."""
+    if weight == 0.0 or not documents.str.len().gt(0).any():
+        return None
+    vectorizer = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", sublinear_tf=True)
+    return normalize(vectorizer.fit_transform(documents.to_numpy())) * np.sqrt(weight)
 
 
 class ContentSimilarity:
-    """Cosine similarity of items' TF-IDF vectors (titles + tags), for items with or without interactions.
+    """Cosine similarity of items' TF-IDF vectors (tags, and title words weighted by ``text_weight``),
+    for items with or without interactions.
 
-    >>> sim = ContentSimilarity().fit(ds)  # doctest: +SKIP
+    >>> sim = ContentSimilarity(text_weight=0.3).fit(ds)  # doctest: +SKIP
     >>> sim.similar_items([1, 2], k=5)  # doctest: +SKIP
     """
 
+    def __init__(self, *, text_weight: float = 0.3) -> None:
+        if isinstance(text_weight, bool) or not isinstance(text_weight, (int, float)) or not 0 <= text_weight <= 1:
+            raise ConfigError(f"text_weight must be a number in [0, 1], got {text_weight!r}")
+        self.text_weight = float(text_weight)
+
     def fit(self, source: Dataset | pd.DataFrame) -> Self:
-        """Build the TF-IDF matrix from ``source.items`` (or an items frame indexed by item_id)."""
+        """Build the item vectors from ``source.items`` (or an items frame indexed by item_id).
+
+        Each row has unit length: items with only words or only tags are described by that block alone.
+        """
         items = _items_table(source, "ContentSimilarity")
-        docs = item_documents(items)
-        self.vectorizer_ = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", sublinear_tf=True)
-        self.matrix_ = self.vectorizer_.fit_transform(docs.to_numpy()).tocsr().astype(np.float32)
+        words, tags = _words_and_tags(items)
+        blocks = [_tfidf_block(tags, 1.0 - self.text_weight), _tfidf_block(words, self.text_weight)]
+        blocks = [block for block in blocks if block is not None]
+        matrix = sp.hstack(blocks).tocsr() if blocks else sp.csr_matrix((len(items), 0))
+        self.matrix_ = normalize(matrix).astype(np.float32)
         self.item_map = IdMap(pd.Index(items.index))
         return self
 
@@ -128,8 +157,14 @@ class ContentRecommender(Recommender):
     the base class's item map, seen matrix and popularity to that catalogue.
     Unknown users get popularity.
 
-    >>> ContentRecommender().fit(train).recommend([1, 2], k=10)  # doctest: +SKIP
+    >>> ContentRecommender(text_weight=0.3).fit(train).recommend([1, 2], k=10)  # doctest: +SKIP
     """
+
+    param_names: ClassVar[tuple[str, ...]] = ("text_weight",)
+
+    def __init__(self, *, text_weight: float = 0.3) -> None:
+        ContentSimilarity(text_weight=text_weight)  # a bad weight fails here, before fit
+        self.text_weight = float(text_weight)
 
     def _fit(self, train: Dataset) -> None:
         items = _items_table(train, "ContentRecommender")
@@ -138,7 +173,7 @@ class ContentRecommender(Recommender):
         self._seen = train.user_item_matrix(self.user_map, self.item_map)
         counts = np.bincount(self.item_map.codes(train.interactions[C.ITEM]), minlength=len(self.item_map))
         self._popularity = counts.astype(np.float32) / len(train.interactions)
-        similarity = ContentSimilarity().fit(items)
+        similarity = ContentSimilarity(text_weight=self.text_weight).fit(items)
         padding = sp.csr_matrix((len(extra), similarity.matrix_.shape[1]), dtype=np.float32)
         self._content = sp.vstack([similarity.matrix_, padding]).tocsr()
 

@@ -1,19 +1,17 @@
 """Vectorized ranking metrics with binary relevance.
 
-Ids are mapped once: plain integer ids hash in compiled code, other ids are
-factorized by pandas (each distinct recommended item is then looked up once;
-the users of ``recs`` once per run of rows). Compiled code groups the truth
-rows by user (a counting sort, in the order the users' recommendation blocks
-come), counts each user's distinct relevant items with a marker array and
-scores that user's block: no sort of the truth keys, no per-user Python loop,
-and no reordering of ``recs`` when each user's rows are together and in rank
-order, as ``recommend`` returns them. The compiled grouping runs in a second
-thread while pandas maps the item ids, and the scoring is split in two halves.
+Ids are mapped to codes once (:mod:`workbench.evaluation.ids`). Compiled code
+then groups the truth rows by user (a counting sort, in the order the users'
+recommendation blocks come), counts each user's distinct relevant items with a
+marker array and scores that user's block: no sort of the truth keys, no
+per-user Python loop, and no reordering of ``recs`` when each user's rows are
+together and in rank order, as ``recommend`` returns them. Users are coded and
+grouped in a second thread while the items are coded, and the scoring runs
+as two halves at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -23,6 +21,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import DataError
+from workbench.evaluation.ids import IdCodes, factorize_ids
 
 METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "mrr")
 
@@ -51,81 +50,24 @@ def _check_recs(recs: pd.DataFrame) -> None:
         raise DataError(f"recommendations: required column '{missing[0]}' is missing")
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _home_slot(key: np.int64, bits: int) -> np.int64:
-    return np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _lookup(table: np.ndarray, bits: int, key: np.int64) -> np.int64:
-    """Code of ``key`` in an open-addressing table of (key, code) pairs, or -1."""
-    mask = (1 << bits) - 1
-    slot = _home_slot(key, bits)
-    while True:
-        code = table[2 * slot + 1]
-        if code == -1 or table[2 * slot] == key:
-            return code
-        slot = (slot + 1) & mask
-
-
-@numba.njit(cache=True, nogil=True)
-def _factorize_int64(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Codes in order of first appearance, the distinct values, and the hash table with its size in bits.
-
-    The table keeps each key beside its code (one cache line per probe) and doubles when half full.
-    """
-    bits = 10
-    table = np.full(2 << bits, -1, np.int64)
-    codes = np.empty(len(values), np.int64)
-    uniques = np.empty(len(values), np.int64)
-    n_unique = 0
-    for row in range(len(values)):
-        value = values[row]
-        mask = (1 << bits) - 1
-        slot = _home_slot(value, bits)
-        while table[2 * slot + 1] != -1 and table[2 * slot] != value:
-            slot = (slot + 1) & mask
-        code = table[2 * slot + 1]
-        if code == -1:
-            code = n_unique
-            table[2 * slot] = value
-            table[2 * slot + 1] = code
-            uniques[code] = value
-            n_unique += 1
-            if 2 * n_unique > (1 << bits):
-                bits += 1
-                table = np.full(2 << bits, -1, np.int64)
-                mask = (1 << bits) - 1
-                for known in range(n_unique):
-                    slot = _home_slot(uniques[known], bits)
-                    while table[2 * slot + 1] != -1:
-                        slot = (slot + 1) & mask
-                    table[2 * slot] = uniques[known]
-                    table[2 * slot + 1] = known
-        codes[row] = code
-    return codes, uniques[:n_unique].copy(), table, bits
-
-
 NOT_GROUPED = 1  # a user's recommendation rows are split, or out of rank order
 BAD_RANK = 2  # a rank below 1 or missing
 
 
 @numba.njit(cache=True, nogil=True)
 def _group_by_user(
-    truth_keys: np.ndarray, rec_keys: np.ndarray, rec_ranks: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    truth_users: np.ndarray, n_users: int, rec_users: np.ndarray, rec_ranks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Users and their rows, in the order users are visited while scoring.
 
-    Returns the distinct truth keys (in order of first appearance), each user's visiting
-    position, the truth rows grouped by visiting position (``rows[indptr[p]:indptr[p + 1]]``),
-    the recommendation block of each position (``block_start[p]:block_end[p]``, for the first
-    ``n_blocks`` positions: users with recommendations come first, in the order of their blocks,
-    so recommendations and truth are both read front to back), and a status: ``NOT_GROUPED``
-    when a user's recommendation rows are split, ``BAD_RANK`` for a rank below 1 of a user
-    outside the truth.
+    ``truth_users`` and ``rec_users`` are user codes (-1: a recommended user outside the truth).
+    Returns each user's visiting position, the truth rows grouped by visiting position
+    (``rows[indptr[p]:indptr[p + 1]]``), the recommendation block of each position
+    (``block_start[p]:block_end[p]``, for the first ``n_blocks`` positions: users with
+    recommendations come first, in the order of their blocks, so recommendations and truth are
+    both read front to back), and a status: ``NOT_GROUPED`` when a user's recommendation rows
+    are split, ``BAD_RANK`` for a rank below 1 of a user outside the truth.
     """
-    truth_users, user_keys, table, bits = _factorize_int64(truth_keys)
-    n_users = len(user_keys)
     position = np.full(n_users, -1, np.int64)
     block_start = np.zeros(n_users, np.int64)
     block_end = np.zeros(n_users, np.int64)
@@ -133,15 +75,14 @@ def _group_by_user(
     rows = np.zeros(0, np.int64)  # until every block is known
     n_blocks = 0
     start = 0
-    while start < len(rec_keys):
-        key = rec_keys[start]
+    while start < len(rec_users):
+        u = rec_users[start]
         end = start + 1
-        while end < len(rec_keys) and rec_keys[end] == key:
+        while end < len(rec_users) and rec_users[end] == u:
             end += 1
-        u = _lookup(table, bits, key)
         if u >= 0:
             if position[u] >= 0:
-                return user_keys, position, indptr, rows, block_start, block_end, n_blocks, NOT_GROUPED
+                return position, indptr, rows, block_start, block_end, n_blocks, NOT_GROUPED
             position[u] = n_blocks
             block_start[n_blocks] = start
             block_end[n_blocks] = end
@@ -149,7 +90,7 @@ def _group_by_user(
         elif len(rec_ranks):
             for row in range(start, end):
                 if not rec_ranks[row] >= 1.0:
-                    return user_keys, position, indptr, rows, block_start, block_end, n_blocks, BAD_RANK
+                    return position, indptr, rows, block_start, block_end, n_blocks, BAD_RANK
         start = end
     n_visited = n_blocks
     for u in range(n_users):
@@ -157,7 +98,7 @@ def _group_by_user(
             position[u] = n_visited
             n_visited += 1
 
-    rows = np.empty(len(truth_keys), np.int64)
+    rows = np.empty(len(truth_users), np.int64)
     for u in truth_users:
         indptr[position[u] + 1] += 1
     for p in range(n_users):
@@ -167,7 +108,7 @@ def _group_by_user(
         p = position[truth_users[row]]
         rows[fill[p]] = row
         fill[p] += 1
-    return user_keys, position, indptr, rows, block_start, block_end, n_blocks, 0
+    return position, indptr, rows, block_start, block_end, n_blocks, 0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -230,58 +171,6 @@ def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return values[rows]
 
 
-@numba.njit(cache=True, nogil=True)
-def _lookup_all(table: np.ndarray, bits: int, keys: np.ndarray) -> np.ndarray:
-    codes = np.empty(len(keys), np.int64)
-    for row in range(len(keys)):
-        codes[row] = _lookup(table, bits, keys[row])
-    return codes
-
-
-def _integer_ids(values: pd.Series) -> np.ndarray | None:
-    """The ids as int64 when they are signed integers or unsigned ones below 2**63, else None."""
-    dtype = values.dtype
-    if isinstance(dtype, np.dtype) and (dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8)):
-        return values.to_numpy().astype(np.int64, copy=False)
-    return None
-
-
-def _user_keys(truth_users: pd.Series, rec_users: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
-    """int64 keys for both columns, equal where the ids are equal, and the truth ids behind the keys
-    0, 1, ... (None when the ids are plain integers and so their own keys). Other ids are factorized
-    with pandas; the recommendation ids are looked up once per run of equal values, as
-    ``recommend`` returns each user's rows together."""
-    truth_ints, rec_ints = _integer_ids(truth_users), _integer_ids(rec_users)
-    if truth_ints is not None and rec_ints is not None:
-        return truth_ints, rec_ints, None
-    truth_keys, uniques = pd.factorize(truth_users)
-    starts = np.flatnonzero(rec_users.ne(rec_users.shift()).to_numpy())
-    run_keys = pd.Index(uniques).get_indexer(rec_users.iloc[starts])
-    rec_keys = np.repeat(run_keys.astype(np.int64), np.diff(np.r_[starts, len(rec_users)]))
-    return truth_keys.astype(np.int64), rec_keys, pd.Index(uniques)
-
-
-def _truth_item_codes(truth_items: pd.Series) -> tuple[np.ndarray, int, Callable[[pd.Series], np.ndarray]]:
-    """Codes 0..n-1 of the truth items (n distinct), n, and a function that gives other item ids
-    the same codes (-1 for an item outside the truth)."""
-    truth_ints = _integer_ids(truth_items)
-    if truth_ints is not None:
-        codes, uniques, table, bits = _factorize_int64(truth_ints)
-
-        def lookup(items: pd.Series) -> np.ndarray:
-            ints = _integer_ids(items)
-            return _lookup_all(table, bits, ints) if ints is not None else pd.Index(uniques).get_indexer(items)
-
-    else:
-        codes, uniques = pd.factorize(truth_items)
-
-        def lookup(items: pd.Series) -> np.ndarray:
-            item_codes, item_uniques = pd.factorize(items)  # each distinct id is looked up once
-            return np.append(pd.Index(uniques).get_indexer(item_uniques), -1)[item_codes]
-
-    return codes, len(uniques), lookup
-
-
 def _ranks(recs: pd.DataFrame) -> np.ndarray:
     """The rank column as float64, or an empty array when the row order is the rank order."""
     if C.RANK not in recs.columns:
@@ -290,6 +179,15 @@ def _ranks(recs: pd.DataFrame) -> np.ndarray:
         return recs[C.RANK].to_numpy(dtype=np.float64)
     except (TypeError, ValueError):
         raise DataError(f"recommendations: column 'rank' must be numeric, got {recs[C.RANK].dtype}") from None
+
+
+def _users_grouped(
+    truth_users: pd.Series, rec_users: pd.Series, ranks: np.ndarray
+) -> tuple[IdCodes, np.ndarray, tuple]:
+    """User codes of the truth and of the recommendations, and :func:`_group_by_user` of them."""
+    users = factorize_ids(truth_users)
+    rec_codes = users.lookup(rec_users)
+    return users, rec_codes, _group_by_user(users.codes, users.n, rec_codes, ranks)
 
 
 def _score(
@@ -305,8 +203,8 @@ def _score(
 
     The truth rows are split in two halves scored at once, one of them in ``background``.
     """
-    user_keys, position, indptr, _, *blocks, status = grouped
-    sums = np.zeros((5, len(user_keys)))
+    position, indptr, _, *blocks, status = grouped
+    sums = np.zeros((5, len(position)))
     if status:
         return sums, status
     middle = int(np.searchsorted(indptr, indptr[-1] // 2))
@@ -332,25 +230,21 @@ def per_user_metrics(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: in
         raise DataError(f"k must be a positive integer, got {k!r}")
     truth_frame = _truth_frame(truth)
     _check_recs(recs)
-    truth_keys, rec_keys, truth_ids = _user_keys(truth_frame[C.USER], recs[C.USER])
     ranks = _ranks(recs)
-    with ThreadPoolExecutor(max_workers=1) as background:  # compiled code runs beside pandas
-        grouping = background.submit(_group_by_user, truth_keys, rec_keys, ranks)
-        truth_items, n_items, item_codes = _truth_item_codes(truth_frame[C.ITEM])
-        laying_out = background.submit(lambda: _take(truth_items, grouping.result()[3]))
-        rec_items = item_codes(recs[C.ITEM])
-        grouped, items_by_position = grouping.result(), laying_out.result()
-        sums, status = _score(background, grouped, items_by_position, n_items, rec_items, ranks, k)
+    with ThreadPoolExecutor(max_workers=1) as background:  # users are grouped while items are coded
+        grouping = background.submit(_users_grouped, truth_frame[C.USER], recs[C.USER], ranks)
+        items = factorize_ids(truth_frame[C.ITEM])
+        rec_items = items.lookup(recs[C.ITEM])
+        users, rec_users, grouped = grouping.result()
+        sums, status = _score(background, grouped, _take(items.codes, grouped[2]), items.n, rec_items, ranks, k)
         if status == NOT_GROUPED:  # a user's rows are split or out of rank order: sort them, then score
-            order = np.lexsort((ranks, rec_keys)) if len(ranks) else np.argsort(rec_keys, kind="stable")
-            ranks, rec_keys, rec_items = (ranks[order] if len(ranks) else ranks), rec_keys[order], rec_items[order]
-            grouped = _group_by_user(truth_keys, rec_keys, ranks)
-            sums, status = _score(background, grouped, _take(truth_items, grouped[3]), n_items, rec_items, ranks, k)
+            order = np.lexsort((ranks, rec_users)) if len(ranks) else np.argsort(rec_users, kind="stable")
+            ranks, rec_users, rec_items = (ranks[order] if len(ranks) else ranks), rec_users[order], rec_items[order]
+            grouped = _group_by_user(users.codes, users.n, rec_users, ranks)
+            sums, status = _score(background, grouped, _take(items.codes, grouped[2]), items.n, rec_items, ranks, k)
     if status == BAD_RANK:
         raise DataError("recommendations: column 'rank' must hold ranks 1, 2, ... (found values below 1 or missing)")
     relevant, hits, dcg, precision_sum, reciprocal_rank = sums
-    user_keys = grouped[0]
-    user_index = truth_ids if truth_ids is not None else pd.Index(user_keys.astype(truth_frame[C.USER].dtype))
     ideal_lengths = np.minimum(relevant, k).astype(np.int64)
     ideal_cumulative = np.r_[0.0, np.cumsum(1.0 / np.log2(np.arange(2, ideal_lengths.max() + 2)))]
     return pd.DataFrame(
@@ -362,5 +256,5 @@ def per_user_metrics(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: in
             "hit_rate": (hits > 0).astype(np.float64),
             "mrr": reciprocal_rank,
         },
-        index=user_index.rename(C.USER),
+        index=users.uniques().rename(C.USER),
     )

@@ -31,6 +31,25 @@ def _home_slot(key: np.uint64, bits: int) -> np.int64:
     return np.int64((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _int_slot(table: np.ndarray, bits: int, value: np.int64) -> np.int64:
+    """The slot of ``value`` in a table of (key, code) pairs, or the empty slot where it belongs."""
+    mask = (1 << bits) - 1
+    slot = _home_slot(np.uint64(value), bits)
+    while table[2 * slot + 1] != -1 and table[2 * slot] != value:
+        slot = (slot + 1) & mask
+    return slot
+
+
+@numba.njit(cache=True, nogil=True)
+def _int_table(uniques: np.ndarray, n_unique: int, bits: int) -> np.ndarray:
+    table = np.full(2 << bits, -1, np.int64)
+    for code in range(n_unique):
+        slot = _int_slot(table, bits, uniques[code])
+        table[2 * slot], table[2 * slot + 1] = uniques[code], code
+    return table
+
+
 @numba.njit(cache=True, nogil=True)
 def _factorize_int64(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Codes in order of first appearance, the distinct values, and the hash table with its size in bits.
@@ -43,28 +62,16 @@ def _factorize_int64(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     uniques = np.empty(len(values), np.int64)
     n_unique = 0
     for row in range(len(values)):
-        value = values[row]
-        mask = (1 << bits) - 1
-        slot = _home_slot(np.uint64(value), bits)
-        while table[2 * slot + 1] != -1 and table[2 * slot] != value:
-            slot = (slot + 1) & mask
+        slot = _int_slot(table, bits, values[row])
         code = table[2 * slot + 1]
         if code == -1:
             code = n_unique
-            table[2 * slot] = value
-            table[2 * slot + 1] = code
-            uniques[code] = value
+            table[2 * slot], table[2 * slot + 1] = values[row], code
+            uniques[code] = values[row]
             n_unique += 1
             if 2 * n_unique > (1 << bits):
                 bits += 1
-                table = np.full(2 << bits, -1, np.int64)
-                mask = (1 << bits) - 1
-                for known in range(n_unique):
-                    slot = _home_slot(np.uint64(uniques[known]), bits)
-                    while table[2 * slot + 1] != -1:
-                        slot = (slot + 1) & mask
-                    table[2 * slot] = uniques[known]
-                    table[2 * slot + 1] = known
+                table = _int_table(uniques, n_unique, bits)
         codes[row] = code
     return codes, uniques[:n_unique].copy(), table, bits
 
@@ -72,16 +79,11 @@ def _factorize_int64(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 @numba.njit(cache=True, nogil=True)
 def _lookup_int64(table: np.ndarray, bits: int, values: np.ndarray) -> np.ndarray:
     codes = np.empty(len(values), np.int64)
-    mask = (1 << bits) - 1
     for row in range(len(values)):
-        value = values[row]
-        if row > 0 and value == values[row - 1]:
+        if row > 0 and values[row] == values[row - 1]:
             codes[row] = codes[row - 1]
-            continue
-        slot = _home_slot(np.uint64(value), bits)
-        while table[2 * slot + 1] != -1 and table[2 * slot] != value:
-            slot = (slot + 1) & mask
-        codes[row] = table[2 * slot + 1]
+        else:
+            codes[row] = table[2 * _int_slot(table, bits, values[row]) + 1]
     return codes
 
 
@@ -122,52 +124,68 @@ def _string_slot(first: np.uint64, second: np.uint64, length: np.int64, bits: in
     return np.int64((mixed * np.uint64(0xBF58476D1CE4E5B9)) >> np.uint64(64 - bits))
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _string_slot_of(
+    slots: np.ndarray,
+    bits: int,
+    heads: tuple[np.ndarray, np.ndarray, np.ndarray],
+    first: np.uint64,
+    second: np.uint64,
+    length: np.int64,
+) -> np.int64:
+    """The slot of this string's code, or the empty slot where it belongs; ``heads`` holds each
+    code's two words and length."""
+    firsts, seconds, lengths = heads
+    mask = (1 << bits) - 1
+    slot = _string_slot(first, second, length, bits)
+    while True:
+        code = slots[slot]
+        if code == -1 or (firsts[code] == first and seconds[code] == second and lengths[code] == length):
+            return slot
+        slot = (slot + 1) & mask
+
+
+@numba.njit(cache=True, nogil=True)
+def _string_table(heads: tuple[np.ndarray, np.ndarray, np.ndarray], n_unique: int, bits: int) -> np.ndarray:
+    slots = np.full(1 << bits, -1, np.int32)
+    firsts, seconds, lengths = heads
+    for code in range(n_unique):
+        slots[_string_slot_of(slots, bits, heads, firsts[code], seconds[code], lengths[code])] = code
+    return slots
+
+
 @numba.njit(cache=True, nogil=True)
 def _factorize_short_strings(
     offsets: np.ndarray, words: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool]:
-    """Codes of strings of at most 16 bytes in order of first appearance; per code its first row,
-    two words and length; the slot table and its bits; and False (with partial results) as soon as a
-    string is longer."""
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, int, bool]:
+    """Codes of strings of at most 16 bytes in order of first appearance; each code's first row;
+    the heads (each code's two words and length), the slot table and its bits; and False (with
+    partial results) as soon as a string is longer."""
     n = len(offsets) - 1
     bits = 10
     slots = np.full(1 << bits, -1, np.int32)
-    firsts, seconds, lengths, first_rows = (
-        np.empty(n, np.uint64), np.empty(n, np.uint64), np.empty(n, np.int64), np.empty(n, np.int64)
-    )
+    heads = (np.empty(n, np.uint64), np.empty(n, np.uint64), np.empty(n, np.int64))
+    first_rows = np.empty(n, np.int64)
     codes = np.empty(n, np.int64)
     n_unique = 0
     for row in range(n):
         start, end = offsets[row], offsets[row + 1]
         if end - start > SHORT_STRING_BYTES:
-            return codes, first_rows, firsts, seconds, lengths, slots, bits, False
+            return codes, first_rows, heads, slots, bits, False
         first, second = _head(words, start, end)
-        mask = (1 << bits) - 1
-        slot = _string_slot(first, second, end - start, bits)
-        while True:
-            code = slots[slot]
-            if code == -1 or (firsts[code] == first and seconds[code] == second and lengths[code] == end - start):
-                break
-            slot = (slot + 1) & mask
+        slot = _string_slot_of(slots, bits, heads, first, second, end - start)
+        code = slots[slot]
         if code == -1:
             code = n_unique
             slots[slot] = code
-            firsts[code], seconds[code], lengths[code], first_rows[code] = first, second, end - start, row
+            heads[0][code], heads[1][code], heads[2][code], first_rows[code] = first, second, end - start, row
             n_unique += 1
             if 2 * n_unique > (1 << bits):
                 bits += 1
-                slots = np.full(1 << bits, -1, np.int32)
-                mask = (1 << bits) - 1
-                for known in range(n_unique):
-                    slot = _string_slot(firsts[known], seconds[known], lengths[known], bits)
-                    while slots[slot] != -1:
-                        slot = (slot + 1) & mask
-                    slots[slot] = known
+                slots = _string_table(heads, n_unique, bits)
         codes[row] = code
-    return (
-        codes, first_rows[:n_unique].copy(), firsts[:n_unique].copy(), seconds[:n_unique].copy(),
-        lengths[:n_unique].copy(), slots, bits, True,
-    )  # fmt: skip
+    heads = (heads[0][:n_unique].copy(), heads[1][:n_unique].copy(), heads[2][:n_unique].copy())
+    return codes, first_rows[:n_unique].copy(), heads, slots, bits, True
 
 
 @numba.njit(cache=True, nogil=True)
@@ -177,31 +195,22 @@ def _lookup_short_strings(
     nulls: np.ndarray,
     slots: np.ndarray,
     bits: int,
-    firsts: np.ndarray,
-    seconds: np.ndarray,
-    lengths: np.ndarray,
+    heads: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> np.ndarray:
     codes = np.empty(len(offsets) - 1, np.int64)
-    mask = (1 << bits) - 1
-    previous_first, previous_second, previous_length = np.uint64(0), np.uint64(0), np.int64(-1)
+    previous = (np.uint64(0), np.uint64(0), np.int64(-1))
     for row in range(len(codes)):
         start, end = offsets[row], offsets[row + 1]
         if (len(nulls) and nulls[row]) or end - start > SHORT_STRING_BYTES:
             codes[row] = -1
-            previous_length = -1
+            previous = (np.uint64(0), np.uint64(0), np.int64(-1))
             continue
         first, second = _head(words, start, end)
-        if first == previous_first and second == previous_second and end - start == previous_length:
+        if (first, second, end - start) == previous:
             codes[row] = codes[row - 1]
             continue
-        previous_first, previous_second, previous_length = first, second, end - start
-        slot = _string_slot(first, second, end - start, bits)
-        while True:
-            code = slots[slot]
-            if code == -1 or (firsts[code] == first and seconds[code] == second and lengths[code] == end - start):
-                break
-            slot = (slot + 1) & mask
-        codes[row] = code
+        previous = (first, second, end - start)
+        codes[row] = slots[_string_slot_of(slots, bits, heads, first, second, end - start)]
     return codes
 
 
@@ -267,8 +276,7 @@ class _ShortStringCodes(IdCodes):
         strings = _arrow_strings(values)
         if strings is None:
             return _GeneralCodes.map_to(self.uniques(), values)
-        firsts, seconds, lengths, slots, bits = self._table
-        return _lookup_short_strings(*strings, slots, bits, firsts, seconds, lengths)
+        return _lookup_short_strings(*strings, *self._table)
 
     def uniques(self) -> pd.Index:
         return pd.Index(self._values.iloc[self._first_rows].to_numpy(), dtype=self._values.dtype)
@@ -304,7 +312,7 @@ def factorize_ids(values: pd.Series) -> IdCodes:
         return _IntegerCodes(values, ints)
     strings = _arrow_strings(values)
     if strings is not None and len(strings[2]) == 0:
-        codes, first_rows, firsts, seconds, lengths, slots, bits, short = _factorize_short_strings(*strings[:2])
+        codes, first_rows, heads, slots, bits, short = _factorize_short_strings(*strings[:2])
         if short:
-            return _ShortStringCodes(values, codes, first_rows, (firsts, seconds, lengths, slots, bits))
+            return _ShortStringCodes(values, codes, first_rows, (slots, bits, heads))
     return _GeneralCodes(values)

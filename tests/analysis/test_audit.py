@@ -241,3 +241,21 @@ def test_exposure_splits_genres_and_reports_missing():
     assert table.loc["A", "ratio"] == pytest.approx(0.5)
     with pytest.raises(DataError, match="no column 'brand'"):
         exposure(recs, train, by="brand")
+
+
+def test_summary_flags_for_a_metric_where_lower_is_better():
+    per_user = pd.DataFrame(
+        {"ndcg": [0.41] * 10 + [0.47] * 10, "rmse": [1.2] * 10 + [0.9] * 10},
+        index=pd.RangeIndex(20, name="user_id"),
+    )
+    gender = pd.Series(["F"] * 10 + ["M"] * 10, index=per_user.index, name="gender")
+    result = audit(per_user, gender, n_boot=20)
+    row = summary_flags(result, lower_is_better=["rmse"]).set_index("metric").loc["rmse"]
+    # M has the lower error, so F is the group behind: (1.2 - 0.9) / 0.9
+    assert row["group"] == "gender=F" and row["best_group"] == "gender=M"
+    assert row["gap"] == pytest.approx(0.3 / 0.9) and bool(row["flagged"])
+    assert row["message"].startswith("rmse for gender=F is 1.2 vs 0.9 for gender=M: a gap of 33%")
+    naive = summary_flags(result).set_index("metric").loc["rmse"]  # read as higher-is-better
+    assert naive["best_group"] == "gender=F"
+    with pytest.raises(ConfigError, match="'mse', not a metric"):
+        summary_flags(result, lower_is_better="mse")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import altair as alt
@@ -294,13 +295,15 @@ def audit(
     return Audit(overall, by_group, ci, int(min_group_size), float(confidence), values, starts)
 
 
-def summary_flags(*audits: Audit, threshold: float = 0.1) -> pd.DataFrame:
+def summary_flags(*audits: Audit, threshold: float = 0.1, lower_is_better: Iterable[str] = ()) -> pd.DataFrame:
     """Every group's gap to the best group per metric, in plain words, flagged above ``threshold``.
 
-    The gap is relative: (best - value) / best, higher metric values being
-    better. Columns: ``segment, metric, group, value, best_group, best_value,
-    gap, count, small, p_value`` (Kruskal-Wallis across the audit's groups),
-    ``flagged`` and ``message``, largest gaps first.
+    The gap is relative to the best group: (best - value) / best where higher
+    values are better (ranking metrics), (value - best) / best for the metrics
+    named in ``lower_is_better`` (errors such as ``rmse``). Columns: ``segment,
+    metric, group, value, best_group, best_value, gap, count, small, p_value``
+    (Kruskal-Wallis across the audit's groups), ``flagged`` and ``message``,
+    largest gaps first.
 
     >>> summary_flags(audit(per_user, segments[["gender"]]), threshold=0.1)["message"][0]  # doctest: +SKIP
     'ndcg for gender=F is 0.41 vs 0.47 for gender=M: a gap of 13%, above the 10% threshold (p=0.003)'
@@ -309,14 +312,20 @@ def summary_flags(*audits: Audit, threshold: float = 0.1) -> pd.DataFrame:
         raise ConfigError(f"threshold must be a share in [0, 1), got {threshold!r}")
     if not audits or not all(isinstance(a, Audit) for a in audits):
         raise ConfigError("summary_flags expects one or more Audit objects (from audit(...))")
+    lower_better = {lower_is_better} if isinstance(lower_is_better, str) else set(lower_is_better)
+    known = {metric for result in audits for metric in result.metrics}
+    if lower_better - known:
+        raise ConfigError(f"lower_is_better names {sorted(lower_better - known)[0]!r}, not a metric of these audits")
     frames = []
     for result in audits:
         labels = np.asarray(group_labels(result.by_group.index), dtype=object)
         p_values = result.significance().set_index("metric")["p_value"]
         for metric in result.metrics:
             value = result.by_group[metric].to_numpy()
-            best = int(np.argmax(value))
-            gap = np.divide(value[best] - value, value[best], out=np.zeros_like(value), where=value[best] != 0)
+            lower = metric in lower_better
+            best = int(np.argmin(value) if lower else np.argmax(value))
+            distance = value - value[best] if lower else value[best] - value
+            gap = np.divide(distance, abs(value[best]), out=np.zeros_like(value), where=value[best] != 0)
             others = np.arange(len(value)) != best
             frames.append(
                 pd.DataFrame(

@@ -196,11 +196,11 @@ class Served:
 def load_served(model_dir: str | Path, items: str | Path | None = None) -> Served:
     """Load a model directory written by ``save()`` (and an optional item table); ModelError if unusable."""
     path = Path(model_dir)
-    manifest = storage.read_manifest(path)
+    class_name = storage.saved_class(path)
     classes = model_classes()
-    cls = classes.get(manifest.get("class"))
+    cls = classes.get(class_name)
     if cls is None:
-        raise ModelError(f"{path}: holds a {manifest.get('class')!r} model; servable: {', '.join(sorted(classes))}")
+        raise ModelError(f"{path}: holds a {class_name!r} model; servable: {', '.join(sorted(classes))}")
     model = cls.load(path)
     version = hashlib.sha256((path / storage.MANIFEST).read_bytes()).hexdigest()[:16]
     n_items = len(model.item_map)

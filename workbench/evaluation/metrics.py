@@ -166,11 +166,6 @@ def _score_positions(
     return 0
 
 
-@numba.njit(cache=True, nogil=True)
-def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    return values[rows]
-
-
 def _ranks(recs: pd.DataFrame) -> np.ndarray:
     """The rank column as float64, or an empty array when the row order is the rank order."""
     if C.RANK not in recs.columns:
@@ -236,12 +231,12 @@ def per_user_metrics(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: in
         items = factorize_ids(truth_frame[C.ITEM])
         rec_items = items.lookup(recs[C.ITEM])
         users, rec_users, grouped = grouping.result()
-        sums, status = _score(background, grouped, _take(items.codes, grouped[2]), items.n, rec_items, ranks, k)
+        sums, status = _score(background, grouped, items.codes[grouped[2]], items.n, rec_items, ranks, k)
         if status == NOT_GROUPED:  # a user's rows are split or out of rank order: sort them, then score
             order = np.lexsort((ranks, rec_users)) if len(ranks) else np.argsort(rec_users, kind="stable")
             ranks, rec_users, rec_items = (ranks[order] if len(ranks) else ranks), rec_users[order], rec_items[order]
             grouped = _group_by_user(users.codes, users.n, rec_users, ranks)
-            sums, status = _score(background, grouped, _take(items.codes, grouped[2]), items.n, rec_items, ranks, k)
+            sums, status = _score(background, grouped, items.codes[grouped[2]], items.n, rec_items, ranks, k)
     if status == BAD_RANK:
         raise DataError("recommendations: column 'rank' must hold ranks 1, 2, ... (found values below 1 or missing)")
     relevant, hits, dcg, precision_sum, reciprocal_rank = sums

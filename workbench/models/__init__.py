@@ -43,8 +43,8 @@ def load_model(directory: str | Path) -> Any:
 
     >>> model = load_model("models/als")  # doctest: +SKIP
     """
-    manifest = storage.read_manifest(directory)
-    cls = saved_classes().get(manifest.get("class"))
+    class_name = storage.saved_class(directory)
+    cls = saved_classes().get(class_name)
     if cls is None:
-        raise ModelError(f"{directory}: holds a {manifest.get('class')!r} model, which workbench cannot load")
+        raise ModelError(f"{directory}: holds a {class_name!r} model, which workbench cannot load")
     return cls.load(directory)

@@ -97,9 +97,8 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a model manifest")
 
 
-def read_manifest(directory: str | Path) -> dict[str, Any]:
-    """The checked manifest of a model directory."""
-    path = Path(directory)
+def _manifest_json(path: Path) -> dict[str, Any]:
+    """The parsed manifest of a model directory, its files not yet checked."""
     if not path.is_dir():
         raise ModelError(f"{path}: no model directory here")
     try:
@@ -110,6 +109,18 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
         raise ModelError(f"{path}: {MANIFEST} is damaged ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelError(f"{path}: {MANIFEST} is not a workbench model manifest")
+    return manifest
+
+
+def saved_class(directory: str | Path) -> str | None:
+    """The class name a model directory was saved by; its files are checked when the class loads it."""
+    return _manifest_json(Path(directory)).get("class")
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The checked manifest of a model directory."""
+    path = Path(directory)
+    manifest = _manifest_json(path)
     for name, digest in manifest.get("sha256", {}).items():
         file = path / name
         if not file.is_file():

@@ -24,6 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from workbench.data import load_movielens_100k
+from workbench.data.dataset import IdMap
 from workbench.models.content import ContentSimilarity, item_documents
 
 RESULTS = Path(__file__).parent / "results"
@@ -37,7 +38,7 @@ def nearest(vectors: sp.csr_matrix, k: int, seed: int = 0) -> np.ndarray:
     """The k most similar other rows of every row (cosine; rows are unit length), ties broken at
     random: genre sets repeat, and breaking ties by row order would favour the low ids, which in
     MovieLens are the popular films."""
-    similarity = (vectors @ vectors.T).toarray()
+    similarity = (vectors @ vectors.T).toarray().astype(np.float64)  # float32 would absorb the jitter
     similarity += np.random.default_rng(seed).uniform(0, 1e-9, size=similarity.shape)
     np.fill_diagonal(similarity, -np.inf)
     return np.argsort(-similarity, axis=1)[:, :k]
@@ -59,9 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ds = load_movielens_100k()
     items = ds.items
-    users, _ = pd.factorize(ds.interactions["user_id"])
-    rows = pd.Index(items.index).get_indexer(ds.interactions["item_id"])
-    ratings = sp.csr_matrix((np.ones(len(rows)), (rows, users)), shape=(len(items), users.max() + 1))
+    users = IdMap.from_values(ds.interactions["user_id"])
+    ratings = ds.user_item_matrix(users, IdMap(pd.Index(items.index))).T.tocsr()
     co_rated = nearest(normalize(ratings), CO_RATING_POOL)
     rated = np.asarray(ratings.sum(axis=1)).ravel() >= MIN_RATINGS
     genres = items["genres"].fillna("").str.split("|").map(set).to_numpy()

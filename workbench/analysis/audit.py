@@ -21,6 +21,7 @@ from scipy import stats
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset
+from workbench.data.profile import gini
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation.evaluate import catalog_coverage
 
@@ -211,7 +212,17 @@ def _segment_codes(segments: pd.Series | pd.DataFrame, users: pd.Index) -> tuple
     return group, pd.MultiIndex.from_arrays(parts[::-1], names=names)
 
 
-def _bootstrap(values: np.ndarray, starts: np.ndarray, counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+def check_bootstrap(n_boot: int, confidence: float) -> None:
+    """Raise ConfigError unless ``n_boot`` is a positive integer and ``confidence`` is in (0, 1)."""
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}")
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+
+
+def bootstrap_group_means(
+    values: np.ndarray, starts: np.ndarray, counts: np.ndarray, n_boot: int, seed: int
+) -> np.ndarray:
     """Group means of ``n_boot`` resamples within each group: shape (n_boot, n_groups, n_metrics).
 
     Rows of ``values`` are sorted by group. Indices of a block of resamples are
@@ -264,10 +275,7 @@ def audit(
     >>> result.difference()["ndcg"], result.ratio()["ndcg"]
     (np.float64(0.0), np.float64(1.0))
     """
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}")
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+    check_bootstrap(n_boot, confidence)
     if not isinstance(min_group_size, (int, np.integer)) or min_group_size < 1:
         raise ConfigError(f"min_group_size must be a positive integer, got {min_group_size!r}")
     table = _metric_table(per_user, metrics)
@@ -283,7 +291,7 @@ def audit(
     by_group["count"] = counts
     by_group["small"] = counts < min_group_size
 
-    boot = _bootstrap(values, starts, counts, int(n_boot), seed)
+    boot = bootstrap_group_means(values, starts, counts, int(n_boot), seed)
     tail = (1.0 - confidence) / 2.0
     lower, upper = np.quantile(boot, [tail, 1.0 - tail], axis=0)
     ci = pd.DataFrame(
@@ -419,15 +427,11 @@ def popularity_bias(recs: pd.DataFrame, train: Dataset, *, k: int = 10) -> dict[
     def user_mean(values: np.ndarray) -> float:
         return float(np.mean(np.bincount(owner, weights=values) / per_user))
 
-    counts = np.sort(np.bincount(rec[known], minlength=n_items))
-    rank = np.arange(1, n_items + 1)
-    total = counts.sum()
-    gini = float(np.sum((2 * rank - n_items - 1) * counts) / (n_items * total)) if total else math.nan
     return {
         "arp": user_mean(rec_popularity.astype(np.float64)),
         "aplt": user_mean(rec_tail.astype(np.float64)),
         "coverage": catalog_coverage(top, train),
-        "gini": gini,
+        "gini": gini(np.bincount(rec[known], minlength=n_items)) if known.any() else math.nan,
         "novelty": user_mean(rec_information),
     }
 

@@ -20,12 +20,11 @@ import pandas as pd
 from scipy import stats
 
 from workbench import columns as C
+from workbench.analysis.audit import BOOT_CELLS
 from workbench.errors import ConfigError, DataError
 
 MATCHING = ("exact", "intersection")
 CORRECTIONS = ("holm", "bh")
-# Bootstrap resamples x users drawn at once: memory stays bounded for any number of users.
-BOOT_CELLS = 1 << 22
 
 
 def _metric_table(per_user: pd.DataFrame, side: str) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from workbench import columns as C
-from workbench.analysis.audit import MISSING, _bootstrap
+from workbench.analysis.audit import MISSING, bootstrap_group_means, check_bootstrap
 from workbench.analysis.segments import activity_bands, cold_warm, user_segments
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
@@ -216,10 +216,7 @@ def residuals_by_segment(
 
     >>> residuals_by_segment(table, ["gender", "genres"], n_boot=500, seed=0)  # doctest: +SKIP
     """
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}")
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+    check_bootstrap(n_boot, confidence)
     names = _segment_columns(table, by, (C.USER, "probability", "observed", "residual"), "residuals_by_segment")
     if len(table) == 0:
         raise DataError("residuals_by_segment: the table has no rows")
@@ -240,8 +237,9 @@ def residuals_by_segment(
         present, cells_per_group = np.unique(cell_group, return_counts=True)
         starts = np.r_[0, np.cumsum(cells_per_group)[:-1]]
         totals = np.add.reduceat(sums, starts, axis=0)
-        boot = _bootstrap(sums, starts, cells_per_group, int(n_boot), seed)
-        lower, upper = np.quantile(boot[:, :, 2] / boot[:, :, 3], [tail, 1.0 - tail], axis=0)
+        # only the residual sums and counts are resampled (the draws depend on the cells, not the columns)
+        boot = bootstrap_group_means(sums[:, 2:], starts, cells_per_group, int(n_boot), seed)
+        lower, upper = np.quantile(boot[:, :, 0] / boot[:, :, 1], [tail, 1.0 - tail], axis=0)
         frames.append(
             pd.DataFrame(
                 {

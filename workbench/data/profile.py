@@ -51,8 +51,8 @@ class Profile:
         return dict(zip(self.summary["metric"], self.summary["value"], strict=True))
 
 
-def _gini(counts: np.ndarray) -> float:
-    """Gini of counts: sum((2i - n - 1) c_i) / (n sum c), c ascending."""
+def gini(counts: np.ndarray) -> float:
+    """Gini of counts: sum((2i - n - 1) c_i) / (n sum c), c ascending; 0.0 when empty or all zero."""
     c = np.sort(counts).astype(np.float64)
     n = len(c)
     if n == 0 or c.sum() == 0:
@@ -242,7 +242,7 @@ def profile(ds: Dataset) -> Profile:
         "max_per_user": int(per_user.max()),
         "median_per_item": float(np.median(per_item)),
         "single_interaction_users": single,
-        "gini_items": _gini(per_item),
+        "gini_items": gini(per_item),
         "top20_item_share": top_share,
     }
     warnings: list[str] = []

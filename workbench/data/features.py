@@ -1,15 +1,19 @@
 """Ranker features for any (user, item) pairs, computed from an interaction history.
 
-One function, :func:`build_features`, returns the whole table: user features (RFM and
-demographics), item features (popularity, trend, age, price, category) and user x item
-features (model scores and their rank, category affinity, co-occurrence with the user's
-history). Everything is vectorized over sparse matrices; model scores come in as columns
-of ``pairs`` (this data-layer module never imports a model).
+:func:`build_features` returns the whole table: user features (RFM and demographics), item
+features (popularity, trend, age, price, category) and user x item features (model scores
+and their rank, category affinity, co-occurrence with the user's history). It is
+:func:`prepare_history` (everything that depends on the history alone, made once) followed
+by :meth:`HistoryFeatures.features` (the per-pair part, cheap for a few users).
+Everything is vectorized over sparse matrices; model scores come in as columns of
+``pairs`` (this data-layer module never imports a model).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -17,8 +21,8 @@ import scipy.sparse as sp
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap, to_seconds
-from workbench.guards import check_dense
 from workbench.errors import DataError
+from workbench.guards import check_dense
 
 SECONDS_PER_DAY = 86_400.0
 #: Item columns read as a multi-valued ('|'-joined) or single category, in this order of preference.
@@ -51,43 +55,132 @@ def build_features(
     history) and ``cooccurrence`` (mean cosine similarity of the item to the user's items).
     Users or items absent from ``history`` get counts 0 and NaN elsewhere.
     Columns that need timestamps, ratings or prices appear only when the history has them.
+    For many batches of pairs on one history, call :func:`prepare_history` once and
+    :meth:`HistoryFeatures.features` per batch (same table).
 
     >>> build_features(cands, train, scores=["als_score"]).columns[:4].tolist()  # doctest: +SKIP
     ['user_id', 'item_id', 'user_count', 'user_recency_days']
     """
-    missing = [c for c in (C.USER, C.ITEM, *scores) if c not in pairs.columns]
-    if missing:
-        raise DataError(
-            f"build_features: pairs lack the column {missing[0]!r} (columns: {list(pairs.columns)[:12]})"
-        )
-    if not 0.0 < recent_fraction < 1.0:
-        raise DataError(
-            f"build_features: recent_fraction must be between 0 and 1, got {recent_fraction!r}"
-        )
+    _check_pairs(pairs, scores, "build_features")
+    _check_fraction(recent_fraction, "build_features")
+    prepared = prepare_history(history, max_categories=max_categories, recent_fraction=recent_fraction)
+    return prepared.features(pairs, scores=scores)
+
+
+class _Lookup(NamedTuple):
+    """A feature read per user (``by_user``) or per item code, ``fill`` for unknown ids."""
+
+    name: str
+    by_user: bool
+    values: np.ndarray
+    fill: float
+
+
+@dataclass(frozen=True, eq=False)
+class _SideTable:
+    """The used columns of a users or items table; ``levels`` None for a numeric column."""
+
+    prefix: str
+    table: pd.DataFrame
+    levels: tuple[pd.Index | None, ...]
+
+    def features(self, ids: pd.Series) -> dict[str, object]:
+        """Numeric columns as floats and text columns as categoricals, looked up by id."""
+        rows = self.table.reindex(pd.Index(ids))
+        features: dict[str, object] = {}
+        for column, levels in zip(self.table.columns, self.levels):
+            if levels is None:
+                features[f"{self.prefix}_{column}"] = rows[column].to_numpy(dtype=np.float64, na_value=np.nan)
+            else:
+                features[f"{self.prefix}_{column}"] = pd.Categorical(
+                    rows[column].to_numpy(dtype=object), categories=levels
+                )
+        return features
+
+
+@dataclass(frozen=True, eq=False)
+class HistoryFeatures:
+    """Everything :func:`build_features` derives from the history alone, made by :func:`prepare_history`.
+
+    >>> prepared = prepare_history(train)  # doctest: +SKIP
+    >>> prepared.features(cands, scores=["als_score"])  # doctest: +SKIP
+    """
+
+    user_map: IdMap
+    item_map: IdMap
+    #: user_count .. item_mean_rating, in column order
+    leading: tuple[_Lookup, ...]
+    user_side: _SideTable | None
+    #: item_popularity, item_trend, item_age_days
+    item_lookups: tuple[_Lookup, ...]
+    item_side: _SideTable | None
+    #: first category per item id and its levels, items x categories 0/1, users x categories share
+    first_category: pd.Series | None
+    category_levels: pd.Index | None
+    multi_hot: sp.csr_matrix | None
+    category_share: np.ndarray | None
+    #: binary users x items, its columns scaled by 1 / sqrt(item count), distinct items per user
+    binary: sp.csr_matrix
+    scaled: sp.csr_matrix
+    history_size: np.ndarray
+
+    def features(self, pairs: pd.DataFrame, *, scores: Sequence[str] = ()) -> pd.DataFrame:
+        """The :func:`build_features` table for ``pairs`` (``user_id, item_id`` and the ``scores`` columns)."""
+        _check_pairs(pairs, scores, "features")
+        u, i = self.user_map.codes(pairs[C.USER]), self.item_map.codes(pairs[C.ITEM])
+        out: dict[str, object] = {
+            C.USER: pairs[C.USER].to_numpy(),
+            C.ITEM: pairs[C.ITEM].to_numpy(),
+        }
+        out.update(_lookups(self.leading, u, i))
+        if self.user_side is not None:
+            out.update(self.user_side.features(pairs[C.USER]))
+        out.update(_lookups(self.item_lookups, u, i))
+        if self.item_side is not None:
+            out.update(self.item_side.features(pairs[C.ITEM]))
+
+        for name in scores:
+            values = pd.to_numeric(pairs[name], errors="coerce").to_numpy(dtype=np.float64)
+            out[name] = values
+            within = pd.Series(values).groupby(pd.factorize(pairs[C.USER])[0])
+            out[f"{name}_rank"] = within.rank(ascending=False, method="min").to_numpy()
+            spread = within.transform("std").to_numpy()
+            centred = values - within.transform("mean").to_numpy()
+            out[f"{name}_z"] = np.divide(
+                centred, spread, out=np.full(len(values), np.nan), where=spread > 0
+            )
+
+        if self.first_category is not None:
+            out["item_category"] = pd.Categorical(
+                self.first_category.reindex(pd.Index(pairs[C.ITEM])).to_numpy(), categories=self.category_levels
+            )
+            out["category_affinity"] = _affinity(self.category_share, self.multi_hot, u, i)
+        out["cooccurrence"] = _cooccurrence(self.binary, self.scaled, self.history_size, u, i)
+        return pd.DataFrame(out)
+
+
+def prepare_history(
+    history: Dataset, *, max_categories: int = 50, recent_fraction: float = 0.1
+) -> HistoryFeatures:
+    """The history-only part of :func:`build_features` (same ``max_categories`` and ``recent_fraction``)."""
+    _check_fraction(recent_fraction, "prepare_history")
     log = history.interactions
     user_map, item_map = IdMap.from_values(log[C.USER]), IdMap.from_values(log[C.ITEM])
     log_u, log_i = user_map.codes(log[C.USER]), item_map.codes(log[C.ITEM])
-    u, i = user_map.codes(pairs[C.USER]), item_map.codes(pairs[C.ITEM])
     n_users, n_items = len(user_map), len(item_map)
 
-    out: dict[str, object] = {
-        C.USER: pairs[C.USER].to_numpy(),
-        C.ITEM: pairs[C.ITEM].to_numpy(),
-    }
     user_count = np.bincount(log_u, minlength=n_users).astype(np.float64)
     item_count = np.bincount(log_i, minlength=n_items).astype(np.float64)
-    out["user_count"] = _take(user_count, u, fill=0.0)
-
+    leading = [_Lookup("user_count", True, user_count, 0.0)]
     if history.has_timestamps:
         seconds = to_seconds(log[C.TIMESTAMP]).astype(np.float64)
         now = seconds.max()
         last = pd.Series(seconds).groupby(log_u).max().to_numpy()
-        out["user_recency_days"] = _take((now - last) / SECONDS_PER_DAY, u)
+        leading.append(_Lookup("user_recency_days", True, (now - last) / SECONDS_PER_DAY, np.nan))
         day = np.floor(seconds / SECONDS_PER_DAY).astype(np.int64)
         active = pd.DataFrame({"u": log_u, "d": day}).drop_duplicates()
-        out["user_frequency"] = _take(
-            np.bincount(active["u"], minlength=n_users).astype(np.float64), u, fill=0.0
-        )
+        frequency = np.bincount(active["u"], minlength=n_users).astype(np.float64)
+        leading.append(_Lookup("user_frequency", True, frequency, 0.0))
 
     items_table = history.items
     prices = _item_column(items_table, "price", item_map)
@@ -100,56 +193,70 @@ def build_features(
         spent = np.bincount(
             log_u[paid], weights=np.nan_to_num(prices[log_i[paid]]), minlength=n_users
         )
-        out["user_monetary"] = _take(spent, u, fill=0.0)
+        leading.append(_Lookup("user_monetary", True, spent, 0.0))
     if C.RATING in log.columns:
         rating = log[C.RATING].to_numpy(dtype=np.float64)
-        out["user_mean_rating"] = _take(
-            np.bincount(log_u, rating, n_users) / np.maximum(user_count, 1), u
+        leading.append(
+            _Lookup("user_mean_rating", True, np.bincount(log_u, rating, n_users) / np.maximum(user_count, 1), np.nan)
         )
-        out["item_mean_rating"] = _take(
-            np.bincount(log_i, rating, n_items) / np.maximum(item_count, 1), i
+        leading.append(
+            _Lookup("item_mean_rating", False, np.bincount(log_i, rating, n_items) / np.maximum(item_count, 1), np.nan)
         )
-    out.update(
-        _side_features(history.users, pairs[C.USER], "user", max_categories, skip=())
-    )
 
-    out["item_popularity"] = _take(item_count / max(len(log), 1), i, fill=0.0)
+    item_lookups = [_Lookup("item_popularity", False, item_count / max(len(log), 1), 0.0)]
     if history.has_timestamps:
         recent = seconds >= np.quantile(seconds, 1.0 - recent_fraction)
         recent_count = np.bincount(log_i[recent], minlength=n_items)
-        out["item_trend"] = _take(recent_count / np.maximum(item_count, 1), i)
+        item_lookups.append(_Lookup("item_trend", False, recent_count / np.maximum(item_count, 1), np.nan))
         first = pd.Series(seconds).groupby(log_i).min().to_numpy()
-        out["item_age_days"] = _take((now - first) / SECONDS_PER_DAY, i)
-    out.update(
-        _side_features(
-            items_table, pairs[C.ITEM], "item", max_categories, skip=CATEGORY_COLUMNS
-        )
-    )
+        item_lookups.append(_Lookup("item_age_days", False, (now - first) / SECONDS_PER_DAY, np.nan))
 
-    for name in scores:
-        values = pd.to_numeric(pairs[name], errors="coerce").to_numpy(dtype=np.float64)
-        out[name] = values
-        within = pd.Series(values).groupby(pd.factorize(pairs[C.USER])[0])
-        out[f"{name}_rank"] = within.rank(ascending=False, method="min").to_numpy()
-        spread = within.transform("std").to_numpy()
-        centred = values - within.transform("mean").to_numpy()
-        out[f"{name}_z"] = np.divide(
-            centred, spread, out=np.full(len(values), np.nan), where=spread > 0
-        )
-
-    seen = sp.csr_matrix(
-        (np.ones(len(log_u), np.float32), (log_u, log_i)), shape=(n_users, n_items)
-    )
-    seen.sum_duplicates()
+    seen = history.user_item_matrix(user_map, item_map)
     categories = _categories(items_table)
+    first_category = category_levels = multi_hot = share = None
     if categories is not None:
-        labels, first_level = categories
-        out["item_category"] = _categorical(
-            first_level.reindex(pd.Index(pairs[C.ITEM])).to_numpy(), first_level
+        labels, first_category = categories
+        category_levels = _levels(first_category)
+        multi_hot = _multi_hot(labels, item_map)
+        share = _category_share(seen, multi_hot)
+    binary = seen.copy()
+    binary.data[:] = 1.0
+    norms = np.sqrt(np.asarray(binary.sum(axis=0), dtype=np.float64)).ravel()
+    return HistoryFeatures(
+        user_map=user_map,
+        item_map=item_map,
+        leading=tuple(leading),
+        user_side=_side_table(history.users, "user", max_categories, skip=()),
+        item_lookups=tuple(item_lookups),
+        item_side=_side_table(items_table, "item", max_categories, skip=CATEGORY_COLUMNS),
+        first_category=first_category,
+        category_levels=category_levels,
+        multi_hot=multi_hot,
+        category_share=share,
+        binary=binary,
+        scaled=(binary @ sp.diags(1.0 / np.maximum(norms, 1.0))).tocsr(),
+        history_size=np.asarray(binary.sum(axis=1), dtype=np.float64).ravel(),
+    )
+
+
+def _check_pairs(pairs: pd.DataFrame, scores: Sequence[str], where: str) -> None:
+    missing = [c for c in (C.USER, C.ITEM, *scores) if c not in pairs.columns]
+    if missing:
+        raise DataError(
+            f"{where}: pairs lack the column {missing[0]!r} (columns: {list(pairs.columns)[:12]})"
         )
-        out["category_affinity"] = _affinity(seen, _multi_hot(labels, item_map), u, i)
-    out["cooccurrence"] = _cooccurrence(seen, u, i)
-    return pd.DataFrame(out)
+
+
+def _check_fraction(recent_fraction: float, where: str) -> None:
+    if not 0.0 < recent_fraction < 1.0:
+        raise DataError(
+            f"{where}: recent_fraction must be between 0 and 1, got {recent_fraction!r}"
+        )
+
+
+def _lookups(lookups: Sequence[_Lookup], u: np.ndarray, i: np.ndarray) -> dict[str, np.ndarray]:
+    """Each lookup's values at the pairs' user or item codes."""
+    return {name: _take(values, u if by_user else i, fill=fill) for name, by_user, values, fill in lookups}
 
 
 def _take(values: np.ndarray, codes: np.ndarray, fill: float = np.nan) -> np.ndarray:
@@ -160,24 +267,18 @@ def _take(values: np.ndarray, codes: np.ndarray, fill: float = np.nan) -> np.nda
     return result
 
 
-def _categorical(values: np.ndarray, reference: pd.Series) -> pd.Categorical:
-    """Values as a categorical whose levels come from the whole ``reference`` column (stable across calls)."""
-    levels = pd.Index(pd.unique(reference.dropna())).sort_values()
-    return pd.Categorical(values, categories=levels)
+def _levels(reference: pd.Series) -> pd.Index:
+    """Categorical levels from the whole ``reference`` column (stable across calls)."""
+    return pd.Index(pd.unique(reference.dropna())).sort_values()
 
 
-def _side_features(
-    table: pd.DataFrame | None,
-    ids: pd.Series,
-    prefix: str,
-    max_categories: int,
-    skip: tuple[str, ...],
-) -> dict[str, object]:
-    """Numeric columns as floats and low-cardinality text columns as categoricals, looked up by id."""
+def _side_table(
+    table: pd.DataFrame | None, prefix: str, max_categories: int, skip: tuple[str, ...]
+) -> _SideTable | None:
+    """The numeric columns and the text columns of at most ``max_categories`` levels of ``table``."""
     if table is None:
-        return {}
-    rows = table.reindex(pd.Index(ids))
-    features: dict[str, object] = {}
+        return None
+    columns, levels = [], []
     for column in table.columns:
         if column in skip:
             continue
@@ -185,14 +286,12 @@ def _side_features(
         if pd.api.types.is_numeric_dtype(
             values.dtype
         ) and not pd.api.types.is_bool_dtype(values.dtype):
-            features[f"{prefix}_{column}"] = rows[column].to_numpy(
-                dtype=np.float64, na_value=np.nan
-            )
+            columns.append(column)
+            levels.append(None)
         elif values.nunique() <= max_categories:
-            features[f"{prefix}_{column}"] = _categorical(
-                rows[column].to_numpy(dtype=object), values
-            )
-    return features
+            columns.append(column)
+            levels.append(_levels(values))
+    return _SideTable(prefix, table[columns], tuple(levels))
 
 
 def _item_column(
@@ -215,11 +314,9 @@ def _categories(table: pd.DataFrame | None) -> tuple[pd.Series, pd.Series] | Non
     column = next((c for c in CATEGORY_COLUMNS if c in table.columns), None)
     if column is None:
         return None
-    text = table[column].astype("string")
-    labels = text.str.split("|").map(
-        lambda parts: [] if not isinstance(parts, list) else parts
-    )
-    first = text.str.split("|").str[0]
+    parts = table[column].astype("string").str.split("|")
+    labels = parts.map(lambda split: [] if not isinstance(split, list) else split)
+    first = parts.str[0]
     return labels, first.astype(object).where(first.notna(), None)
 
 
@@ -240,10 +337,8 @@ def _multi_hot(labels: pd.Series, item_map: IdMap) -> sp.csr_matrix:
     return matrix
 
 
-def _affinity(
-    seen: sp.csr_matrix, multi_hot: sp.csr_matrix, u: np.ndarray, i: np.ndarray
-) -> np.ndarray:
-    """Mean over the pair item's categories of their share in the user's interactions."""
+def _category_share(seen: sp.csr_matrix, multi_hot: sp.csr_matrix) -> np.ndarray:
+    """Users x categories: each category's share in the user's interactions."""
     check_dense(
         seen.shape[0], multi_hot.shape[1], what="user x category affinity (a category column with very many values?)"
     )
@@ -251,7 +346,13 @@ def _affinity(
         (seen @ multi_hot).todense(), dtype=np.float64
     )  # users x categories (few)
     totals = np.asarray(seen.sum(axis=1), dtype=np.float64).ravel()
-    share = per_user / np.maximum(totals, 1.0)[:, None]
+    return per_user / np.maximum(totals, 1.0)[:, None]
+
+
+def _affinity(
+    share: np.ndarray, multi_hot: sp.csr_matrix, u: np.ndarray, i: np.ndarray
+) -> np.ndarray:
+    """Mean over the pair item's categories of their share (:func:`_category_share`) in the user's interactions."""
     result = np.full(len(u), np.nan)
     known = np.flatnonzero((u >= 0) & (i >= 0))
     item_rows = multi_hot[i[known]]
@@ -261,13 +362,14 @@ def _affinity(
     return result
 
 
-def _cooccurrence(seen: sp.csr_matrix, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    """Mean cosine similarity (binary co-occurrence) between each pair's item and the user's items."""
-    binary = seen.copy()
-    binary.data[:] = 1.0
-    norms = np.sqrt(np.asarray(binary.sum(axis=0), dtype=np.float64)).ravel()
-    scaled = (binary @ sp.diags(1.0 / np.maximum(norms, 1.0))).tocsr()
-    history_size = np.asarray(binary.sum(axis=1), dtype=np.float64).ravel()
+def _cooccurrence(
+    binary: sp.csr_matrix, scaled: sp.csr_matrix, history_size: np.ndarray, u: np.ndarray, i: np.ndarray
+) -> np.ndarray:
+    """Mean cosine similarity (binary co-occurrence) between each pair's item and the user's items.
+
+    ``binary`` is the 0/1 users x items history, ``scaled`` its columns divided by the square root of
+    their item counts, ``history_size`` the distinct items per user (see :func:`prepare_history`).
+    """
     result = np.full(len(u), np.nan)
     known = np.flatnonzero((u >= 0) & (i >= 0))
     users = np.unique(u[known])

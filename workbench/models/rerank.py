@@ -30,8 +30,9 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
-from workbench.data.features import build_features
+from workbench.data.features import HistoryFeatures, prepare_history
 from workbench.errors import ConfigError, DataError, ModelError
+from workbench.guards import check_dense
 from workbench.models import storage
 from workbench.models.base import Recommender, unique_users
 from workbench.models.candidates import CandidateGenerator
@@ -180,7 +181,7 @@ class LightGBMReranker(Recommender):
                 continue
             stage = type(self.candidates)(**self.candidates.get_params()).fit(fit_part)
             features = self._features(
-                stage, unique_users(holdout.interactions[C.USER]), fit_part
+                stage, unique_users(holdout.interactions[C.USER]), prepare_history(fit_part)
             )
             truth = holdout.interactions[[C.USER, C.ITEM]].drop_duplicates()
             hit = (
@@ -242,7 +243,12 @@ class LightGBMReranker(Recommender):
         )
         self.best_iteration_ = int(self.booster.best_iteration)
         self.candidates.fit(train)
-        self._history = train
+        self._set_history(train)
+
+    def _set_history(self, history: Dataset) -> None:
+        """Keep the serving history and its features prepared once (every ``recommend`` batch reuses them)."""
+        self._history = history
+        self._prepared = prepare_history(history)
 
     def _model_inputs(self, features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         """Ranker inputs and the ALS prior. Raw scores and their z-scores are left out of the trees:
@@ -257,18 +263,18 @@ class LightGBMReranker(Recommender):
         return features.drop(columns=dropped), prior
 
     def _features(
-        self, stage: CandidateGenerator, user_ids: np.ndarray, history: Dataset
+        self, stage: CandidateGenerator, user_ids: np.ndarray, history: HistoryFeatures
     ) -> pd.DataFrame:
-        """Candidates of ``user_ids`` from ``stage`` and their features from ``history``."""
+        """Candidates of ``user_ids`` from ``stage`` and their features from the prepared ``history``."""
         cands = stage.candidates(user_ids, n=self.n_candidates).rename(
             columns={C.SCORE: "fusion_score"}
         )
-        return build_features(cands, history, scores=SCORE_COLUMNS)
+        return history.features(cands, scores=SCORE_COLUMNS)
 
     # -- serving ------------------------------------------------------------------
     def _ranked(self, user_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         """Serving features of the candidates of ``user_ids`` and the ranker's raw scores."""
-        features = self._features(self.candidates, user_ids, self._history)
+        features = self._features(self.candidates, user_ids, self._prepared)
         X, prior = self._model_inputs(features)
         return features, prior + self.booster.predict(
             X, num_iteration=self.best_iteration_
@@ -296,11 +302,26 @@ class LightGBMReranker(Recommender):
         >>> model.feature_table([1], k=3)  # doctest: +SKIP
         """
         self._require_fitted("feature_table")
-        recs = self.recommend(users, k=k)
-        features = self._features(
-            self.candidates, unique_users(recs[C.USER]), self._history
-        )
-        return recs[[C.USER, C.ITEM]].merge(features, on=[C.USER, C.ITEM], how="left")
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ConfigError(f"k must be a positive integer, got {k!r}")
+        ids = unique_users(users)
+        check_dense(len(ids), k, what=f"recommend(k={k}) for {len(ids):,} users")
+        features, scores = self._ranked(ids)
+        # the order of recommend: by requested user, best score first, ties to the lower item code
+        # (top_k over the dense row); candidates are unseen, so its exclude_seen mask drops none
+        user_rows = pd.Index(ids).get_indexer(features[C.USER])
+        finite = np.flatnonzero(np.isfinite(scores))
+        order = finite[
+            np.lexsort(
+                (
+                    self.item_map.codes(features[C.ITEM])[finite],
+                    -scores[finite],
+                    user_rows[finite],
+                )
+            )
+        ]
+        position = np.arange(len(order)) - np.searchsorted(user_rows[order], user_rows[order])
+        return features.iloc[order[position < k]].reset_index(drop=True)
 
     def explain(
         self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10
@@ -357,7 +378,7 @@ class LightGBMReranker(Recommender):
             "columns": list(log.columns),
             "tables": tables,
         }
-        target = storage.write_model(
+        return storage.write_model(
             directory,
             type(self).__name__,
             self.format_version,
@@ -368,9 +389,8 @@ class LightGBMReranker(Recommender):
                 RANKER_FILE: self.booster.model_to_string(),
                 TABLES_FILE: json.dumps(meta),
             },
+            parts={CANDIDATES_DIR: self.candidates},
         )
-        self.candidates.save(target / CANDIDATES_DIR)
-        return target
 
     @classmethod
     def load(cls, directory: str | Path) -> Self:
@@ -406,7 +426,7 @@ class LightGBMReranker(Recommender):
                 None if text is None else pd.read_json(StringIO(text), orient="table")
                 for text in (meta["tables"]["users"], meta["tables"]["items"])
             )
-            model._history = Dataset(log, users, items)
+            model._set_history(Dataset(log, users, items))
             model._seen = candidates._seen
             model._popularity = candidates._popularity
         except (KeyError, ValueError, TypeError, lgb.basic.LightGBMError) as exc:

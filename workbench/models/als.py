@@ -110,13 +110,11 @@ class ALSRecommender(Recommender):
             self.user_factors = np.vstack([self.user_factors, pad])
             self._seen = _resize_rows(self._seen, n_users)
             self._weights = _resize_rows(self._weights, n_users)
-        user_codes = self.user_map.codes(log[C.USER])
-        weights = confidence(batch, self.weighting)[known_item]
-        shape = self._seen.shape
-        rows, cols = user_codes[known_item], item_codes[known_item]
-        self._seen = (self._seen + sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=shape)).tocsr()
-        self._weights = (self._weights + sp.csr_matrix((weights, (rows, cols)), shape=shape)).tocsr()
-        touched = np.unique(rows)
+        seen = batch.user_item_matrix(self.user_map, self.item_map)  # rows of unknown items dropped
+        self._seen = (self._seen + seen).tocsr()
+        weights = batch.user_item_matrix(self.user_map, self.item_map, confidence(batch, self.weighting))
+        self._weights = (self._weights + weights).tocsr()
+        touched = np.flatnonzero(np.diff(seen.indptr))
         if len(touched):
             self.user_factors[touched] = recompute_users(
                 self._weights[touched], self.item_factors, **self._implicit_params()

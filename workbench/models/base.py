@@ -110,6 +110,13 @@ class Recommender(ABC):
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
         """Dense float scores, shape (len(user_codes), n_items), for known users."""
 
+    def _catalogue(self, train: Dataset) -> IdMap:
+        """The item map of the items this model ranks; it must hold every interacted item.
+
+        By default the interacted items, in order of first appearance.
+        """
+        return IdMap.from_values(train.interactions[C.ITEM])
+
     def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
         """Scores for users unseen in training: global popularity, shape (len(user_ids), n_items)."""
         return np.broadcast_to(self._popularity, (len(user_ids), len(self._popularity)))
@@ -123,12 +130,18 @@ class Recommender(ABC):
             raise DataError("fit: the training data has no interactions")
         log = train.interactions
         self.user_map = IdMap.from_values(log[C.USER])
-        self.item_map = IdMap.from_values(log[C.ITEM])
+        self.item_map = self._catalogue(train)
         self._seen = train.user_item_matrix(self.user_map, self.item_map)
         counts = np.bincount(self.item_map.codes(log[C.ITEM]), minlength=len(self.item_map))
         self._popularity = counts.astype(np.float32) / max(len(log), 1)
         self._fit(train)
         return self
+
+    def _adopt(self, parent: Recommender) -> None:
+        """Share ``parent``'s id maps, seen matrix and popularity: what ``fit`` would compute for a
+        sub-model of ``parent`` on the same data (it then needs only ``_fit`` or ``_restore``)."""
+        self.user_map, self.item_map = parent.user_map, parent.item_map
+        self._seen, self._popularity = parent._seen, parent._popularity
 
     @property
     def is_fitted(self) -> bool:

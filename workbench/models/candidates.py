@@ -90,7 +90,8 @@ class CandidateGenerator(Recommender):
     def _fit(self, train: Dataset) -> None:
         from implicit.nearest_neighbours import BM25Recommender
 
-        self.als.fit(train)
+        self.als._adopt(self)  # same train: the generator's id maps, seen matrix and popularity
+        self.als._fit(train)
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Method expects CSR input")
             knn = BM25Recommender(K=self.n_neighbours, num_threads=1)
@@ -212,8 +213,7 @@ class CandidateGenerator(Recommender):
             ),
             shape=(n_items, n_items),
         )
-        self.als.user_map, self.als.item_map = self.user_map, self.item_map
-        self.als._seen, self.als._popularity = self._seen, self._popularity
+        self.als._adopt(self)
         self.als._restore(
             {
                 "user_factors": arrays["user_factors"],

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -38,6 +37,9 @@ from workbench.errors import ConfigError, DataError
 from workbench.guards import check_dense
 from workbench.models import storage
 from workbench.models.base import Recommender, top_k
+
+if TYPE_CHECKING:
+    import altair as alt
 
 METHODS = ("kmeans", "gmm")
 #: Upper edges of the age bands (MovieLens bands: under 18, 18-24, 25-34, 35-44, 45-49, 50-55, 56+).
@@ -266,8 +268,8 @@ class ClusterColdStart(Recommender):
         self, features: np.ndarray, fits: dict[int, _Clusters], labels: dict[int, np.ndarray]
     ) -> pd.DataFrame:
         """Cross-validated nDCG@10 of cluster favourites on warm users held out as if cold, with silhouette and BIC."""
-        user_labels = self._demo_index.get_indexer(self.user_map.ids)
-        pool = np.flatnonzero(user_labels >= 0)
+        user_rows = {k: self._cluster_of(self.user_map.ids, lab) for k, lab in labels.items()}
+        pool = np.flatnonzero(next(iter(user_rows.values())) >= 0)  # users with demographics, whatever k
         if len(pool) < 2:
             raise DataError("ClusterColdStart: fewer than 2 users have both interactions and demographics")
         rng = np.random.default_rng(self.seed)
@@ -278,8 +280,7 @@ class ClusterColdStart(Recommender):
         sample = rng.choice(len(features), size=min(len(features), SILHOUETTE_SAMPLE), replace=False)
         rows = []
         for k, fit in fits.items():
-            lab = labels[k]
-            row_labels = np.where(user_labels >= 0, lab[np.maximum(user_labels, 0)], -1)
+            lab, row_labels = labels[k], user_rows[k]
             fold_ndcg = [
                 _list_ndcg(_favourites(seen, np.where(h, -1, row_labels), k, self.shrinkage), t, row_labels[f],
                            SELECTION_K)
@@ -296,19 +297,22 @@ class ClusterColdStart(Recommender):
     def _set_demographics(self, demo: pd.DataFrame, numeric: list[str], categorical: list[str]) -> None:
         self._demo = demo
         self._numeric, self._categorical = numeric, categorical
-        self._demo_index = demo.index
         self._transformer = _preprocessor(numeric, categorical).fit(demo)
 
     def _features(self, demo: pd.DataFrame) -> np.ndarray:
         return np.asarray(self._transformer.transform(demo), dtype=np.float64)
 
+    def _cluster_of(self, user_ids: pd.Index | np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        """Cluster of each user by ``labels`` (one per row of train.users; default the chosen clusters'),
+        -1 for users missing from train.users: -1 is also the global row of ``_scores``."""
+        position = self._demo.index.get_indexer(pd.Index(user_ids))
+        labels = self._labels if labels is None else labels
+        return np.where(position >= 0, labels[np.maximum(position, 0)], -1)
+
     def _set_scores(self) -> None:
         """Favourites of the chosen clusters and the cluster row of every interacting user."""
-        k = len(self._clusters.means)
-        position = self._demo_index.get_indexer(self.user_map.ids)
-        self._user_cluster = np.where(position >= 0, self._labels[np.maximum(position, 0)], k)
-        self._scores = _favourites(self._seen, np.where(self._user_cluster < k, self._user_cluster, -1),
-                                   k, self.shrinkage)
+        self._user_cluster = self._cluster_of(self.user_map.ids)
+        self._scores = _favourites(self._seen, self._user_cluster, len(self._clusters.means), self.shrinkage)
 
     # -- scoring --------------------------------------------------------------------
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
@@ -316,9 +320,7 @@ class ClusterColdStart(Recommender):
 
     def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
         """Users in train.users get their cluster's favourites, all others the global ones."""
-        position = self._demo_index.get_indexer(pd.Index(user_ids))
-        rows = np.where(position >= 0, self._labels[np.maximum(position, 0)], len(self._clusters.means))
-        return self._scores[rows]
+        return self._scores[self._cluster_of(user_ids)]
 
     # -- inspection -----------------------------------------------------------------
     @property
@@ -365,7 +367,7 @@ class ClusterColdStart(Recommender):
 
     # -- persistence ----------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
-        demo_ids, _ = storage.id_array(self._demo_index)
+        demo_ids, _ = storage.id_array(self._demo.index)
         sel = self.selection_
         return {
             "means": self._clusters.means,
@@ -381,8 +383,7 @@ class ClusterColdStart(Recommender):
         }
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
-        ids = arrays["demo_ids"]
-        index = pd.Index(ids if ids.dtype.kind in "iu" else ids.astype(object), name=C.USER)
+        index = storage.index_from_array(arrays["demo_ids"]).rename(C.USER)
         numeric = [str(c) for c in arrays["numeric_columns"]]
         categorical = [str(c) for c in arrays["categorical_columns"]]
         demo = pd.DataFrame(index=index)
@@ -407,6 +408,8 @@ def selection_chart(selection: pd.DataFrame) -> alt.Chart:
 
     >>> selection_chart(model.selection_)  # doctest: +SKIP
     """
+    import altair as alt  # only here: importing altair costs ~1.4 s that serving never needs
+
     missing = [c for c in ("n_clusters", "ndcg", "silhouette", "bic") if c not in selection.columns]
     if missing:
         raise DataError(f"selection_chart: column {missing[0]!r} is missing (pass ClusterColdStart.selection_)")

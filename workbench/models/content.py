@@ -153,8 +153,8 @@ class ContentRecommender(Recommender):
     A user's profile is the mean TF-IDF vector of their interactions (repeats
     count); an item's score is its cosine-style dot product with the profile.
     The catalogue is every item of ``train.items`` plus any interacted item
-    missing from it (those have empty content and score 0); ``_fit`` widens
-    the base class's item map, seen matrix and popularity to that catalogue.
+    missing from it (those have empty content and score 0): ``_catalogue`` gives
+    it to the base class, which builds the item map, seen matrix and popularity on it.
     Unknown users get popularity.
 
     >>> ContentRecommender(text_weight=0.3).fit(train).recommend([1, 2], k=10)  # doctest: +SKIP
@@ -166,15 +166,16 @@ class ContentRecommender(Recommender):
         ContentSimilarity(text_weight=text_weight)  # a bad weight fails here, before fit
         self.text_weight = float(text_weight)
 
-    def _fit(self, train: Dataset) -> None:
+    def _catalogue(self, train: Dataset) -> IdMap:
+        """Every item of ``train.items``, then the interacted items missing from it (in order of first appearance)."""
         items = _items_table(train, "ContentRecommender")
-        extra = pd.Index(self.item_map.ids).difference(items.index, sort=False)
-        self.item_map = IdMap(pd.Index(items.index).append(extra))
-        self._seen = train.user_item_matrix(self.user_map, self.item_map)
-        counts = np.bincount(self.item_map.codes(train.interactions[C.ITEM]), minlength=len(self.item_map))
-        self._popularity = counts.astype(np.float32) / len(train.interactions)
-        similarity = ContentSimilarity(text_weight=self.text_weight).fit(items)
-        padding = sp.csr_matrix((len(extra), similarity.matrix_.shape[1]), dtype=np.float32)
+        extra = super()._catalogue(train).ids.difference(items.index, sort=False)
+        return IdMap(pd.Index(items.index).append(extra))
+
+    def _fit(self, train: Dataset) -> None:
+        similarity = ContentSimilarity(text_weight=self.text_weight).fit(_items_table(train, "ContentRecommender"))
+        n_extra = len(self.item_map) - similarity.matrix_.shape[0]  # interacted items without content
+        padding = sp.csr_matrix((n_extra, similarity.matrix_.shape[1]), dtype=np.float32)
         self._content = sp.vstack([similarity.matrix_, padding]).tocsr()
 
     def _score(self, user_codes: np.ndarray) -> np.ndarray:

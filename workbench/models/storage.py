@@ -40,6 +40,16 @@ def id_array(ids: pd.Index) -> tuple[np.ndarray, str]:
     return np.asarray(ids.astype(str), dtype=str), "str"
 
 
+def index_from_array(array: np.ndarray, kind: str | None = None) -> pd.Index:
+    """Inverse of ``id_array``: int ids as they are, others as an object Index.
+
+    ``kind`` is the one ``id_array`` returned; None reads it from the array's dtype.
+    """
+    if kind is None:
+        kind = "int" if array.dtype.kind in "iu" else "str"
+    return pd.Index(array if kind == "int" else array.astype(object))
+
+
 def write_model(
     directory: str | Path,
     class_name: str,
@@ -147,8 +157,7 @@ def read_model(
             arrays = {name: data[name] for name in data.files}
         with np.load(path / IDS, allow_pickle=False) as data:
             kinds = manifest["id_kinds"]
-            ids = {name: pd.Index(data[name] if kinds[name] == "int" else data[name].astype(object))
-                   for name in data.files}
+            ids = {name: index_from_array(data[name], kinds[name]) for name in data.files}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise ModelError(f"{path}: model arrays cannot be read ({exc})") from None
     for name, shape in manifest.get("shapes", {}).items():

@@ -16,11 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
-from workbench.errors import ConfigError, WorkbenchError
-from workbench.notebooks import NAMED_DATA
-
+from workbench.errors import ConfigError, WorkbenchError, first_line
+from workbench.notebooks import NAMED_DATA, checkout_dir
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     report = commands.add_parser("report", help="run the notebooks headless and write HTML reports")
-    report.add_argument("--data", default="ml-100k", help=f"{' | '.join(NAMED_DATA)} | a CSV/Parquet path")
+    report.add_argument("--data", default=NAMED_DATA[0], help=f"{' | '.join(NAMED_DATA)} | a CSV/Parquet path")
     report.add_argument("--out", default="reports", help="output folder (default: reports/)")
     report.add_argument("--only", default=None, help="comma-separated notebook names, e.g. 01_profile,03_als")
 
@@ -54,13 +51,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from workbench.data import load_dataset
+    from tqdm.auto import tqdm
+
+    from workbench.data.loaders import load_dataset, synthetic_size
     from workbench.notebooks import list_notebooks, read_summary, run_headless
     from workbench.report.render import write_index
 
     notebooks = list_notebooks(args.only)
-    if args.data not in NAMED_DATA:
-        load_dataset(args.data)  # a bad file fails here, in one line, before any notebook runs
+    # A bad file or synthetic size fails here, in one line, before any notebook runs (synthetic data is not built).
+    if args.data not in NAMED_DATA and synthetic_size(args.data) is None:
+        load_dataset(args.data)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tqdm(notebooks, desc="notebooks", unit="nb") as bar:
@@ -92,9 +92,7 @@ def _profile(args: argparse.Namespace) -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
-    import workbench
-
-    folder = Path(workbench.__file__).resolve().parent.parent / "benchmarks"
+    folder = checkout_dir("benchmarks")
     scripts = {script.stem: script for script in sorted(folder.glob("*.py"))}
     if not scripts:
         raise ConfigError(f"no benchmark scripts found in {folder} (they ship with the repository checkout)")
@@ -136,8 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (WorkbenchError, OSError, MemoryError) as exc:
         if args.debug:
             raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {first_line(exc)}", file=sys.stderr)
         return 2
 
 

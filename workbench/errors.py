@@ -15,3 +15,11 @@ class ConfigError(WorkbenchError, ValueError):
 
 class ModelError(WorkbenchError, RuntimeError):
     """A model is used wrongly (e.g. before fit) or a model file is damaged or foreign."""
+
+
+def first_line(exc: BaseException | str, default: str | None = None) -> str:
+    """The first line of ``str(exc)`` (stripped); when blank, ``default`` or else the exception's class name."""
+    lines = str(exc).strip().splitlines()
+    if lines:
+        return lines[0]
+    return type(exc).__name__ if default is None else default

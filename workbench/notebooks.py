@@ -22,22 +22,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import workbench
+from workbench import DATA_ENV, DEFAULT_DATA
 from workbench.errors import ConfigError, WorkbenchError
-from workbench.report.render import IndexEntry, Report
 
 if TYPE_CHECKING:
     from workbench.data.profile import Profile
+    from workbench.report.render import IndexEntry, Report
 
 REPORT_DIR_ENV = "WORKBENCH_REPORT_DIR"
-DATA_ENV = "WORKBENCH_DATA"
 STAGE_PREFIX = "[workbench stage] "
 HEADLINE_METRICS = ("interactions", "users", "items", "density")
-NAMED_DATA = ("ml-100k", "synthetic-small", "synthetic-medium")
+NAMED_DATA = (DEFAULT_DATA, "synthetic-small", "synthetic-medium")
+
+
+def checkout_dir(folder: str) -> Path:
+    """``folder`` of the repository checkout the package was installed from (it may not exist)."""
+    return Path(workbench.__file__).resolve().parent.parent / folder
 
 
 def notebooks_dir() -> Path:
     """The ``notebooks/`` folder of the repository checkout the package was installed from."""
-    path = Path(workbench.__file__).resolve().parent.parent / "notebooks"
+    path = checkout_dir("notebooks")
     if not path.is_dir():
         raise ConfigError(
             f"notebooks folder not found at {path}: the notebooks ship with the repository, "
@@ -64,7 +69,7 @@ def data_choice() -> dict[str, Any]:
 
     >>> dataset = mo.ui.dropdown(**data_choice())  # doctest: +SKIP
     """
-    default = os.environ.get(DATA_ENV, NAMED_DATA[0])
+    default = os.environ.get(DATA_ENV, DEFAULT_DATA)
     return {"options": list(dict.fromkeys([default, *NAMED_DATA])), "value": default, "label": "data set"}
 
 
@@ -91,6 +96,7 @@ def publish(report: Report, name: str, headline: Mapping[str, Any]) -> Path | No
 def profile_report(p: Profile, *, title: str) -> Report:
     """The data-profile page shared by ``notebooks/01_profile.py`` and ``workbench profile --html``."""
     from workbench.report.charts import profile_charts
+    from workbench.report.render import Report
 
     report = Report(title, description="Data profile: volume, sparsity, activity, quality")
     report.metrics(profile_headline(p))
@@ -118,6 +124,8 @@ def profile_headline(p: Profile) -> dict[str, Any]:
 
 def read_summary(json_path: str | Path) -> IndexEntry:
     """The index entry of a published report, from its JSON file."""
+    from workbench.report.render import IndexEntry
+
     path = Path(json_path)
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))

@@ -34,7 +34,7 @@ from fastapi.responses import JSONResponse
 import workbench.models
 from workbench import columns as C
 from workbench.data import loaders, validate
-from workbench.errors import ConfigError, DataError, ModelError, WorkbenchError
+from workbench.errors import ConfigError, DataError, ModelError, WorkbenchError, first_line
 from workbench.models import storage
 from workbench.models.base import Recommender
 
@@ -287,7 +287,6 @@ def create_app(
         try:
             return JSONResponse(state.reload().health())
         except (WorkbenchError, OSError) as exc:
-            message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            return JSONResponse({"error": f"reload failed, still serving the previous model: {message}"}, 500)
+            return JSONResponse({"error": f"reload failed, still serving the previous model: {first_line(exc)}"}, 500)
 
     return app

@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 import altair as alt
 import numpy as np
 
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, first_line
 
 DEFAULT_STORE = "mlruns"
 DEFAULT_EXPERIMENT = "workbench"
@@ -49,9 +49,13 @@ def _mlflow() -> ModuleType | None:
 
 
 @contextmanager
-def _quiet_store() -> Iterator[None]:
-    """Silence MLflow's and alembic's INFO lines (database creation, migrations) during a call."""
-    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
+def quiet_loggers(*names: str) -> Iterator[None]:
+    """Raise the named loggers to WARNING (silencing their INFO lines) during a call, then restore their levels.
+
+    >>> with quiet_loggers("mlflow", "alembic"):  # doctest: +SKIP
+    ...     client.create_experiment("workbench")
+    """
+    loggers = [logging.getLogger(name) for name in names]
     previous = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.WARNING)
@@ -142,7 +146,7 @@ class Tracker:
             folder.mkdir(parents=True, exist_ok=True)
             artifact_location = (folder / "artifacts").as_uri()
         try:
-            with _quiet_store():
+            with quiet_loggers(*_NOISY_LOGGERS):  # database creation, migrations
                 client = mlflow.MlflowClient(tracking_uri=uri)
                 found = client.get_experiment_by_name(self.experiment)
                 experiment_id = (
@@ -158,8 +162,8 @@ class Tracker:
                     raise
                 client.set_terminated(run_id, status="FINISHED")
         except mlflow.exceptions.MlflowException as exc:
-            first_line = (str(exc.message).strip().splitlines() or ["unknown MLflow error"])[0]
-            raise ConfigError(f"tracking run {name!r} in {uri}: {first_line}") from None
+            detail = first_line(exc.message, "unknown MLflow error")
+            raise ConfigError(f"tracking run {name!r} in {uri}: {detail}") from None
         return run_id
 
 

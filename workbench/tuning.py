@@ -17,8 +17,7 @@ needs none: early stopping inside each fit already cuts its boosting short.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,17 +33,7 @@ from workbench.errors import ConfigError, DataError, ModelError
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender, LightGBMReranker
 from workbench.models.base import Recommender
-
-
-@contextmanager
-def _quiet_optuna() -> Iterator[None]:
-    """Silence optuna's per-trial log lines, restoring the caller's verbosity afterwards."""
-    previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        yield
-    finally:
-        optuna.logging.set_verbosity(previous)
+from workbench.tracking import quiet_loggers
 
 
 def validation_split(train: Dataset, *, ratio: float = 0.75, seed: int = 0) -> tuple[Dataset, Dataset]:
@@ -106,7 +95,7 @@ def _tune(
             trial.set_user_attr(name, value)
         return metrics["ndcg"]
 
-    with _quiet_optuna():
+    with quiet_loggers("optuna"):  # optuna's per-trial log lines; the caller's verbosity comes back after
         study = optuna.create_study(
             storage=storage,
             study_name=study_name,
@@ -249,7 +238,7 @@ def tune_and_test(
     fit, valid = validation_split(train, ratio=ratio, seed=seed)
     study = tune_als(fit, valid, n_trials=n_trials, k=k, seed=seed, **tune_options)
     model = ALSRecommender(**study.best_params, seed=seed).fit(train)
-    test_metrics = evaluate(model.recommend(pd.unique(test.interactions[C.USER]), k=k), test, k=k)
+    test_metrics = evaluate(model.recommend(test, k=k), test, k=k)
     return TuningResult(study=study, model=model, test_metrics=test_metrics)
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench import DATA_ENV, DEFAULT_DATA
 from workbench import columns as C
 from workbench.data.dataset import Dataset
-from workbench.errors import DataError
+from workbench.errors import DataError, first_line
 
 ML100K_PACKAGE = "recbole"
 ML100K_FOLDER = ("dataset_example", "ml-100k")
@@ -122,8 +123,7 @@ def _read_table(path: str | os.PathLike, table: str) -> pd.DataFrame:
         detail = str(exc).strip().splitlines()[-1]
         raise DataError(f"{table}: {path} is not a well-formed table: {detail}") from None
     except Exception as exc:  # pyarrow and csv raise many types for damaged files
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataError(f"{table}: cannot read {path}: {detail}") from None
+        raise DataError(f"{table}: cannot read {path}: {first_line(exc)}") from None
 
 
 def _numbers_where_possible(frame: pd.DataFrame, keep_text: tuple[str, ...]) -> pd.DataFrame:
@@ -172,20 +172,36 @@ def read_interactions(
     return Dataset.from_frames(log, user_table, item_table, columns=mapping)
 
 
+def synthetic_size(name: str) -> str | None:
+    """The size a synthetic data set name stands for (``synthetic`` is ``medium``); None for other names and files.
+
+    An unknown size is a DataError. Nothing is generated, so this is cheap.
+
+    >>> synthetic_size("synthetic-small"), synthetic_size("events.csv")  # doctest: +SKIP
+    ('small', None)
+    """
+    if not name.startswith("synthetic") or Path(name).is_file():
+        return None
+    from workbench.data.synthetic import SIZES
+
+    size = name.partition("-")[2] or "medium"
+    if size not in SIZES:
+        raise DataError(f"unknown synthetic size {size!r}; choose one of {sorted(SIZES)}")
+    return size
+
+
 def load_dataset(name: str | None = None) -> Dataset:
     """A data set by name: ``ml-100k``, ``synthetic``, ``synthetic-small``, or a file path.
 
     Without a name, the ``WORKBENCH_DATA`` environment variable decides (default ``ml-100k``):
     this is the data size switch of the notebooks.
     """
-    name = name or os.environ.get("WORKBENCH_DATA", "ml-100k")
+    name = name or os.environ.get(DATA_ENV, DEFAULT_DATA)
     if name == "ml-100k":
         return load_movielens_100k()
-    if name.startswith("synthetic") and not Path(name).is_file():
+    size = synthetic_size(name)
+    if size is not None:
         from workbench.data.synthetic import SIZES, make_ecommerce
 
-        size = name.partition("-")[2] or "medium"
-        if size not in SIZES:
-            raise DataError(f"unknown synthetic size {size!r}; choose one of {sorted(SIZES)}")
         return make_ecommerce(**SIZES[size], seed=0)
     return read_interactions(name)

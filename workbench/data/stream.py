@@ -19,10 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, to_seconds
 from workbench.data.loaders import read_interactions
-from workbench.data.dataset import to_seconds
 from workbench.errors import ConfigError, DataError
 
 
@@ -66,7 +64,6 @@ class Replay:
     (they are replayed in timestamp order; ties keep their input order).
     """
 
-    source: Dataset
     log: pd.DataFrame  # the replayed rows, sorted by time
     seconds: np.ndarray  # their timestamps in int seconds
     bounds: np.ndarray  # batch b is log rows bounds[b]:bounds[b + 1]
@@ -133,9 +130,7 @@ def replay(
     if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
     ds = _as_dataset(source)
-    if not ds.has_timestamps:
-        raise DataError("replay needs a 'timestamp' column, and the interactions have none")
-    raw = to_seconds(ds.interactions[C.TIMESTAMP])
+    raw = ds.seconds("replay")
     n_out_of_order = int((raw[1:] < np.maximum.accumulate(raw)[:-1]).sum()) if len(raw) else 0
     order = np.argsort(raw, kind="stable")
     seconds = raw[order]
@@ -147,7 +142,7 @@ def replay(
 
     if batch_size is not None:
         bounds = np.unique(np.r_[np.arange(0, len(log), batch_size), len(log)])
-        return Replay(ds, log, seconds, bounds, np.empty(0, np.int64), 0, n_out_of_order)
+        return Replay(log, seconds, bounds, np.empty(0, np.int64), 0, n_out_of_order)
     width = window_seconds(window)
     index = (seconds - origin) // width
     n_windows = int(index[-1]) + 1 if len(index) else 0
@@ -156,4 +151,4 @@ def replay(
     if skip_empty:
         filled = np.flatnonzero(np.diff(bounds) > 0)
         all_windows, bounds = all_windows[filled], np.r_[bounds[filled], len(log)]
-    return Replay(ds, log, seconds, bounds, origin + all_windows * width, width, n_out_of_order)
+    return Replay(log, seconds, bounds, origin + all_windows * width, width, n_out_of_order)

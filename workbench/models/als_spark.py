@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
-from workbench.errors import ConfigError, ModelError
+from workbench.errors import ConfigError, ModelError, first_line
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -113,9 +113,8 @@ def spark_session(master: str | None = None, *, driver_memory: str = "4g") -> Sp
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 -- py4j / pyspark raise many types; name the cause in one line
-        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(
-            f"Spark failed to start on {master} ({cause}); check Java 17+ / JAVA_HOME, "
+            f"Spark failed to start on {master} ({first_line(exc)}); check Java 17+ / JAVA_HOME, "
             "or use backend='implicit'"
         ) from None
     session.sparkContext.setLogLevel("ERROR")

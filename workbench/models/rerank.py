@@ -242,7 +242,8 @@ class LightGBMReranker(Recommender):
             callbacks=[lgb.early_stopping(EARLY_STOPPING, verbose=False)],
         )
         self.best_iteration_ = int(self.booster.best_iteration)
-        self.candidates.fit(train)
+        self.candidates._adopt(self)  # same train: the re-ranker's id maps, seen matrix and popularity
+        self.candidates._fit(train)
         self._set_history(train)
 
     def _set_history(self, history: Dataset) -> None:

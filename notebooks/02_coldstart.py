@@ -12,7 +12,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.data.split import cold_user_split, stratified_split
-    from workbench.evaluation import evaluate_models, evaluate_per_user
+    from workbench.evaluation import evaluate_per_user, summarize
     from workbench.models import (
         ALSRecommender,
         ClusterColdStart,
@@ -36,8 +36,8 @@ def _():
         PopularityRecommender,
         Report,
         cold_user_split,
-        evaluate_models,
         evaluate_per_user,
+        summarize,
         format_value,
         load_dataset,
         metric_comparison_chart,
@@ -159,11 +159,12 @@ def _(PopularityRecommender, cluster_model, cold_users, k, stage, train):
 
 
 @app.cell
-def _(cold_recs, evaluate_models, k, test):
-    cold_scores = evaluate_models(cold_recs, test, k=k.value)
+def _(cold_recs, evaluate_per_user, k, summarize, test):
+    cold_per_user = {name: evaluate_per_user(frame, test, k=k.value) for name, frame in cold_recs.items()}
+    cold_scores = summarize(cold_per_user)
     ndcg_ratio = float(cold_scores.loc["clusters", "ndcg"] / cold_scores.loc["popularity", "ndcg"])
     cold_scores
-    return cold_scores, ndcg_ratio
+    return cold_per_user, cold_scores, ndcg_ratio
 
 
 @app.cell
@@ -186,9 +187,9 @@ def _(cold_scores, k, metric_comparison_chart):
 
 
 @app.cell
-def _(cluster_model, cold_recs, cold_users, ds, evaluate_per_user, k, segment_metrics, test):
+def _(cluster_model, cold_per_user, cold_users, ds, segment_metrics):
     cold_clusters = cluster_model.assign(ds.users.reindex(cold_users)).astype(str)
-    by_cluster = segment_metrics(evaluate_per_user(cold_recs["clusters"], test, k=k.value), cold_clusters)
+    by_cluster = segment_metrics(cold_per_user["clusters"], cold_clusters)
     by_cluster = by_cluster.rename(columns={"segment": "cluster"})
     by_cluster
     return (by_cluster,)

@@ -12,7 +12,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.data.split import stratified_split
-    from workbench.evaluation import evaluate_models, evaluate_per_user
+    from workbench.evaluation import evaluate_per_user, summarize
     from workbench.models import ALSRecommender, PopularityRecommender
     from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
@@ -24,7 +24,6 @@ def _():
         PopularityRecommender,
         Report,
         distribution_chart,
-        evaluate_models,
         evaluate_per_user,
         load_dataset,
         metric_comparison_chart,
@@ -33,6 +32,7 @@ def _():
         publish,
         stage,
         stratified_split,
+        summarize,
     )
 
 
@@ -95,10 +95,11 @@ def _(k, models, stage, test_users):
 
 
 @app.cell
-def _(evaluate_models, k, recs, test):
-    scores = evaluate_models(recs, test, k=k.value)
+def _(evaluate_per_user, k, recs, summarize, test):
+    per_user_by_model = {name: evaluate_per_user(frame, test, k=k.value) for name, frame in recs.items()}
+    scores = summarize(per_user_by_model)
     scores
-    return (scores,)
+    return per_user_by_model, scores
 
 
 @app.cell
@@ -109,9 +110,9 @@ def _(k, metric_comparison_chart, scores):
 
 
 @app.cell
-def _(evaluate_per_user, k, pd, recs, test):
+def _(pd, per_user_by_model):
     per_user = pd.concat(
-        [evaluate_per_user(frame, test, k=k.value).assign(model=name) for name, frame in recs.items()],
+        [frame.assign(model=name) for name, frame in per_user_by_model.items()],
         ignore_index=True,
     )
     per_user.groupby("model")["ndcg"].describe()

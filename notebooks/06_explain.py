@@ -9,12 +9,11 @@ def _():
 
     import altair as alt
     import marimo as mo
-    import numpy as np
 
     from workbench.analysis.explain import (
+        additivity_error as shap_additivity_error,
         beeswarm_chart,
         dependence_chart,
-        feature_columns,
         global_importance,
         importance_by_segment,
         waterfall_chart,
@@ -37,13 +36,12 @@ def _():
         bar_chart,
         beeswarm_chart,
         dependence_chart,
-        feature_columns,
         global_importance,
         importance_by_segment,
         load_dataset,
         mo,
-        np,
         publish,
+        shap_additivity_error,
         stage,
         stratified_split,
         waterfall_chart,
@@ -113,9 +111,8 @@ def _(k, model, stage, test_users):
 
 
 @app.cell
-def _(contrib, feature_columns, mo, np, recs):
-    _total = contrib["base_value"].to_numpy() + contrib[feature_columns(contrib)].sum(axis=1).to_numpy()
-    additivity_error = float(np.abs(_total - recs["score"].to_numpy()).max())
+def _(contrib, mo, recs, shap_additivity_error):
+    additivity_error = shap_additivity_error(contrib, recs)
     mo.callout(
         mo.md(
             f"Additivity: over **{len(contrib):,}** recommendations, max |base + prior + contributions - score| "

@@ -15,7 +15,7 @@ def _():
     from workbench.analysis.segments import user_segments
     from workbench.data import load_dataset
     from workbench.data.split import stratified_split
-    from workbench.evaluation import METRICS, evaluate_per_user
+    from workbench.evaluation import METRICS, evaluate_per_user, summarize
     from workbench.models import ALSRecommender, PopularityRecommender
     from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
@@ -29,6 +29,7 @@ def _():
         alt,
         audit,
         evaluate_per_user,
+        summarize,
         exposure,
         group_labels,
         load_dataset,
@@ -97,12 +98,11 @@ def _(ALSRecommender, PopularityRecommender, mo, run, stage, train):
 
 
 @app.cell
-def _(evaluate_per_user, k, models, pd, stage, test, test_users):
+def _(evaluate_per_user, k, models, stage, summarize, test, test_users):
     stage("recommending and scoring per user")
     recs = {name: model.recommend(test_users, k=k.value) for name, model in models.items()}
     per_user = {name: evaluate_per_user(frame, test, k=k.value) for name, frame in recs.items()}
-    scores = pd.DataFrame({name: frame.drop(columns="user_id").mean() for name, frame in per_user.items()}).T
-    scores.index.name = "model"
+    scores = summarize(per_user)
     scores
     return per_user, recs, scores
 

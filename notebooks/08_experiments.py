@@ -23,7 +23,7 @@ def _():
     )
     from workbench.data import load_dataset
     from workbench.data.split import stratified_split
-    from workbench.evaluation import evaluate_per_user
+    from workbench.evaluation import evaluate_per_user, summarize
     from workbench.models import ALSRecommender, PopularityRecommender
     from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
@@ -40,6 +40,7 @@ def _():
         compare,
         compare_many,
         evaluate_per_user,
+        summarize,
         format_value,
         history_chart,
         importance_chart,
@@ -147,14 +148,13 @@ def _(ALSRecommender, PopularityRecommender, stage, train, tuned):
 
 
 @app.cell
-def _(evaluate_per_user, k, models, pd, stage, test, test_users):
+def _(evaluate_per_user, k, models, stage, summarize, test, test_users):
     stage("scoring the test set")
     per_user = {
         name: evaluate_per_user(model.recommend(test_users, k=k.value), test, k=k.value)
         for name, model in models.items()
     }
-    scores = pd.DataFrame({name: frame.drop(columns="user_id").mean() for name, frame in per_user.items()}).T
-    scores.index.name = "model"
+    scores = summarize(per_user)
     scores
     return per_user, scores
 

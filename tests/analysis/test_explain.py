@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from workbench.analysis.explain import (
+    additivity_error,
     beeswarm_chart,
     dependence_chart,
     global_importance,
@@ -26,6 +27,14 @@ def contrib() -> pd.DataFrame:
             "als": [-1.0, 1.0, 0.0, 2.0],
         }
     )
+
+
+def test_additivity_error_is_the_largest_gap_to_the_score(contrib):
+    # rows total base + pop + als: -0.4, 0.6, 0.3, 2.1
+    recs = contrib[["user_id", "item_id"]].assign(score=[-0.4, 0.6, 0.25, 2.1], rank=[1, 2, 1, 1])
+    assert additivity_error(contrib, recs) == pytest.approx(0.05)
+    with pytest.raises(DataError, match="same users and k"):
+        additivity_error(contrib, recs.iloc[:2])
 
 
 def test_global_importance(contrib):

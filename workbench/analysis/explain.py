@@ -33,6 +33,19 @@ def feature_columns(contrib: pd.DataFrame) -> list[str]:
     return [c for c in contrib.columns if c not in (C.USER, C.ITEM, BASE)]
 
 
+def additivity_error(contrib: pd.DataFrame, recs: pd.DataFrame) -> float:
+    """Largest |base_value + contributions - score| over the rows of ``contrib`` and ``recs``
+    (the frames of ``explain`` and ``recommend`` for the same users and k, same row order).
+
+    >>> additivity_error(model.explain(users, k=10), model.recommend(users, k=10))  # doctest: +SKIP
+    2.7e-15
+    """
+    if len(contrib) != len(recs):
+        raise DataError(f"contrib has {len(contrib):,} rows but recs has {len(recs):,}: explain the same users and k")
+    total = contrib[BASE].to_numpy() + contrib[feature_columns(contrib)].sum(axis=1).to_numpy()
+    return float(np.abs(total - recs[C.SCORE].to_numpy()).max()) if len(recs) else 0.0
+
+
 def global_importance(contrib: pd.DataFrame) -> pd.DataFrame:
     """Mean |SHAP| (and mean SHAP) per feature, most important first: ``feature, mean_abs_shap, mean_shap``.
 

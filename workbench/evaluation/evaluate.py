@@ -37,7 +37,16 @@ def evaluate_models(
 
     >>> evaluate_models({"popularity": pop_recs, "als": als_recs}, test, k=10)  # doctest: +SKIP
     """
-    table = pd.DataFrame({name: evaluate(frame, truth, k=k) for name, frame in recs.items()}).T
+    return summarize({name: evaluate_per_user(frame, truth, k=k) for name, frame in recs.items()})
+
+
+def summarize(per_user: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per model (index ``model``), a column per metric: the mean of each
+    :func:`evaluate_per_user` frame, for when the per-user frames are needed as well.
+
+    >>> summarize({"als": evaluate_per_user(als_recs, test, k=10)})  # doctest: +SKIP
+    """
+    table = pd.DataFrame({name: frame.drop(columns=C.USER).mean() for name, frame in per_user.items()}).T
     table.index.name = "model"
     return table
 

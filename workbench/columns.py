@@ -7,9 +7,11 @@ TIMESTAMP = "timestamp"
 EVENT = "event"
 SCORE = "score"
 RANK = "rank"
+#: True on recommendation rows served by a fallback (unknown user, too few own candidates).
+FALLBACK = "fallback"
 
 REQUIRED = (USER, ITEM)
 OPTIONAL = (RATING, TIMESTAMP, EVENT)
-RECOMMENDATION = (USER, ITEM, SCORE, RANK)
+RECOMMENDATION = (USER, ITEM, SCORE, RANK, FALLBACK)
 
 EVENT_TYPES = ("view", "cart", "purchase")

@@ -17,6 +17,10 @@ class ModelError(WorkbenchError, RuntimeError):
     """A model is used wrongly (e.g. before fit) or a model file is damaged or foreign."""
 
 
+class FallbackWarning(UserWarning):
+    """Some recommendations came from a fallback (rows marked ``fallback=True``); the message counts them."""
+
+
 def first_line(exc: BaseException | str, default: str | None = None) -> str:
     """The first line of ``str(exc)`` (stripped); when blank, ``default`` or else the exception's class name."""
     lines = str(exc).strip().splitlines()

@@ -35,7 +35,7 @@ def test_recommends_the_missing_item_of_the_users_own_block(model):
 
 def test_protocol_columns_order_and_seen_items(model):
     recs = model.recommend(["v1", "u3"], k=3)
-    assert list(recs.columns) == ["user_id", "item_id", "score", "rank"]
+    assert list(recs.columns) == ["user_id", "item_id", "score", "rank", "fallback"]
     assert recs["user_id"].tolist() == ["u3"] * 3 + ["v1"] * 3
     assert recs["rank"].tolist() == [1, 2, 3, 1, 2, 3]
     assert (recs.groupby("user_id")["score"].diff().dropna() <= 0).all()

@@ -44,7 +44,7 @@ def test_recommends_the_missing_item_of_the_users_own_block(model):
     users = [f"u{i}" for i in range(5)] + [f"v{i}" for i in range(5)]
     recs = model.recommend(users, k=1)
     assert recs["item_id"].tolist() == [f"a{i}" for i in range(5)] + [f"b{i}" for i in range(5)]
-    assert list(recs.columns) == ["user_id", "item_id", "score", "rank"]
+    assert list(recs.columns) == ["user_id", "item_id", "score", "rank", "fallback"]
 
 
 def test_factors_are_float32_aligned_with_the_id_maps_and_seen_items_are_excluded(model):

@@ -47,3 +47,46 @@ def test_unique_users_sorts_and_dedupes_and_rejects_missing():
     assert unique_users(pd.Series(["b", "a"])).tolist() == ["a", "b"]
     with pytest.raises(DataError, match="missing"):
         unique_users([1, None])
+
+
+# -- fallbacks are marked and counted ---------------------------------------------------------
+def _tiny() -> "Dataset":
+    from workbench.data import Dataset
+
+    log = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "c", "d"]})
+    return Dataset.from_frames(log)
+
+
+def test_unknown_users_are_marked_and_counted_in_one_warning():
+    from workbench.errors import FallbackWarning
+    from workbench.models import PopularityRecommender
+
+    model = PopularityRecommender().fit(_tiny())
+    with pytest.warns(FallbackWarning, match=r"2 of 3 users are unknown to the model: served popularity") as caught:
+        recs = model.recommend([1, "x", "y"], k=2)
+    assert len(caught) == 1
+    assert recs.groupby("user_id")["fallback"].all().to_dict() == {1: False, "x": True, "y": True}
+
+
+def test_short_lists_are_completed_with_popularity_and_marked():
+    from workbench.errors import FallbackWarning
+    from workbench.models import RepeatRecommender
+
+    model = RepeatRecommender().fit(_tiny())  # user 3 bought one item
+    with pytest.warns(FallbackWarning, match=r"1 of 1 users have fewer than 3 items of their own"):
+        recs = model.recommend([3], k=3, exclude_seen=False)
+    assert recs["item_id"].tolist() == ["d", "a", "b"]  # own item, then the most popular others
+    assert recs["fallback"].tolist() == [False, True, True]
+    assert recs["rank"].tolist() == [1, 2, 3]
+
+
+def test_no_warning_and_no_fallback_rows_for_known_users_with_full_lists():
+    import warnings
+
+    from workbench.models import PopularityRecommender
+
+    model = PopularityRecommender().fit(_tiny())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        recs = model.recommend([1, 2], k=2)
+    assert not recs["fallback"].any()

@@ -54,7 +54,7 @@ def test_routing_by_training_interactions(hybrid):
 
 def test_output_follows_the_contract(hybrid):
     recs = hybrid.recommend(["one", "nine"], k=3)
-    assert list(recs.columns) == ["user_id", "item_id", "score", "rank"]
+    assert list(recs.columns) == ["user_id", "item_id", "score", "rank", "fallback"]
     # 'nine' has seen 9 of the 11 items, so only 2 are left for it
     assert recs["user_id"].tolist() == ["nine", "nine", "one", "one", "one"]
     assert recs["rank"].tolist() == [1, 2, 1, 2, 3]

@@ -26,7 +26,7 @@ def model() -> PopularityRecommender:
 
 def test_output_columns_dtypes_and_order(model):
     recs = model.recommend(["dee", "bob", "ann"], k=2)
-    assert list(recs.columns) == ["user_id", "item_id", "score", "rank"]
+    assert list(recs.columns) == ["user_id", "item_id", "score", "rank", "fallback"]
     assert recs["score"].dtype == np.float64 and recs["rank"].dtype == np.int64
     assert recs["user_id"].tolist() == ["ann", "bob", "bob", "dee", "dee"]  # ann has one unseen item only
     assert recs.groupby("user_id")["rank"].apply(list).to_dict() == {"ann": [1], "bob": [1, 2], "dee": [1, 2]}

@@ -35,7 +35,7 @@ def users(data) -> list:
 
 def test_protocol(model, data, users):
     recs = model.recommend(users, k=10)
-    assert list(recs.columns) == ["user_id", "item_id", "score", "rank"]
+    assert list(recs.columns) == ["user_id", "item_id", "score", "rank", "fallback"]
     assert recs.groupby("user_id").size().eq(10).all()
     assert set(recs["user_id"]) == set(users)  # the unknown user is served too
     assert recs.sort_values(["user_id", "rank"]).index.tolist() == recs.index.tolist()

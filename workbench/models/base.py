@@ -7,6 +7,7 @@ fallback and returns the tidy frame ``user_id, item_id, score, rank``.
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +21,7 @@ from tqdm.auto import tqdm
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
-from workbench.errors import ConfigError, DataError, ModelError
+from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError
 from workbench.guards import check_dense
 from workbench.models import storage
 
@@ -154,9 +155,12 @@ class Recommender(ABC):
     def recommend(
         self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10, exclude_seen: bool = True
     ) -> pd.DataFrame:
-        """Top ``k`` items per user as ``user_id, item_id, score, rank`` (rank 1..k), sorted by user then rank.
+        """Top ``k`` items per user as ``user_id, item_id, score, rank, fallback``, sorted by user then rank.
 
-        Unknown users get the fallback (popularity unless the model says otherwise).
+        Unknown users get the fallback (popularity unless the model says otherwise), and a user
+        whose own list is shorter than ``k`` is completed with popular items; those rows have
+        ``fallback=True`` (their score is the fallback's) and one FallbackWarning counts them.
+        ``exclude_seen=False`` lets items the user interacted with be recommended again.
 
         >>> model.recommend([1, 2], k=5)  # doctest: +SKIP
         """
@@ -184,9 +188,59 @@ class Recommender(ABC):
             rows = unknown_rows[start : start + batch]
             scores = np.array(self._fallback_scores(ids[rows]), dtype=np.float64)
             index[rows], values[rows] = top_k(scores, k)
-        return self._frame(ids, index, values)
+        fallback = np.broadcast_to(~known[:, None], index.shape).copy()
+        short = np.flatnonzero(index[:, -1] < 0)
+        for start in range(0, len(short), batch):
+            self._fill_with_popularity(index, values, fallback, short[start : start + batch], codes, exclude_seen)
+        completed = int((fallback[known_rows].any(axis=1)).sum())
+        self._warn_fallbacks(len(ids), len(unknown_rows), completed, k)
+        return self._frame(ids, index, values, fallback)
 
-    def _frame(self, ids: np.ndarray, index: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    #: What unknown users are served, as the fallback warning names it.
+    fallback_name: ClassVar[str] = "popularity"
+
+    def _fill_with_popularity(
+        self,
+        index: np.ndarray,
+        values: np.ndarray,
+        fallback: np.ndarray,
+        rows: np.ndarray,
+        codes: np.ndarray,
+        exclude_seen: bool,
+    ) -> None:
+        """Complete ``rows`` (fewer than k items) in place with the most popular items not yet listed
+        (nor seen by a known user when ``exclude_seen``), marking the added slots as fallback."""
+        k = index.shape[1]
+        scores = np.tile(self._popularity.astype(np.float64), (len(rows), 1))
+        listed = index[rows]
+        r, c = np.nonzero(listed >= 0)
+        scores[r, listed[r, c]] = -np.inf
+        if exclude_seen:
+            known = codes[rows] >= 0
+            known_scores = scores[known]
+            mask_rows(known_scores, self._seen, codes[rows][known])
+            scores[known] = known_scores
+        extra_index, extra_values = top_k(scores, k)
+        have = (listed >= 0).sum(axis=1, keepdims=True)
+        source = np.arange(k) - have
+        added = source >= 0
+        take = np.maximum(source, 0)
+        index[rows] = np.where(added, np.take_along_axis(extra_index, take, axis=1), listed)
+        values[rows] = np.where(added, np.take_along_axis(extra_values, take, axis=1), values[rows])
+        fallback[rows] |= added & (index[rows] >= 0)
+
+    def _warn_fallbacks(self, n_users: int, n_unknown: int, n_short: int, k: int) -> None:
+        """One FallbackWarning counting the users served by a fallback, if any."""
+        parts = []
+        if n_unknown:
+            parts.append(f"{n_unknown:,} of {n_users:,} users are unknown to the model: served {self.fallback_name}")
+        if n_short:
+            parts.append(f"{n_short:,} of {n_users:,} users have fewer than {k} items of their own: completed with popularity")
+        if parts:
+            message = f"{type(self).__name__}: {'; '.join(parts)} (rows marked fallback=True)"
+            warnings.warn(message, FallbackWarning, stacklevel=3)
+
+    def _frame(self, ids: np.ndarray, index: np.ndarray, values: np.ndarray, fallback: np.ndarray) -> pd.DataFrame:
         filled = index >= 0
         user_rows = np.repeat(np.arange(len(ids)), k := index.shape[1])[filled.ravel()]
         return pd.DataFrame(
@@ -195,6 +249,7 @@ class Recommender(ABC):
                 C.ITEM: self.item_map.to_ids(index[filled]),
                 C.SCORE: values[filled],
                 C.RANK: np.tile(np.arange(1, k + 1), len(ids))[filled.ravel()],
+                C.FALLBACK: fallback[filled],
             }
         )
 

@@ -13,12 +13,14 @@ from workbench.models.coldstart import ClusterColdStart
 from workbench.models.content import ContentRecommender, ContentSimilarity
 from workbench.models.hybrid import HybridRecommender
 from workbench.models.popularity import DecayedPopularity, PopularityRecommender
+from workbench.models.repeat import RepeatRecommender
 from workbench.models.rerank import LightGBMReranker
 
 __all__ = [
     "Recommender",
     "PopularityRecommender",
     "DecayedPopularity",
+    "RepeatRecommender",
     "ALSRecommender",
     "ClusterColdStart",
     "ContentRecommender",

@@ -1,0 +1,99 @@
+"""Repeat purchases: who bought what how often, and when first and last.
+
+The shared ground of the "buy again" baseline (``workbench.models.RepeatRecommender``) and the
+repeat features of the re-ranker (``workbench.data.features``): purchases are the rows with
+``event == "purchase"`` when the log has events, every row otherwise (an order log, ratings).
+
+>>> ds = Dataset.from_frames(pd.DataFrame({"user_id": [1, 1, 1], "item_id": ["a", "a", "b"],
+...                                        "timestamp": [0, 86_400, 172_800]}))
+>>> pairs = pair_history(ds, IdMap.from_values([1]), IdMap.from_values(["a", "b"]))
+>>> pairs.count.tolist(), pairs.has_repeats
+([2, 1], True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd  # noqa: F401  (doctest)
+
+from workbench import columns as C
+from workbench.data.dataset import Dataset, IdMap, to_seconds
+
+PURCHASE = "purchase"
+
+
+def purchase_rows(ds: Dataset) -> np.ndarray:
+    """Boolean mask of the purchase rows: ``event == "purchase"`` when the log has events and at
+    least one purchase, every row otherwise."""
+    log = ds.interactions
+    if C.EVENT in log.columns:
+        bought = log[C.EVENT].eq(PURCHASE).to_numpy()
+        if bought.any():
+            return bought
+    return np.ones(len(log), dtype=bool)
+
+
+@dataclass(frozen=True, eq=False)
+class PairHistory:
+    """Each bought (user, item) pair once: times bought and the first and last purchase time.
+
+    ``time`` is int seconds when the log has timestamps (``has_time``), the row position otherwise;
+    ``keys`` (user code x n_items + item code) are sorted, so lookups are a binary search.
+    """
+
+    keys: np.ndarray
+    count: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    n_items: int
+    has_time: bool
+    now: float
+
+    @property
+    def has_repeats(self) -> bool:
+        """True when some user bought some item more than once."""
+        return bool((self.count > 1).any())
+
+    @property
+    def user_codes(self) -> np.ndarray:
+        return self.keys // self.n_items
+
+    @property
+    def item_codes(self) -> np.ndarray:
+        return self.keys % self.n_items
+
+    def lookup(self, user_codes: np.ndarray, item_codes: np.ndarray) -> np.ndarray:
+        """Position of each (user, item) pair in this history; -1 where never bought or unknown."""
+        query = user_codes.astype(np.int64) * self.n_items + item_codes
+        position = np.searchsorted(self.keys, query)
+        found = (user_codes >= 0) & (item_codes >= 0) & (position < len(self.keys))
+        found[found] = self.keys[position[found]] == query[found]
+        return np.where(found, position, -1)
+
+
+def pair_history(ds: Dataset, user_map: IdMap, item_map: IdMap) -> PairHistory:
+    """The bought pairs of ``ds`` over the codes of ``user_map`` and ``item_map`` (unknown ids dropped)."""
+    log = ds.interactions
+    bought = purchase_rows(ds)
+    users = user_map.codes(log[C.USER])[bought].astype(np.int64)
+    items = item_map.codes(log[C.ITEM])[bought].astype(np.int64)
+    time = (to_seconds(log[C.TIMESTAMP]) if ds.has_timestamps else np.arange(len(log)))[bought]
+    keep = (users >= 0) & (items >= 0)
+    keys = users[keep] * len(item_map) + items[keep]
+    time = time[keep].astype(np.float64)
+    order = np.lexsort((time, keys))
+    keys, time = keys[order], time[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], len(keys)]
+    return PairHistory(
+        keys=keys[starts],
+        count=(ends - starts).astype(np.int64),
+        first=time[starts],
+        last=time[ends - 1] if len(keys) else time,
+        n_items=len(item_map),
+        has_time=ds.has_timestamps,
+        now=float(time.max()) if len(time) else 0.0,
+    )
+

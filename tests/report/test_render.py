@@ -118,7 +118,7 @@ def test_write_index_links_and_numbers(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert path == tmp_path / "index.html"
     assert re.findall(r'<a href="([^"]+)"', text) == ["01_profile.html", "03_als.html"]
-    assert "users: <b>943</b>" in text and "ndcg_als: <b>0.2</b>" in text
+    assert "users: <b>943</b>" in text and "nDCG, ALS: <b>0.2</b>" in text
     assert all(bad not in text for bad in HOSTILE)
 
 

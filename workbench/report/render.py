@@ -4,7 +4,7 @@ Charts are rendered to inline SVG by vl-convert; every string that comes from
 data (titles, table cells, ids, warnings) is HTML-escaped.
 
 >>> report = Report("Profile: ml-100k")
->>> report.markdown("## Summary\\n- **943** users").metrics({"users": 943}).write("out/profile.html")  # doctest: +SKIP
+>>> report.markdown("## Summary\\n- **943** users").metrics({"users": 943, "ndcg_als": 0.3}, k=10).write("out/a.html")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ code{background:#eceef3;padding:1px 5px;border-radius:4px;font-size:13px}
 section.block{margin:14px 0}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:12px 16px;min-width:150px;flex:1 1 150px;max-width:260px}
-.card .value{font-size:26px;font-weight:650;color:#1d3f8f;font-variant-numeric:tabular-nums}
-.card .label{font-size:12px;color:#5b6475;text-transform:uppercase;letter-spacing:.04em}
+.card .value{font-size:26px;font-weight:650;color:#1d3f8f;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+.card .value.text{font-size:18px;line-height:1.3;padding:5px 0}
+.card .label{font-size:13px;line-height:1.35;color:#5b6475;overflow-wrap:anywhere}
 .table-wrap{display:inline-block;max-width:100%;overflow-x:auto;background:#fff;border:1px solid #dfe3ea;border-radius:8px;vertical-align:top}
 table.data{border-collapse:collapse;min-width:360px;font-size:13.5px;font-variant-numeric:tabular-nums}
 table.data th{background:#eef1f6;text-align:left;font-weight:600;padding:7px 12px;border-bottom:1px solid #dfe3ea;white-space:nowrap}
@@ -69,6 +70,44 @@ _HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
 _BULLET = re.compile(r"^[-*]\s+(.*)$")
 _SVG_ID = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
 _chart_counter = itertools.count(1)
+_KEY = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
+#: Headline measures (the key, or its part before a model name) -> (label, unit); "@k" takes the list length.
+_MEASURES: dict[str, tuple[str, str]] = {
+    "ndcg": ("nDCG@k", ""),
+    "precision": ("precision@k", ""),
+    "recall": ("recall@k", ""),
+    "map": ("MAP@k", ""),
+    "hit_rate": ("hit rate@k", ""),
+    "mrr": ("MRR@k", ""),
+    "ndcg_ratio": ("nDCG@k ratio, clusters / popularity", ""),
+    "n_clusters": ("clusters", ""),
+    "fit_seconds": ("fit time", "s"),
+    "update_ms_per_1k": ("update time per 1,000 events", "ms"),
+    "mean_probability": ("mean predicted probability", ""),
+    "observed_rate": ("observed share relevant", ""),
+    "worst_residual": ("worst segment residual", ""),
+    "rating_rmse": ("rating RMSE", ""),
+    "additivity_max_error": ("SHAP additivity, max error", ""),
+    "top_mean_abs_shap": ("top feature, mean |SHAP|", ""),
+    "flags": ("flagged gaps", ""),
+    "max_gap": ("largest gap", ""),
+    "aplt": ("long-tail share", ""),
+    "coverage": ("catalogue coverage", ""),
+    "p_tuned_vs_default": ("p-value, tuned vs default ALS", ""),
+    "trials": ("tuning trials", ""),
+}
+#: Models a headline key may end with, longest first (``tuned_als`` before ``als``).
+_MODELS = {
+    "tuned_als": "tuned ALS",
+    "default_als": "default ALS",
+    "reranker": "re-ranker",
+    "popularity": "popularity",
+    "incremental": "incremental",
+    "clusters": "clusters",
+    "frozen": "frozen",
+    "refit": "refit",
+    "als": "ALS",
+}
 
 
 def format_value(value: Any) -> str:
@@ -77,7 +116,7 @@ def format_value(value: Any) -> str:
     >>> format_value(100000), format_value(0.123456), format_value(1234.5678)
     ('100,000', '0.1235', '1,235')
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not _is_number(value):
         return str(value)
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
@@ -89,6 +128,10 @@ def format_value(value: Any) -> str:
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.4g}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _inline(text: str) -> str:
@@ -140,11 +183,35 @@ def markdown_to_html(text: str) -> str:
     return "\n".join(out)
 
 
-def _metric_cards(values: Mapping[str, Any]) -> str:
+def metric_label(key: str, *, k: int | None = None) -> str:
+    """What a reader calls a headline number: ``ndcg_reranker`` -> ``nDCG@10, re-ranker`` at ``k=10``.
+
+    A key is a measure, optionally followed by the model it was measured on; the unit goes last.
+    Unknown snake_case keys read as words; a key that is not snake_case is already a label and
+    is kept as given.
+
+    >>> metric_label("ndcg_reranker", k=10), metric_label("fit_seconds_reranker"), metric_label("test_users")
+    ('nDCG@10, re-ranker', 'fit time, re-ranker (s)', 'test users')
+    """
+    key = str(key)
+    if not _KEY.fullmatch(key):
+        return key
+    measure, model = key, ""
+    if key not in _MEASURES:
+        for name, label in _MODELS.items():
+            if key.endswith(f"_{name}") and key.removesuffix(f"_{name}") in _MEASURES:
+                measure, model = key.removesuffix(f"_{name}"), label
+                break
+    text, unit = _MEASURES.get(measure, (measure.replace("_", " "), ""))
+    text = text.replace("@k", "" if k is None else f"@{k}")
+    return text + (f", {model}" if model else "") + (f" ({unit})" if unit else "")
+
+
+def _metric_cards(values: Mapping[str, Any], k: int | None) -> str:
     cards = "".join(
-        f'<div class="card"><div class="value">{html.escape(format_value(v))}</div>'
-        f'<div class="label">{html.escape(str(k))}</div></div>'
-        for k, v in values.items()
+        f'<div class="card"><div class="value{"" if _is_number(v) else " text"}">{html.escape(format_value(v))}</div>'
+        f'<div class="label">{html.escape(metric_label(key, k=k))}</div></div>'
+        for key, v in values.items()
     )
     return f'<div class="cards">{cards}</div>'
 
@@ -228,9 +295,9 @@ class Report:
         """Headings, paragraphs, bullet lists and **bold** (see :func:`markdown_to_html`)."""
         return self._add(markdown_to_html(text))
 
-    def metrics(self, values: Mapping[str, Any], *, caption: str | None = None) -> Self:
-        """A row of big-number cards, one per entry."""
-        return self._add(_metric_cards(values), caption)
+    def metrics(self, values: Mapping[str, Any], *, k: int | None = None, caption: str | None = None) -> Self:
+        """A row of big-number cards, one per entry, labelled by :func:`metric_label` at list length ``k``."""
+        return self._add(_metric_cards(values, k), caption)
 
     def table(self, frame: pd.DataFrame, *, max_rows: int = 20, caption: str | None = None) -> Self:
         """A DataFrame as a table (a meaningful index becomes the first columns)."""
@@ -291,8 +358,8 @@ def write_index(out_dir: str | Path, entries: Iterable[IndexEntry], *, title: st
     items = []
     for entry in entries:
         numbers = "".join(
-            f"<span>{html.escape(str(k))}: <b>{html.escape(format_value(v))}</b></span>"
-            for k, v in entry.headline.items()
+            f"<span>{html.escape(metric_label(key))}: <b>{html.escape(format_value(v))}</b></span>"
+            for key, v in entry.headline.items()
         )
         items.append(
             f'<li><a href="{html.escape(entry.href, quote=True)}">{html.escape(entry.title)}</a>'

@@ -126,3 +126,29 @@ def test_missing_column_is_a_data_error(history):
             history,
             scores=["als_score"],
         )
+
+
+def test_repeat_features_known_answers():
+    log = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u1", "u1", "u2", "u2", "u2"],
+            "item_id": ["milk", "milk", "milk", "tv", "milk", "tv", "tv"],
+            "event": ["purchase", "purchase", "purchase", "purchase", "purchase", "view", "purchase"],
+            "timestamp": [0, 7 * DAY, 14 * DAY, 15 * DAY, 19 * DAY, 20 * DAY, 21 * DAY],
+        }
+    )
+    pairs = pd.DataFrame({"user_id": ["u1", "u1", "u2", "u2"], "item_id": ["milk", "tv", "milk", "bread"]})
+    f = build_features(pairs, Dataset.from_frames(log), repeats=True)
+    assert f["times_bought"].tolist() == [3.0, 1.0, 1.0, 0.0]
+    assert f["days_since_last"].tolist()[:3] == [7.0, 6.0, 2.0]  # now = day 21
+    assert np.isnan(f["days_since_last"].iloc[3])
+    assert f["repeat_interval_days"].iloc[0] == 7.0 and f["repeat_interval_days"].iloc[1:].isna().all()
+    assert f["due_ratio"].iloc[0] == 1.0
+    # milk: bought again by u1, once by u2; tv: once by each (the view is no purchase)
+    assert f["item_repurchase_rate"].tolist()[:2] == [0.5, 0.0]
+    # u1 bought 4 times, 2 of them repeats; u2 twice, no repeat
+    assert f["user_repeat_share"].tolist() == [0.5, 0.5, 0.0, 0.0]
+
+
+def test_repeat_features_only_when_asked(history, pairs):
+    assert "times_bought" not in build_features(pairs, history).columns

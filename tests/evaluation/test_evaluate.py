@@ -122,3 +122,21 @@ def test_evaluate_models_has_a_row_per_model_equal_to_evaluate():
     assert table.loc["good"].to_dict() == evaluate(good, truth, k=2)
     assert (table.loc["bad"] == 0.0).all()
     assert table.loc["good", "hit_rate"] == 1.0
+
+
+def test_evaluate_next_basket_splits_repeat_and_explore_items():
+    from workbench.evaluation import evaluate_next_basket
+
+    history = Dataset.from_frames(pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["milk", "tea", "soap"]}))
+    truth = pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["milk", "jam", "rice"]})
+    recs = pd.DataFrame(
+        {"user_id": [1, 1, 2, 2], "item_id": ["milk", "tea", "soap", "rice"], "rank": [1, 2, 1, 2]}
+    )
+    result = evaluate_next_basket(recs, truth, history, k=2)
+    assert result["recall_repeat"] == 1.0  # user 1's only repeat item, milk, is at rank 1
+    assert result["recall_explore"] == 0.5  # jam missed, rice found
+    assert result["ndcg_repeat"] == 1.0
+    assert result["ndcg_explore"] == pytest.approx(0.5 * (1 / math.log2(3)))
+    assert result["repeat_share"] == 0.75  # milk, tea, soap were bought before; rice was not
+    assert result["truth_repeat_share"] == pytest.approx(1 / 3)
+    assert result["ndcg"] == evaluate(recs, truth, k=2)["ndcg"]

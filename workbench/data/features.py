@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap, to_seconds
+from workbench.data.repeats import PairHistory, pair_history
 from workbench.errors import DataError
 from workbench.guards import check_dense
 
@@ -38,6 +39,7 @@ def build_features(
     scores: Sequence[str] = (),
     max_categories: int = 50,
     recent_fraction: float = 0.1,
+    repeats: bool = False,
 ) -> pd.DataFrame:
     """Feature table for ``pairs`` (``user_id, item_id`` and the ``scores`` columns), row for row.
 
@@ -53,6 +55,10 @@ def build_features(
     ``<score>_z`` (z-score within the user's pairs; NaN for a single pair or constant scores),
     ``category_affinity`` (mean over the item's categories of their share in the user's
     history) and ``cooccurrence`` (mean cosine similarity of the item to the user's items).
+    With ``repeats=True``, the repeat-purchase features (purchases as in ``workbench.data.repeats``):
+    ``times_bought``, ``days_since_last``, ``repeat_interval_days``, ``due_ratio`` (days since the
+    last purchase over the pair's mean interval), ``item_repurchase_rate`` (share of the item's
+    buyers who bought it again) and ``user_repeat_share`` (share of the user's purchases that repeat).
     Users or items absent from ``history`` get counts 0 and NaN elsewhere.
     Columns that need timestamps, ratings or prices appear only when the history has them.
     For many batches of pairs on one history, call :func:`prepare_history` once and
@@ -63,7 +69,9 @@ def build_features(
     """
     _check_pairs(pairs, scores, "build_features")
     _check_fraction(recent_fraction, "build_features")
-    prepared = prepare_history(history, max_categories=max_categories, recent_fraction=recent_fraction)
+    prepared = prepare_history(
+        history, max_categories=max_categories, recent_fraction=recent_fraction, repeats=repeats
+    )
     return prepared.features(pairs, scores=scores)
 
 
@@ -99,6 +107,52 @@ class _SideTable:
 
 
 @dataclass(frozen=True, eq=False)
+class _Repeats:
+    """Repeat-purchase features from the bought pairs of the history (``workbench.data.repeats``)."""
+
+    pairs: PairHistory
+    #: per item code: share of the item's buyers who bought it twice or more (NaN without buyers)
+    item_rate: np.ndarray
+    #: per user code: share of the user's purchases that repeat an item bought before
+    user_share: np.ndarray
+
+    @classmethod
+    def from_history(cls, history: Dataset, user_map: IdMap, item_map: IdMap) -> _Repeats:
+        pairs = pair_history(history, user_map, item_map)
+        items, users = pairs.item_codes, pairs.user_codes
+        buyers = np.bincount(items, minlength=len(item_map)).astype(np.float64)
+        repeaters = np.bincount(items, weights=pairs.count > 1, minlength=len(item_map))
+        bought = np.bincount(users, weights=pairs.count, minlength=len(user_map))
+        repeated = np.bincount(users, weights=pairs.count - 1, minlength=len(user_map))
+        return cls(
+            pairs,
+            np.divide(repeaters, buyers, out=np.full(len(buyers), np.nan), where=buyers > 0),
+            np.divide(repeated, bought, out=np.full(len(bought), np.nan), where=bought > 0),
+        )
+
+    def features(self, u: np.ndarray, i: np.ndarray) -> dict[str, np.ndarray]:
+        """``times_bought``; with timestamps ``days_since_last``, ``repeat_interval_days`` (mean days
+        between the pair's purchases) and ``due_ratio`` (days since last / interval); and
+        ``item_repurchase_rate``, ``user_repeat_share``."""
+        pairs = self.pairs
+        position = pairs.lookup(u, i)
+        bought = position >= 0
+        at = np.maximum(position, 0)
+        count = np.where(bought, pairs.count[at], 0).astype(np.float64)
+        out = {"times_bought": count}
+        if pairs.has_time:
+            since = np.where(bought, (pairs.now - pairs.last[at]) / SECONDS_PER_DAY, np.nan)
+            span = np.where(bought, (pairs.last[at] - pairs.first[at]) / SECONDS_PER_DAY, np.nan)
+            interval = np.divide(span, count - 1, out=np.full(len(u), np.nan), where=count > 1)
+            out["days_since_last"] = since
+            out["repeat_interval_days"] = interval
+            out["due_ratio"] = np.divide(since, interval, out=np.full(len(u), np.nan), where=interval > 0)
+        out["item_repurchase_rate"] = _take(self.item_rate, i)
+        out["user_repeat_share"] = _take(self.user_share, u)
+        return out
+
+
+@dataclass(frozen=True, eq=False)
 class HistoryFeatures:
     """Everything :func:`build_features` derives from the history alone, made by :func:`prepare_history`.
 
@@ -123,6 +177,8 @@ class HistoryFeatures:
     binary: sp.csr_matrix
     scaled: sp.csr_matrix
     history_size: np.ndarray
+    #: repeat-purchase features, when asked for (``prepare_history(repeats=True)``)
+    repeats: _Repeats | None = None
 
     def features(self, pairs: pd.DataFrame, *, scores: Sequence[str] = ()) -> pd.DataFrame:
         """The :func:`build_features` table for ``pairs`` (``user_id, item_id`` and the ``scores`` columns)."""
@@ -156,13 +212,16 @@ class HistoryFeatures:
             )
             out["category_affinity"] = _affinity(self.category_share, self.multi_hot, u, i)
         out["cooccurrence"] = _cooccurrence(self.binary, self.scaled, self.history_size, u, i)
+        if self.repeats is not None:
+            out.update(self.repeats.features(u, i))
         return pd.DataFrame(out)
 
 
 def prepare_history(
-    history: Dataset, *, max_categories: int = 50, recent_fraction: float = 0.1
+    history: Dataset, *, max_categories: int = 50, recent_fraction: float = 0.1, repeats: bool = False
 ) -> HistoryFeatures:
-    """The history-only part of :func:`build_features` (same ``max_categories`` and ``recent_fraction``)."""
+    """The history-only part of :func:`build_features` (same ``max_categories``, ``recent_fraction``
+    and ``repeats``)."""
     _check_fraction(recent_fraction, "prepare_history")
     log = history.interactions
     user_map, item_map = IdMap.from_values(log[C.USER]), IdMap.from_values(log[C.ITEM])
@@ -236,6 +295,7 @@ def prepare_history(
         binary=binary,
         scaled=(binary @ sp.diags(1.0 / np.maximum(norms, 1.0))).tocsr(),
         history_size=np.asarray(binary.sum(axis=1), dtype=np.float64).ravel(),
+        repeats=_Repeats.from_history(history, user_map, item_map) if repeats else None,
     )
 
 

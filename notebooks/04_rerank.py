@@ -11,6 +11,7 @@ def _():
     import marimo as mo
     import pandas as pd
 
+    from workbench.analysis.explain import with_item_names
     from workbench.data import load_dataset
     from workbench.data.split import stratified_split
     from workbench.evaluation import evaluate_models
@@ -43,6 +44,7 @@ def _():
         stage,
         stratified_split,
         time,
+        with_item_names,
     )
 
 
@@ -200,13 +202,7 @@ def _(mo):
 
 
 @app.cell
-def _(ds):
-    label = next((c for c in ("title", "name") if ds.items is not None and c in ds.items.columns), None)
-    return (label,)
-
-
-@app.cell
-def _(ds, label, models, recs, test_users, train):
+def _(ds, models, recs, test_users, train, with_item_names):
     example_users = test_users[:3]
     _reranked = recs["reranker"][recs["reranker"]["user_id"].isin(example_users)]
     _pool = models["reranker"].candidates.candidates(example_users, n=models["reranker"].n_candidates)
@@ -219,8 +215,7 @@ def _(ds, label, models, recs, test_users, train):
         how="left",
     )
     examples["moved"] = examples["als_rank"] - examples["rank"]
-    if label is not None:
-        examples = examples.join(ds.items[label], on="item_id")
+    examples = with_item_names(examples, ds.items)
     examples
     return (examples,)
 
@@ -262,7 +257,7 @@ def _(
         f"folds, {models['reranker'].best_iteration_} boosting rounds. The benchmark setting (5 folds, 100 "
         "candidates, `benchmarks/rerank_ml100k.py`) reaches nDCG@10 **0.4916** on MovieLens-100K."
     )
-    report.metrics(headline)
+    report.metrics(headline, k=k.value)
     report.markdown("## Candidate recall")
     report.table(recall_table, caption="Recall of the fused pool of n candidates, and of the part each source put in.")
     report.chart(recall_chart)

@@ -1,6 +1,7 @@
 """notebooks/04_rerank.py on synthetic-small: candidate recall by source, re-ranker metrics, example lists."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -105,3 +106,13 @@ def test_examples_flags_and_rank_moves(run):
         assert examples[flag].tolist() == flags[flag].tolist()
     assert examples[["in_als", "in_knn", "in_popularity"]].any(axis=1).all()  # every item came from somewhere
     assert examples["name"].notna().all()
+    assert list(examples.columns).index("name") == list(examples.columns).index("item_id") + 1  # name beside id
+
+
+def test_report_cards_read_as_labels(run):
+    _, report_dir = run
+    text = (report_dir / "04_rerank.html").read_text(encoding="utf-8")
+    labels = re.findall(r'<div class="label">([^<]*)</div>', text)
+    assert {"nDCG@10, re-ranker", "nDCG@10, ALS", "fit time, re-ranker (s)"} <= set(labels)
+    assert not [label for label in labels if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", label)]  # no raw keys
+    assert "ndcg_reranker" not in text

@@ -70,7 +70,7 @@ def test_waterfall_ends_at_the_recommended_score(run):
     row = defs["why_row"]
     assert (row["user_id"], row["item_id"]) == (user, item)
     assert defs["why_name"] == defs["ds"].items.loc[item, "name"]
-    assert f"item {item} for user {user}" in defs["waterfall"].to_dict()["title"]
+    assert f"item {item} for user {user}" in defs["waterfall"].to_dict()["title"]["text"]
     frame = defs["waterfall"].data
     assert frame["start"].iloc[0] == pytest.approx(row["base_value"])
     assert frame["end"].iloc[-1] == pytest.approx(first["score"], abs=1e-4)

@@ -1,4 +1,5 @@
-"""Reading SHAP contributions of a ranker: global importance, segments, and Altair charts.
+"""Reading SHAP contributions of a ranker: global importance, segments, and Altair charts;
+items named the way every report names them (:func:`item_label`, :func:`with_item_names`).
 
 ``contrib`` is the frame of :meth:`workbench.models.rerank.LightGBMReranker.explain`:
 ``user_id, item_id, base_value`` and one column of SHAP values (raw-score space) per
@@ -11,6 +12,8 @@ feature. Feature values, where a chart needs them, come from
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -19,6 +22,8 @@ from workbench import columns as C
 from workbench.errors import ConfigError, DataError
 
 BASE = "base_value"
+#: Columns of an items table that name an item, in order of preference.
+NAME_COLUMNS = ("title", "name")
 MAX_ROWS = 5000
 WIDTH = 420
 HEIGHT = 260
@@ -205,12 +210,76 @@ def _id_text(value: object) -> str:
     return str(value)
 
 
-def waterfall_chart(row: pd.Series, *, max_features: int = 10) -> alt.Chart:
+def _name_column(items: pd.DataFrame | None) -> str | None:
+    """The column of ``items`` (indexed by item_id) that names an item: ``title``, else ``name``."""
+    if not isinstance(items, pd.DataFrame):
+        return None
+    return next((c for c in NAME_COLUMNS if c in items.columns), None)
+
+
+def _names(item_ids: Iterable[object], items: pd.DataFrame | None) -> pd.Series | None:
+    """The name of each id (NaN where unknown), in the order given; None when ``items`` has no names.
+    An id matches the items index as given, else as text (1, 1.0 and "1" are one item)."""
+    column = _name_column(items)
+    if column is None:
+        return None
+    ids = pd.Index(list(item_ids), dtype=object)
+    names = items[column]
+    found = names.reindex(ids).reset_index(drop=True)
+    missing = found.isna().to_numpy()
+    if missing.any():
+        as_text = names.set_axis(names.index.map(_id_text))
+        found[missing] = as_text.reindex(ids[missing].map(_id_text)).to_numpy()
+    return found
+
+
+def item_labels(item_ids: Iterable[object], items: pd.DataFrame | None) -> list[str]:
+    """How a report names items: ``"<title or name> (item <id>)"``, or ``"item <id>"`` without a name.
+
+    >>> item_labels([1, 2], pd.DataFrame({"title": ["Toy Story (1995)", None]}, index=[1, 2]))
+    ['Toy Story (1995) (item 1)', 'item 2']
+    """
+    ids = list(item_ids)
+    names = _names(ids, items)
+    if names is None:
+        return [f"item {_id_text(i)}" for i in ids]
+    return [
+        f"item {_id_text(i)}" if pd.isna(n) else f"{n} (item {_id_text(i)})" for i, n in zip(ids, names, strict=True)
+    ]
+
+
+def item_label(item_id: object, items: pd.DataFrame | None) -> str:
+    """One item's label (see :func:`item_labels`).
+
+    >>> item_label("p7", pd.DataFrame({"name": ["Trail Mug"]}, index=["p7"]))
+    'Trail Mug (item p7)'
+    """
+    return item_labels([item_id], items)[0]
+
+
+def with_item_names(frame: pd.DataFrame, items: pd.DataFrame | None, *, on: str = C.ITEM) -> pd.DataFrame:
+    """A copy of ``frame`` with the items' ``title`` (or ``name``) column right after the id column ``on``;
+    ``frame`` itself when ``items`` has no names.
+
+    >>> recs = pd.DataFrame({"user_id": [9], "item_id": [1], "rank": [1]})
+    >>> with_item_names(recs, pd.DataFrame({"title": ["Toy Story (1995)"]}, index=[1])).columns.tolist()
+    ['user_id', 'item_id', 'title', 'rank']
+    """
+    names = _names(frame[on], items)
+    if names is None:
+        return frame
+    out = frame.copy()
+    out.insert(out.columns.get_loc(on) + 1, _name_column(items), names.to_numpy())
+    return out
+
+
+def waterfall_chart(row: pd.Series, *, items: pd.DataFrame | None = None, max_features: int = 10) -> alt.Chart:
     """Why this item for this user: from ``base_value`` through the largest contributions to the score.
 
-    ``row`` is one row of ``contrib``; smaller contributions are summed as "other features".
+    ``row`` is one row of ``contrib``; smaller contributions are summed as "other features". With
+    ``items`` (the items table), the title names the item (see :func:`item_label`).
 
-    >>> waterfall_chart(contrib.iloc[0])  # doctest: +SKIP
+    >>> waterfall_chart(contrib.iloc[0], items=ds.items)  # doctest: +SKIP
     """
     if not isinstance(row, pd.Series) or BASE not in row.index:
         raise DataError(
@@ -233,7 +302,10 @@ def waterfall_chart(row: pd.Series, *, max_features: int = 10) -> alt.Chart:
         }
     )
     frame["direction"] = np.where(frame["contribution"] >= 0, "raises", "lowers")
-    title = f"Why item {_id_text(row.get(C.ITEM))} for user {_id_text(row.get(C.USER))}: base {float(row[BASE]):.3f} -> score {end[-1]:.3f}"
+    title = alt.TitleParams(
+        f"Why {item_label(row.get(C.ITEM), items)} for user {_id_text(row.get(C.USER))}",
+        subtitle=f"base value {float(row[BASE]):.3f} -> score {end[-1]:.3f}",
+    )
     return (
         alt.Chart(frame, title=title)
         .mark_bar()

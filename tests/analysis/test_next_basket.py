@@ -1,0 +1,24 @@
+"""buy_again_vs_discover: one row per model and segment, figures equal to evaluate_next_basket."""
+
+import pandas as pd
+import pytest
+
+from workbench.analysis.next_basket import FIGURES, buy_again_vs_discover
+from workbench.data import Dataset
+from workbench.evaluation import evaluate_next_basket
+
+
+def test_rows_per_model_and_segment_match_evaluate_next_basket():
+    history = Dataset.from_frames(pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["milk", "tea", "soap", "rice"]}))
+    truth = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["milk", "jam", "rice", "rice"]})
+    recs = pd.DataFrame(
+        {"user_id": [1, 1, 2, 2, 3], "item_id": ["milk", "tea", "soap", "rice", "bread"], "rank": [1, 2, 1, 2, 1]}
+    )
+    segments = pd.Series(pd.Categorical(["heavy", "light", "light"], categories=["light", "heavy"]), index=[1, 2, 3])
+    table = buy_again_vs_discover({"a": recs}, truth, history, k=2, segments=segments)
+    assert table[["segment", "users"]].values.tolist() == [["all users", 3], ["light", 2], ["heavy", 1]]
+    light = evaluate_next_basket(recs[recs.user_id.isin([2, 3])], truth[truth.user_id.isin([2, 3])], history, k=2)
+    row = table.set_index("segment").loc["light"]
+    for name in FIGURES:
+        assert row[name] == pytest.approx(light[name], nan_ok=True)
+    assert table.set_index("segment").loc["heavy", "ndcg_repeat"] == 1.0

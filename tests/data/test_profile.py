@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from workbench.data import Dataset, load_movielens_100k
-from workbench.data.profile import profile
+from workbench.data.profile import normalise_label, profile
 
 DAY = 86_400
 
@@ -95,7 +95,7 @@ def test_weekly_periods_for_long_spans_and_datetimes_match_seconds():
     log = pd.DataFrame({"user_id": rng.integers(0, 50, 1_000), "item_id": rng.integers(0, 80, 1_000)})
     p = profile(Dataset.from_frames(log.assign(timestamp=seconds)))
     weeks = p.activity_over_time
-    assert (weeks["period"].dt.dayofweek == 0).all() and weeks["period"].iloc[0] == pd.Timestamp("2024-01-01")
+    assert (weeks["period"].dt.day_of_week == 0).all() and weeks["period"].iloc[0] == pd.Timestamp("2024-01-01")
     assert weeks["interactions"].sum() == 1_000 and len(weeks) in (29, 30)
     week_of = (pd.to_datetime(seconds, unit="s") - pd.Timestamp("2024-01-01")).days // 7
     expected_active = pd.Series(log["user_id"].to_numpy()).groupby(week_of).nunique()
@@ -119,3 +119,178 @@ def test_movielens_profile_is_aggregated_and_sound():
     for table in [p.user_activity, p.item_popularity, p.activity_over_time, p.value_mix, *p.demographics.values()]:
         assert 0 < len(table) < 500
     assert p.value_mix["count"].sum() == 100_000
+
+
+@pytest.fixture(scope="module")
+def shop() -> Dataset:
+    """Thirteen hand-counted rows: three users, items a and b in the items table, c missing from it."""
+    log = pd.DataFrame(
+        [
+            ("u1", "a", "view", 0, None),
+            ("u1", "a", "cart", 1, None),
+            ("u1", "a", "purchase", 2, "o1"),
+            ("u1", "b", "view", 3, None),
+            ("u1", "a", "purchase", 100, "o4"),  # a repeat: u1 bought a at t=2
+            ("u1", "b", "purchase", 100, "o4"),
+            ("u2", "a", "view", 4, None),
+            ("u2", "b", "view", 5, None),
+            ("u2", "b", "cart", 6, None),
+            ("u2", "b", "purchase", 7, "o2"),
+            ("u3", "c", "view", 8, None),
+            ("u3", "c", "purchase", 9, "o3"),
+            ("u3", "c", "purchase", 9, "o3"),  # same time, same order: not a repeat
+        ],
+        columns=["user_id", "item_id", "event", "timestamp", "order_id"],
+    )
+    users = pd.DataFrame({"user_id": ["u1", "u2", "u4"], "age": [30, None, 50], "gender": ["F", None, "M"]})
+    items = pd.DataFrame(
+        {
+            "item_id": ["a", "b", "d", "e"],
+            "name": ["Alpha", "Beta", "  ", "Echo"],
+            "category": ["Toys", "toys ", "Books", "Toys"],
+            "brand": ["Acme", "Acmé", None, "Acme"],
+            "price": [1.0, None, 3.0, 2.0],
+        }
+    )
+    return Dataset.from_frames(log, users, items)
+
+
+def test_top_items_by_name_with_purchases(shop):
+    top = profile(shop).top_items
+    assert top.columns.tolist() == ["item_id", "name", "interactions", "share", "purchases"]
+    assert top[["item_id", "interactions", "purchases"]].values.tolist() == [["a", 5, 2], ["b", 5, 2], ["c", 3, 2]]
+    assert top["name"].tolist()[:2] == ["Alpha", "Beta"] and pd.isna(top["name"].iloc[2])  # c: not in items table
+    assert top["share"].tolist() == pytest.approx([5 / 13, 5 / 13, 3 / 13])
+
+
+def test_label_mix_counts_interactions_and_items_per_label(shop):
+    mix = profile(shop).label_mix
+    category = mix[mix["column"] == "category"]
+    rows = category[["value", "interactions", "items", "catalogue_items"]].values.tolist()
+    assert rows == [["Toys", 5, 1, 2], ["toys ", 5, 1, 1], ["Books", 0, 0, 1], ["(not in items table)", 3, 1, 0]]
+    assert category["share"].tolist() == pytest.approx([5 / 13, 5 / 13, 0, 3 / 13])
+    brand = mix[mix["column"] == "brand"][["value", "interactions", "items", "catalogue_items"]].values.tolist()
+    assert brand == [["Acme", 5, 1, 2], ["Acmé", 5, 1, 1], ["(missing)", 0, 0, 1], ["(not in items table)", 3, 1, 0]]
+
+
+def test_multi_valued_genres_count_once_per_label():
+    log = pd.DataFrame({"user_id": [1, 2, 3, 4], "item_id": [1, 1, 2, 3]})
+    items = pd.DataFrame({"item_id": [1, 2, 3], "genres": ["A|B", "B", None]})
+    mix = profile(Dataset.from_frames(log, items=items)).label_mix
+    assert mix[["value", "interactions", "items", "catalogue_items"]].values.tolist() == [
+        ["B", 3, 2, 2], ["A", 2, 1, 1], ["(missing)", 1, 1, 1]
+    ]
+    assert mix["share"].tolist() == pytest.approx([0.75, 0.5, 0.25])
+
+
+def test_funnel_users_events_and_conversions(shop):
+    funnel = profile(shop).funnel
+    assert funnel[["stage", "users", "events"]].values.tolist() == [["view", 3, 5], ["cart", 2, 2], ["purchase", 3, 6]]
+    assert funnel["users_from_previous"].tolist() == pytest.approx([np.nan, 2 / 3, 3 / 2], nan_ok=True)
+    assert funnel["events_from_previous"].tolist() == pytest.approx([np.nan, 2 / 5, 3], nan_ok=True)
+    assert funnel["users_from_views"].tolist() == pytest.approx([1, 2 / 3, 1])
+
+
+def test_baskets_and_repeat_purchases(shop):
+    p = profile(shop)
+    s = p.to_dict()
+    # orders o1 {a}, o2 {b}, o3 {c} (c twice), o4 {a, b}
+    assert p.basket_sizes[["items", "orders"]].values.tolist() == [["1", 3], ["2", 1]]
+    assert (s["orders"], s["orders_from"], s["mean_items_per_order"], s["median_items_per_order"]) == (
+        4, "order_id", 1.25, 1.0
+    )
+    # of 6 purchases only u1's second a repeats an earlier one; u3's two c share a timestamp
+    assert s["repeats_of"] == "purchases"
+    assert s["repeat_rate"] == pytest.approx(1 / 6) and s["repeat_users_share"] == pytest.approx(1 / 3)
+    untimed = profile(Dataset.from_frames(shop.interactions.drop(columns="timestamp"), shop.users, shop.items))
+    # without timestamps the log order decides: u3's second c repeats the first
+    assert untimed.to_dict()["repeat_rate"] == pytest.approx(2 / 6)
+    assert untimed.to_dict()["repeat_users_share"] == pytest.approx(2 / 3)
+
+
+def test_repeats_without_events_use_interactions_and_sessions():
+    log = pd.DataFrame(
+        {"user_id": [1, 1, 1, 2], "item_id": [5, 5, 6, 5], "session_id": [10, 11, 11, 12], "timestamp": [0, 9, 9, 3]}
+    )
+    s = profile(Dataset.from_frames(log)).to_dict()
+    assert (s["repeats_of"], s["repeat_rate"], s["repeat_users_share"]) == ("interactions", 0.25, 0.5)
+    assert (s["orders_from"], s["orders"], s["mean_items_per_order"]) == ("session_id", 3, pytest.approx(4 / 3))
+
+
+
+def test_repeats_sorted_the_same_when_pairs_and_times_overflow_one_int64():
+    filler = pd.DataFrame({"user_id": np.arange(100, 40_100), "item_id": np.arange(100, 40_100), "timestamp": 5})
+    log = pd.concat([pd.DataFrame({"user_id": [1, 1, 2], "item_id": [5, 5, 5], "timestamp": [0, 9, 3]}), filler])
+    narrow = profile(Dataset.from_frames(log)).to_dict()
+    # pair codes reach 1.6e9 and seconds span 9e9 (285 years): their product overflows, so lexsort orders the rows
+    wide = profile(Dataset.from_frames(log.assign(timestamp=log["timestamp"].replace(5, 9_000_000_000)))).to_dict()
+    for s in (narrow, wide):
+        assert s["repeat_rate"] == pytest.approx(1 / 40_003) and s["repeat_users_share"] == pytest.approx(1 / 40_002)
+
+
+def test_spellings_grouped_after_accents_case_and_whitespace(shop):
+    p = profile(shop)
+    rows = p.spellings[["table", "column", "canonical", "spelling", "rows"]].values.tolist()
+    assert rows == [
+        ["items", "category", "Toys", "Toys", 2],
+        ["items", "category", "Toys", "toys ", 1],
+        ["items", "brand", "Acme", "Acme", 2],
+        ["items", "brand", "Acme", "Acmé", 1],
+    ]
+    text = " | ".join(p.warnings)
+    assert "items.category spells 1 label(s) in several ways (e.g. 'Toys' / 'toys ')" in text
+    assert normalise_label(pd.Series(["Prodúct  A", " product a", "ＰＲＯＤＵＣＴ A"])).tolist() == ["product a"] * 3
+
+
+def test_missing_attributes_and_unknown_ids(shop):
+    p = profile(shop)
+    table = p.missing_attributes.set_index(["table", "attribute"])
+    expected = {
+        ("items", "without name"): (1, 0.25, 0),  # d's name is blank
+        ("items", "without category"): (0, 0.0, 0),
+        ("items", "without price"): (1, 0.25, 5),  # b, with 5 interactions
+        ("users", "without demographics"): (1, 1 / 3, 4),  # u2
+        ("interactions", "user_id not in the users table"): (1, 1 / 3, 3),  # u3
+        ("interactions", "item_id not in the items table"): (1, 1 / 3, 3),  # c
+    }
+    assert list(table.index) == list(expected)
+    for key, (missing, share, interactions) in expected.items():
+        assert table.loc[key, "missing"] == missing and table.loc[key, "interactions"] == interactions, key
+        assert table.loc[key, "share"] == pytest.approx(share), key
+    text = " | ".join(p.warnings)
+    assert "1 items (25%) are without price; they have 38.5% of the interactions." in text
+    assert "1 users (33.3%) are without demographics" in text
+    assert p.not_applicable == {}
+
+
+def test_outlier_users_and_items_by_robust_z():
+    counts = [2] * 10 + [3] * 10 + [4] * 10
+    users = np.repeat([f"u{i}" for i in range(30)], counts)
+    log = pd.DataFrame(
+        {
+            "user_id": np.concatenate([users, ["bot"] * 200]),
+            "item_id": np.concatenate([[f"n{i}" for i in range(len(users))], ["x"] * 200]),
+        }
+    )
+    p = profile(Dataset.from_frames(log))
+    assert (p.to_dict()["outlier_users"], p.to_dict()["outlier_items"]) == (1, 1)
+    assert p.outliers[["kind", "id", "interactions"]].values.tolist() == [["user", "bot", 200], ["item", "x", 200]]
+    # median log 3, MAD = |log 4 - log 3| (the 16th of 31 deviations)
+    assert p.outliers["robust_z"].iloc[0] == pytest.approx(0.6745 * np.log(200 / 3) / np.log(4 / 3))
+    # 90 items seen once: MAD 0, so the mean absolute deviation scales
+    assert p.outliers["robust_z"].iloc[1] == pytest.approx(np.log(200) / (1.253314 * np.log(200) / 91))
+    assert any("1 users are far more active than the rest" in w for w in p.warnings)
+
+
+def test_sections_that_do_not_apply_say_why():
+    p = profile(Dataset.from_frames(pd.DataFrame({"user_id": [1, 1, 2], "item_id": [1, 2, 1]})))
+    assert set(p.not_applicable) == {"top_items", "label_mix", "funnel", "basket_sizes", "spellings", "missing_attributes"}
+    assert p.not_applicable["funnel"] == "the interactions have no event column"
+    assert p.funnel.empty and p.label_mix.empty and p.basket_sizes.empty and p.spellings.empty
+    assert p.top_items.columns.tolist() == ["item_id", "interactions", "share"]
+    assert p.to_dict()["repeats_of"] == "interactions" and p.to_dict()["repeat_rate"] == 0.0
+    views = Dataset.from_frames(pd.DataFrame({"user_id": [1, 2], "item_id": [1, 1], "event": ["view", "view"]}))
+    q = profile(views)
+    assert q.not_applicable["basket_sizes"] == q.not_applicable["repeats"] == "there are no purchase events"
+    assert q.funnel["users"].tolist() == [2, 0, 0] and q.top_items["purchases"].tolist() == [0]
+    assert "repeat_rate" not in q.to_dict()

@@ -291,7 +291,12 @@ def normalise_label(values: pd.Series) -> pd.Series:
     return text.str.casefold().str.replace(r"\s+", " ", regex=True).str.strip()
 
 
-def _is_text(values: pd.Series) -> bool:
+def is_text(values: pd.Series) -> bool:
+    """True for a column of text (a string dtype, or objects that are all strings).
+
+    >>> is_text(pd.Series(["a", None])), is_text(pd.Series([1, "a"], dtype=object))
+    (True, False)
+    """
     return is_string_dtype(values.dtype) and (values.dtype != object or infer_dtype(values, skipna=True) == "string")
 
 
@@ -305,7 +310,7 @@ def label_columns(frame: pd.DataFrame) -> list[str]:
     return [
         name
         for name in frame.columns
-        if _is_text(frame[name]) and (name in LABEL_COLUMNS or frame[name].nunique() <= limit)
+        if is_text(frame[name]) and (name in LABEL_COLUMNS or frame[name].nunique() <= limit)
     ]
 
 
@@ -318,7 +323,7 @@ def label_values(column: pd.Series) -> pd.Series:
     ['a', 'b', 'c']
     """
     values = column.reset_index(drop=True)
-    if column.name in MULTI_VALUED and _is_text(values):
+    if column.name in MULTI_VALUED and is_text(values):
         values = values.str.split(LABEL_SEPARATOR).explode()
     return values[present(values)]
 

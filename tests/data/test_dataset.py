@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.data import Dataset, IdMap
+from workbench.data.dataset import rows_for
 from workbench.errors import DataError
 
 ids = st.one_of(
@@ -29,6 +30,62 @@ def test_idmap_round_trip(values):
 def test_idmap_unknown_ids_are_minus_one():
     m = IdMap.from_values(["a", "b"])
     assert m.codes(["b", "zz", "a"]).tolist() == [1, -1, 0]
+
+
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=40))
+def test_idmap_finds_an_integer_by_either_spelling(values):
+    as_text = [str(v) for v in values]
+    ints, texts = IdMap.from_values(values), IdMap.from_values(as_text)
+    assert ints.codes(as_text).tolist() == ints.codes(values).tolist()
+    assert texts.codes(values).tolist() == texts.codes(as_text).tolist()
+    assert (ints.codes(as_text) >= 0).all()
+
+
+def test_idmap_other_spelling_only_where_unambiguous():
+    ints = IdMap.from_values([7, 12, -3])
+    assert ints.codes(["12", "-3", "012", "+12", " 12", "12.0", "1e1", "x"]).tolist() == [1, 2, -1, -1, -1, -1, -1, -1]
+    assert ints.codes(["99999999999999999999"]).tolist() == [-1]  # beyond int64: no int spells it
+    texts = IdMap.from_values(["1", "01", "07", "a"])
+    assert texts.codes([1, 7, 2]).tolist() == [0, -1, -1]  # 1 is "1" only; no exact "7"
+    assert texts.codes(np.array([1], dtype=np.uint8)).tolist() == [0]
+
+
+def test_idmap_whole_floats_are_the_integer_they_equal():
+    ints, texts = IdMap.from_values([1, 2]), IdMap.from_values(["1", "2"])
+    assert ints.codes([2.0, 1.5, np.nan, np.inf]).tolist() == [1, -1, -1, -1]
+    assert texts.codes(np.array([2.0, 1.5, np.nan, 1e300])).tolist() == [1, -1, -1, -1]
+
+
+def test_idmap_mixed_lookups_and_own_spelling():
+    ints = IdMap.from_values([7, 12])
+    assert ints.codes([12, "7", "x", 7.0, True]).tolist() == [1, 0, -1, 0, -1]
+    assert ints.own_ids(["12", "x"]).tolist() == [12, "x"]
+    assert ints.own_ids(["7", 99]).tolist() == [7, 99]
+    assert ints.own_ids(["12", "7"]).dtype == np.int64
+    unchanged = np.array([7, 99])
+    assert ints.own_ids(unchanged) is unchanged  # nothing respelled: the input as given
+    assert IdMap.from_values(["1", "x"]).own_ids([1, "x"]).tolist() == ["1", "x"]
+
+
+def test_rows_for_looks_ids_up_like_idmap():
+    ages = pd.Series([30, 40], index=pd.Index([1, 2], name="user_id"), name="age")
+    found = rows_for(ages, ["2", 9, 1])
+    assert found.index.tolist() == ["2", 9, 1] and found.index.name == "user_id"
+    assert found.iloc[[0, 2]].tolist() == [40, 30] and np.isnan(found.iloc[1])
+
+
+def test_id_kinds_follow_the_log():
+    assert Dataset.from_frames(_log()).id_kinds == {"user_id": "text", "item_id": "int"}
+    tuples = pd.DataFrame({"user_id": [(1, 2), (3, 4)], "item_id": [1, 2]})
+    assert Dataset.from_frames(tuples).id_kinds == {"user_id": "other", "item_id": "int"}
+
+
+def test_object_ids_become_one_kind():
+    ints = Dataset.from_frames(pd.DataFrame({"user_id": pd.Series([1, 2], dtype=object), "item_id": [1.0, 2.0]}))
+    assert ints.interactions["user_id"].dtype == np.int64 and ints.interactions["item_id"].dtype == np.int64
+    huge = Dataset.from_frames(pd.DataFrame({"user_id": pd.Series([2**64 + 1, 1], dtype=object), "item_id": [1, 2]}))
+    assert huge.interactions["user_id"].tolist() == [2**64 + 1, 1]  # beyond int64: kept exact
+    assert huge.id_kinds["user_id"] == "int"
 
 
 def _log():
@@ -88,6 +145,10 @@ def test_mapping_of_unknown_column():
         ("item_id", [1.0, np.nan, 2.0], "item_id.*missing ids"),
         ("user_id", ["u1", "  ", "u2"], "user_id.*empty ids"),
         ("item_id", [1.5, 2.0, 3.0], "item_id.*non-integer"),
+        ("item_id", [1e19, 2.0, 3.0], "item_id.*beyond the int64 range in 1 of 3 rows"),
+        ("user_id", [1, "a", 2], r"user_id' has text ids among numbers in 1 of 3 rows \(e.g. row 1: 'a'\); make them"),
+        ("user_id", ["a", 2, "b"], r"user_id' has numbers among text ids in 1 of 3 rows \(e.g. row 1: 2\)"),
+        ("user_id", ["a", 2.5, "b"], "user_id' has numbers among text ids"),
         ("rating", ["5", "good", "4"], "rating.*text where numbers are expected in 1 of 3 rows"),
         ("rating", [5.0, np.inf, 4.0], "rating.*infinite"),
         ("rating", [5.0, np.nan, 4.0], "rating.*missing values"),

@@ -3,6 +3,11 @@
 Every check raises :class:`DataError` with one line naming the table, the
 column, the problem, how many rows and an example value. Inputs are never
 mutated: each function returns a new frame.
+
+Ids keep their type, with three coercions: whole floats (``1.0``) become int64
+(``1.5`` is an error), an object column of Python ints becomes int64 when they
+fit, and a column mixing numbers and text (``[1, "a"]``) is an error, not
+silently turned into text.
 """
 
 from __future__ import annotations
@@ -15,6 +20,28 @@ import pandas as pd
 from workbench import columns as C
 from workbench.errors import DataError
 
+#: An int64 written as ``str(int)`` writes it: no '+', no leading zeros, no spaces, at most 19 digits.
+INTEGER_TEXT = r"0|-?[1-9][0-9]{0,18}"
+_INT64_DIGITS = str(np.iinfo(np.int64).max)  # 19 digits; the same digits with a minus are in range up to ...808
+_INT64_MIN_DIGITS = str(np.iinfo(np.int64).min)[1:]
+
+
+def integer_text(values: pd.Series | pd.Index) -> np.ndarray:
+    """Which text values are int64 integers spelled exactly as ``str(int)`` spells them.
+
+    >>> integer_text(pd.Series(["1", "-20", "007", "+3", " 4", "1.0", "99999999999999999999"])).tolist()
+    [True, True, False, False, False, False, False]
+    """
+    text = pd.Series(values.array, copy=False).astype("str")  # a RangeIndex: the .str accessor never hashes labels
+    spelled = np.array(text.str.fullmatch(INTEGER_TEXT).fillna(False), dtype=bool)
+    digits = text.str.lstrip("-")
+    longest = np.flatnonzero(spelled & (digits.str.len().to_numpy(dtype=np.float64, na_value=0) == len(_INT64_DIGITS)))
+    if len(longest):  # 19 digits, as many as the bounds: comparing text compares numbers
+        negative = text.iloc[longest].str.startswith("-").to_numpy(dtype=bool)
+        bound = np.where(negative, _INT64_MIN_DIGITS, _INT64_DIGITS)
+        spelled[longest] = digits.iloc[longest].to_numpy(dtype=str) <= bound
+    return spelled
+
 
 def _example(values: pd.Series) -> str:
     value = values.iloc[0]
@@ -24,10 +51,10 @@ def _example(values: pd.Series) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _fail(table: str, column: str, problem: str, bad: pd.Series, total: int) -> DataError:
+def _fail(table: str, column: str, problem: str, bad: pd.Series, total: int, hint: str = "") -> DataError:
     return DataError(
         f"{table}: column '{column}' {problem} in {len(bad):,} of {total:,} rows "
-        f"(e.g. row {bad.index[0]!r}: {_example(bad)})"
+        f"(e.g. row {bad.index[0]!r}: {_example(bad)}){hint}"
     )
 
 
@@ -51,8 +78,44 @@ def rename_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None, table
     return frame
 
 
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def _one_kind(ids: pd.Series, column: str, table: str) -> pd.Series:
+    """An object id column as one kind: Python ints become int64 (kept exact as objects beyond int64),
+    whole floats go on to the float check; numbers mixed with text are an error."""
+    inferred = pd.api.types.infer_dtype(ids, skipna=False)
+    if inferred == "integer":
+        try:
+            return ids.astype(np.int64)
+        except OverflowError:
+            return ids
+    if inferred in ("floating", "mixed-integer-float"):
+        return ids.astype(np.float64)
+    if inferred not in ("mixed-integer", "mixed"):
+        return ids
+    text = ids.map(_is_text).to_numpy(dtype=bool)
+    numbers = ids.map(_is_number).to_numpy(dtype=bool)
+    if text.any() and numbers.any():
+        fewer_text = text.sum() <= numbers.sum()
+        few, problem = (text, "has text ids among numbers") if fewer_text else (numbers, "has numbers among text ids")
+        raise _fail(table, column, problem, ids[few], len(ids), "; make them one type, e.g. .astype(str)")
+    return ids
+
+
 def check_ids(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
-    """Check an id column: present, no missing or empty values, hashable scalars."""
+    """Check an id column: present, no missing or empty values, hashable scalars, one kind.
+
+    Whole floats become int64 (``1.0`` is id ``1``); numbers mixed with text raise.
+
+    >>> check_ids(pd.DataFrame({"user_id": [1.0, 2.0]}), "user_id", "interactions").tolist()
+    [1, 2]
+    """
     if column not in frame.columns:
         raise DataError(
             f"{table}: required column '{column}' is missing (columns are "
@@ -67,6 +130,7 @@ def check_ids(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
         if unhashable.any():
             problem = "has values that are not single ids (lists, dicts, arrays)"
             raise _fail(table, column, problem, ids[unhashable], len(ids))
+        ids = _one_kind(ids, column, table)
     if ids.dtype == object or pd.api.types.is_string_dtype(ids.dtype):
         as_text = ids.astype(str)
         empty = as_text.str.strip() == ""
@@ -79,6 +143,9 @@ def check_ids(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
         infinite = ~np.isfinite(ids.to_numpy())
         if infinite.any():
             raise _fail(table, column, "has infinite ids", ids[infinite], len(ids))
+        beyond = ids.abs() >= 2.0**63
+        if beyond.any():
+            raise _fail(table, column, "has numeric ids beyond the int64 range", ids[beyond], len(ids))
         ids = ids.astype(np.int64)
     return ids
 

@@ -14,7 +14,7 @@ def _write_csv(path, text):
     return path
 
 
-def test_csv_keeps_ids_as_text_and_maps_columns(tmp_path):
+def test_csv_ids_with_leading_zeros_stay_text_and_columns_map(tmp_path):
     log = _write_csv(tmp_path / "log.csv", "customer,sku,rating,ts\n007,0042,5,100\n7,42,3,200\n")
     users = _write_csv(tmp_path / "users.csv", "customer,age,city\n007,31,Oslo\n7,45,Rome\n")
     items = _write_csv(tmp_path / "items.csv", "sku,price\n0042,9.5\n42,3\n")
@@ -25,13 +25,14 @@ def test_csv_keeps_ids_as_text_and_maps_columns(tmp_path):
     assert ds.interactions["timestamp"].tolist() == [100, 200]
     assert ds.users.loc["7", "city"] == "Rome"
     assert ds.items.index.tolist() == ["0042", "42"]
+    assert ds.id_kinds == {"user_id": "text", "item_id": "text"}
 
 
 def test_csv_numeric_columns_of_side_tables_become_numbers(tmp_path):
     log = _write_csv(tmp_path / "log.csv", "user_id,item_id\n1,2\n")
     users = _write_csv(tmp_path / "users.csv", "user_id,age\n1,31\n")
     ds = read_interactions(log, users=users)
-    assert ds.users.loc["1", "age"] == 31
+    assert ds.users.loc[1, "age"] == 31
 
 
 def test_parquet_round_trip(tmp_path):

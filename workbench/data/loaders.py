@@ -12,6 +12,7 @@ import pandas as pd
 
 from workbench import DATA_ENV, DEFAULT_DATA
 from workbench import columns as C
+from workbench.data import validate
 from workbench.data.dataset import Dataset
 from workbench.errors import DataError, first_line
 
@@ -94,6 +95,10 @@ def _text_encoding(path: Path, table: str) -> str:
     return "utf-8-sig"
 
 
+def _is_csv(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() not in {".parquet", ".pq"}
+
+
 def _read_table(path: str | os.PathLike, table: str) -> pd.DataFrame:
     """Read CSV or Parquet without touching the file; any failure is a one-line DataError."""
     path = Path(path)
@@ -104,7 +109,7 @@ def _read_table(path: str | os.PathLike, table: str) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise DataError(f"{table}: {path} is empty")
     suffix = path.suffix.lower()
-    is_parquet = suffix in {".parquet", ".pq"}
+    is_parquet = not _is_csv(path)
     encoding = "parquet" if is_parquet else _text_encoding(path, table)
     try:
         if is_parquet:
@@ -149,6 +154,15 @@ def read_table(path: str | os.PathLike, table: str, *, keep_text: tuple[str, ...
     return _numbers_where_possible(_read_table(path, table), keep_text)
 
 
+def _ids_as_written(frames: dict[str, pd.DataFrame], columns: list[tuple[str, str]]) -> None:
+    """Make the text id ``columns`` (table, column) of one key int64 in place when every value, in
+    every table, is an int64 written as ``str(int)`` writes it; otherwise they all stay text."""
+    present = [(table, column) for table, column in columns if column in frames[table].columns]
+    if present and all(validate.integer_text(frames[t][c]).all() for t, c in present):
+        for table, column in present:
+            frames[table][column] = frames[table][column].astype(np.int64)
+
+
 def read_interactions(
     path: str | os.PathLike,
     *,
@@ -158,18 +172,30 @@ def read_interactions(
 ) -> Dataset:
     """Read an interaction log (CSV or Parquet), plus optional user and item tables.
 
-    Ids in CSV files are kept as text, exactly as written. ``columns`` maps your
-    column names to canonical ones in every table.
+    Ids keep the type a pandas user expects. In CSV files, an id column whose
+    values are all integers written plainly (``42``, ``-3``: no leading zeros, no
+    ``+``, no spaces, within int64) becomes int64; anything else (``007``, UUIDs,
+    ``café``, a mix) stays text exactly as written. The rule looks at a key in every
+    CSV table at once: if the users table has ``007``, ``user_id`` is text
+    everywhere. Parquet columns keep their own types. ``ds.id_kinds`` tells
+    which way each column went; lookups (``recommend``) accept either spelling
+    of an integer id. ``columns`` maps your column names to canonical ones in
+    every table.
 
-    >>> ds = read_interactions("events.csv", columns={"customer": "user_id", "sku": "item_id"})  # doctest: +SKIP
+    >>> ds = read_interactions("orders.csv", columns={"product_id": "item_id"})  # doctest: +SKIP
+    >>> ds.id_kinds  # doctest: +SKIP
+    {'user_id': 'int', 'item_id': 'int'}
     """
     mapping = dict(columns or {})
-    id_sources = tuple(s for s, t in mapping.items() if t in (C.USER, C.ITEM)) + (C.USER, C.ITEM)
-    keep_text = id_sources + (C.EVENT,)
-    log = read_table(path, "interactions", keep_text=keep_text)
-    user_table = None if users is None else read_table(users, "users", keep_text=keep_text)
-    item_table = None if items is None else read_table(items, "items", keep_text=keep_text)
-    return Dataset.from_frames(log, user_table, item_table, columns=mapping)
+    names = {key: [key, *(s for s, t in mapping.items() if t == key and s != key)] for key in (C.USER, C.ITEM)}
+    keep_text = (*names[C.USER], *names[C.ITEM], C.EVENT)
+    paths = {"interactions": path, "users": users, "items": items}
+    frames = {table: read_table(p, table, keep_text=keep_text) for table, p in paths.items() if p is not None}
+    keys = {"interactions": (C.USER, C.ITEM), "users": (C.USER,), "items": (C.ITEM,)}
+    for key, sources in names.items():
+        csv_columns = [(t, c) for t in frames if key in keys[t] and _is_csv(paths[t]) for c in sources]
+        _ids_as_written(frames, csv_columns)
+    return Dataset.from_frames(frames["interactions"], frames.get("users"), frames.get("items"), columns=mapping)
 
 
 def synthetic_size(name: str) -> str | None:

@@ -119,6 +119,23 @@ def test_string_ids_round_trip(tmp_path):
     assert _get(client, "123", k=4)["fallback"] is True
 
 
+@pytest.mark.parametrize("spelling", [int, str], ids=["int_ids", "text_ids"])
+@pytest.mark.parametrize(
+    "make", [PopularityRecommender, lambda: ALSRecommender(factors=8, iterations=3, seed=0)], ids=["popularity", "als"]
+)
+def test_user_1_is_known_to_models_of_int_and_text_ids(tmp_path, make, spelling):
+    log = _log().assign(user_id=lambda f: (f["user_id"] - 99).map(spelling))  # users 1..60
+    model = make().fit(Dataset.from_frames(log))
+    assert model.user_map.ids.dtype == (np.int64 if spelling is int else "str")
+    client = TestClient(create_app(model.save(tmp_path / "model")))
+    body = _get(client, "1", k=5)
+    expected = model.recommend([spelling(1)], k=5)
+    assert body["user_id"] == "1" and body["fallback"] is False
+    assert [r["product_id"] for r in body["recommendations"]] == expected["item_id"].tolist()
+    assert np.allclose([r["score"] for r in body["recommendations"]], expected["score"])
+    assert _get(client, "01", k=5)["fallback"] is True  # "01" is not how 1 is written: another id
+
+
 @pytest.mark.parametrize(
     "params, needle",
     [({"user_id": "1", "k": 0}, "k"), ({"user_id": "1", "k": 101}, "k"), ({"user_id": "1", "k": "ten"}, "k"),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -39,7 +38,6 @@ from workbench.models import storage
 from workbench.models.base import Recommender
 
 MAX_K = 100
-INTEGER = re.compile(r"-?\d+")
 
 
 def model_classes() -> dict[str, type[Recommender]]:
@@ -177,10 +175,6 @@ class Served:
     names: np.ndarray
     prices: np.ndarray
 
-    @property
-    def int_users(self) -> bool:
-        return pd.api.types.is_integer_dtype(self.model.user_map.ids.dtype)
-
     def health(self) -> dict[str, Any]:
         return {
             "status": "ok",
@@ -232,7 +226,7 @@ class ServingState:
         hit = self.cache.get(key)
         if hit is not None:
             return {**json.loads(hit), "cached": True}
-        model_id: Any = int(user_id) if served.int_users and INTEGER.fullmatch(user_id) else user_id
+        model_id = served.model.user_map.own_ids([user_id])[0]  # "12" is user 12 of a model of int ids
         recs = served.model.recommend([model_id], k=k)
         codes = served.model.item_map.codes(recs[C.ITEM])
         body = {

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, IdMap, rows_for
 from workbench.data.profile import gini
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation.evaluate import catalog_coverage
@@ -179,6 +179,7 @@ def _segment_codes(segments: pd.Series | pd.DataFrame, users: pd.Index) -> tuple
     if segments.index.has_duplicates:
         raise DataError("audit: segments has repeated user ids in its index; expected one row per user")
     codes = np.zeros(len(users), dtype=np.int64)
+    user_rows = IdMap(segments.index).codes(users)  # -1 (unknown) picks the appended -1 below
     levels = []
     for name in segments.columns:
         column = segments[name]
@@ -191,7 +192,7 @@ def _segment_codes(segments: pd.Series | pd.DataFrame, users: pd.Index) -> tuple
             except TypeError:
                 pass  # mixed types: keep the order of appearance
         own_codes = pd.Index(categories, dtype=object).get_indexer(column.astype(object))
-        column_codes = pd.Series(own_codes, index=segments.index).reindex(users, fill_value=-1).to_numpy()
+        column_codes = np.append(own_codes, -1)[user_rows]
         if (column_codes < 0).all():
             raise DataError(
                 f"audit: segment column {name!r} has no value for any of the {len(users)} audited users "
@@ -415,7 +416,7 @@ def popularity_bias(recs: pd.DataFrame, train: Dataset, *, k: int = 10) -> dict[
     pairs = np.unique(user_codes.astype(np.int64) * n_items + item_codes)
     item_users = np.maximum(np.bincount(pairs % n_items, minlength=n_items), 1)
 
-    rec = items.get_indexer(top[C.ITEM])
+    rec = IdMap(items).codes(top[C.ITEM])
     known = rec >= 0
     rec_popularity = np.where(known, popularity[rec], 0)
     rec_tail = np.where(known, ~head[rec], True)
@@ -451,11 +452,11 @@ def exposure(recs: pd.DataFrame, train: Dataset, *, by: str, k: int = 10) -> pd.
     log = _train_log(train)
     if train.items is None or by not in train.items.columns:
         raise DataError(f"exposure: the items table of train has no column {by!r}")
-    items = pd.Index(pd.unique(pd.concat([log[C.ITEM], top[C.ITEM]], ignore_index=True)))
-    rec_counts = np.bincount(items.get_indexer(top[C.ITEM]), minlength=len(items))
-    train_counts = np.bincount(items.get_indexer(log[C.ITEM]), minlength=len(items))
+    items = IdMap.from_values(log[C.ITEM]).extended(top[C.ITEM])
+    rec_counts = np.bincount(items.codes(top[C.ITEM]), minlength=len(items))
+    train_counts = np.bincount(items.codes(log[C.ITEM]), minlength=len(items))
 
-    values = train.items[by].reindex(items).reset_index(drop=True)
+    values = rows_for(train.items[by], items.ids).reset_index(drop=True)
     if pd.api.types.is_string_dtype(values) or values.dtype == object:
         values = values.where(values.isna(), values.astype(str)).str.split("|")
     exploded = values.explode()

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.data.dataset import rows_for
 from workbench.errors import ConfigError, DataError
 
 BASE = "base_value"
@@ -84,7 +85,7 @@ def importance_by_segment(contrib: pd.DataFrame, segments: pd.Series) -> pd.Data
             f"segments: expected a Series indexed by user_id, got {type(segments).__name__}"
         )
     features = feature_columns(contrib)
-    label = segments.reindex(pd.Index(contrib[C.USER])).reset_index(drop=True)
+    label = rows_for(segments, contrib[C.USER]).reset_index(drop=True)
     keep = label.notna().to_numpy()
     if not keep.any():
         raise DataError(
@@ -219,18 +220,11 @@ def _name_column(items: pd.DataFrame | None) -> str | None:
 
 def _names(item_ids: Iterable[object], items: pd.DataFrame | None) -> pd.Series | None:
     """The name of each id (NaN where unknown), in the order given; None when ``items`` has no names.
-    An id matches the items index as given, else as text (1, 1.0 and "1" are one item)."""
+    An id is found as :class:`IdMap` finds it (1, 1.0 and "1" are one item)."""
     column = _name_column(items)
     if column is None:
         return None
-    ids = pd.Index(list(item_ids), dtype=object)
-    names = items[column]
-    found = names.reindex(ids).reset_index(drop=True)
-    missing = found.isna().to_numpy()
-    if missing.any():
-        as_text = names.set_axis(names.index.map(_id_text))
-        found[missing] = as_text.reindex(ids[missing].map(_id_text)).to_numpy()
-    return found
+    return rows_for(items[column], list(item_ids)).reset_index(drop=True)
 
 
 def item_labels(item_ids: Iterable[object], items: pd.DataFrame | None) -> list[str]:

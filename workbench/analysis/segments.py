@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, IdMap, rows_for
 from workbench.errors import ConfigError, DataError
 
 #: Demographic columns of ``Dataset.users`` copied as they are into :func:`user_segments`.
@@ -94,7 +94,7 @@ def _activity(train: Dataset, index: pd.Index) -> np.ndarray:
     if not isinstance(train, Dataset):
         raise DataError(f"segments expect the training data as a workbench Dataset, got {type(train).__name__}")
     counts = train.interactions[C.USER].value_counts()
-    return counts.reindex(index, fill_value=0).to_numpy(dtype=np.int64)
+    return np.append(counts.to_numpy(dtype=np.int64), 0)[IdMap(counts.index).codes(index)]
 
 
 def activity_bands(
@@ -169,7 +169,7 @@ def user_segments(ds: Dataset, train: Dataset, *, n_quantiles: int = 4) -> pd.Da
     index = _user_index(ds, train)
     parts: list[pd.Series] = []
     if ds.users is not None:
-        users = ds.users.reindex(index)
+        users = rows_for(ds.users, index)
         parts += [users[name] for name in CATEGORICAL if name in users.columns]
         if "age" in users.columns:
             parts.append(age_bands(users))

@@ -1,7 +1,9 @@
 """The `workbench` command: exit codes, one-line errors, files written, inputs untouched."""
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +41,41 @@ def test_profile_prints_summary_and_writes_html(events_csv, tmp_path, capsys):
     assert "Profile of" in printed and f"{len(expected)}" in printed
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "<svg" in text and "<script" not in text
+    assert "Does not apply: the interactions have no event column." in text  # ratings only: no funnel
     assert events_csv.read_bytes() == before
+
+
+def test_profile_html_shows_the_shop_and_escapes_its_strings(tmp_path, capsys):
+    hostile = "<script>alert(1)</script>"
+    log = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u1", "u2", "u2", "u3"],
+            "item_id": ["p1", "p1", "p2", "p2", "p2", "p1"],
+            "event": ["view", "cart", "purchase", "view", "purchase", "view"],
+            "timestamp": [1, 2, 3, 4, 5, 6],
+            "order_id": [None, None, "o1", None, "o2", None],
+        }
+    )
+    items = pd.DataFrame(
+        {"item_id": ["p1", "p2", "p3"], "name": [hostile, "Mug", "Cup"], "category": ["Kitchen", "kitchen ", "Café"]}
+    )
+    users = pd.DataFrame({"user_id": ["u1", "u2", "u3"], "region": ["<b>north</b>", "south", "south"]})
+    paths = {name: tmp_path / f"{name}.csv" for name in ("events", "items", "users")}
+    for name, frame in zip(paths, (log, items, users), strict=True):
+        frame.to_csv(paths[name], index=False)
+    out = tmp_path / "profile.html"
+    argv = ["profile", str(paths["events"]), "--users", str(paths["users"]), "--items", str(paths["items"])]
+    assert main([*argv, "--html", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Top items:" in printed and "Funnel:" in printed and hostile in printed  # the terminal shows data as is
+    text = out.read_text(encoding="utf-8")
+    for heading in ["Top items", "Category and brand mix", "Funnel", "Baskets and repeat purchases", "Cleaning findings"]:
+        assert re.search(rf"<h\d>{heading}</h\d>", text), heading
+    assert "<script" not in text and "<b>north" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "&lt;b&gt;north&lt;/b&gt;" in text
+    assert html.escape("items.category spells 1 label(s) in several ways (e.g. 'Kitchen' / 'kitchen ')") in text
+    assert "<td>Kitchen</td><td>kitchen </td>" in text  # the spellings table: canonical, spelling
+    assert "Funnel: users at each stage" in text and "Category: share of interactions and of the catalogue" in text
 
 
 @pytest.mark.parametrize(

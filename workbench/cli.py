@@ -85,6 +85,9 @@ def _profile(args: argparse.Namespace) -> int:
     print(f"\nWarnings ({len(result.warnings)}):" if result.warnings else "\nNo warnings.")
     for message in result.warnings:
         print(f"  - {message}")
+    for heading, table in (("Top items", result.top_items.head(10)), ("Funnel", result.funnel)):
+        if len(table):
+            print(f"\n{heading}:\n{table.to_string(index=False)}")
     if args.html:
         written = profile_report(result, title=f"Profile: {Path(args.path).name}").write(args.html)
         print(f"\nwrote {written}")

@@ -482,6 +482,16 @@ def _repeats(user_codes: np.ndarray, item_codes: np.ndarray, n_items: int, key: 
     return float(repeat.mean()), len(_distinct(pair[repeat] // n_items)) / users
 
 
+def _item_attributes(items: pd.DataFrame | None) -> dict[str, str]:
+    """The items-table column holding each attribute whose absence is a finding: name, category, price."""
+    found = {
+        "name": _first_column(items, NAME_COLUMNS),
+        "category": _first_column(items, CATEGORY_COLUMNS),
+        "price": _first_column(items, (PRICE_COLUMN,)),
+    }
+    return {attribute: column for attribute, column in found.items() if column is not None}
+
+
 def _missing_attributes(
     ds: Dataset, rows: dict[str, np.ndarray], per_row: dict[str, np.ndarray], per_id: dict[str, np.ndarray]
 ) -> pd.DataFrame:
@@ -491,14 +501,8 @@ def _missing_attributes(
     ``per_id``: interactions per log id; each keyed by "users" / "items" for the tables present.
     """
     found = []
-    if ds.items is not None:
-        for attribute, column in (
-            ("name", _first_column(ds.items, NAME_COLUMNS)),
-            ("category", _first_column(ds.items, CATEGORY_COLUMNS)),
-            ("price", _first_column(ds.items, (PRICE_COLUMN,))),
-        ):
-            if column is not None:
-                found.append(("items", f"without {attribute}", ~present(ds.items[column]).to_numpy(), per_row["items"]))
+    for attribute, column in _item_attributes(ds.items).items():
+        found.append(("items", f"without {attribute}", ~present(ds.items[column]).to_numpy(), per_row["items"]))
     if ds.users is not None:
         demographics = [c for c in ds.users.columns if not is_datetime64_any_dtype(ds.users[c].dtype)]
         if demographics:
@@ -678,7 +682,10 @@ def profile(ds: Dataset) -> Profile:
     if top_share >= TOP_ITEMS_SKEW:
         warnings.append(f"Popularity is very skewed: the top 20% of items get {_pct(top_share)} of the interactions.")
     missing = _missing(ds)
+    attributes = set(_item_attributes(ds.items).values())  # their warnings count blanks and interactions too
     for row in missing[missing["missing"] > 0].itertuples(index=False):
+        if row.table == "items" and row.column in attributes:
+            continue
         if purchase is not None and row.table == "interactions" and row.column in ORDER_COLUMNS:
             unordered = int(log[row.column][purchase].isna().sum())  # only purchases need an order
             if unordered:

@@ -1,4 +1,4 @@
-"""Altair charts: the data profile's charts and small generic helpers (bars, lines).
+"""Altair charts: the data profile's and the shop's charts, and small generic helpers (bars, lines).
 
 Every chart gets aggregated data (under MAX_ROWS rows), a readable title and
 axis labels, and the house size of WIDTH x HEIGHT.
@@ -19,6 +19,7 @@ WIDTH = 420
 HEIGHT = 260
 MAX_ROWS = 5000
 COLOR = "#3b6fd4"
+MIX_LABELS = 15
 
 
 def _label(column: str) -> str:
@@ -143,6 +144,72 @@ def profile_charts(p: Profile) -> dict[str, alt.Chart | alt.LayerChart]:
         charts["value_mix"] = bar_chart(mix, "value", "share", title="Mix of events and rating values")
     for column, table in p.demographics.items():
         charts[f"demographics_{column}"] = bar_chart(table, "value", "users", title=f"Users by {column}")
+    return charts
+
+
+def _funnel(p: Profile) -> alt.LayerChart:
+    data = p.funnel.assign(
+        label=[f"{share:.0%} of viewers" if share == share else "" for share in p.funnel["users_from_views"]]
+    )
+    data = _check(data, ["stage", "users", "events", "users_from_previous", "users_from_views", "label"], "funnel")
+    base = alt.Chart().encode(
+        x=alt.X("stage:N", sort=list(data["stage"]), title="Stage", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("users:Q", title="Users"),
+    )
+    bars = base.mark_bar(color=COLOR).encode(
+        tooltip=[
+            "stage:N",
+            "users:Q",
+            "events:Q",
+            alt.Tooltip("users_from_previous:Q", format=".1%", title="Users from previous stage"),
+        ]
+    )
+    labels = base.mark_text(dy=-7, color="#1f2430").encode(text="label:N")
+    title = "Funnel: users at each stage"
+    return alt.layer(bars, labels, data=data, title=title).properties(width=WIDTH, height=HEIGHT)
+
+
+def _label_mix(p: Profile, column: str, catalogue: int) -> alt.Chart:
+    """Share of interactions beside share of the catalogue for the MIX_LABELS labels with most interactions."""
+    mix = p.label_mix[p.label_mix["column"] == column].head(MIX_LABELS)
+    long = pd.concat(
+        [
+            pd.DataFrame({"value": mix["value"], "measure": "interactions", "share": mix["share"]}),
+            pd.DataFrame({"value": mix["value"], "measure": "catalogue", "share": mix["catalogue_items"] / catalogue}),
+        ],
+        ignore_index=True,
+    )
+    shown = f" (top {MIX_LABELS})" if (p.label_mix["column"] == column).sum() > MIX_LABELS else ""
+    title = f"{_label(column)}: share of interactions and of the catalogue{shown}"
+    long = _check(long, ["value", "measure", "share"], title)
+    return (
+        _base(long, title)
+        .mark_bar()
+        .encode(
+            x=alt.X("value:N", sort=list(mix["value"]), title=_label(column), axis=alt.Axis(labelAngle=-30)),
+            xOffset=alt.XOffset("measure:N", sort=["interactions", "catalogue"]),
+            y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%")),
+            color=alt.Color("measure:N", title="Share of", sort=["interactions", "catalogue"]),
+            tooltip=["value:N", "measure:N", alt.Tooltip("share:Q", format=".1%")],
+        )
+    )
+
+
+def shop_charts(p: Profile) -> dict[str, alt.Chart | alt.LayerChart]:
+    """The shop's charts by name: ``funnel``, one ``mix_<column>`` per label column (category, genres,
+    brand; top MIX_LABELS labels) and ``basket_sizes``; sections that do not apply give no chart.
+
+    >>> sorted(shop_charts(profile(make_ecommerce(300, 200, 5_000, seed=0))))  # doctest: +SKIP
+    ['basket_sizes', 'funnel', 'mix_brand', 'mix_category']
+    """
+    charts: dict[str, alt.Chart | alt.LayerChart] = {}
+    if len(p.funnel):
+        charts["funnel"] = _funnel(p)
+    catalogue = int(p.to_dict().get("items_in_table", 0))
+    for column in dict.fromkeys(p.label_mix["column"]) if catalogue else ():
+        charts[f"mix_{column}"] = _label_mix(p, column, catalogue)
+    if len(p.basket_sizes):
+        charts["basket_sizes"] = bar_chart(p.basket_sizes, "items", "orders", title="Distinct items per order")
     return charts
 
 

@@ -100,7 +100,6 @@ def test_users_in_the_other_spelling_get_the_same_recommendations(kind, source, 
     np.testing.assert_allclose(mine["score"], theirs["score"])
 
 
-@pytest.mark.xfail(strict=True, reason="needs models/base.py: recommend() answering in the model's spelling")
 def test_returned_user_ids_are_in_the_models_spelling():
     ints = PopularityRecommender().fit(Dataset.from_frames(_log("int")))
     recs = ints.recommend(["1", "42"], k=3)

@@ -74,8 +74,13 @@ def mask_rows(scores: np.ndarray, matrix: sp.csr_matrix, rows: np.ndarray) -> No
     scores[row_of_entry, sub.indices] = -np.inf
 
 
-def unique_users(users: Iterable[Any] | pd.Series | Dataset) -> np.ndarray:
-    """Distinct requested users, sorted when their ids are comparable."""
+def unique_users(users: Iterable[Any] | pd.Series | Dataset, id_map: IdMap | None = None) -> np.ndarray:
+    """Distinct requested users, sorted when their ids are comparable; with ``id_map``, each id in
+    the map's own spelling where the other one finds it (1 and "1" are one user).
+
+    >>> unique_users(["1", "x", 1], IdMap.from_values([1, 2])).tolist()
+    [1, 'x']
+    """
     if isinstance(users, Dataset):
         users = users.interactions[C.USER]
     if np.isscalar(users) or isinstance(users, str):
@@ -83,6 +88,8 @@ def unique_users(users: Iterable[Any] | pd.Series | Dataset) -> np.ndarray:
     values = pd.unique(pd.Series(list(users) if not hasattr(users, "__array__") else users, copy=False))
     if pd.isna(values).any():
         raise DataError("users: the list of users to recommend for contains missing ids")
+    if id_map is not None:
+        values = pd.unique(pd.Series(id_map.own_ids(values), copy=False))
     try:
         return np.sort(values)
     except TypeError:
@@ -167,7 +174,7 @@ class Recommender(ABC):
         self._require_fitted("recommend")
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
-        ids = unique_users(users)
+        ids = unique_users(users, self.user_map)
         codes = self.user_map.codes(ids)
         known = codes >= 0
         check_dense(len(ids), k, what=f"recommend(k={k}) for {len(ids):,} users")

@@ -157,7 +157,7 @@ class CandidateGenerator(Recommender):
         n = self.depth if n is None else n
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ConfigError(f"n must be a positive integer, got {n!r}")
-        ids = unique_users(users)
+        ids = unique_users(users, self.user_map)
         codes = self.user_map.codes(ids)
         n_items = len(self.item_map)
         batch = max(1, BATCH_CELLS // max(n_items, 1))

@@ -32,7 +32,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import ConfigError, DataError
 from workbench.guards import check_dense
 from workbench.models import storage
@@ -305,7 +305,7 @@ class ClusterColdStart(Recommender):
     def _cluster_of(self, user_ids: pd.Index | np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """Cluster of each user by ``labels`` (one per row of train.users; default the chosen clusters'),
         -1 for users missing from train.users: -1 is also the global row of ``_scores``."""
-        position = self._demo.index.get_indexer(pd.Index(user_ids))
+        position = IdMap(self._demo.index).codes(user_ids)  # 5 and "5" alike
         labels = self._labels if labels is None else labels
         return np.where(position >= 0, labels[np.maximum(position, 0)], -1)
 

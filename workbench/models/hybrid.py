@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import ConfigError, DataError, ModelError
 from workbench.models import storage
 from workbench.models.base import Recommender, unique_users
@@ -54,7 +54,8 @@ class HybridRecommender:
         return self.counts_
 
     def _counts(self, ids: np.ndarray) -> np.ndarray:
-        return self._require_fitted().reindex(pd.Index(ids), fill_value=0).to_numpy()
+        counts = self._require_fitted()
+        return np.append(counts.to_numpy(), 0)[IdMap(counts.index).codes(ids)]  # 0 for unknown users
 
     def save(self, directory: str | Path) -> Path:
         """Write the routing counts and both models (in sub-directories ``cold`` and ``warm``); never pickle."""
@@ -86,7 +87,7 @@ class HybridRecommender:
 
     def is_cold(self, users: Iterable[Any] | pd.Series | Dataset) -> pd.Series:
         """True for the users served by the cold model; a boolean Series indexed by user_id."""
-        ids = unique_users(users)
+        ids = unique_users(users, IdMap(self._require_fitted().index))
         return pd.Series(self._counts(ids) < self.min_interactions, index=pd.Index(ids, name=C.USER), name="cold")
 
     def recommend(

@@ -226,18 +226,21 @@ class ServingState:
         hit = self.cache.get(key)
         if hit is not None:
             return {**json.loads(hit), "cached": True}
-        model_id = served.model.user_map.own_ids([user_id])[0]  # "12" is user 12 of a model of int ids
-        recs = served.model.recommend([model_id], k=k)
+        recs = served.model.recommend([user_id], k=k)  # "12" is user 12 of a model of int ids
         codes = served.model.item_map.codes(recs[C.ITEM])
         body = {
             "user_id": user_id,
             "recommendations": [
-                {"product_id": _plain(item), "score": float(score), "name": name, "price": price}
-                for item, score, name, price in zip(
-                    recs[C.ITEM].tolist(), recs[C.SCORE].tolist(), served.names[codes], served.prices[codes]
+                {"product_id": _plain(item), "score": float(score), "name": name, "price": price, "fallback": flag}
+                for item, score, name, price, flag in zip(
+                    recs[C.ITEM].tolist(),
+                    recs[C.SCORE].tolist(),
+                    served.names[codes],
+                    served.prices[codes],
+                    recs[C.FALLBACK].tolist(),
                 )
             ],
-            "fallback": bool(served.model.user_map.codes([model_id])[0] < 0),
+            "fallback": bool(recs[C.FALLBACK].any()),
         }
         self.cache.set(key, json.dumps(body))
         return {**body, "cached": False}

@@ -5,14 +5,23 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency
 
-from workbench.data import Dataset
-from workbench.data.synthetic import SIZES, make_ecommerce
-from workbench.errors import ConfigError
+from workbench.data import Dataset, read_interactions
+from workbench.data.synthetic import CATEGORIES, CONSUMABLES, SIZES, make_ecommerce, order_log
+from workbench.errors import ConfigError, DataError
 
 
 @pytest.fixture(scope="module")
 def shop() -> Dataset:
     return make_ecommerce(2_000, 400, 40_000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def purchases() -> pd.DataFrame:
+    """Purchases of a medium shop in time order, with the category and whether the user bought the item before."""
+    ds = make_ecommerce(**SIZES["medium"], seed=0)
+    log = ds.interactions
+    bought = log[log["event"] == "purchase"].join(ds.items["category"], on="item_id")
+    return bought.assign(repeat=bought.duplicated(["user_id", "item_id"]))
 
 
 def test_same_seed_same_data_other_seed_other_data():
@@ -22,12 +31,13 @@ def test_same_seed_same_data_other_seed_other_data():
     c = make_ecommerce(100, 50, 2_000, seed=2)
     assert not a.interactions.equals(c.interactions)
     assert not a.users.equals(c.users)
+    assert not a.interactions["order_id"].equals(c.interactions["order_id"])
 
 
 def test_shape_ids_and_columns(shop):
     log = shop.interactions
     assert len(log) == 40_000
-    assert log.columns.tolist() == ["user_id", "item_id", "event", "timestamp", "session_id"]
+    assert log.columns.tolist() == ["user_id", "item_id", "event", "timestamp", "session_id", "order_id"]
     assert shop.users.shape == (2_000, 4) and shop.items.shape == (400, 4)
     assert shop.users.index[123] == "u000123" and shop.items.index[42] == "p00042"
     assert log["timestamp"].dtype == np.int64 and log["timestamp"].is_monotonic_increasing
@@ -114,3 +124,82 @@ def test_tiny_and_bad_sizes():
 def test_sizes_are_named():
     assert set(SIZES) == {"small", "medium", "large"}
     assert SIZES["small"] == dict(n_users=300, n_items=200, n_events=5_000)
+
+
+def test_orders_are_the_purchases_of_a_session(shop):
+    log = shop.interactions
+    order = log["order_id"]
+    assert order.dtype == "Int64"
+    assert order.notna().equals(log["event"] == "purchase")  # set on purchases only
+    bought = log[order.notna()]
+    assert bought.groupby("order_id")["user_id"].nunique().max() == 1
+    assert bought.groupby("order_id")["session_id"].nunique().max() == 1
+    assert bought.groupby("session_id")["order_id"].nunique().max() == 1
+    first = bought.groupby("order_id")["timestamp"].min()
+    assert first.is_monotonic_increasing and first.index.tolist() == list(range(1, len(first) + 1))
+
+
+def test_consumables_are_bought_again_and_durables_almost_never(purchases):
+    consumable = purchases["category"].isin(CONSUMABLES)
+    rate = purchases.groupby("category")["repeat"].mean()
+    assert set(rate.index) == set(CATEGORIES)
+    assert purchases.loc[consumable, "repeat"].mean() > 0.4  # bought on a cycle
+    assert purchases.loc[~consumable, "repeat"].mean() < 0.02  # without repeats both would be alike
+    assert rate[list(CONSUMABLES)].min() > 10 * rate.drop(list(CONSUMABLES)).max()
+    assert 0.3 < purchases["repeat"].mean() < 0.6
+
+
+def test_last_order_is_mostly_repeats_and_follows_the_cycle(purchases):
+    """Among users with 2+ orders, 50-70 % of last-order items were bought before; an item is more
+    likely in that basket when the time since its last purchase has reached its usual interval."""
+    orders = purchases.groupby("user_id")["order_id"]
+    last = purchases["order_id"] == orders.transform("max")  # order ids increase with time
+    several = orders.transform("nunique") > 1
+    history, basket = purchases[several & ~last], purchases[several & last]
+    pairs = pd.MultiIndex.from_frame(basket[["user_id", "item_id"]])
+    assert 0.5 < pairs.isin(pd.MultiIndex.from_frame(history[["user_id", "item_id"]])).mean() < 0.7
+
+    stats = history.groupby(["user_id", "item_id"])["timestamp"].agg(["size", "min", "max"]).reset_index()
+    stats = stats[(stats["size"] >= 2) & stats["user_id"].isin(basket["user_id"])]
+    since = stats["user_id"].map(basket.groupby("user_id")["timestamp"].min()) - stats["max"]
+    due = (since >= 0.8 * (stats["max"] - stats["min"]) / (stats["size"] - 1)).to_numpy()
+    in_basket = pd.MultiIndex.from_frame(stats[["user_id", "item_id"]]).isin(pairs)
+    assert in_basket[due].mean() > 1.5 * in_basket[~due].mean()
+
+
+def test_explore_purchases_keep_the_tastes(purchases):
+    explore = purchases[~purchases["repeat"]]
+    users = make_ecommerce(**SIZES["medium"], seed=0).users
+    table = pd.crosstab(explore["user_id"].map(users["gender"]), explore["category"], normalize="index")
+    assert table.loc["F", "beauty"] > 2 * table.loc["M", "beauty"]
+
+
+def test_integer_ids():
+    text = make_ecommerce(60, 40, 1_500, seed=5)
+    ints = make_ecommerce(60, 40, 1_500, seed=5, integer_ids=True)
+    log = ints.interactions
+    assert log["user_id"].dtype == np.int64 and log["item_id"].dtype == np.int64
+    assert ints.users.index.tolist() == list(range(1, 61)) and ints.items.index.tolist() == list(range(1, 41))
+    assert ints.users.index.dtype == np.int64 and ints.items.index.dtype == np.int64
+    # the same shop: "u000012" is user 13
+    assert (log["user_id"] - 1).tolist() == text.interactions["user_id"].str[1:].astype(int).tolist()
+    assert (log["item_id"] - 1).tolist() == text.interactions["item_id"].str[1:].astype(int).tolist()
+    ids = ["user_id", "item_id"]
+    pd.testing.assert_frame_equal(log.drop(columns=ids), text.interactions.drop(columns=ids))
+    pd.testing.assert_frame_equal(ints.users.reset_index(drop=True), text.users.reset_index(drop=True))
+
+
+def test_order_log_round_trips_through_csv(shop, tmp_path):
+    orders = order_log(shop)
+    assert orders.columns.tolist() == ["order_id", "user_id", "product_id", "timestamp"]
+    assert len(orders) == (shop.interactions["event"] == "purchase").sum()
+    assert orders["order_id"].dtype == np.int64 and orders["order_id"].is_monotonic_increasing
+    path = tmp_path / "orders.csv"
+    orders.to_csv(path, index=False)
+    back = read_interactions(path, columns={"product_id": "item_id"}).interactions
+    assert back.columns.tolist() == ["order_id", "user_id", "item_id", "timestamp"]
+    # ids compare as text: whether integer-looking ids come back as text or int64 is read_interactions' choice
+    for column, original in zip(back.columns, orders.columns):
+        assert back[column].astype(str).tolist() == orders[original].astype(str).tolist()
+    with pytest.raises(DataError, match="order_id.*missing"):
+        order_log(shop.with_interactions(shop.interactions.drop(columns="order_id")))

@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.data import Dataset
-from workbench.data.split import cold_user_split, leave_last_n_out, stratified_split, temporal_split
+from workbench.data.split import (
+    cold_user_split,
+    leave_last_n_out,
+    next_basket_split,
+    stratified_split,
+    temporal_split,
+)
+from workbench.data.synthetic import make_ecommerce
 from workbench.errors import ConfigError, DataError
 
 
@@ -118,3 +125,114 @@ def test_bad_arguments():
     no_time = Dataset.from_frames(ds.interactions.drop(columns="timestamp"))
     with pytest.raises(DataError, match="timestamp"):
         temporal_split(no_time)
+
+
+DAY = 86_400
+
+
+def _basket_log(seed: int, n: int, n_users: int) -> Dataset:
+    """Random purchases with orders (one user each, ids with gaps), sessions and days; many ties on purpose."""
+    rng = np.random.default_rng(seed)
+    user = rng.integers(0, n_users, n)
+    log = pd.DataFrame(
+        {
+            "user_id": np.char.add("u", user.astype(str)),
+            "item_id": rng.integers(0, 20, n),
+            "timestamp": rng.integers(0, 4, n) * DAY + rng.integers(0, 3, n),
+            "order_id": user * 1_000 + 3 * rng.integers(0, 3, n),
+            "session_id": rng.integers(0, 4, n),  # numbered per user, as some shops do
+            "row": np.arange(n),
+        }
+    )
+    return Dataset.from_frames(log)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.builds(_basket_log, st.integers(0, 10_000), st.integers(1, 150), st.integers(1, 12)),
+    st.sampled_from(["order", "session", "day"]),
+)
+def test_next_basket_split_holds_out_each_users_last_basket(ds, by):
+    train, test = next_basket_split(ds, by=by)
+    _assert_partition(ds, train, test)
+    log = ds.interactions
+    log = log.assign(basket=log["timestamp"] // DAY if by == "day" else log[f"{by}_id"])
+    baskets = log.groupby(["user_id", "basket"])["timestamp"].max().reset_index()
+    last = baskets.sort_values(["user_id", "timestamp", "basket"]).groupby("user_id").tail(1)
+    last = last[last["user_id"].map(baskets["user_id"].value_counts()) > 1]  # single-basket users stay in train
+    expected = log.merge(last[["user_id", "basket"]], on=["user_id", "basket"])["row"]
+    assert _rows(test) == set(expected)
+
+
+def test_next_basket_split_known_answer_for_each_basket():
+    log = pd.DataFrame(
+        {
+            "user_id": ["a", "a", "a", "a", "b", "b", "c"],
+            "item_id": [1, 2, 3, 4, 1, 5, 9],
+            "timestamp": [0, 10, DAY + 5, DAY + 5, 20, 2 * DAY, 7],
+            "order_id": [7, 7, 9, 12, 30, 31, 40],  # gaps are fine
+            "session_id": [1, 2, 2, 2, 5, 5, 6],
+            "row": range(7),
+        }
+    )
+    ds = Dataset.from_frames(log)
+    # orders: a's orders 9 and 12 tie on time, the larger key wins; c has a single order
+    assert _rows(next_basket_split(ds, by="order")[1]) == {3, 5}
+    # sessions: a's session 2 (last row at DAY + 5); b has one session, c too
+    assert _rows(next_basket_split(ds, by="session")[1]) == {1, 2, 3}
+    # days: a's day 1, b's day 2
+    assert _rows(next_basket_split(ds, by="day")[1]) == {2, 3, 5}
+    train, test = next_basket_split(ds.with_interactions(log[log["user_id"] == "c"]))
+    assert len(test) == 0 and len(train) == 1
+
+
+def test_next_basket_split_days_are_utc_calendar_days():
+    stamps = pd.to_datetime(["2024-03-01 23:30", "2024-03-02 00:30", "2024-03-02 08:00"]).tz_localize("Europe/Berlin")
+    log = pd.DataFrame({"user_id": [1, 1, 1], "item_id": [1, 2, 3], "timestamp": stamps, "row": range(3)})
+    # in UTC the first two fall on 1 March, the last on 2 March
+    assert _rows(next_basket_split(Dataset.from_frames(log), by="day")[1]) == {2}
+
+
+def test_next_basket_split_on_a_synthetic_shop():
+    ds = make_ecommerce(300, 200, 5_000, seed=0)
+    log = ds.interactions
+    purchases = ds.with_interactions(log[log["event"] == "purchase"])
+    train, test = next_basket_split(purchases)
+    assert len(train) + len(test) == len(purchases)
+    last = purchases.interactions.groupby("user_id")["order_id"].max()
+    assert (test.interactions["order_id"] == test.interactions["user_id"].map(last)).all()
+    assert test.interactions.groupby("user_id")["order_id"].nunique().max() == 1
+    assert set(test.interactions["user_id"]) <= set(train.interactions["user_id"])
+    train, test = next_basket_split(ds, by="session")  # every event of the last session
+    assert set(test.interactions["event"]) == {"view", "cart", "purchase"}
+
+
+def test_next_basket_split_bad_input():
+    log = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2],
+            "item_id": [1, 2, 3],
+            "timestamp": [0, 5, 9],
+            "order_id": pd.array([1, None, 2], "Int64"),
+        }
+    )
+    with pytest.raises(ConfigError, match="by must be one of"):
+        next_basket_split(Dataset.from_frames(log), by="week")
+    columns = r"columns are \['user_id', 'item_id', 'timestamp'\]"
+    with pytest.raises(DataError, match=rf"'order_id' is missing.*{columns}.*by='session' or by='day'"):
+        next_basket_split(Dataset.from_frames(log.drop(columns="order_id")))
+    with pytest.raises(DataError, match=r"'session_id' is missing.*by='day'"):
+        next_basket_split(Dataset.from_frames(log), by="session")
+    with pytest.raises(DataError, match=r"'order_id' has missing order ids in 1 of 3 rows.*log.event == 'purchase'"):
+        next_basket_split(Dataset.from_frames(log))
+    shared = r"'order_id' has orders shared by several users in 3 of 3 rows \(e.g. order 1: users 1 and 2\)"
+    with pytest.raises(DataError, match=shared):
+        next_basket_split(Dataset.from_frames(log.assign(order_id=[1, 1, 1])))
+    with pytest.raises(DataError, match="needs a 'timestamp' column"):
+        next_basket_split(Dataset.from_frames(log.drop(columns="timestamp")), by="day")
+    messages = []
+    for bad in [log.drop(columns="order_id"), log, log.assign(order_id=[1, 1, 1]), log.drop(columns="timestamp")]:
+        with pytest.raises(DataError) as error:
+            next_basket_split(Dataset.from_frames(bad))
+        messages.append(str(error.value))
+    assert all("\n" not in message for message in messages)

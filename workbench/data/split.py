@@ -84,3 +84,97 @@ def cold_user_split(ds: Dataset, *, fraction: float = 0.2, seed: int = 0) -> tup
     cold = rng.choice(len(users), size=n_cold, replace=False)
     test_mask = ds.interactions[C.USER].isin(users[cold]).to_numpy()
     return _sides(ds, test_mask)
+
+
+BASKETS = {"order": "order_id", "session": "session_id", "day": C.TIMESTAMP}
+DAY = 86_400
+
+
+def _columns(log: pd.DataFrame) -> list[str]:
+    return list(map(str, log.columns))[:12]
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python scalar it holds, for messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _basket_key(ds: Dataset, by: str) -> tuple[pd.Series | np.ndarray, np.ndarray]:
+    """Each row's basket key (order id, session id or UTC day number) and int-second time; checks the columns."""
+    log = ds.interactions
+    if not ds.has_timestamps:
+        raise DataError(
+            f"interactions: next_basket_split needs a 'timestamp' column to find each user's last basket, "
+            f"and the interactions have none (columns are {_columns(log)})"
+        )
+    seconds = ds.seconds("next_basket_split")
+    if by == "day":
+        return seconds // DAY, seconds
+    column = BASKETS[by]
+    other = "by='session' or by='day'" if by == "order" else "by='day'"
+    if column not in log.columns:
+        raise DataError(
+            f"interactions: column '{column}' is missing, which next_basket_split(by={by!r}) needs "
+            f"(columns are {_columns(log)}); use {other} to form baskets otherwise"
+        )
+    keys = log[column]
+    missing = keys.isna().to_numpy()
+    if missing.any():
+        fix = "keep the purchases only, e.g. ds.with_interactions(log[log.event == 'purchase'])"
+        raise DataError(
+            f"interactions: column '{column}' has missing {by} ids in {int(missing.sum()):,} of {len(log):,} rows "
+            f"(e.g. row {int(np.flatnonzero(missing)[0])}); {fix if by == 'order' else 'fill them'}, or use {other}"
+        )
+    return keys, seconds
+
+
+def _check_one_user_per_order(log: pd.DataFrame, keys: np.ndarray, basket_key: np.ndarray, key_ids: pd.Index) -> None:
+    """An order id shared by several users raises DataError (baskets are unique (user, key) pairs)."""
+    shared = np.bincount(basket_key, minlength=len(key_ids)) > 1
+    if shared.any():
+        rows = shared[keys]
+        first = int(np.flatnonzero(shared)[0])
+        users = [_plain(user) for user in pd.unique(log[C.USER][keys == first])[:2]]
+        raise DataError(
+            f"interactions: column 'order_id' has orders shared by several users in {int(rows.sum()):,} of "
+            f"{len(log):,} rows (e.g. order {_plain(key_ids[first])!r}: users {users[0]!r} and {users[1]!r}); "
+            f"an order belongs to one user"
+        )
+
+
+def next_basket_split(ds: Dataset, *, by: str = "order") -> tuple[Dataset, Dataset]:
+    """Each user's last basket is the test set; users with a single basket stay wholly in train.
+
+    A basket is one user's rows with the same ``order_id`` (by="order"), the same ``session_id``
+    (by="session") or the same calendar day (UTC) of ``timestamp`` (by="day"). The last basket
+    has the latest timestamp (of its latest row); ties go to the larger basket key. Order and
+    session ids are labels, not counts: gaps are fine.
+
+    >>> log = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": ["a", "b", "c", "d"],
+    ...                     "timestamp": [0, 5, 86_400, 9], "order_id": [10, 10, 12, 11]})
+    >>> train, test = next_basket_split(Dataset.from_frames(log))
+    >>> test.interactions["item_id"].tolist(), train.interactions["item_id"].tolist()
+    (['c'], ['a', 'b', 'd'])
+    """
+    if by not in BASKETS:
+        raise ConfigError(f"next_basket_split: by must be one of {list(BASKETS)}, got {by!r}")
+    log = ds.interactions
+    keys, seconds = _basket_key(ds, by)
+    users = pd.factorize(log[C.USER])[0].astype(np.int64)
+    keys, key_ids = pd.factorize(keys, sort=True)  # codes in key order, for the ties
+    # Baskets: distinct (user, key) pairs, numbered in (user, key) order.
+    pair = users * len(key_ids) + keys
+    codes, pairs = pd.factorize(pair)
+    by_pair = np.argsort(pairs)
+    rank = np.empty(len(pairs), dtype=np.int64)
+    rank[by_pair] = np.arange(len(pairs))
+    row_basket, pairs = rank[codes], pairs[by_pair]
+    basket_user, basket_key = pairs // len(key_ids), pairs % len(key_ids)
+    if by == "order":
+        _check_one_user_per_order(log, keys, basket_key, key_ids)
+    basket_time = pd.Series(seconds).groupby(row_basket).max().to_numpy()
+    latest = np.flatnonzero(basket_time == pd.Series(basket_time).groupby(basket_user).transform("max").to_numpy())
+    last = latest[np.append(basket_user[latest][1:] != basket_user[latest][:-1], True)]  # largest key of the latest
+    test_basket = np.zeros(len(pairs), dtype=bool)
+    test_basket[last] = np.bincount(basket_user)[basket_user[last]] > 1
+    return _sides(ds, test_basket[row_basket])

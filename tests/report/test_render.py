@@ -1,5 +1,6 @@
 """Offline HTML reports: escaping, structure, no script, no network."""
 
+import html
 import re
 from html.parser import HTMLParser
 
@@ -7,8 +8,9 @@ import altair as alt
 import pandas as pd
 import pytest
 
+from workbench.analysis.explain import item_label, item_labels, waterfall_chart, with_item_names
 from workbench.errors import ConfigError
-from workbench.report.render import IndexEntry, Report, format_value, markdown_to_html, write_index
+from workbench.report.render import IndexEntry, Report, format_value, markdown_to_html, metric_label, write_index
 
 HOSTILE = [
     "</script><script>alert(1)</script>",
@@ -100,6 +102,104 @@ def test_metric_cards_and_format():
     assert [format_value(v) for v in (100000, 2.0, 1234.56, 0.5, "x", float("nan"))] == [
         "100,000", "2", "1,235", "0.5", "x", "nan"
     ]
+
+
+def card_labels(text: str) -> list[str]:
+    return re.findall(r'<div class="label">([^<]*)</div>', text)
+
+
+def test_metric_cards_carry_human_labels():
+    headline = {
+        "ndcg_reranker": 0.11,
+        "fit_seconds_reranker": 3.29,
+        "hit_rate_tuned_als": 0.5,
+        "ndcg_ratio": 1.07,
+        "update_ms_per_1k": 12.5,
+        "test_users": 216,
+        "top_feature": "category_affinity",
+        "users per arm for 80% power": 14_751,
+        HOSTILE[1]: 1,
+    }
+    text = Report("t").metrics(headline, k=10).to_html()
+    assert card_labels(text) == [
+        "nDCG@10, re-ranker",
+        "fit time, re-ranker (s)",
+        "hit rate@10, tuned ALS",
+        "nDCG@10 ratio, clusters / popularity",
+        "update time per 1,000 events (ms)",
+        "test users",
+        "top feature",
+        "users per arm for 80% power",  # already a label: kept
+        html.escape(HOSTILE[1]),  # escaped, never raw
+    ]
+    assert "ndcg_reranker" not in text and HOSTILE[1] not in text
+    assert 'class="value text">category_affinity<' in text  # a word is set smaller than a number
+    css = re.search(r"\.card \.label\{([^}]*)\}", text).group(1)
+    assert "uppercase" not in css and "overflow-wrap:anywhere" in css  # nDCG keeps its case; long labels wrap
+
+
+def test_metric_label_without_k_and_unknown_keys():
+    assert metric_label("ndcg_als") == "nDCG, ALS"  # the index page does not know k
+    assert metric_label("n_clusters") == "clusters"  # a whole key wins over a model suffix
+    assert metric_label("recall_clusters", k=5) == "recall@5, clusters"
+    assert metric_label("p_tuned_vs_default") == "p-value, tuned vs default ALS"
+    assert metric_label("drift_alerts") == "drift alerts"
+    assert metric_label("nDCG@10, ALS") == "nDCG@10, ALS"
+
+
+def ml100k_like() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Items with int ids and MovieLens titles, and explain rows for user 196 (ids upcast to float)."""
+    items = pd.DataFrame(
+        {"title": ["Toy Story (1995)", "GoldenEye (1995)", None], "year": [1995, 1995, 1995]},
+        index=pd.Index([1, 2, 3], name="item_id"),
+    )
+    contrib = pd.DataFrame(
+        {"user_id": [196.0, 196.0], "item_id": [1.0, 3.0], "base_value": [0.1, 0.1], "als_prior": [0.4, 0.2]}
+    )
+    return items, contrib
+
+
+def test_waterfall_title_names_the_item():
+    items, contrib = ml100k_like()
+    title = waterfall_chart(contrib.iloc[0], items=items).to_dict()["title"]
+    assert title["text"] == "Why Toy Story (1995) (item 1) for user 196"
+    assert title["subtitle"] == "base value 0.100 -> score 0.500"
+    assert waterfall_chart(contrib.iloc[1], items=items).to_dict()["title"]["text"] == "Why item 3 for user 196"
+    assert waterfall_chart(contrib.iloc[0]).to_dict()["title"]["text"] == "Why item 1 for user 196"  # no table
+
+
+def test_items_named_beside_their_ids():
+    items, _ = ml100k_like()
+    assert item_labels([1, "2", 2.0, 3, 9], items) == [
+        "Toy Story (1995) (item 1)",
+        "GoldenEye (1995) (item 2)",  # "2" and 2.0 are the item 2
+        "GoldenEye (1995) (item 2)",
+        "item 3",  # no title
+        "item 9",  # not in the table
+    ]
+    assert item_label("p7", pd.DataFrame({"name": ["Trail Mug"]}, index=["p7"])) == "Trail Mug (item p7)"
+    recs = pd.DataFrame({"user_id": [196, 196], "item_id": [2, 1], "rank": [1, 2]})
+    named = with_item_names(recs, items)
+    assert named.columns.tolist() == ["user_id", "item_id", "title", "rank"]
+    assert named["title"].tolist() == ["GoldenEye (1995)", "Toy Story (1995)"]
+    assert recs.columns.tolist() == ["user_id", "item_id", "rank"]  # input untouched
+    assert with_item_names(recs, items.drop(columns="title")) is recs  # nothing to name them by
+
+
+def test_hostile_item_names_are_escaped():
+    items = pd.DataFrame({"name": HOSTILE}, index=pd.Index(["a", "b", "c"], name="item_id"))
+    contrib = pd.DataFrame({"user_id": ["u"], "item_id": ["a"], "base_value": [0.0], "price": [0.3]})
+    recs = pd.DataFrame({"user_id": ["u"] * 3, "item_id": ["a", "b", "c"], "rank": [1, 2, 3]})
+    report = Report("t").markdown(f"## Why {item_label('a', items)}")
+    text = report.chart(waterfall_chart(contrib.iloc[0], items=items)).table(with_item_names(recs, items)).to_html()
+    for bad in HOSTILE:
+        assert bad not in text
+    named = html.escape(f"{HOSTILE[0]} (item a)")
+    assert f"<h3>Why {named}</h3>" in text and f">Why {named} for user u</text>" in text  # heading, chart title
+    parsed = TagCollector()
+    parsed.feed(text)
+    assert not {"script", "img"} & set(parsed.tags)
+    assert not [name for name, _ in parsed.attributes if name.startswith("on")]
 
 
 def test_bad_inputs_raise_config_error():

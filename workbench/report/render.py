@@ -3,8 +3,8 @@
 Charts are rendered to inline SVG by vl-convert; every string that comes from
 data (titles, table cells, ids, warnings) is HTML-escaped.
 
->>> report = Report("Profile: ml-100k")
->>> report.markdown("## Summary\\n- **943** users").metrics({"users": 943, "ndcg_als": 0.3}, k=10).write("out/a.html")  # doctest: +SKIP
+>>> report = Report("ALS: ml-100k").markdown("## Summary\\n- **943** test users")
+>>> report.metrics({"test_users": 943, "ndcg_als": 0.31}, k=10).write("out/als.html")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ ul{margin:8px 0;padding-left:22px;max-width:860px}
 code{background:#eceef3;padding:1px 5px;border-radius:4px;font-size:13px}
 section.block{margin:14px 0}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
-.card{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:12px 16px;min-width:150px;flex:1 1 150px;max-width:260px}
+.card{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:12px 16px;min-width:150px;flex:1 1 150px;max-width:260px;display:flex;flex-direction:column;justify-content:space-between}
 .card .value{font-size:26px;font-weight:650;color:#1d3f8f;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 .card .value.text{font-size:18px;line-height:1.3;padding:5px 0}
 .card .label{font-size:13px;line-height:1.35;color:#5b6475;overflow-wrap:anywhere}

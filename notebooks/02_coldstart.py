@@ -10,6 +10,7 @@ def _():
     import marimo as mo
     import pandas as pd
 
+    from workbench.analysis.explain import item_label, item_labels, with_item_names
     from workbench.data import load_dataset
     from workbench.data.split import cold_user_split, stratified_split
     from workbench.evaluation import evaluate_per_user, summarize
@@ -39,6 +40,8 @@ def _():
         evaluate_per_user,
         summarize,
         format_value,
+        item_label,
+        item_labels,
         load_dataset,
         metric_comparison_chart,
         mo,
@@ -48,6 +51,7 @@ def _():
         selection_chart,
         stage,
         stratified_split,
+        with_item_names,
     )
 
 
@@ -103,12 +107,6 @@ def _(cold_user_split, ds, mo, stage):
 
 
 @app.cell
-def _(ds):
-    label = next((c for c in ("title", "name") if ds.items is not None and c in ds.items.columns), None)
-    return (label,)
-
-
-@app.cell
 def _(ClusterColdStart, method, mo, run, stage, train):
     mo.stop(
         mo.app_meta().mode == "edit" and not run.value,
@@ -139,13 +137,9 @@ def _(selection, selection_chart):
 
 
 @app.cell
-def _(cluster_model, ds, label):
+def _(cluster_model, ds, item_labels):
     profiles = cluster_model.profiles(top=5)
-    if label is not None:
-        _names = ds.items[label].rename(index=str)
-        profiles["top_items"] = [
-            ", ".join(str(_names.get(i, i)) for i in ids.split(", ")) for ids in profiles["top_items"]
-        ]
+    profiles["top_items"] = ["; ".join(item_labels(ids.split(", "), ds.items)) for ids in profiles["top_items"]]
     profiles
     return (profiles,)
 
@@ -210,11 +204,10 @@ def _(mo):
 
 
 @app.cell
-def _(ds, label, mo, pd, train):
+def _(ds, item_labels, mo, pd, train):
     _cold = ds.items.index.difference(pd.Index(train.interactions["item_id"].unique()), sort=False)
     _pool = _cold if len(_cold) else ds.items.index
-    _names = ds.items[label].reindex(_pool).astype(str) if label else pd.Series("", index=_pool)
-    _options = {f"{name} ({item})": item for item, name in zip(_pool, _names)}
+    _options = dict(zip(item_labels(_pool, ds.items), _pool, strict=True))
     cold_item_count = int(len(_cold))
     item_pick = mo.ui.dropdown(
         options=_options, value=next(iter(_options)), searchable=True, label="item without interactions"
@@ -231,10 +224,11 @@ def _(ContentSimilarity, ds, stage):
 
 
 @app.cell
-def _(ds, item_pick, k, similarity, train):
+def _(ds, item_pick, k, similarity, train, with_item_names):
     query_item = item_pick.value
-    similar = similarity.similar_items([query_item], k=k.value)
-    similar = similar.join(ds.items.select_dtypes(exclude="number"), on="similar_item_id")
+    similar = with_item_names(similarity.similar_items([query_item], k=k.value), ds.items, on="similar_item_id")
+    _attributes = ds.items.select_dtypes(exclude="number")
+    similar = similar.join(_attributes.drop(columns=similar.columns, errors="ignore"), on="similar_item_id")
     _counts = train.interactions["item_id"].value_counts()
     similar["train_interactions"] = _counts.reindex(similar["similar_item_id"], fill_value=0).to_numpy()
     similar
@@ -321,6 +315,7 @@ def _(
     dataset,
     ds,
     hybrid,
+    item_label,
     k,
     method,
     ndcg_ratio,
@@ -343,8 +338,6 @@ def _(
         "n_clusters": int(cluster_model.n_clusters_),
         "cold_users": int(len(cold_users)),
     }
-    _query = ds.items.select_dtypes(exclude="number").loc[query_item]
-    _query_name = " / ".join(map(str, _query.dropna())) or query_item
     report = Report(f"Cold start: {dataset.value}", description="User clusters vs popularity for new users; content similarity for new items; hybrid switch")
     report.markdown(
         f"**{len(cold_users):,}** users (20%, seed 0) are held out with their **{len(test):,}** interactions; "
@@ -352,7 +345,7 @@ def _(
         f"clusters **{headline['ndcg_clusters']:.4f}** vs popularity **{headline['ndcg_popularity']:.4f}**, "
         f"a ratio of **{ndcg_ratio:.3f}**."
     )
-    report.metrics(headline)
+    report.metrics(headline, k=k.value)
     report.markdown("## Choosing the number of clusters")
     report.table(selection, caption="nDCG@10 of warm users held out as if cold (5 folds); higher silhouette and lower BIC mean tighter clusters.")
     report.chart(selection_plot)
@@ -362,11 +355,11 @@ def _(
     report.table(cold_scores, caption="Means over the held-out users, who had no interactions in training.")
     report.chart(cold_chart)
     report.table(by_cluster, caption="Cold users by the cluster their demographics assign them to.")
-    report.markdown(f"## New items: content neighbours of {_query_name}")
+    report.markdown(f"## New items: content neighbours of {item_label(query_item, ds.items)}")
     report.markdown(f"{cold_item_count:,} items have no training interactions.")
     _weight = similarity.text_weight
     report.table(
-        similar,
+        similar.drop(columns="item_id"),  # the query item, named in the heading
         caption=f"Cosine similarity of TF-IDF vectors: tags weigh {1 - _weight:.1f}, title words {_weight:.1f}.",
     )
     report.markdown(f"## Hybrid switch (cluster model below {hybrid.min_interactions} training interactions, ALS above)")

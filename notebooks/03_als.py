@@ -10,6 +10,7 @@ def _():
     import marimo as mo
     import pandas as pd
 
+    from workbench.analysis.explain import item_label, with_item_names
     from workbench.data import load_dataset
     from workbench.data.split import stratified_split
     from workbench.evaluation import evaluate_per_user, summarize
@@ -25,6 +26,7 @@ def _():
         Report,
         distribution_chart,
         evaluate_per_user,
+        item_label,
         load_dataset,
         metric_comparison_chart,
         mo,
@@ -33,6 +35,7 @@ def _():
         stage,
         stratified_split,
         summarize,
+        with_item_names,
     )
 
 
@@ -127,27 +130,17 @@ def _(distribution_chart, k, per_user):
 
 
 @app.cell
-def _(ds):
-    label = next((c for c in ("title", "name") if ds.items is not None and c in ds.items.columns), None)
-    return (label,)
-
-
-@app.cell
-def _(ds, label, recs, test_users):
+def _(ds, recs, test_users, with_item_names):
     example_users = test_users[:3]
-    examples = recs["als"][recs["als"]["user_id"].isin(example_users)].reset_index(drop=True)
-    if label is not None:
-        examples = examples.join(ds.items[label], on="item_id")
+    examples = with_item_names(recs["als"][recs["als"]["user_id"].isin(example_users)].reset_index(drop=True), ds.items)
     examples
     return (examples,)
 
 
 @app.cell
-def _(ds, label, models, train):
+def _(ds, models, train, with_item_names):
     popular_item = train.interactions["item_id"].value_counts().index[0]
-    similar = models["als"].similar_items([popular_item], k=10)
-    if label is not None:
-        similar = similar.join(ds.items[label], on="similar_item_id")
+    similar = with_item_names(models["als"].similar_items([popular_item], k=10), ds.items, on="similar_item_id")
     similar
     return popular_item, similar
 
@@ -159,8 +152,8 @@ def _(
     dataset,
     ds,
     examples,
+    item_label,
     k,
-    label,
     ndcg_chart,
     per_user,
     popular_item,
@@ -178,12 +171,11 @@ def _(
         "recall_als": float(scores.loc["als", "recall"]),
         "test_users": int(len(test_users)),
     }
-    _popular_name = ds.items[label].get(popular_item, popular_item) if label else popular_item
     report = Report(f"ALS candidates: {dataset.value}", description="Popularity vs implicit ALS, per-user 75/25 split")
     report.markdown(
         f"Trained on **{len(train):,}** interactions; evaluated on **{len(test_users):,}** test users at k = {k.value}."
     )
-    report.metrics(headline)
+    report.metrics(headline, k=k.value)
     report.markdown("## Metrics")
     report.table(scores, caption="Means over test users; a user without hits scores 0.")
     report.chart(comparison_chart)
@@ -192,8 +184,8 @@ def _(
     report.chart(ndcg_chart)
     report.markdown("## Example recommendations (ALS)")
     report.table(examples, max_rows=30)
-    report.markdown(f"## Items similar to the most popular item: {_popular_name}")
-    report.table(similar)
+    report.markdown(f"## Items similar to the most popular item: {item_label(popular_item, ds.items)}")
+    report.table(similar.drop(columns="item_id"))  # the popular item, named in the heading
     publish(report, "03_als", headline)
     return (headline,)
 

@@ -16,6 +16,8 @@ def _():
         dependence_chart,
         global_importance,
         importance_by_segment,
+        item_label,
+        item_labels,
         waterfall_chart,
     )
     from workbench.analysis.segments import activity_bands
@@ -38,6 +40,8 @@ def _():
         dependence_chart,
         global_importance,
         importance_by_segment,
+        item_label,
+        item_labels,
         load_dataset,
         mo,
         publish,
@@ -178,27 +182,21 @@ def _(contrib, mo):
 
 
 @app.cell
-def _(ds):
-    label = next((c for c in ("title", "name") if ds.items is not None and c in ds.items.columns), None)
-    return (label,)
-
-
-@app.cell
-def _(ds, label, mo, recs, user):
+def _(ds, item_labels, mo, recs, user):
     _mine = recs[recs["user_id"] == user.value]
-    _names = ds.items[label].reindex(_mine["item_id"]).to_numpy() if label else _mine["item_id"].to_numpy()
-    _items = {f"{_r}. {_n}": _i for _r, _n, _i in zip(_mine["rank"], _names, _mine["item_id"])}
+    _labels = item_labels(_mine["item_id"], ds.items)
+    _items = {f"{_r}. {_l}": _i for _r, _l, _i in zip(_mine["rank"], _labels, _mine["item_id"], strict=True)}
     item = mo.ui.dropdown(options=_items, value=next(iter(_items)), label="recommended item")
     item
     return (item,)
 
 
 @app.cell
-def _(contrib, ds, item, label, mo, user, waterfall_chart):
+def _(contrib, ds, item, item_label, mo, user, waterfall_chart):
     _mask = (contrib["user_id"] == user.value) & (contrib["item_id"] == item.value)
     why_row = contrib[_mask].astype({"user_id": object, "item_id": object}).iloc[0]  # keep ids as they are
-    why_name = str(ds.items[label].get(item.value, item.value)) if label else str(item.value)
-    waterfall = waterfall_chart(why_row)
+    why_name = item_label(item.value, ds.items)
+    waterfall = waterfall_chart(why_row, items=ds.items)
     mo.vstack([mo.md(f"**{why_name}** for user **{user.value}**"), waterfall])
     return waterfall, why_name, why_row
 
@@ -288,7 +286,7 @@ def _(
         f"({model.best_iteration_} boosting rounds); the top {k.value} of **{len(test_users):,}** test users "
         "explained. Contributions are in raw-score space: base value + ALS prior + features = score."
     )
-    report.metrics(headline)
+    report.metrics(headline, k=k.value)
     report.markdown("## Global importance")
     report.table(importance, max_rows=30, caption="Mean |SHAP| and mean SHAP per feature over all explained rows.")
     report.chart(importance_chart)

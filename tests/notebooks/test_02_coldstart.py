@@ -52,9 +52,10 @@ def test_cluster_count_is_the_best_cross_validated_ndcg(run):
     assert defs["cluster_model"].n_clusters_ == best
     profiles = defs["profiles"]
     assert len(profiles) == best and profiles["size"].sum() == len(defs["ds"].users)
-    # top items are shown by name: every listed name is an item name of the catalogue
-    names = set(defs["ds"].items["name"])
-    assert all(set(row.split(", ")) <= names for row in profiles["top_items"])
+    # top items are shown by name with the id beside it, "; " apart (titles may hold commas)
+    items = defs["ds"].items
+    labels = {f"{name} (item {item})" for item, name in items["name"].items()}
+    assert all(set(row.split("; ")) <= labels for row in profiles["top_items"])
 
 
 def test_cold_user_ndcg_against_popularity(run):
@@ -84,7 +85,7 @@ def test_cold_user_ndcg_against_popularity(run):
 
 
 def test_new_item_neighbours_share_content(run):
-    defs, _ = run
+    defs, report_dir = run
     items = make_ecommerce(**SIZES["small"], seed=0).items
     query = defs["query_item"]
     assert query not in set(defs["train"].interactions["item_id"])
@@ -99,6 +100,11 @@ def test_new_item_neighbours_share_content(run):
         assert shared or words & set(items.loc[other, "name"].lower().split())
     counts = defs["train"].interactions["item_id"].value_counts()
     assert (similar["train_interactions"] == counts.reindex(similar["similar_item_id"], fill_value=0).values).all()
+    # neighbours are named beside their ids; the report names the query item the same way
+    assert list(similar.columns).index("name") == list(similar.columns).index("similar_item_id") + 1
+    assert (similar["name"] == items["name"].reindex(similar["similar_item_id"]).to_numpy()).all()
+    text = (report_dir / "02_coldstart.html").read_text(encoding="utf-8")
+    assert f"New items: content neighbours of {items.loc[query, 'name']} (item {query})" in text
 
 
 def test_hybrid_segments_route_by_training_interactions(run):

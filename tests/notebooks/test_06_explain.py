@@ -63,17 +63,22 @@ def test_dependence_and_dropdowns(run):
 
 
 def test_waterfall_ends_at_the_recommended_score(run):
-    defs, _ = run
+    defs, report_dir = run
     user, item, recs = defs["user"].value, defs["item"].value, defs["recs"]
     first = recs.iloc[0]
     assert (user, item) == (first["user_id"], first["item_id"])  # defaults: first user, top item
     row = defs["why_row"]
     assert (row["user_id"], row["item_id"]) == (user, item)
-    assert defs["why_name"] == defs["ds"].items.loc[item, "name"]
-    assert f"item {item} for user {user}" in defs["waterfall"].to_dict()["title"]["text"]
+    name = defs["ds"].items.loc[item, "name"]
+    assert defs["why_name"] == f"{name} (item {item})"
+    assert defs["waterfall"].to_dict()["title"]["text"] == f"Why {name} (item {item}) for user {user}"
     frame = defs["waterfall"].data
     assert frame["start"].iloc[0] == pytest.approx(row["base_value"])
     assert frame["end"].iloc[-1] == pytest.approx(first["score"], abs=1e-4)
+    # the report's section and the chart both name the item
+    text = (report_dir / "06_explain.html").read_text(encoding="utf-8")
+    why = f"Why {name} (item {item}) for user {user}"
+    assert f"<h3>{why}</h3>" in text and f">{why}</text>" in text
 
 
 def test_shap_by_activity_band(run):

@@ -91,9 +91,10 @@ def test_als_notebook_metrics(monkeypatch):
     # per-user nDCG averages back to the table
     per_user = defs["per_user"]
     assert per_user.groupby("model")["ndcg"].mean()["als"] == pytest.approx(scores.loc["als", "ndcg"])
-    # names are joined from the item table; the popular item is not among its own neighbours
-    assert "name" in defs["examples"].columns and defs["examples"]["name"].notna().all()
-    similar = defs["similar"]
+    # names are joined from the item table beside the ids; the popular item is not among its own neighbours
+    examples, similar = defs["examples"], defs["similar"]
+    assert list(examples.columns[1:3]) == ["item_id", "name"] and examples["name"].notna().all()
+    assert list(similar.columns).index("name") == list(similar.columns).index("similar_item_id") + 1
     assert len(similar) == 10 and defs["popular_item"] not in set(similar["similar_item_id"])
     assert defs["popular_item"] == train["item_id"].value_counts().idxmax()
 

@@ -324,7 +324,7 @@ def _(
         f"Audited metric: **{metric.value}**; a group is flagged when it trails the best group of its segment "
         f"by more than **{threshold.value:.0%}**."
     )
-    report.metrics(headline)
+    report.metrics(headline, k=k.value)
     report.markdown("## Overall")
     report.table(scores, caption="Means over test users.")
     report.markdown(f"## Flagged gaps in {metric.value}: the largest per model and segment")

@@ -395,7 +395,7 @@ def _(
         f"the best parameters were refitted on all of train and scored once on **{len(test_users):,}** "
         f"test users at k = {k.value}."
     )
-    report.metrics(headline)
+    report.metrics(headline, k=k.value)
     report.markdown("## Tuning")
     report.chart(history)
     report.chart(importance)

@@ -156,7 +156,7 @@ def _(
         f"Replayed **{int(freshness.groupby('window')['n_events'].first().sum()):,}** events in "
         f"**{headline['windows']}** windows after training; metrics at k = {k.value} over the users active in each window."
     )
-    report.metrics(headline)
+    report.metrics(headline, k=k.value)
     report.markdown("## Strategies")
     report.table(
         summary,

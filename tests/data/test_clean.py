@@ -99,6 +99,7 @@ def test_inputs_are_never_mutated(shop):
     before = [frame.copy(deep=True) for frame in _frames(shop)]
     cleaned = clean(shop, merge_labels=True, drop_outlier_users=True, impute=True)
     assert len(cleaned.changes) == 4 + 2 + 5
+    assert cleaned.changes.loc[cleaned.changes["action"] == "impute", "before"].tolist() == [None] * 5
     for frame, copy in zip(_frames(shop), before, strict=True):
         pd.testing.assert_frame_equal(frame, copy)
 

@@ -154,5 +154,5 @@ def clean(
             if frame is not None:
                 tables[table], imputed = _impute(table, frame)
                 changes += imputed
-    table = pd.DataFrame(changes, columns=CHANGE_COLUMNS).astype({"before": object, "after": object, "rows": np.int64})
+    table = pd.DataFrame(changes, columns=CHANGE_COLUMNS, dtype=object).astype({"rows": np.int64})
     return Cleaned(Dataset(log, tables["users"], tables["items"]), table)

@@ -92,7 +92,8 @@ class Profile:
     #: table, attribute, missing, share, interactions: items without name / category / price, users without
     #: any demographic, ids of the log absent from the users or items table.
     missing_attributes: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: Section (a field name) -> why it does not apply to this data, in plain words.
+    #: Section (a field name, or "repeats" for the summary's repeat numbers) -> why it does not (fully) apply
+    #: to this data, in plain words; e.g. {"funnel": "the interactions have no event column"}.
     not_applicable: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, float | int | str]:

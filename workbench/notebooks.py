@@ -107,7 +107,8 @@ def profile_report(p: Profile, *, title: str) -> Report:
     report.markdown("## Summary")
     report.table(p.summary, max_rows=100)
     charts = shop_charts(p)
-    if _section(report, p, "top_items", "## Top items\nRanked by interactions; purchases are counted separately."):
+    purchases = "; purchases are counted separately" if "purchases" in p.top_items.columns else ""
+    if _section(report, p, "top_items", f"## Top items\nRanked by interactions{purchases}."):
         report.table(p.top_items)
     mix = "Interactions, items with interactions and catalogue items per label; a multi-valued label counts once each."
     if _section(report, p, "label_mix", f"## Category and brand mix\n{mix}"):

@@ -140,10 +140,13 @@ def test_repeat_features_known_answers():
     pairs = pd.DataFrame({"user_id": ["u1", "u1", "u2", "u2"], "item_id": ["milk", "tv", "milk", "bread"]})
     f = build_features(pairs, Dataset.from_frames(log), repeats=True)
     assert f["times_bought"].tolist() == [3.0, 1.0, 1.0, 0.0]
-    assert f["days_since_last"].tolist()[:3] == [7.0, 6.0, 2.0]  # now = day 21
+    # from the pair's last purchase to the user's latest one (u1: day 15, u2: day 21)
+    assert f["days_since_last"].tolist()[:3] == [1.0, 0.0, 2.0]
     assert np.isnan(f["days_since_last"].iloc[3])
     assert f["repeat_interval_days"].iloc[0] == 7.0 and f["repeat_interval_days"].iloc[1:].isna().all()
-    assert f["due_ratio"].iloc[0] == 1.0
+    # u1 bought on days 0, 7, 14 and 15: 15 days over 3 gaps; u2 on days 19 and 21
+    assert f["user_basket_gap_days"].tolist() == [5.0, 5.0, 2.0, 2.0]
+    assert f["due_ratio"].iloc[0] == pytest.approx((1.0 + 5.0) / 7.0)  # how due milk is at u1's next basket
     # milk: bought again by u1, once by u2; tv: once by each (the view is no purchase)
     assert f["item_repurchase_rate"].tolist()[:2] == [0.5, 0.0]
     # u1 bought 4 times, 2 of them repeats; u2 twice, no repeat

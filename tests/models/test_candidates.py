@@ -46,7 +46,7 @@ def test_frame_shape_and_order(gen, data):
 
 def test_each_source_top_items_are_candidates(gen, data):
     users = np.sort(pd.unique(data.interactions["user_id"]))[:30]
-    c = gen.candidates(users, n=15)
+    c = gen.candidates(users, n=40)  # deep enough that the fused cut keeps each source's top items
     pairs = set(map(tuple, c[["user_id", "item_id"]].to_numpy()))
     # ALS: the ALS model's own top 5 (seen excluded)
     als = gen.als.recommend(users, k=5)

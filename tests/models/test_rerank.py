@@ -127,3 +127,62 @@ def test_all_missing_feature_and_temporal_holdout(data):
     recs = model.recommend(pd.unique(ds.interactions["user_id"])[:5], k=5)
     assert len(recs) == 25
     assert np.isfinite(recs["score"]).all()
+
+
+# -- any recommender as the candidate stage; repeat purchases -------------------------------
+@pytest.fixture(scope="module")
+def shop() -> Dataset:
+    """The small synthetic shop as an order log (purchases only, order ids), where repeats are common."""
+    from workbench.data.synthetic import SIZES, make_ecommerce, order_log
+
+    ds = make_ecommerce(**{**SIZES["small"], "n_events": 20_000}, seed=0, integer_ids=True)
+    log = order_log(ds).rename(columns={"product_id": "item_id"})
+    return Dataset.from_frames(log, ds.users, ds.items)
+
+
+@pytest.mark.parametrize("stage_name", ["ALSRecommender", "PopularityRecommender"])
+def test_any_recommender_is_a_candidate_stage(data, users, stage_name):
+    from workbench.analysis.explain import additivity_error
+    from workbench import models
+
+    stage = {"ALSRecommender": lambda: models.ALSRecommender(factors=8, iterations=3, seed=0),
+             "PopularityRecommender": models.PopularityRecommender}[stage_name]()
+    model = LightGBMReranker(stage, n_candidates=30, n_folds=2, holdout="random", seed=0, min_data_in_leaf=20)
+    model.fit(data)
+    recs = model.recommend(users, k=5)
+    assert recs.groupby("user_id").size().eq(5).all()
+    own = stage.recommend(users, k=30)  # the fitted stage: every re-ranked item is one of its 30
+    assert len(recs.merge(own, on=["user_id", "item_id"])) == len(recs)
+    prior = f"{model.prior_source}_prior"
+    assert prior == {"ALSRecommender": "als_prior", "PopularityRecommender": "popularity_prior"}[stage_name]
+    contrib = model.explain(users[:5], k=3)
+    assert prior in contrib.columns
+    assert additivity_error(contrib, recs[recs["user_id"].isin(users[:5]) & (recs["rank"] <= 3)]) < 1e-9
+
+
+def test_a_non_recommender_candidate_stage_is_a_config_error():
+    with pytest.raises(ConfigError, match="candidates must be a recommender"):
+        LightGBMReranker("als")
+
+
+def test_repeats_become_candidates_and_exclude_seen_decides(shop):
+    from workbench.data.split import next_basket_split
+    from workbench.evaluation import evaluate
+    from workbench.models import RepeatRecommender
+
+    train, test = next_basket_split(shop, by="order")
+    users = np.sort(test.interactions["user_id"].unique())
+    model = small_model().fit(train)
+    assert model.repeats_ and model._resolved_holdout(train) == "basket"
+    bought = pd.MultiIndex.from_frame(train.interactions[["user_id", "item_id"]])
+    again = model.recommend(users, k=10, exclude_seen=False)
+    fresh = model.recommend(users, k=10)
+    assert pd.MultiIndex.from_frame(again[["user_id", "item_id"]]).isin(bought).mean() > 0.1
+    assert not pd.MultiIndex.from_frame(fresh[["user_id", "item_id"]]).isin(bought).any()
+    assert again["user_id"].dtype == np.int64 and again["item_id"].dtype == np.int64
+    features = model.feature_table(users[:5], k=10, exclude_seen=False)
+    assert {"times_bought", "days_since_last", "due_ratio", "item_repurchase_rate"} <= set(features.columns)
+    # buying again is most of the next basket here: allowing repeats must beat excluding them
+    assert evaluate(again, test, k=10)["ndcg"] > evaluate(fresh, test, k=10)["ndcg"]
+    repeat = RepeatRecommender().fit(train).recommend(users, k=10, exclude_seen=False)
+    assert evaluate(again, test, k=10)["ndcg"] > 0.8 * evaluate(repeat, test, k=10)["ndcg"]

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap, to_seconds
-from workbench.data.repeats import PairHistory, pair_history
+from workbench.data.repeats import PairHistory, pair_history, purchase_rows
 from workbench.errors import DataError
 from workbench.guards import check_dense
 
@@ -108,32 +108,53 @@ class _SideTable:
 
 @dataclass(frozen=True, eq=False)
 class _Repeats:
-    """Repeat-purchase features from the bought pairs of the history (``workbench.data.repeats``)."""
+    """Repeat-purchase features from the bought pairs of the history (``workbench.data.repeats``).
+
+    Times are measured back from each user's own latest purchase, not from the end of the log:
+    the moment before the user's next basket, whenever that comes, is the same in training
+    (a held-out basket) and in serving.
+    """
 
     pairs: PairHistory
     #: per item code: share of the item's buyers who bought it twice or more (NaN without buyers)
     item_rate: np.ndarray
     #: per user code: share of the user's purchases that repeat an item bought before
     user_share: np.ndarray
+    #: per user code: latest purchase time, and mean days between the user's purchase days (NaN for one day)
+    user_last: np.ndarray
+    user_gap: np.ndarray
 
     @classmethod
     def from_history(cls, history: Dataset, user_map: IdMap, item_map: IdMap) -> _Repeats:
         pairs = pair_history(history, user_map, item_map)
-        items, users = pairs.item_codes, pairs.user_codes
+        items, users, n_users = pairs.item_codes, pairs.user_codes, len(user_map)
         buyers = np.bincount(items, minlength=len(item_map)).astype(np.float64)
         repeaters = np.bincount(items, weights=pairs.count > 1, minlength=len(item_map))
-        bought = np.bincount(users, weights=pairs.count, minlength=len(user_map))
-        repeated = np.bincount(users, weights=pairs.count - 1, minlength=len(user_map))
+        bought = np.bincount(users, weights=pairs.count, minlength=n_users)
+        repeated = np.bincount(users, weights=pairs.count - 1, minlength=n_users)
+        user_last = np.full(n_users, np.nan)
+        np.fmax.at(user_last, users, pairs.last)
+        user_first = np.full(n_users, np.nan)
+        np.fmin.at(user_first, users, pairs.first)
+        gap = np.full(n_users, np.nan)
+        if pairs.has_time:
+            days = _purchase_days(history, user_map)
+            gap = np.divide(
+                (user_last - user_first) / SECONDS_PER_DAY, days - 1, out=gap, where=days > 1
+            )
         return cls(
             pairs,
             np.divide(repeaters, buyers, out=np.full(len(buyers), np.nan), where=buyers > 0),
             np.divide(repeated, bought, out=np.full(len(bought), np.nan), where=bought > 0),
+            user_last,
+            gap,
         )
 
     def features(self, u: np.ndarray, i: np.ndarray) -> dict[str, np.ndarray]:
-        """``times_bought``; with timestamps ``days_since_last``, ``repeat_interval_days`` (mean days
-        between the pair's purchases) and ``due_ratio`` (days since last / interval); and
-        ``item_repurchase_rate``, ``user_repeat_share``."""
+        """``times_bought``; with timestamps ``days_since_last`` (from the pair's last purchase to the
+        user's latest), ``repeat_interval_days`` (mean days between the pair's purchases),
+        ``user_basket_gap_days`` and ``due_ratio`` ((days since last + the user's gap) / interval:
+        how due the item is at the next basket); and ``item_repurchase_rate``, ``user_repeat_share``."""
         pairs = self.pairs
         position = pairs.lookup(u, i)
         bought = position >= 0
@@ -141,15 +162,28 @@ class _Repeats:
         count = np.where(bought, pairs.count[at], 0).astype(np.float64)
         out = {"times_bought": count}
         if pairs.has_time:
-            since = np.where(bought, (pairs.now - pairs.last[at]) / SECONDS_PER_DAY, np.nan)
+            since = np.where(bought, (_take(self.user_last, u) - pairs.last[at]) / SECONDS_PER_DAY, np.nan)
             span = np.where(bought, (pairs.last[at] - pairs.first[at]) / SECONDS_PER_DAY, np.nan)
             interval = np.divide(span, count - 1, out=np.full(len(u), np.nan), where=count > 1)
+            gap = _take(self.user_gap, u)
             out["days_since_last"] = since
             out["repeat_interval_days"] = interval
-            out["due_ratio"] = np.divide(since, interval, out=np.full(len(u), np.nan), where=interval > 0)
+            out["user_basket_gap_days"] = gap
+            out["due_ratio"] = np.divide(
+                since + gap, interval, out=np.full(len(u), np.nan), where=interval > 0
+            )
         out["item_repurchase_rate"] = _take(self.item_rate, i)
         out["user_repeat_share"] = _take(self.user_share, u)
         return out
+
+
+def _purchase_days(history: Dataset, user_map: IdMap) -> np.ndarray:
+    """Distinct calendar days (UTC) with a purchase, per user code."""
+    bought = purchase_rows(history)
+    users = user_map.codes(history.interactions[C.USER])[bought]
+    day = np.floor(to_seconds(history.interactions[C.TIMESTAMP])[bought] / SECONDS_PER_DAY).astype(np.int64)
+    distinct = pd.DataFrame({"u": users, "d": day}).drop_duplicates()
+    return np.bincount(distinct["u"], minlength=len(user_map)).astype(np.float64)
 
 
 @dataclass(frozen=True, eq=False)

@@ -97,3 +97,29 @@ def pair_history(ds: Dataset, user_map: IdMap, item_map: IdMap) -> PairHistory:
         now=float(time.max()) if len(time) else 0.0,
     )
 
+
+
+def has_repeats(ds: Dataset) -> bool:
+    """True when some user bought some item more than once: the log has a "buy again" signal.
+
+    >>> has_repeats(load_movielens_100k())  # doctest: +SKIP
+    False
+    """
+    log = ds.interactions
+    return pair_history(ds, IdMap.from_values(log[C.USER]), IdMap.from_values(log[C.ITEM])).has_repeats
+
+
+#: Basket keys, in order of preference: (column, ``next_basket_split``'s ``by``).
+BASKET_KEYS = (("order_id", "order"), ("session_id", "session"))
+
+
+def basket_by(ds: Dataset) -> str:
+    """What a basket is in ``ds``, as ``next_basket_split(by=...)`` names it: ``order`` when every
+    row has an ``order_id`` (an order log), else ``session`` when every row has a ``session_id``,
+    else ``day``.
+
+    >>> basket_by(ds)  # doctest: +SKIP
+    'order'
+    """
+    log = ds.interactions
+    return next((by for column, by in BASKET_KEYS if column in log.columns and log[column].notna().all()), "day")

@@ -1,14 +1,25 @@
-"""Second stage: a LightGBM lambdarank model re-ranks the candidates of a CandidateGenerator.
+"""Second stage: a LightGBM lambdarank model re-ranks the candidates of any recommender.
+
+The candidate stage is a ``CandidateGenerator`` (ALS, item neighbours and popularity fused;
+the default) or any single Recommender (ALS, popularity, content, the repeat baseline...).
+When the training log repeats (some user bought some item twice, as in a grocery order log),
+the user's own purchase history is a candidate source as well, with repeat features (times
+bought, days since the last purchase, the pair's typical interval, the item's repurchase rate,
+the user's repeat share): ``recommend(..., exclude_seen=False)`` then ranks "buy again" among
+"discover", and the default holdout is each user's last baskets.
 
 ``fit(train)`` carves holdouts out of ``train``: per user, ``n_folds`` random shares (each
-fold in turn; the default, see below) or the latest share by time (``holdout="temporal"``).
+fold in turn), the latest share by time (``holdout="temporal"``) or the last ``n_folds``
+baskets one after the other (``holdout="basket"``: orders, else sessions, else days);
+``holdout="auto"`` (the default) takes baskets for a repeating log with timestamps and random
+shares otherwise.
 For each, a copy of the candidate model is fitted on the rest and its candidates are
 labelled with the holdout (1 = the user interacted). The ranker is trained with early
 stopping on a validation group of users, then the candidate model is refitted on all of
 ``train``: serving features come from the full training data.
 
 The trees boost from a fixed prior, ``prior_weight`` x the within-user z-score of the ALS
-score (LightGBM ``init_score``): step functions alone tie and blur the fine ALS order at
+score (of the single model's score for another stage; LightGBM ``init_score``): step functions alone tie and blur the fine ALS order at
 the top (on MovieLens-100K they fall below ALS alone). Rank features are monotone.
 
 On MovieLens-100K with a random per-user test split (benchmarks/rerank_ml100k.py) a
@@ -19,7 +30,9 @@ and serve forward in time.
 
 from __future__ import annotations
 
+import copy
 import json
+import warnings
 from collections.abc import Iterable
 from io import StringIO
 from pathlib import Path
@@ -31,19 +44,20 @@ import pandas as pd
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
 from workbench.data.features import HistoryFeatures, prepare_history
-from workbench.errors import ConfigError, DataError, ModelError
+from workbench.data.repeats import basket_by, pair_history
+from workbench.data.split import next_basket_split
+from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError
 from workbench.guards import check_dense
 from workbench.models import storage
 from workbench.models.base import Recommender, unique_users
 from workbench.models.candidates import CandidateGenerator
 
-#: Candidate columns handed to the feature builder as model scores.
+#: Candidate columns of a CandidateGenerator handed to the feature builder as model scores.
 SCORE_COLUMNS = ("als_score", "knn_score", "fusion_score")
-#: Feature that carries the ALS prior the trees boost from.
-PRIOR_FEATURE = "als_score_z"
-#: Column of ``explain`` holding the prior's part of the score.
-PRIOR_COLUMN = "als_prior"
-HOLDOUTS = ("temporal", "random")
+#: The source whose score the trees boost from, for a CandidateGenerator; ``explain`` names the
+#: prior's column ``<source>_prior`` ("als_prior").
+PRIOR_SOURCE = "als"
+HOLDOUTS = ("auto", "random", "temporal", "basket")
 DEFAULT_LGBM = {
     "objective": "lambdarank",
     "metric": "ndcg",
@@ -67,13 +81,16 @@ CANDIDATES_DIR = "candidates"
 
 
 class LightGBMReranker(Recommender):
-    """Two-stage recommender: ``candidates`` propose ``n_candidates`` items, LightGBM re-ranks them.
+    """Two-stage recommender: ``candidates`` (any Recommender, by default a CandidateGenerator)
+    propose ``n_candidates`` unseen items per user, LightGBM re-ranks them.
 
-    ``score`` in ``recommend`` is the ranker's raw score (ALS prior + trees); :meth:`explain`
-    splits it into the prior and exact SHAP contributions. Candidates never include seen
-    items, whatever ``exclude_seen`` says. Unknown users are ranked among popularity
-    candidates with their user features missing; a user whose candidates run out gets
-    fewer than ``k`` rows.
+    ``score`` in ``recommend`` is the ranker's raw score (prior + trees); :meth:`explain`
+    splits it into the prior and exact SHAP contributions. When the training log repeats, the
+    user's purchased items are candidates too, kept by ``exclude_seen=False``; on a log where
+    nobody bought an item twice (MovieLens) nothing says a seen item comes back, so they are
+    not candidates. Unknown users are ranked among the stage's fallback candidates with their
+    user features missing; a user whose candidates run out is completed with popular items
+    (``fallback=True``).
 
     >>> model = LightGBMReranker(CandidateGenerator(seed=0), n_candidates=100, seed=0).fit(train)  # doctest: +SKIP
     >>> model.recommend([1, 2], k=10)  # doctest: +SKIP
@@ -84,19 +101,20 @@ class LightGBMReranker(Recommender):
 
     def __init__(
         self,
-        candidates: CandidateGenerator | None = None,
+        candidates: Recommender | None = None,
         *,
         n_candidates: int = 100,
         seed: int = 0,
-        holdout: str = "random",
+        holdout: str = "auto",
         n_folds: int = 5,
         valid_fraction: float = 0.2,
         prior_weight: float = 0.5,
         **lgbm_params: Any,
     ) -> None:
-        if candidates is not None and not isinstance(candidates, CandidateGenerator):
+        if candidates is not None and not (hasattr(candidates, "fit") and hasattr(candidates, "recommend")):
             raise ConfigError(
-                f"candidates must be a CandidateGenerator, got {type(candidates).__name__}"
+                "candidates must be a recommender (ALSRecommender, PopularityRecommender, a "
+                f"CandidateGenerator, ...), got {type(candidates).__name__}"
             )
         if not isinstance(n_candidates, (int, np.integer)) or n_candidates < 1:
             raise ConfigError(
@@ -134,13 +152,43 @@ class LightGBMReranker(Recommender):
             **self.lgbm_params,
         }
 
+    # -- the candidate stage ------------------------------------------------------
+    @property
+    def prior_source(self) -> str:
+        """The source whose score is the prior: ``als`` for a CandidateGenerator, else the stage's name."""
+        return PRIOR_SOURCE if isinstance(self.candidates, CandidateGenerator) else source_name(self.candidates)
+
+    @property
+    def _score_columns(self) -> tuple[str, ...]:
+        if isinstance(self.candidates, CandidateGenerator):
+            return SCORE_COLUMNS
+        return (f"{self.prior_source}_score",)
+
     # -- training -----------------------------------------------------------------
+    def _resolved_holdout(self, train: Dataset) -> str:
+        if self.holdout != "auto":
+            return self.holdout
+        return "basket" if self.repeats_ and train.has_timestamps else "random"
+
     def _folds(self, train: Dataset) -> list[tuple[Dataset, Dataset]]:
         """(fit part, holdout) pairs. Each user's interactions are cut into ``n_folds`` shares, at
         random or by time; a random holdout uses every fold (each interaction labels once), a
-        temporal one only the latest share. A user's only interaction stays on the fit side."""
+        temporal one only the latest share; a basket holdout takes each user's last basket, then
+        the one before it from the rest, ``n_folds`` times. A user's only interaction (or basket)
+        stays on the fit side."""
+        holdout = self._resolved_holdout(train)
+        if holdout == "basket":
+            by = basket_by(train)
+            folds, rest = [], train
+            for _ in range(self.n_folds):
+                fit_part, basket = next_basket_split(rest, by=by)
+                if len(basket) == 0:
+                    break
+                folds.append((fit_part, basket))
+                rest = fit_part
+            return folds
         log = train.interactions
-        temporal = self.holdout == "temporal" and train.has_timestamps
+        temporal = holdout == "temporal" and train.has_timestamps
         if temporal:
             key = log[C.TIMESTAMP].rank(method="first").to_numpy()
         else:
@@ -175,13 +223,16 @@ class LightGBMReranker(Recommender):
     def _fit(self, train: Dataset) -> None:
         import lightgbm as lgb
 
+        self.repeats_ = pair_history(train, self.user_map, self.item_map).has_repeats
         parts, labels, groups = [], [], []
         for number, (fit_part, holdout) in enumerate(self._folds(train)):
             if len(holdout) == 0:
                 continue
-            stage = type(self.candidates)(**self.candidates.get_params()).fit(fit_part)
+            stage = copy.deepcopy(self.candidates).fit(fit_part)  # fit replaces whatever it learned
             features = self._features(
-                stage, unique_users(holdout.interactions[C.USER]), prepare_history(fit_part)
+                stage,
+                unique_users(holdout.interactions[C.USER]),
+                prepare_history(fit_part, repeats=self.repeats_),
             )
             truth = holdout.interactions[[C.USER, C.ITEM]].drop_duplicates()
             hit = (
@@ -242,35 +293,48 @@ class LightGBMReranker(Recommender):
             callbacks=[lgb.early_stopping(EARLY_STOPPING, verbose=False)],
         )
         self.best_iteration_ = int(self.booster.best_iteration)
-        self.candidates._adopt(self)  # same train: the re-ranker's id maps, seen matrix and popularity
-        self.candidates._fit(train)
+        if isinstance(self.candidates, Recommender):
+            self.candidates._adopt(self)  # same train: the re-ranker's id maps, seen matrix and popularity
+            self.candidates._fit(train)
+        else:
+            self.candidates.fit(train)
         self._set_history(train)
 
     def _set_history(self, history: Dataset) -> None:
         """Keep the serving history and its features prepared once (every ``recommend`` batch reuses them)."""
         self._history = history
-        self._prepared = prepare_history(history)
+        self._prepared = prepare_history(history, repeats=self.repeats_)
 
     def _model_inputs(self, features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         """Ranker inputs and the ALS prior. Raw scores and their z-scores are left out of the trees:
         their scale differs between the fold models and the refitted serving model."""
-        dropped = [
-            C.USER,
-            C.ITEM,
-            *SCORE_COLUMNS,
-            *(f"{name}_z" for name in SCORE_COLUMNS),
-        ]
-        prior = self.prior_weight * features[PRIOR_FEATURE].fillna(0.0).to_numpy()
+        scores = self._score_columns
+        dropped = [C.USER, C.ITEM, *scores, *(f"{name}_z" for name in scores)]
+        prior_feature = f"{self.prior_source}_score_z"
+        prior = self.prior_weight * features[prior_feature].fillna(0.0).to_numpy()
         return features.drop(columns=dropped), prior
 
-    def _features(
-        self, stage: CandidateGenerator, user_ids: np.ndarray, history: HistoryFeatures
-    ) -> pd.DataFrame:
-        """Candidates of ``user_ids`` from ``stage`` and their features from the prepared ``history``."""
-        cands = stage.candidates(user_ids, n=self.n_candidates).rename(
-            columns={C.SCORE: "fusion_score"}
-        )
-        return history.features(cands, scores=SCORE_COLUMNS)
+    def _features(self, stage: Any, user_ids: np.ndarray, history: HistoryFeatures) -> pd.DataFrame:
+        """Candidates of ``user_ids`` from ``stage`` (plus their bought items when the log repeats)
+        and their features from the prepared ``history``."""
+        if isinstance(stage, CandidateGenerator):
+            cands = stage.candidates(user_ids, n=self.n_candidates)
+            cands = cands[[C.USER, C.ITEM, C.SCORE, *SCORE_COLUMNS[:-1]]].rename(columns={C.SCORE: "fusion_score"})
+        else:
+            with warnings.catch_warnings():  # the stage's fallback rows are marked below, not counted
+                warnings.simplefilter("ignore", FallbackWarning)
+                recs = stage.recommend(user_ids, k=self.n_candidates)
+            score = recs[C.SCORE].where(~recs[C.FALLBACK]) if C.FALLBACK in recs.columns else recs[C.SCORE]
+            cands = pd.DataFrame({C.USER: recs[C.USER], C.ITEM: recs[C.ITEM], self._score_columns[0]: score})
+        if history.repeats is not None:
+            cands = pd.concat([cands, _bought_pairs(history, user_ids)], ignore_index=True)
+            cands = cands.drop_duplicates([C.USER, C.ITEM], ignore_index=True)
+            by_user = np.argsort(pd.Index(user_ids).get_indexer(cands[C.USER]), kind="stable")
+            cands = cands.iloc[by_user].reset_index(drop=True)  # a user's rows together: one ranking group
+        features = history.features(cands, scores=self._score_columns)
+        ranks = [f"{name}_rank" for name in self._score_columns]  # not proposed by a source: past its list
+        features[ranks] = features[ranks].fillna(float(self.n_candidates + 1))
+        return features
 
     # -- serving ------------------------------------------------------------------
     def _ranked(self, user_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -295,21 +359,30 @@ class LightGBMReranker(Recommender):
         return self._dense(user_ids)
 
     def feature_table(
-        self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10
+        self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10, exclude_seen: bool = True
     ) -> pd.DataFrame:
         """Feature values of the top ``k`` recommendations: ``user_id, item_id`` and one column
-        per feature, rows in the order of ``recommend(users, k=k)`` (and of :meth:`explain`).
+        per feature, rows in the order of ``recommend(users, k=k, exclude_seen=...)`` (and of
+        :meth:`explain`); rows completed from popularity (``fallback=True``) have no features.
 
         >>> model.feature_table([1], k=3)  # doctest: +SKIP
         """
         self._require_fitted("feature_table")
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
-        ids = unique_users(users)
+        ids = unique_users(users, self.user_map)
         check_dense(len(ids), k, what=f"recommend(k={k}) for {len(ids):,} users")
         features, scores = self._ranked(ids)
+        if exclude_seen:  # recommend's mask: the user's bought items, candidates when the log repeats
+            codes = self.user_map.codes(features[C.USER])
+            known = codes >= 0
+            seen = np.zeros(len(features), dtype=bool)
+            seen[known] = np.asarray(
+                self._seen[codes[known], self.item_map.codes(features[C.ITEM])[known]]
+            ).ravel() > 0
+            scores = np.where(seen, -np.inf, scores)
         # the order of recommend: by requested user, best score first, ties to the lower item code
-        # (top_k over the dense row); candidates are unseen, so its exclude_seen mask drops none
+        # (top_k over the dense row)
         user_rows = pd.Index(ids).get_indexer(features[C.USER])
         finite = np.flatnonzero(np.isfinite(scores))
         order = finite[
@@ -325,24 +398,25 @@ class LightGBMReranker(Recommender):
         return features.iloc[order[position < k]].reset_index(drop=True)
 
     def explain(
-        self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10
+        self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10, exclude_seen: bool = True
     ) -> pd.DataFrame:
         """SHAP values (exact TreeSHAP, raw-score space) of the top ``k`` recommendations.
 
-        Columns ``user_id, item_id, base_value``, ``als_prior`` (the fixed ALS prior the trees
-        boost from) and one per ranker feature; rows in the order of ``recommend(users, k=k)``,
-        and ``base_value`` + ``als_prior`` + the feature columns == its ``score``.
+        Columns ``user_id, item_id, base_value``, ``<source>_prior`` (the fixed prior the trees
+        boost from: ``als_prior`` for the default stage, see :attr:`prior_source`) and one per
+        ranker feature; rows in the order of ``recommend(users, k=k, exclude_seen=...)``, and
+        ``base_value`` + the prior + the feature columns == its ``score``.
 
         >>> model.explain([1], k=3).iloc[0]  # doctest: +SKIP
         """
         self._require_fitted("explain")
-        rows = self.feature_table(users, k=k)
+        rows = self.feature_table(users, k=k, exclude_seen=exclude_seen)
         X, prior = self._model_inputs(rows)
         contrib = self.booster.predict(
             X, num_iteration=self.best_iteration_, pred_contrib=True
         )
         out = pd.DataFrame(contrib[:, :-1], columns=list(X.columns))
-        out.insert(0, PRIOR_COLUMN, prior)
+        out.insert(0, f"{self.prior_source}_prior", prior)
         out.insert(0, "base_value", contrib[:, -1])
         out.insert(0, C.ITEM, rows[C.ITEM].to_numpy())
         out.insert(0, C.USER, rows[C.USER].to_numpy())
@@ -377,6 +451,7 @@ class LightGBMReranker(Recommender):
         meta = {
             "best_iteration": self.best_iteration_,
             "columns": list(log.columns),
+            "dtypes": {c: str(log[c].dtype) for c in log.columns if c not in (C.USER, C.ITEM)},
             "tables": tables,
         }
         return storage.write_model(
@@ -400,7 +475,9 @@ class LightGBMReranker(Recommender):
 
         path = Path(directory)
         params, arrays, ids = storage.read_model(path, cls.__name__, cls.format_version)
-        candidates = CandidateGenerator.load(path / CANDIDATES_DIR)
+        from workbench.models import load_model  # the package imports this module
+
+        candidates = load_model(path / CANDIDATES_DIR)
         try:
             model = cls(candidates, **params)
             meta = json.loads((path / TABLES_FILE).read_text(encoding="utf-8"))
@@ -417,7 +494,7 @@ class LightGBMReranker(Recommender):
                     C.USER: model.user_map.to_ids(arrays["user_codes"]),
                     C.ITEM: model.item_map.to_ids(arrays["item_codes"]),
                     **{
-                        c: arrays[f"log_{c}"]
+                        c: pd.Series(arrays[f"log_{c}"]).astype(meta["dtypes"][c])
                         for c in meta["columns"]
                         if c not in (C.USER, C.ITEM)
                     },
@@ -427,7 +504,9 @@ class LightGBMReranker(Recommender):
                 None if text is None else pd.read_json(StringIO(text), orient="table")
                 for text in (meta["tables"]["users"], meta["tables"]["items"])
             )
-            model._set_history(Dataset(log, users, items))
+            history = Dataset(log, users, items)
+            model.repeats_ = pair_history(history, model.user_map, model.item_map).has_repeats
+            model._set_history(history)
             model._seen = candidates._seen
             model._popularity = candidates._popularity
         except (KeyError, ValueError, TypeError, lgb.basic.LightGBMError) as exc:
@@ -436,7 +515,31 @@ class LightGBMReranker(Recommender):
 
 
 def _plain(values: pd.Series) -> np.ndarray:
-    """A column as an array npz stores without pickle (text becomes unicode)."""
+    """A column as an array npz stores without pickle (text becomes unicode, missing numbers NaN)."""
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
         return np.asarray(values.astype(str), dtype=str)
+    if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(np.float64, na_value=np.nan)
     return values.to_numpy()
+
+
+def source_name(model: Any) -> str:
+    """Short name of a candidate stage: ``als`` for ALSRecommender, ``repeat`` for RepeatRecommender.
+
+    >>> source_name(PopularityRecommender())  # doctest: +SKIP
+    'popularity'
+    """
+    return type(model).__name__.removesuffix("Recommender").lower()
+
+
+def _bought_pairs(history: HistoryFeatures, user_ids: np.ndarray) -> pd.DataFrame:
+    """``user_id, item_id`` of every item the users in ``user_ids`` bought in ``history``."""
+    pairs = history.repeats.pairs
+    codes = history.user_map.codes(user_ids)
+    mine = np.isin(pairs.user_codes, codes[codes >= 0])
+    return pd.DataFrame(
+        {
+            C.USER: history.user_map.to_ids(pairs.user_codes[mine]),
+            C.ITEM: history.item_map.to_ids(pairs.item_codes[mine]),
+        }
+    )

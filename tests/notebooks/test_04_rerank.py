@@ -92,7 +92,7 @@ def test_examples_flags_and_rank_moves(run):
     defs, _ = run
     examples, k = defs["examples"], defs["k"].value
     users = list(defs["test_users"][:3])
-    assert examples["user_id"].unique().tolist() == users and len(examples) == 3 * k
+    assert sorted(examples["user_id"].unique().tolist()) == sorted(users) and len(examples) == 3 * k
     als = defs["models"]["als"]
     n_items = defs["train"].interactions["item_id"].nunique()
     for user, rows in examples.groupby("user_id"):
@@ -116,3 +116,25 @@ def test_report_cards_read_as_labels(run):
     assert {"nDCG@10, re-ranker", "nDCG@10, ALS", "fit time, re-ranker (s)"} <= set(labels)
     assert not [label for label in labels if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", label)]  # no raw keys
     assert "ndcg_reranker" not in text
+
+
+def test_buy_again_vs_discover_section(run):
+    from workbench.analysis.next_basket import STUDY_MODELS, buy_again_vs_discover
+    from workbench.analysis.segments import activity_bands
+    from workbench.data.repeats import has_repeats
+
+    defs, report_dir = run
+    study, k = defs["study"], defs["k"].value
+    assert has_repeats(defs["ds"]) and study is not None  # the small shop buys again
+    assert list(study.recs) == list(STUDY_MODELS)
+    users = study.test.interactions["user_id"].unique()
+    expected = buy_again_vs_discover(
+        study.recs, study.test, study.train, k=k, segments=activity_bands(study.train, users, n_quantiles=3)
+    )
+    pd.testing.assert_frame_equal(study.table, expected)
+    overall = study.table[study.table["segment"] == "all users"].set_index("model")
+    assert overall.loc["buy again", "repeat_share"] > overall.loc["ALS, repeats excluded", "repeat_share"] == 0.0
+    assert overall.loc["ALS, repeats excluded", "ndcg_repeat"] == 0.0  # it may not show a bought item
+    assert overall.loc["buy again", "ndcg_repeat"] > 0.0
+    text = (report_dir / "04_rerank.html").read_text(encoding="utf-8")
+    assert "Buy again vs discover" in text and "Against buy again (nDCG@" in text

@@ -8,14 +8,20 @@ model's quality on repeat items and on explore items side by side, overall and p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
 from workbench import columns as C
+from workbench.analysis.segments import activity_bands
 from workbench.data.dataset import Dataset
+from workbench.data.repeats import basket_by, has_repeats
+from workbench.data.split import next_basket_split
 from workbench.errors import DataError
 from workbench.evaluation import evaluate_next_basket
+from workbench.models import ALSRecommender, LightGBMReranker, PopularityRecommender, RepeatRecommender
 
 #: Columns of :func:`buy_again_vs_discover` after ``model, segment, users``.
 FIGURES = ("ndcg", "ndcg_repeat", "ndcg_explore", "recall_repeat", "recall_explore", "repeat_share", "truth_repeat_share")
@@ -56,3 +62,74 @@ def buy_again_vs_discover(
             rows.append({"model": model, "segment": segment, "users": subset[C.USER].nunique()}
                         | {name: figures[name] for name in FIGURES})
     return pd.DataFrame(rows, columns=["model", "segment", "users", *FIGURES])
+
+
+#: The models of :func:`buy_again_study`: name -> (unfitted model from ``(n_candidates, n_folds, seed)``,
+#: ``exclude_seen``). ALS is shown both ways: repeats excluded (the usual setting) and allowed.
+STUDY_MODELS: dict[str, tuple[Callable[[int, int, int], object], bool]] = {
+    "popularity": (lambda n, folds, seed: PopularityRecommender(), False),
+    "buy again": (lambda n, folds, seed: RepeatRecommender(), False),
+    "ALS, repeats excluded": (lambda n, folds, seed: ALSRecommender(seed=seed), True),
+    "ALS": (lambda n, folds, seed: ALSRecommender(seed=seed), False),
+    "re-ranker": (lambda n, folds, seed: LightGBMReranker(n_candidates=n, n_folds=folds, seed=seed), False),
+}
+
+
+@dataclass(frozen=True)
+class BuyAgainStudy:
+    """What :func:`buy_again_study` found: the split, each model's lists and the comparison table."""
+
+    #: what a basket is: ``order``, ``session`` or ``day``
+    by: str
+    train: Dataset
+    test: Dataset
+    k: int
+    recs: dict[str, pd.DataFrame]
+    fit_seconds: dict[str, float]
+    #: :func:`buy_again_vs_discover` over the models, for all users and by activity band
+    table: pd.DataFrame
+
+    def verdict(self, *, baseline: str = "buy again") -> str:
+        """Which models beat the baseline on nDCG for all users and which lose to it, in words.
+
+        >>> study.verdict()  # doctest: +SKIP
+        'Against buy again (nDCG@10 0.2810): re-ranker (0.3102) beats it; ALS (0.2011), popularity (0.0990) lose to it.'
+        """
+        overall = self.table[self.table["segment"] == ALL].set_index("model")["ndcg"]
+        base = overall[baseline]
+        others = overall.drop(baseline).sort_values(ascending=False)
+        parts = [
+            f"{', '.join(f'{name} ({value:.4f})' for name, value in group.items())} {verbs[len(group) > 1]} it"
+            for group, verbs in ((others[others > base], ("beats", "beat")), (others[others <= base], ("loses to", "lose to")))
+            if len(group)
+        ]
+        return f"Against {baseline} (nDCG@{self.k} {base:.4f}): {'; '.join(parts)}."
+
+
+def buy_again_study(
+    ds: Dataset, *, k: int = 10, n_candidates: int = 100, n_folds: int = 5, seed: int = 0
+) -> BuyAgainStudy:
+    """Hold out each user's last basket and compare :data:`STUDY_MODELS` on it, repeats allowed.
+
+    Needs a log where some user bought some item twice (else there is nothing to buy again:
+    a DataError says so) and timestamps. Activity bands are tertiles of training interactions.
+
+    >>> study = buy_again_study(shop, k=10)  # doctest: +SKIP
+    >>> study.table[study.table.segment == "all users"]  # doctest: +SKIP
+    """
+    if not has_repeats(ds):
+        raise DataError("buy again vs discover: nobody bought an item twice in this log, so there is no repeat to study")
+    by = basket_by(ds)
+    train, test = next_basket_split(ds, by=by)
+    if len(test) == 0:
+        raise DataError(f"buy again vs discover: no user has two baskets (by {by}), so none can be held out")
+    users = test.interactions[C.USER].unique()
+    recs, fit_seconds = {}, {}
+    for name, (factory, exclude_seen) in STUDY_MODELS.items():
+        start = time.perf_counter()
+        model = factory(n_candidates, n_folds, seed).fit(train)
+        fit_seconds[name] = time.perf_counter() - start
+        recs[name] = model.recommend(users, k=k, exclude_seen=exclude_seen)
+    segments = activity_bands(train, users, n_quantiles=3)
+    table = buy_again_vs_discover(recs, test, train, k=k, segments=segments)
+    return BuyAgainStudy(by, train, test, k, recs, fit_seconds, table)

@@ -13,10 +13,9 @@ from workbench.evaluation.metrics import METRICS
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-ids = st.one_of(
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.text(min_size=1, max_size=6).filter(lambda s: s.strip() != ""),
-)
+int_ids = st.integers(min_value=-(2**70), max_value=2**70)
+text_ids = st.text(min_size=1, max_size=6).filter(lambda s: s.strip() != "")
+ids = st.one_of(int_ids, text_ids)
 
 
 @st.composite
@@ -62,9 +61,11 @@ def test_perfect_recommendations_score_one(pairs, k):
 
 @st.composite
 def logs(draw):
-    """An interaction log with string or int users, a row marker, and (possibly tied) timestamps."""
+    """An interaction log with string or int users (one kind per log: a mix is a DataError), a row
+    marker, and (possibly tied) timestamps."""
     n = draw(st.integers(1, 60))
-    user_pool = draw(st.lists(ids, min_size=1, max_size=8, unique=True))
+    kind = draw(st.sampled_from([int_ids, text_ids]))
+    user_pool = draw(st.lists(kind, min_size=1, max_size=8, unique=True))
     users = draw(st.lists(st.sampled_from(user_pool), min_size=n, max_size=n))
     items = draw(st.lists(st.integers(0, 15), min_size=n, max_size=n))
     times = draw(st.lists(st.integers(0, 50), min_size=n, max_size=n))

@@ -104,8 +104,8 @@ def test_movielens_100k_shape():
 
 def test_load_dataset_by_name(monkeypatch):
     ds = load_dataset("synthetic-small")
-    assert len(ds) == 5_000
+    assert len(ds) == 8_000
     monkeypatch.setenv("WORKBENCH_DATA", "synthetic-small")
-    assert len(load_dataset()) == 5_000
+    assert len(load_dataset()) == 8_000
     with pytest.raises(DataError, match="unknown synthetic size 'huge'"):
         load_dataset("synthetic-huge")

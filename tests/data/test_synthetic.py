@@ -123,7 +123,7 @@ def test_tiny_and_bad_sizes():
 
 def test_sizes_are_named():
     assert set(SIZES) == {"small", "medium", "large"}
-    assert SIZES["small"] == dict(n_users=300, n_items=200, n_events=5_000)
+    assert SIZES["small"] == dict(n_users=300, n_items=200, n_events=8_000)
 
 
 def test_orders_are_the_purchases_of_a_session(shop):

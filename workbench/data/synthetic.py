@@ -31,7 +31,7 @@ from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 
 SIZES: dict[str, dict[str, int]] = {
-    "small": dict(n_users=300, n_items=200, n_events=5_000),
+    "small": dict(n_users=300, n_items=200, n_events=8_000),
     "medium": dict(n_users=5_000, n_items=2_000, n_events=200_000),
     "large": dict(n_users=50_000, n_items=10_000, n_events=2_000_000),
 }

@@ -24,7 +24,7 @@ from workbench.evaluation import evaluate_next_basket
 from workbench.models import ALSRecommender, LightGBMReranker, PopularityRecommender, RepeatRecommender
 
 #: Columns of :func:`buy_again_vs_discover` after ``model, segment, users``.
-FIGURES = ("ndcg", "ndcg_repeat", "ndcg_explore", "recall_repeat", "recall_explore", "repeat_share", "truth_repeat_share")
+FIGURES = ("ndcg", "recall", "ndcg_repeat", "ndcg_explore", "recall_repeat", "recall_explore", "repeat_share", "truth_repeat_share")
 ALL = "all users"
 
 

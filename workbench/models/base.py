@@ -125,6 +125,14 @@ class Recommender(ABC):
         """
         return IdMap.from_values(train.interactions[C.ITEM])
 
+    def _ranking_scores(self, user_codes: np.ndarray, exclude_seen: bool) -> np.ndarray:
+        """What ``recommend`` ranks for known users: a copy of ``_score`` in the model's dtype (float32
+        halves the traffic), with the users' seen items at -inf when ``exclude_seen``."""
+        scores = np.array(self._score(user_codes))
+        if exclude_seen:
+            mask_rows(scores, self._seen, user_codes)
+        return scores
+
     def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
         """Scores for users unseen in training: global popularity, shape (len(user_ids), n_items)."""
         return np.broadcast_to(self._popularity, (len(user_ids), len(self._popularity)))
@@ -186,10 +194,7 @@ class Recommender(ABC):
         starts = range(0, len(known_rows), batch)
         for start in tqdm(starts, desc="recommend", unit="batch", disable=len(starts) < 20, leave=False):
             rows = known_rows[start : start + batch]
-            scores = np.array(self._score(codes[rows]))  # a copy in the model's dtype (float32 halves the traffic)
-            if exclude_seen:
-                mask_rows(scores, self._seen, codes[rows])
-            index[rows], values[rows] = top_k(scores, k)
+            index[rows], values[rows] = top_k(self._ranking_scores(codes[rows], exclude_seen), k)
         unknown_rows = np.flatnonzero(~known)
         for start in range(0, len(unknown_rows), batch):
             rows = unknown_rows[start : start + batch]

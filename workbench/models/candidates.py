@@ -98,8 +98,8 @@ class CandidateGenerator(Recommender):
             knn.fit(self._seen, show_progress=False)
         self.similarity = knn.similarity.tocsr().astype(np.float32)
 
-    def _source_scores(self, user_codes: np.ndarray) -> dict[str, np.ndarray]:
-        """Dense scores of every source for known users, seen items at -inf."""
+    def _source_scores(self, user_codes: np.ndarray, *, exclude_seen: bool = True) -> dict[str, np.ndarray]:
+        """Dense scores of every source for known users, seen items at -inf when ``exclude_seen``."""
         scores = {
             "als": np.asarray(self.als._score(user_codes), dtype=np.float64),
             "knn": (self._seen[user_codes] @ self.similarity)
@@ -109,8 +109,9 @@ class CandidateGenerator(Recommender):
                 self._popularity.astype(np.float64), (len(user_codes), 1)
             ),
         }
-        for matrix in scores.values():
-            mask_rows(matrix, self._seen, user_codes)
+        if exclude_seen:
+            for matrix in scores.values():
+                mask_rows(matrix, self._seen, user_codes)
         return scores
 
     def _fuse(
@@ -136,6 +137,10 @@ class CandidateGenerator(Recommender):
 
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
         return self._fuse(self._source_scores(user_codes), self.depth)[0]
+
+    def _ranking_scores(self, user_codes: np.ndarray, exclude_seen: bool) -> np.ndarray:
+        """Each source's top ``depth`` fused, the user's seen items among them unless excluded."""
+        return self._fuse(self._source_scores(user_codes, exclude_seen=exclude_seen), self.depth)[0]
 
     def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
         """Unknown users: the fused score of popularity alone."""

@@ -141,7 +141,7 @@ def shop() -> Dataset:
 
 
 @pytest.mark.parametrize("stage_name", ["ALSRecommender", "PopularityRecommender"])
-def test_any_recommender_is_a_candidate_stage(data, users, stage_name):
+def test_any_recommender_is_a_candidate_stage(data, users, stage_name, tmp_path):
     from workbench.analysis.explain import additivity_error
     from workbench import models
 
@@ -158,6 +158,9 @@ def test_any_recommender_is_a_candidate_stage(data, users, stage_name):
     contrib = model.explain(users[:5], k=3)
     assert prior in contrib.columns
     assert additivity_error(contrib, recs[recs["user_id"].isin(users[:5]) & (recs["rank"] <= 3)]) < 1e-9
+    loaded = LightGBMReranker.load(model.save(tmp_path / "model"))
+    assert type(loaded.candidates) is type(stage)
+    pd.testing.assert_frame_equal(loaded.recommend(users, k=5), recs)
 
 
 def test_a_non_recommender_candidate_stage_is_a_config_error():

@@ -44,7 +44,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
 from workbench.data.features import HistoryFeatures, prepare_history
-from workbench.data.repeats import basket_by, pair_history
+from workbench.data.repeats import basket_by, has_repeats
 from workbench.data.split import next_basket_split
 from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError
 from workbench.guards import check_dense
@@ -223,7 +223,7 @@ class LightGBMReranker(Recommender):
     def _fit(self, train: Dataset) -> None:
         import lightgbm as lgb
 
-        self.repeats_ = pair_history(train, self.user_map, self.item_map).has_repeats
+        self.repeats_ = has_repeats(train)
         parts, labels, groups = [], [], []
         for number, (fit_part, holdout) in enumerate(self._folds(train)):
             if len(holdout) == 0:
@@ -505,7 +505,7 @@ class LightGBMReranker(Recommender):
                 for text in (meta["tables"]["users"], meta["tables"]["items"])
             )
             history = Dataset(log, users, items)
-            model.repeats_ = pair_history(history, model.user_map, model.item_map).has_repeats
+            model.repeats_ = has_repeats(history)
             model._set_history(history)
             model._seen = candidates._seen
             model._popularity = candidates._popularity

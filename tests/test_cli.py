@@ -144,3 +144,18 @@ def test_benchmark_lists_scripts_and_refuses_unknown_names(capsys):
     assert main(["benchmark", "ml100k", "no_such_benchmark"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: unknown benchmark 'no_such_benchmark'; available:") and "ml100k" in err
+
+
+def test_profile_maps_a_shops_column_names(tmp_path, capsys):
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_id,user_id,product_id\n1,7,100\n1,7,101\n2,7,100\n3,8,101\n", encoding="utf-8")
+    before = orders.read_bytes()
+    assert main(["profile", str(orders), "--column", "product_id=item_id"]) == 0
+    out = capsys.readouterr().out
+    assert "Top items" in out and "100" in out
+    assert main(["profile", str(orders)]) == 2  # without the mapping item_id is missing
+    assert "map yours with columns=" in capsys.readouterr().err
+    assert main(["profile", str(orders), "--column", "product_id"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --column takes YOURS=CANONICAL")
+    assert orders.read_bytes() == before

@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--users", default=None, help="user table (CSV or Parquet)")
     profile.add_argument("--items", default=None, help="item table (CSV or Parquet)")
     profile.add_argument("--html", default=None, help="also write the profile as an HTML report here")
+    profile.add_argument(
+        "--column", action="append", default=[], metavar="YOURS=CANONICAL",
+        help="map a column name to a canonical one, e.g. --column product_id=item_id (repeatable)",
+    )
 
     benchmark = commands.add_parser("benchmark", help="run scripts in benchmarks/ (all of them by default)")
     benchmark.add_argument("names", nargs="*", help="script names to run, e.g. evaluate_speed ml100k")
@@ -73,12 +77,22 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _column_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    """``["product_id=item_id"]`` as ``{"product_id": "item_id"}``; a pair without '=' is a ConfigError."""
+    from workbench.errors import ConfigError
+
+    bad = [pair for pair in pairs if pair.count("=") != 1 or not all(pair.split("="))]
+    if bad:
+        raise ConfigError(f"--column takes YOURS=CANONICAL, e.g. --column product_id=item_id; got {bad[0]!r}")
+    return dict(pair.split("=") for pair in pairs)
+
+
 def _profile(args: argparse.Namespace) -> int:
     from workbench.data import read_interactions
     from workbench.data.profile import profile
     from workbench.notebooks import profile_report
 
-    ds = read_interactions(args.path, users=args.users, items=args.items)
+    ds = read_interactions(args.path, columns=_column_mapping(args.column), users=args.users, items=args.items)
     result = profile(ds)
     print(f"Profile of {args.path}")
     print(result.summary.to_string(index=False))

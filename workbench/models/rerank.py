@@ -4,9 +4,11 @@ The candidate stage is a ``CandidateGenerator`` (ALS, item neighbours and popula
 the default) or any single Recommender (ALS, popularity, content, the repeat baseline...).
 When the training log repeats (some user bought some item twice, as in a grocery order log),
 the user's own purchase history is a candidate source as well, with repeat features (times
-bought, days since the last purchase, the pair's typical interval, the item's repurchase rate,
-the user's repeat share): ``recommend(..., exclude_seen=False)`` then ranks "buy again" among
-"discover", and the default holdout is each user's last baskets.
+bought, days from the pair's last purchase to the user's latest, the pair's mean interval, how
+due the item is at the next basket, the item's repurchase rate, the user's repeat share; see
+``workbench.data.features``): ``recommend(..., exclude_seen=False)`` then ranks "buy again"
+among "discover", and the default holdout is each user's last baskets. On five synthetic shops
+(benchmarks/next_basket.py) this reaches nDCG@10 0.656 against 0.600 for buying again.
 
 ``fit(train)`` carves holdouts out of ``train``: per user, ``n_folds`` random shares (each
 fold in turn), the latest share by time (``holdout="temporal"``) or the last ``n_folds``
@@ -19,8 +21,10 @@ stopping on a validation group of users, then the candidate model is refitted on
 ``train``: serving features come from the full training data.
 
 The trees boost from a fixed prior, ``prior_weight`` x the within-user z-score of the ALS
-score (of the single model's score for another stage; LightGBM ``init_score``): step functions alone tie and blur the fine ALS order at
-the top (on MovieLens-100K they fall below ALS alone). Rank features are monotone.
+score (of the single model's score for another stage; LightGBM ``init_score``): step
+functions alone tie and blur the fine ALS order at the top (on MovieLens-100K they fall
+below ALS alone). Rank features are monotone; an item a source did not propose has the rank
+just past its list.
 
 On MovieLens-100K with a random per-user test split (benchmarks/rerank_ml100k.py) a
 temporal holdout fails (nDCG@10 0.21 against 0.48): the ranker learns "recent items"

@@ -17,7 +17,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.analysis.segments import activity_bands
 from workbench.data.dataset import Dataset
-from workbench.data.repeats import basket_by, has_repeats
+from workbench.data.repeats import basket_by, has_repeats, purchase_rows
 from workbench.data.split import next_basket_split
 from workbench.errors import DataError
 from workbench.evaluation import evaluate_next_basket
@@ -111,16 +111,19 @@ def buy_again_study(
 ) -> BuyAgainStudy:
     """Hold out each user's last basket and compare :data:`STUDY_MODELS` on it, repeats allowed.
 
-    Needs a log where some user bought some item twice (else there is nothing to buy again:
-    a DataError says so) and timestamps. Activity bands are tertiles of training interactions.
+    Baskets are purchases (the ``purchase`` rows of a log with events, every row of an order
+    log), grouped by order, else session, else day. Needs a log where some user bought some
+    item twice (else there is nothing to buy again: a DataError says so) and timestamps.
+    Activity bands are tertiles of training purchases.
 
     >>> study = buy_again_study(shop, k=10)  # doctest: +SKIP
     >>> study.table[study.table.segment == "all users"]  # doctest: +SKIP
     """
     if not has_repeats(ds):
         raise DataError("buy again vs discover: nobody bought an item twice in this log, so there is no repeat to study")
-    by = basket_by(ds)
-    train, test = next_basket_split(ds, by=by)
+    orders = ds.with_interactions(ds.interactions[purchase_rows(ds)])  # a basket is what was bought
+    by = basket_by(orders)
+    train, test = next_basket_split(orders, by=by)
     if len(test) == 0:
         raise DataError(f"buy again vs discover: no user has two baskets (by {by}), so none can be held out")
     users = test.interactions[C.USER].unique()

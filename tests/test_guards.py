@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from workbench.errors import ConfigError
-from workbench.guards import BUDGET_ENV, check_dense, format_bytes, memory_budget, parse_size
+from workbench.guards import BUDGET_ENV, check_dense, format_bytes, memory_budget, parse_size, positive_int
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,17 @@ def test_check_dense_matches_numpy_and_never_overflows(monkeypatch):
 def test_format_bytes():
     assert [format_bytes(n) for n in (0, 999, 1_000, 1_500_000, 2.5e9, 8e12)] == [
         "0 B", "999 B", "1.0 KB", "1.5 MB", "2.5 GB", "8.0 TB"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1, 1), (7, 7), (np.int64(3), 3), (np.uint8(2), 2), (10**12, 10**12)])
+def test_positive_int_known_answers(value, expected):
+    result = positive_int(value, "k")
+    assert result == expected and type(result) is int
+
+
+@pytest.mark.parametrize("value", [0, -1, np.int32(0), 2.0, 1.5, "3", None, True, False, [1]])
+def test_positive_int_refuses_anything_else_in_one_line_naming_the_parameter(value):
+    with pytest.raises(ConfigError, match=r"^n_folds must be a positive integer, got ") as info:
+        positive_int(value, "n_folds")
+    assert "\n" not in str(info.value)
+    assert isinstance(info.value, ValueError)  # callers catching ValueError keep working

@@ -21,6 +21,10 @@ class FallbackWarning(UserWarning):
     """Some recommendations came from a fallback (rows marked ``fallback=True``); the message counts them."""
 
 
+class UnknownItemsWarning(UserWarning):
+    """Some ids of an allow-list (``recommend(items=...)``) are unknown to the model and were ignored; the message counts them."""
+
+
 def first_line(exc: BaseException | str, default: str | None = None) -> str:
     """The first line of ``str(exc)`` (stripped); when blank, ``default`` or else the exception's class name."""
     lines = str(exc).strip().splitlines()

@@ -1,4 +1,4 @@
-"""Resource guards: refuse a dense allocation that would not fit, before making it.
+"""Guards: refuse a dense allocation that would not fit, before making it; check parameters.
 
 The budget is ``WORKBENCH_MEMORY_BUDGET`` (e.g. ``"4GB"``, ``"512MiB"``, ``"2e9"``),
 by default a quarter of physical memory. Any layer may import this module.
@@ -12,6 +12,7 @@ workbench.errors.ConfigError: a users x items score matrix would need a dense 1,
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 
@@ -88,3 +89,18 @@ def check_dense(n_rows: int, n_cols: int, *, what: str, itemsize: int = 8) -> in
             f"over the memory budget of {format_bytes(budget)} (set {BUDGET_ENV}, e.g. 8GB, to change it)"
         )
     return needed
+
+
+def positive_int(value: object, name: str) -> int:
+    """``value`` as an ``int`` when it is a positive integer (Python or numpy; not a bool), else a
+    one-line ConfigError naming ``name``. Every positive-integer parameter is checked here.
+
+    >>> positive_int(3, "k")
+    3
+    >>> positive_int(0, "k")
+    Traceback (most recent call last):
+    workbench.errors.ConfigError: k must be a positive integer, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

@@ -34,6 +34,7 @@ import workbench.models
 from workbench import columns as C
 from workbench.data import loaders, validate
 from workbench.errors import ConfigError, DataError, ModelError, WorkbenchError, first_line
+from workbench.guards import positive_int
 from workbench.models import storage
 from workbench.models.base import Recommender
 
@@ -55,8 +56,9 @@ class MemoryCache:
     """
 
     def __init__(self, *, ttl: float = 60.0, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
-        if ttl <= 0 or max_entries < 1:
-            raise ConfigError(f"cache: ttl must be > 0 and max_entries >= 1, got {ttl!r} and {max_entries!r}")
+        if ttl <= 0:
+            raise ConfigError(f"cache: ttl must be > 0, got {ttl!r}")
+        max_entries = positive_int(max_entries, "cache: max_entries")
         self.ttl, self.max_entries, self._clock = float(ttl), int(max_entries), clock
         self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._lock = threading.Lock()

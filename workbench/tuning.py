@@ -30,6 +30,7 @@ from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.data.split import stratified_split
 from workbench.errors import ConfigError, DataError, ModelError
+from workbench.guards import positive_int
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender, LightGBMReranker
 from workbench.models.base import Recommender
@@ -82,10 +83,7 @@ def _tune(
     ``storage`` gets a sampler seeded with ``seed`` + trials done.
     """
     _check_datasets(train=train, valid=valid)
-    if not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ConfigError(f"n_trials must be a positive integer, got {n_trials!r}")
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    n_trials, k = positive_int(n_trials, "n_trials"), positive_int(k, "k")
     users = pd.unique(valid.interactions[C.USER])
 
     def objective(trial: optuna.Trial) -> float:

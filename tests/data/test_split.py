@@ -120,7 +120,7 @@ def test_bad_arguments():
         stratified_split(ds, ratio=1.0)
     with pytest.raises(ConfigError, match="test_fraction"):
         temporal_split(ds, test_fraction=0)
-    with pytest.raises(ConfigError, match="n must be at least 1"):
+    with pytest.raises(ConfigError, match="n must be a positive integer"):
         leave_last_n_out(ds, n=0)
     no_time = Dataset.from_frames(ds.interactions.drop(columns="timestamp"))
     with pytest.raises(DataError, match="timestamp"):

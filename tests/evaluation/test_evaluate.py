@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench.data import Dataset
-from workbench.errors import DataError
+from workbench.errors import ConfigError, DataError
 from workbench.evaluation import METRICS, catalog_coverage, evaluate, evaluate_models, evaluate_per_user
 
 
@@ -64,7 +64,6 @@ def test_known_answer_through_evaluate():
     [
         (pd.DataFrame({"user_id": [1]}), pd.DataFrame({"user_id": [1], "item_id": [1]}), 5, "'item_id' is missing"),
         (pd.DataFrame({"user_id": [1], "item_id": [1]}), pd.DataFrame({"item_id": [1]}), 5, "'user_id' is missing"),
-        (pd.DataFrame({"user_id": [1], "item_id": [1]}), pd.DataFrame({"user_id": [1], "item_id": [1]}), 0, "k must"),
         (
             pd.DataFrame({"user_id": [1], "item_id": [1], "rank": [0]}),
             pd.DataFrame({"user_id": [1], "item_id": [1]}),
@@ -102,6 +101,14 @@ def test_bad_inputs_raise_one_line_data_errors(recs, truth, k, message):
     with pytest.raises(DataError, match=message) as info:
         evaluate(recs, truth, k=k)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("k", [0, -3, 2.5, True, "10"])
+def test_a_bad_k_is_a_config_error_like_everywhere(k):
+    recs = truth = pd.DataFrame({"user_id": [1], "item_id": [1]})
+    with pytest.raises(ConfigError, match="k must be a positive integer") as info:
+        evaluate(recs, truth, k=k)
+    assert "\n" not in str(info.value) and isinstance(info.value, ValueError)
 
 
 def test_catalog_coverage():

@@ -8,6 +8,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
+from workbench.guards import positive_int
 
 
 def _check_fraction(name: str, value: float) -> None:
@@ -65,8 +66,7 @@ def stratified_split(ds: Dataset, *, ratio: float = 0.75, seed: int = 0) -> tupl
 
 def leave_last_n_out(ds: Dataset, *, n: int = 1) -> tuple[Dataset, Dataset]:
     """Each user's last ``n`` interactions (by timestamp) form the test set; users with <= n stay in train."""
-    if n < 1:
-        raise ConfigError(f"n must be at least 1, got {n!r}")
+    n = positive_int(n, "n")
     order = _time_order(ds)[::-1]
     position, counts = _position_in_user(ds.interactions[C.USER], order)
     return _sides(ds, (position < n) & (counts > n))

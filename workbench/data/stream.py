@@ -22,6 +22,7 @@ import pandas as pd
 from workbench.data.dataset import Dataset, to_seconds
 from workbench.data.loaders import read_interactions
 from workbench.errors import ConfigError, DataError
+from workbench.guards import positive_int
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,8 @@ def replay(
     """
     if (batch_size is None) == (window is None):
         raise ConfigError("replay needs exactly one of batch_size= (events per batch) or window= (e.g. '7D')")
-    if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-        raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if batch_size is not None:
+        batch_size = positive_int(batch_size, "batch_size")
     ds = _as_dataset(source)
     raw = ds.seconds("replay")
     n_out_of_order = int((raw[1:] < np.maximum.accumulate(raw)[:-1]).sum()) if len(raw) else 0

@@ -29,6 +29,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
+from workbench.guards import positive_int
 
 SIZES: dict[str, dict[str, int]] = {
     "small": dict(n_users=300, n_items=200, n_events=8_000),
@@ -128,8 +129,7 @@ def _draw(rng: np.random.Generator, sampler: tuple[np.ndarray, np.ndarray], grou
 
 def _check_sizes(**sizes: int) -> None:
     for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ConfigError(f"make_ecommerce: {name} must be a positive integer, got {value!r}")
+        positive_int(value, f"make_ecommerce: {name}")
 
 
 def _cold(rng: np.random.Generator, n: int) -> np.ndarray:

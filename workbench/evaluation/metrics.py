@@ -21,6 +21,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import DataError
+from workbench.guards import positive_int
 from workbench.evaluation.ids import IdCodes, factorize_ids
 
 METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "mrr")
@@ -221,8 +222,7 @@ def per_user_metrics(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: in
     >>> per_user_metrics(recs, pd.DataFrame({"user_id": [1], "item_id": ["b"]}), k=2)["mrr"].tolist()
     [0.5]
     """
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise DataError(f"k must be a positive integer, got {k!r}")
+    k = positive_int(k, "k")
     truth_frame = _truth_frame(truth)
     _check_recs(recs)
     ranks = _ranks(recs)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
+from workbench.guards import positive_int
 
 CSS = """
 *{box-sizing:border-box}
@@ -219,8 +220,7 @@ def _metric_cards(values: Mapping[str, Any], k: int | None) -> str:
 def _table_html(frame: pd.DataFrame, max_rows: int) -> str:
     if not isinstance(frame, pd.DataFrame):
         raise ConfigError(f"Report.table expects a pandas DataFrame, got {type(frame).__name__}")
-    if max_rows < 1:
-        raise ConfigError(f"Report.table: max_rows must be positive, got {max_rows!r}")
+    max_rows = positive_int(max_rows, "Report.table: max_rows")
     shown = frame.head(max_rows)
     default_index = isinstance(shown.index, pd.RangeIndex) and shown.index.name is None
     if not default_index:

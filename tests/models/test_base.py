@@ -90,3 +90,26 @@ def test_no_warning_and_no_fallback_rows_for_known_users_with_full_lists():
         warnings.simplefilter("error")
         recs = model.recommend([1, 2], k=2)
     assert not recs["fallback"].any()
+
+
+# -- the items allow-list and the exclude_items filter -----------------------------------------
+def test_item_filter_mask_known_answers():
+    from workbench.data.dataset import IdMap
+    from workbench.models.base import ItemFilter
+
+    items = IdMap.from_values([1, 2, 3, 4])
+    assert ItemFilter().mask(items) is None
+    assert ItemFilter(allow=np.array(["2", 3, 9], dtype=object)).mask(items).tolist() == [False, True, True, False]
+    assert ItemFilter(block=np.array([3, "x"], dtype=object)).mask(items).tolist() == [True, True, False, True]
+    mask = ItemFilter(allow=np.array([2, 3]), block=np.array(["3"], dtype=object)).mask(items)
+    assert mask.tolist() == [False, True, False, False]
+
+
+def test_filters_apply_to_the_fill_rows_known_answer():
+    from workbench.models import PopularityRecommender, RepeatRecommender
+
+    model = RepeatRecommender().fit(_tiny())  # user 3 bought d; a is the most popular item
+    recs = model.recommend([3], k=3, exclude_seen=False, items=["d", "b", "c"], exclude_items=["b"])
+    assert recs["item_id"].tolist() == ["d", "c"] and recs["fallback"].tolist() == [False, True]
+    stranger = PopularityRecommender().fit(_tiny()).recommend(["x"], k=2, exclude_items=["a"])
+    assert stranger["item_id"].tolist() == ["b", "c"] and stranger["fallback"].all()

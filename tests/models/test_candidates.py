@@ -24,7 +24,7 @@ def gen(data):
 
 def test_frame_shape_and_order(gen, data):
     users = pd.unique(data.interactions["user_id"])[:20]
-    c = gen.candidates(users, n=15)
+    c = gen.candidates(users, k=15)
     assert list(c.columns[:4]) == ["user_id", "item_id", "score", "rank"]
     assert {
         "als_score",
@@ -46,7 +46,7 @@ def test_frame_shape_and_order(gen, data):
 
 def test_each_source_top_items_are_candidates(gen, data):
     users = np.sort(pd.unique(data.interactions["user_id"]))[:30]
-    c = gen.candidates(users, n=40)  # deep enough that the fused cut keeps each source's top items
+    c = gen.candidates(users, k=40)  # deep enough that the fused cut keeps each source's top items
     pairs = set(map(tuple, c[["user_id", "item_id"]].to_numpy()))
     # ALS: the ALS model's own top 5 (seen excluded)
     als = gen.als.recommend(users, k=5)
@@ -78,7 +78,7 @@ def test_each_source_top_items_are_candidates(gen, data):
 
 
 def test_unknown_user_gets_popularity_only(gen):
-    c = gen.candidates(["nobody"], n=5)
+    c = gen.candidates(["nobody"], k=5)
     assert len(c) == 5
     assert c["in_popularity"].all() and not c["in_als"].any() and not c["in_knn"].any()
     assert c["als_score"].isna().all()
@@ -90,7 +90,7 @@ def test_unknown_user_gets_popularity_only(gen):
 def test_recommend_matches_candidates(gen, data):
     users = pd.unique(data.interactions["user_id"])[:10]
     recs = gen.recommend(users, k=10)
-    c = gen.candidates(users, n=gen.depth)
+    c = gen.candidates(users, k=gen.n_candidates)
     top = c[c["rank"] <= 10]
     np.testing.assert_allclose(recs["score"].to_numpy(), top["score"].to_numpy())
 
@@ -99,15 +99,27 @@ def test_save_load_same_candidates(gen, data, tmp_path):
     users = pd.unique(data.interactions["user_id"])[:10]
     loaded = CandidateGenerator.load(gen.save(tmp_path / "gen"))
     pd.testing.assert_frame_equal(
-        loaded.candidates(users, n=10), gen.candidates(users, n=10)
+        loaded.candidates(users, k=10), gen.candidates(users, k=10)
     )
 
 
 def test_errors():
     with pytest.raises(ModelError):
         CandidateGenerator().candidates([1])
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="n_candidates must be a positive integer"):
+        CandidateGenerator(n_candidates=0)
+    with pytest.raises(ConfigError, match="n_candidates must be a positive integer"):
         CandidateGenerator(depth=0)
+    with pytest.raises(ConfigError, match="disagree"):
+        CandidateGenerator(n_candidates=50, depth=60)
+
+
+def test_older_names_still_work(gen, data):
+    users = pd.unique(data.interactions["user_id"])[:5]
+    assert CandidateGenerator(depth=30).n_candidates == 30 == CandidateGenerator(depth=30).depth
+    pd.testing.assert_frame_equal(gen.candidates(users, n=7), gen.candidates(users, k=7))
+    cands = gen.candidates(users, k=7)
+    assert candidate_recall(cands, data, n=5) == candidate_recall(cands, data, 5) == candidate_recall(cands, data, k=5)
 
 
 def test_candidate_recall_known_answer():
@@ -115,6 +127,25 @@ def test_candidate_recall_known_answer():
         {"user_id": [1, 1, 1, 2], "item_id": ["a", "b", "c", "a"], "rank": [1, 2, 3, 1]}
     )
     truth = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["b", "c", "z", "a"]})
-    # n=2: user 1 finds b of {b, c} (0.5), user 2 nothing, user 3 has no candidates: mean 0.5 / 3
+    # k=2: user 1 finds b of {b, c} (0.5), user 2 nothing, user 3 has no candidates: mean 0.5 / 3
     assert candidate_recall(cands, truth, 2) == pytest.approx(0.5 / 3)
     assert candidate_recall(cands, truth, 3) == pytest.approx(1 / 3)
+    with pytest.raises(ConfigError, match="needs k"):
+        candidate_recall(cands, truth)
+    with pytest.raises(ConfigError, match="k must be a positive integer"):
+        candidate_recall(cands, truth, 0)
+
+
+def test_candidates_honour_items_and_exclude_items(gen, data):
+    users = np.sort(pd.unique(data.interactions["user_id"]))[:10]
+    plain = gen.candidates(users, k=20)
+    allowed = sorted(set(data.interactions["item_id"]) - set(plain["item_id"]))[:50]
+    c = gen.candidates(users, k=20, items=allowed)
+    assert set(c["item_id"]) <= set(allowed) and c.groupby("user_id").size().eq(20).all()
+    assert c[["in_als", "in_knn", "in_popularity"]].any(axis=1).all()
+    blocked = gen.candidates([*users, "nobody"], k=20, exclude_items=plain["item_id"])
+    assert not set(blocked["item_id"]) & set(plain["item_id"])
+    recs = gen.recommend(users, k=10, items=allowed)
+    deep = gen.candidates(users, k=gen.n_candidates, items=allowed)  # recommend fuses at n_candidates
+    top = deep[deep["rank"] <= 10]
+    assert recs[["user_id", "item_id"]].values.tolist() == top[["user_id", "item_id"]].values.tolist()

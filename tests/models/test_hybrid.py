@@ -26,7 +26,7 @@ class Prefers(Recommender):
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self._scores, (len(user_codes), len(self._scores)))
 
-    def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
+    def _fallback_scores(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         return self._score(np.zeros(len(user_ids), dtype=np.int64))
 
 
@@ -103,7 +103,7 @@ def real_hybrid() -> HybridRecommender:
 def test_save_load_round_trip(tmp_path):
     model = real_hybrid()
     path = model.save(tmp_path / "hybrid")
-    assert {p.name for p in path.iterdir()} >= {"cold", "warm", "manifest.json"}
+    assert {p.name for p in path.iterdir()} >= {"cold_model", "warm_model", "manifest.json"}
     loaded = HybridRecommender.load(path)
     assert type(loaded.cold_model) is PopularityRecommender and type(loaded.warm_model) is ALSRecommender
     users = ["nine", "one", "stranger", "four", "five"]
@@ -117,12 +117,12 @@ def test_a_damaged_part_or_an_unfitted_hybrid_is_refused(tmp_path):
     with pytest.raises(ModelError, match="fitted"):
         HybridRecommender(PopularityRecommender(), PopularityRecommender()).save(tmp_path / "unfitted")
     path = real_hybrid().save(tmp_path / "hybrid")
-    arrays = path / "warm" / "arrays.npz"
+    arrays = path / "warm_model" / "arrays.npz"
     arrays.write_bytes(arrays.read_bytes()[:-10])
     with pytest.raises(ModelError, match="checksum"):
         HybridRecommender.load(path)
-    (path / "warm" / "manifest.json").write_text("{}", encoding="utf-8")
-    with pytest.raises(ModelError, match="warm/manifest.json does not match its checksum"):
+    (path / "warm_model" / "manifest.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ModelError, match="warm_model/manifest.json does not match its checksum"):
         HybridRecommender.load(path)
 
 
@@ -130,3 +130,12 @@ def test_load_model_refuses_a_class_it_does_not_know(tmp_path):
     Prefers("cold").fit(counts_dataset()).save(tmp_path / "prefers")
     with pytest.raises(ModelError, match="'Prefers' model, which workbench cannot load"):
         load_model(tmp_path / "prefers")
+
+
+def test_a_hybrid_is_a_recommender_with_the_protocol(hybrid):
+    assert isinstance(hybrid, Recommender)
+    assert hybrid.recommend([], k=3).empty
+    first = hybrid.recommend(["one", "nine"], k=1, exclude_items=["cold", "warm"])
+    assert not set(first["item_id"]) & {"cold", "warm"}
+    assert hybrid.recommend(["one", "nine"], k=2, items=["warm"])["item_id"].tolist() == ["warm", "warm"]
+    assert hybrid.is_cold(["one", "nine"]).to_dict() == {"nine": False, "one": True}

@@ -48,7 +48,7 @@ def test_protocol(model, data, users):
     seen = data.interactions[["user_id", "item_id"]].drop_duplicates()
     assert recs.merge(seen, on=["user_id", "item_id"]).empty
     # re-ranking: the top 10 come from the 30 candidates
-    cands = model.candidates.candidates(users, n=30)
+    cands = model.candidates.candidates(users, k=30)
     assert recs.merge(cands, on=["user_id", "item_id"]).shape[0] == len(recs)
 
 
@@ -189,3 +189,32 @@ def test_repeats_become_candidates_and_exclude_seen_decides(shop):
     assert evaluate(again, test, k=10)["ndcg"] > evaluate(fresh, test, k=10)["ndcg"]
     repeat = RepeatRecommender().fit(train).recommend(users, k=10, exclude_seen=False)
     assert evaluate(again, test, k=10)["ndcg"] > 0.8 * evaluate(repeat, test, k=10)["ndcg"]
+
+
+def test_filters_reach_the_candidate_stage(model, data, users):
+    """With an allow-list of items outside every user's usual candidates, the ranker still ranks
+    (no fallback rows for known users): the stage draws its candidates from the allowed items."""
+    usual = set(model.candidates.candidates(users, k=30)["item_id"])
+    allowed = [item for item in data.interactions["item_id"].value_counts().index if item not in usual][:60]
+    known = [u for u in users if u != "never-seen"]
+    recs = model.recommend(known, k=5, items=allowed)
+    assert set(recs["item_id"]) <= set(allowed)
+    assert recs.groupby("user_id").size().eq(5).all() and not recs["fallback"].any()
+    contrib = model.explain(known, k=5, items=allowed)
+    assert contrib[["user_id", "item_id"]].values.tolist() == recs[["user_id", "item_id"]].values.tolist()
+    total = contrib.drop(columns=["user_id", "item_id"]).sum(axis=1).to_numpy()
+    np.testing.assert_allclose(total, recs["score"].to_numpy(), atol=1e-4)
+    blocked = model.recommend(known, k=5, exclude_items=sorted(usual))
+    assert not set(blocked["item_id"]) & usual and not blocked["fallback"].any()
+
+
+def test_filters_that_leave_no_candidate_give_empty_frames(model, data):
+    log = data.interactions
+    user = log["user_id"].iloc[0]
+    mine = log[log["user_id"] == user]
+    viewed_only = sorted(set(mine["item_id"]) - set(mine.loc[mine["event"] == "purchase", "item_id"]))
+    assert viewed_only
+    for items in (viewed_only, sorted(set(mine["item_id"]))):  # seen, so excluded; no candidate at all first
+        assert model.recommend([user], k=5, items=items).empty
+        explained = model.explain([user], k=5, items=items)
+        assert explained.empty and list(explained.columns[:4]) == ["user_id", "item_id", "base_value", "als_prior"]

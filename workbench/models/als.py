@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
-from workbench.guards import check_dense
+from workbench.guards import check_dense, positive_int
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
 from workbench.models.weights import confidence
 
@@ -49,15 +49,13 @@ class ALSRecommender(Recommender):
         backend: str = "implicit",
         spark_master: str | None = None,
     ) -> None:
-        if int(factors) < 1 or int(iterations) < 1:
-            raise ConfigError(f"factors and iterations must be positive, got {factors!r} and {iterations!r}")
         if regularization < 0 or alpha <= 0:
             raise ConfigError(f"regularization must be >= 0 and alpha > 0, got {regularization!r}, {alpha!r}")
         if backend not in BACKENDS:
             raise ConfigError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        self.factors = int(factors)
+        self.factors = positive_int(factors, "factors")
         self.regularization = float(regularization)
-        self.iterations = int(iterations)
+        self.iterations = positive_int(iterations, "iterations")
         self.alpha = float(alpha)
         self.seed = int(seed)
         self.weighting = dict(weighting) if isinstance(weighting, Mapping) else weighting
@@ -127,6 +125,7 @@ class ALSRecommender(Recommender):
         >>> als.similar_items([50], k=5)  # doctest: +SKIP
         """
         self._require_fitted("similar_items")
+        k = positive_int(k, "k")
         ids = pd.unique(pd.Series(np.atleast_1d(np.asarray(items, dtype=object))))
         codes = self.item_map.codes(ids)
         if (codes < 0).any():

@@ -1,17 +1,27 @@
 """The recommender protocol shared by every model: ids at the boundary, batched top-k.
 
-A subclass implements ``_fit(train, matrix)`` and ``_score(user_codes)``; this
-base class maps external ids, excludes seen items, serves unknown users a
-fallback and returns the tidy frame ``user_id, item_id, score, rank``.
+``recommend(users, *, k=10, exclude_seen=True, items=None, exclude_items=None)`` returns
+``user_id, item_id, score, rank, fallback``. A subclass implements ``_fit(train)`` and
+``_score(user_codes)``; this base class maps external ids, excludes seen items, keeps the
+lists inside ``items`` (an allow-list) and outside ``exclude_items`` (fallback rows too),
+serves unknown users a fallback and saves / loads every model, its declared sub-models
+(``parts``) included.
+
+List length: ``k`` in every call that returns lists, ``n_candidates`` for a candidate pool (``n=``, ``depth=`` still work).
+
+An allow-list naming ids the model does not know ignores them with one
+UnknownItemsWarning counting them (a shop's stock list names new items); an allow-list
+that is empty or knows none of its ids is a DataError.
 """
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 import numba
 import numpy as np
@@ -21,8 +31,8 @@ from tqdm.auto import tqdm
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
-from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError
-from workbench.guards import check_dense
+from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError, UnknownItemsWarning
+from workbench.guards import check_dense, positive_int
 from workbench.models import storage
 
 # Scores of at most this many (user, item) cells are held at once: memory stays bounded.
@@ -96,13 +106,59 @@ def unique_users(users: Iterable[Any] | pd.Series | Dataset, id_map: IdMap | Non
         return values
 
 
+def _id_list(values: Any, what: str) -> np.ndarray:
+    """Distinct ids of ``values`` (one id, or any iterable of ids); missing ids are a DataError."""
+    if np.isscalar(values) or isinstance(values, str):
+        values = [values]
+    elif not hasattr(values, "__array__"):
+        values = list(values)
+    ids = pd.unique(pd.Series(values, dtype=None if len(values) else object, copy=False))
+    if pd.isna(ids).any():
+        raise DataError(f"{what}: the list of items contains missing ids")
+    return ids
+
+
+class ItemFilter(NamedTuple):
+    """The items a call may recommend: those of ``allow`` (None: every item) minus those of
+    ``block``, ids in either spelling. :meth:`Recommender.item_filter` builds and checks one."""
+
+    allow: np.ndarray | None = None
+    block: np.ndarray | None = None
+
+    def mask(self, item_map: IdMap) -> np.ndarray | None:
+        """True for the codes of ``item_map`` that may be recommended; None when every item may."""
+        if self.allow is None and self.block is None:
+            return None
+        if self.allow is None:
+            allowed = np.ones(len(item_map), dtype=bool)
+        else:
+            allowed = np.zeros(len(item_map), dtype=bool)
+            codes = item_map.codes(self.allow)
+            allowed[codes[codes >= 0]] = True
+        if self.block is not None and len(self.block):
+            codes = item_map.codes(self.block)
+            allowed[codes[codes >= 0]] = False
+        return allowed
+
+
+def apply_mask(scores: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+    """``scores`` (a writable users x items array) with the items not ``allowed`` at -inf, in place."""
+    if allowed is not None and not allowed.all():
+        scores[:, ~allowed] = -np.inf
+    return scores
+
+
 class Recommender(ABC):
-    """Base of all recommenders: ``fit(train) -> self`` and ``recommend(users, k=10)``."""
+    """Base of all recommenders: ``fit(train) -> self``, ``recommend(users, *, k=10, exclude_seen=True,
+    items=None, exclude_items=None)``, ``save(dir)`` and ``Class.load(dir)``."""
 
     #: Bumped when the saved layout of a model changes.
     format_version: ClassVar[int] = 1
     #: Constructor arguments, stored as attributes of the same names (saved as JSON).
     param_names: ClassVar[tuple[str, ...]] = ()
+    #: Attributes holding sub-models (Recommenders): saved in sub-directories of the same names and
+    #: loaded with the model, passed to the constructor when it takes them, else set afterwards.
+    parts: ClassVar[tuple[str, ...]] = ()
 
     user_map: IdMap
     item_map: IdMap
@@ -125,16 +181,24 @@ class Recommender(ABC):
         """
         return IdMap.from_values(train.interactions[C.ITEM])
 
-    def _ranking_scores(self, user_codes: np.ndarray, exclude_seen: bool) -> np.ndarray:
+    def _ranking_scores(
+        self, user_codes: np.ndarray, exclude_seen: bool, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
         """What ``recommend`` ranks for known users: a copy of ``_score`` in the model's dtype (float32
-        halves the traffic), with the users' seen items at -inf when ``exclude_seen``."""
+        halves the traffic), with the users' seen items at -inf when ``exclude_seen``.
+
+        ``allowed`` (True for the item codes the call may recommend, None for all) lets a model draw
+        its candidates from those items only; the base class sets the others to -inf in any case.
+        """
         scores = np.array(self._score(user_codes))
         if exclude_seen:
             mask_rows(scores, self._seen, user_codes)
         return scores
 
-    def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
-        """Scores for users unseen in training: global popularity, shape (len(user_ids), n_items)."""
+    def _fallback_scores(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Scores for users unseen in training: global popularity, shape (len(user_ids), n_items).
+
+        ``allowed`` as in :meth:`_ranking_scores`."""
         return np.broadcast_to(self._popularity, (len(user_ids), len(self._popularity)))
 
     # -- protocol -----------------------------------------------------------------
@@ -167,8 +231,53 @@ class Recommender(ABC):
         if not self.is_fitted:
             raise ModelError(f"{type(self).__name__} must be fitted before {action}; call fit(train) first")
 
+    def _sub_models(self) -> Iterator[Recommender]:
+        """This model's parts, their parts, and so on."""
+        for name in self.parts:
+            part = getattr(self, name)
+            yield part
+            yield from part._sub_models()
+
+    def item_filter(self, items: Any = None, exclude_items: Any = None) -> ItemFilter:
+        """Check the ``items`` allow-list and the ``exclude_items`` filter of a call (ids in either
+        spelling). Allowed ids unknown to the model (and its sub-models) are ignored with one
+        UnknownItemsWarning; an empty allow-list, or one the model knows none of, is a DataError.
+
+        >>> model.item_filter(items=in_stock, exclude_items=adult_items)  # doctest: +SKIP
+        """
+        self._require_fitted("filtering items")
+        allow = block = None
+        if items is not None:
+            allow = _id_list(items, "items")
+            if not len(allow):
+                raise DataError("items: the allow-list is empty, so nothing may be recommended; pass None to allow every item")
+            maps = [self.item_map, *(part.item_map for part in self._sub_models())]
+            known = np.logical_or.reduce([m.codes(allow) >= 0 for m in maps])
+            if not known.any():
+                raise DataError(
+                    f"items: none of the {len(allow):,} ids of the allow-list is an item of the model "
+                    f"(e.g. {allow[0]!r}), so nothing may be recommended"
+                )
+            if not known.all():
+                unknown = allow[~known]
+                warnings.warn(
+                    f"{type(self).__name__}: {len(unknown):,} of {len(allow):,} ids of the allow-list are not "
+                    f"items of the model (e.g. {unknown[0]!r}) and cannot be recommended",
+                    UnknownItemsWarning,
+                    stacklevel=3,
+                )
+        if exclude_items is not None:
+            block = _id_list(exclude_items, "exclude_items")
+        return ItemFilter(allow, block)
+
     def recommend(
-        self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10, exclude_seen: bool = True
+        self,
+        users: Iterable[Any] | pd.Series | Dataset,
+        *,
+        k: int = 10,
+        exclude_seen: bool = True,
+        items: Iterable[Any] | None = None,
+        exclude_items: Iterable[Any] | None = None,
     ) -> pd.DataFrame:
         """Top ``k`` items per user as ``user_id, item_id, score, rank, fallback``, sorted by user then rank.
 
@@ -176,15 +285,21 @@ class Recommender(ABC):
         whose own list is shorter than ``k`` is completed with popular items; those rows have
         ``fallback=True`` (their score is the fallback's) and one FallbackWarning counts them.
         ``exclude_seen=False`` lets items the user interacted with be recommended again.
+        ``items`` (an allow-list: only these) and ``exclude_items`` (never these) restrict every
+        row, fallback rows included; lists may then be shorter than ``k``.
 
-        >>> model.recommend([1, 2], k=5)  # doctest: +SKIP
+        >>> model.recommend([1, 2], k=5, items=in_stock, exclude_items=["sku-adult-1"])  # doctest: +SKIP
         """
         self._require_fitted("recommend")
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise ConfigError(f"k must be a positive integer, got {k!r}")
-        ids = unique_users(users, self.user_map)
+        k = positive_int(k, "k")
+        request = self.item_filter(items, exclude_items)
+        return self._recommend(unique_users(users, self.user_map), k, exclude_seen, request)
+
+    def _recommend(self, ids: np.ndarray, k: int, exclude_seen: bool, request: ItemFilter) -> pd.DataFrame:
+        """``recommend`` for checked arguments: ``ids`` distinct, in this model's spelling."""
         codes = self.user_map.codes(ids)
         known = codes >= 0
+        allowed = request.mask(self.item_map)
         check_dense(len(ids), k, what=f"recommend(k={k}) for {len(ids):,} users")
         index = np.full((len(ids), k), -1, dtype=np.int64)
         values = np.full((len(ids), k), -np.inf, dtype=np.float64)
@@ -194,16 +309,18 @@ class Recommender(ABC):
         starts = range(0, len(known_rows), batch)
         for start in tqdm(starts, desc="recommend", unit="batch", disable=len(starts) < 20, leave=False):
             rows = known_rows[start : start + batch]
-            index[rows], values[rows] = top_k(self._ranking_scores(codes[rows], exclude_seen), k)
+            scores = apply_mask(self._ranking_scores(codes[rows], exclude_seen, allowed), allowed)
+            index[rows], values[rows] = top_k(scores, k)
         unknown_rows = np.flatnonzero(~known)
         for start in range(0, len(unknown_rows), batch):
             rows = unknown_rows[start : start + batch]
-            scores = np.array(self._fallback_scores(ids[rows]), dtype=np.float64)
+            scores = apply_mask(np.array(self._fallback_scores(ids[rows], allowed), dtype=np.float64), allowed)
             index[rows], values[rows] = top_k(scores, k)
         fallback = np.broadcast_to(~known[:, None], index.shape).copy()
         short = np.flatnonzero(index[:, -1] < 0)
         for start in range(0, len(short), batch):
-            self._fill_with_popularity(index, values, fallback, short[start : start + batch], codes, exclude_seen)
+            rows = short[start : start + batch]
+            self._fill_with_popularity(index, values, fallback, rows, codes, exclude_seen, allowed)
         completed = int((fallback[known_rows].any(axis=1)).sum())
         self._warn_fallbacks(len(ids), len(unknown_rows), completed, k)
         return self._frame(ids, index, values, fallback)
@@ -219,11 +336,12 @@ class Recommender(ABC):
         rows: np.ndarray,
         codes: np.ndarray,
         exclude_seen: bool,
+        allowed: np.ndarray | None = None,
     ) -> None:
-        """Complete ``rows`` (fewer than k items) in place with the most popular items not yet listed
-        (nor seen by a known user when ``exclude_seen``), marking the added slots as fallback."""
+        """Complete ``rows`` (fewer than k items) in place with the most popular ``allowed`` items not
+        yet listed (nor seen by a known user when ``exclude_seen``), marking the added slots as fallback."""
         k = index.shape[1]
-        scores = np.tile(self._popularity.astype(np.float64), (len(rows), 1))
+        scores = apply_mask(np.tile(self._popularity.astype(np.float64), (len(rows), 1)), allowed)
         listed = index[rows]
         r, c = np.nonzero(listed >= 0)
         scores[r, listed[r, c]] = -np.inf
@@ -250,7 +368,7 @@ class Recommender(ABC):
             parts.append(f"{n_short:,} of {n_users:,} users have fewer than {k} items of their own: completed with popularity")
         if parts:
             message = f"{type(self).__name__}: {'; '.join(parts)} (rows marked fallback=True)"
-            warnings.warn(message, FallbackWarning, stacklevel=3)
+            warnings.warn(message, FallbackWarning, stacklevel=4)
 
     def _frame(self, ids: np.ndarray, index: np.ndarray, values: np.ndarray, fallback: np.ndarray) -> pd.DataFrame:
         filled = index >= 0
@@ -267,23 +385,28 @@ class Recommender(ABC):
 
     # -- persistence --------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
-        """Constructor arguments of this model."""
+        """Constructor arguments of this model (sub-models apart: they are saved as parts)."""
         return {name: getattr(self, name) for name in self.param_names}
 
-    def _state(self) -> dict[str, np.ndarray]:
-        """Learned arrays to save; extend in subclasses."""
+    def _state(self) -> dict[str, np.ndarray | str]:
+        """Learned state to save: arrays (into the .npz), and text files by file name (``str`` values,
+        e.g. ``"ranker.txt"``); extend in subclasses."""
         return {}
 
-    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
-        """Inverse of ``_state``."""
+    def _restore(self, state: dict[str, np.ndarray | str]) -> None:
+        """Inverse of ``_state`` (arrays and text files in one dict); id maps, seen matrix,
+        popularity and parts are already set. Raise KeyError / ValueError / TypeError on
+        inconsistent files: ``load`` turns them into a ModelError."""
 
     def save(self, directory: str | Path) -> Path:
-        """Write the model to ``directory`` (.npz arrays + JSON manifest; never pickle)."""
+        """Write the model to ``directory`` (.npz arrays + JSON manifest, text files, and each
+        sub-model in a sub-directory named after it; never pickle)."""
         self._require_fitted("save")
-        arrays = self._state()
+        state = self._state()
+        texts = {name: value for name, value in state.items() if isinstance(value, str)}
         seen = self._seen.tocsr()
         arrays = {
-            **arrays,
+            **{name: value for name, value in state.items() if not isinstance(value, str)},
             "seen_indptr": seen.indptr,
             "seen_indices": seen.indices,
             "seen_data": seen.data,
@@ -291,17 +414,32 @@ class Recommender(ABC):
         }
         ids = {"user_ids": self.user_map.ids, "item_ids": self.item_map.ids}
         return storage.write_model(
-            directory, type(self).__name__, self.format_version, self.get_params(), arrays, ids
+            directory,
+            type(self).__name__,
+            self.format_version,
+            self.get_params(),
+            arrays,
+            ids,
+            extra_files=texts,
+            parts={name: getattr(self, name) for name in self.parts},
         )
 
     @classmethod
     def load(cls, directory: str | Path) -> Self:
         """Read a model written by ``save``; a damaged or foreign directory raises ModelError."""
-        params, arrays, ids = storage.read_model(directory, cls.__name__, cls.format_version)
+        from workbench.models import load_model  # the package imports this module
+
+        path = Path(directory)
+        params, arrays, ids = storage.read_model(path, cls.__name__, cls.format_version)
+        parts = {name: load_model(path / name) for name in cls.parts}
+        accepted = inspect.signature(cls).parameters
         try:
-            model = cls(**params)
-        except TypeError as exc:
-            raise ModelError(f"{directory}: saved parameters do not fit {cls.__name__} ({exc})") from None
+            model = cls(**params, **{name: part for name, part in parts.items() if name in accepted})
+        except (TypeError, ConfigError) as exc:
+            raise ModelError(f"{path}: saved parameters do not fit {cls.__name__} ({exc})") from None
+        for name, part in parts.items():
+            if name not in accepted:
+                setattr(model, name, part)
         model.user_map = IdMap(ids["user_ids"])
         model.item_map = IdMap(ids["item_ids"])
         shape = (len(model.user_map), len(model.item_map))
@@ -310,7 +448,7 @@ class Recommender(ABC):
                 (arrays.pop("seen_data"), arrays.pop("seen_indices"), arrays.pop("seen_indptr")), shape=shape
             )
             model._popularity = arrays.pop("popularity")
-            model._restore(arrays)
+            model._restore({**arrays, **storage.read_texts(path)})
         except (KeyError, ValueError, TypeError) as exc:
-            raise ModelError(f"{directory}: model files are inconsistent ({exc})") from None
+            raise ModelError(f"{path}: model files are inconsistent ({exc})") from None
         return model

@@ -1,7 +1,7 @@
 """First stage of a two-stage recommender: candidates from ALS, item neighbours and popularity.
 
-Each source proposes its top ``n`` unseen items per user; the union is ordered by
-reciprocal-rank fusion (sum over sources of ``1 / (60 + rank)``) and cut at ``n``.
+Each source proposes its top ``k`` unseen items per user; the union is ordered by
+reciprocal-rank fusion (sum over sources of ``1 / (60 + rank)``) and cut at ``k``.
 The source scores and memberships travel with every candidate, ready to become
 ranker features.
 """
@@ -20,10 +20,12 @@ from threadpoolctl import threadpool_limits
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError
+from workbench.guards import positive_int
 from workbench.models.als import ALSRecommender
 from workbench.models.base import (
     BATCH_CELLS,
     Recommender,
+    apply_mask,
     mask_rows,
     top_k,
     unique_users,
@@ -36,19 +38,23 @@ RRF_K = 60.0
 
 
 class CandidateGenerator(Recommender):
-    """Union of ALS, item-item BM25 neighbours and popularity, ``n`` candidates per user.
+    """Union of ALS, item-item BM25 neighbours and popularity, ``n_candidates`` per user
+    (``depth=`` is the older name of ``n_candidates``).
 
     ``recommend`` ranks by the fused score; :meth:`candidates` also returns each source's
-    score and whether the item is in that source's top ``n``.
+    score and whether the item is in that source's top ``k``. The ALS model is a part
+    (saved in the sub-directory ``als``).
 
     >>> gen = CandidateGenerator(seed=0).fit(train)  # doctest: +SKIP
-    >>> gen.candidates([1, 2], n=100).columns.tolist()  # doctest: +SKIP
+    >>> gen.candidates([1, 2], k=100).columns.tolist()  # doctest: +SKIP
     ['user_id', 'item_id', 'score', 'rank', 'als_score', 'knn_score', 'popularity_score',
      'in_als', 'in_knn', 'in_popularity']
     """
 
+    format_version: ClassVar[int] = 2  # 2: ALS saved as the part "als"; n_candidates (was depth)
+    parts: ClassVar[tuple[str, ...]] = ("als",)
     param_names: ClassVar[tuple[str, ...]] = (
-        "depth",
+        "n_candidates",
         "factors",
         "regularization",
         "iterations",
@@ -60,20 +66,17 @@ class CandidateGenerator(Recommender):
     def __init__(
         self,
         *,
-        depth: int = 100,
+        n_candidates: int | None = None,
         factors: int = 64,
         regularization: float = 20.0,
         iterations: int = 15,
         alpha: float = 0.5,
         n_neighbours: int = 100,
         seed: int = 0,
+        depth: int | None = None,
     ) -> None:
-        if int(depth) < 1 or int(n_neighbours) < 1:
-            raise ConfigError(
-                f"depth and n_neighbours must be positive, got {depth!r} and {n_neighbours!r}"
-            )
-        self.depth = int(depth)
-        self.n_neighbours = int(n_neighbours)
+        self.n_candidates = positive_int(_one_of(n_candidates, "n_candidates", depth, "depth", default=100), "n_candidates")
+        self.n_neighbours = positive_int(n_neighbours, "n_neighbours")
         self.factors = int(factors)
         self.regularization = float(regularization)
         self.iterations = int(iterations)
@@ -98,8 +101,16 @@ class CandidateGenerator(Recommender):
             knn.fit(self._seen, show_progress=False)
         self.similarity = knn.similarity.tocsr().astype(np.float32)
 
-    def _source_scores(self, user_codes: np.ndarray, *, exclude_seen: bool = True) -> dict[str, np.ndarray]:
-        """Dense scores of every source for known users, seen items at -inf when ``exclude_seen``."""
+    @property
+    def depth(self) -> int:
+        """The older name of ``n_candidates``."""
+        return self.n_candidates
+
+    def _source_scores(
+        self, user_codes: np.ndarray, *, exclude_seen: bool = True, allowed: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Dense scores of every source for known users, seen items at -inf when ``exclude_seen``,
+        items not ``allowed`` at -inf."""
         scores = {
             "als": np.asarray(self.als._score(user_codes), dtype=np.float64),
             "knn": (self._seen[user_codes] @ self.similarity)
@@ -109,25 +120,26 @@ class CandidateGenerator(Recommender):
                 self._popularity.astype(np.float64), (len(user_codes), 1)
             ),
         }
-        if exclude_seen:
-            for matrix in scores.values():
+        for matrix in scores.values():
+            if exclude_seen:
                 mask_rows(matrix, self._seen, user_codes)
+            apply_mask(matrix, allowed)
         return scores
 
     def _fuse(
-        self, scores: dict[str, np.ndarray], n: int
+        self, scores: dict[str, np.ndarray], k: int
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Fused score (-inf outside every top ``n``) and per-source top-``n`` membership."""
+        """Fused score (-inf outside every top ``k``) and per-source top-``k`` membership."""
         first = next(iter(scores.values()))
         fused = np.zeros(first.shape, dtype=np.float64)
         member = {}
         rows = np.arange(first.shape[0])[:, None]
         for name, matrix in scores.items():
-            index, _ = top_k(matrix, n)
+            index, _ = top_k(matrix, k)
             valid = index >= 0
             inside = np.zeros(first.shape, dtype=bool)
             inside[np.broadcast_to(rows, index.shape)[valid], index[valid]] = True
-            ranks = np.broadcast_to(np.arange(1, n + 1), index.shape)
+            ranks = np.broadcast_to(np.arange(1, k + 1), index.shape)
             fused[np.broadcast_to(rows, index.shape)[valid], index[valid]] += 1.0 / (
                 RRF_K + ranks[valid]
             )
@@ -136,32 +148,44 @@ class CandidateGenerator(Recommender):
         return np.where(in_any, fused, -np.inf), member
 
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
-        return self._fuse(self._source_scores(user_codes), self.depth)[0]
+        return self._fuse(self._source_scores(user_codes), self.n_candidates)[0]
 
-    def _ranking_scores(self, user_codes: np.ndarray, exclude_seen: bool) -> np.ndarray:
-        """Each source's top ``depth`` fused, the user's seen items among them unless excluded."""
-        return self._fuse(self._source_scores(user_codes, exclude_seen=exclude_seen), self.depth)[0]
+    def _ranking_scores(
+        self, user_codes: np.ndarray, exclude_seen: bool, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Each source's top ``n_candidates`` (of the allowed items) fused, the user's seen items
+        among them unless excluded."""
+        scores = self._source_scores(user_codes, exclude_seen=exclude_seen, allowed=allowed)
+        return self._fuse(scores, self.n_candidates)[0]
 
-    def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
-        """Unknown users: the fused score of popularity alone."""
-        scores = np.broadcast_to(
-            self._popularity.astype(np.float64), (len(user_ids), len(self._popularity))
-        )
-        return self._fuse({"popularity": scores}, self.depth)[0]
+    def _fallback_scores(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Unknown users: the fused score of popularity (of the allowed items) alone."""
+        popularity = self._popularity.astype(np.float64)
+        if allowed is None:
+            scores = np.broadcast_to(popularity, (len(user_ids), len(popularity)))
+        else:
+            scores = apply_mask(np.tile(popularity, (len(user_ids), 1)), allowed)
+        return self._fuse({"popularity": scores}, self.n_candidates)[0]
 
     def candidates(
-        self, users: Iterable[Any] | pd.Series | Dataset, *, n: int | None = None
+        self,
+        users: Iterable[Any] | pd.Series | Dataset,
+        *,
+        k: int | None = None,
+        items: Iterable[Any] | None = None,
+        exclude_items: Iterable[Any] | None = None,
+        n: int | None = None,
     ) -> pd.DataFrame:
-        """Top ``n`` (default ``depth``) unseen candidates per user, with every source's score and membership.
+        """Top ``k`` (default ``n_candidates``; ``n=`` is the older name) unseen candidates per user,
+        with every source's score and membership; ``items`` and ``exclude_items`` as in ``recommend``.
 
         Columns: ``user_id, item_id, score, rank`` (fused), ``<source>_score`` and ``in_<source>``
         for ``als, knn, popularity``. Users unknown to the model get popularity candidates only
         (their ALS and neighbour scores are NaN).
         """
         self._require_fitted("candidates")
-        n = self.depth if n is None else n
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ConfigError(f"n must be a positive integer, got {n!r}")
+        k = positive_int(_one_of(k, "k", n, "n", default=self.n_candidates), "k")
+        allowed = self.item_filter(items, exclude_items).mask(self.item_map)
         ids = unique_users(users, self.user_map)
         codes = self.user_map.codes(ids)
         n_items = len(self.item_map)
@@ -175,14 +199,15 @@ class CandidateGenerator(Recommender):
                 name: np.full((len(part_codes), n_items), np.nan) for name in SOURCES
             }
             scores["popularity"][:] = self._popularity
+            apply_mask(scores["popularity"], allowed)
             if known.any():
-                for name, matrix in self._source_scores(part_codes[known]).items():
+                for name, matrix in self._source_scores(part_codes[known], allowed=allowed).items():
                     scores[name][known] = matrix
             finite = {
                 name: np.where(np.isnan(m), -np.inf, m) for name, m in scores.items()
             }
-            fused, member = self._fuse(finite, n)
-            index, values = top_k(fused, n)
+            fused, member = self._fuse(finite, k)
+            index, values = top_k(fused, k)
             parts.append(
                 _candidate_frame(
                     ids[rows], index, values, scores, member, self.item_map.to_ids
@@ -197,35 +222,38 @@ class CandidateGenerator(Recommender):
             return pd.DataFrame({c: [] for c in columns})
         return pd.concat(parts, ignore_index=True)[columns]
 
-    def _state(self) -> dict[str, np.ndarray]:
+    def _state(self) -> dict[str, np.ndarray | str]:
         sim = self.similarity
         return {
-            "user_factors": self.als.user_factors,
-            "item_factors": self.als.item_factors,
-            "als_weights_data": self.als._state()["weights_data"],
             "similarity_data": sim.data,
             "similarity_indices": sim.indices,
             "similarity_indptr": sim.indptr,
         }
 
-    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
+    def _restore(self, state: dict[str, np.ndarray | str]) -> None:
         n_items = len(self.item_map)
         self.similarity = sp.csr_matrix(
             (
-                arrays["similarity_data"],
-                arrays["similarity_indices"],
-                arrays["similarity_indptr"],
+                state["similarity_data"],
+                state["similarity_indices"],
+                state["similarity_indptr"],
             ),
             shape=(n_items, n_items),
         )
-        self.als._adopt(self)
-        self.als._restore(
-            {
-                "user_factors": arrays["user_factors"],
-                "item_factors": arrays["item_factors"],
-                "weights_data": arrays["als_weights_data"],
-            }
-        )
+        if not self.als.item_map.ids.equals(self.item_map.ids) or not self.als.user_map.ids.equals(
+            self.user_map.ids
+        ):
+            raise ValueError("the ALS part was saved for other users or items")
+        self.als._adopt(self)  # one copy of the id maps and seen matrix, as after fit
+
+
+def _one_of(value: Any, name: str, old_value: Any, old_name: str, *, default: Any) -> Any:
+    """``value``, or ``old_value`` passed under its older name ``old_name``; both and different is a ConfigError."""
+    if old_value is None:
+        return default if value is None else value
+    if value is not None and value != old_value:
+        raise ConfigError(f"{name}={value!r} and {old_name}={old_value!r} (its older name) disagree; pass {name} only")
+    return old_value
 
 
 def _candidate_frame(
@@ -254,22 +282,24 @@ def _candidate_frame(
 
 
 def candidate_recall(
-    candidates: pd.DataFrame, truth: pd.DataFrame | Dataset, n: int
+    candidates: pd.DataFrame, truth: pd.DataFrame | Dataset, k: int | None = None, *, n: int | None = None
 ) -> float:
-    """Recall of the top ``n`` candidates per user against ``truth``: the ceiling a re-ranker can reach.
+    """Recall of the top ``k`` candidates per user (``n=`` is the older name) against ``truth``:
+    the ceiling a re-ranker can reach.
 
     Averaged over the users in ``truth`` (a user without candidates scores 0).
 
-    >>> candidate_recall(gen.candidates(test, n=100), test, 100)  # doctest: +SKIP
+    >>> candidate_recall(gen.candidates(test, k=100), test, 100)  # doctest: +SKIP
     0.62
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ConfigError(f"n must be a positive integer, got {n!r}")
+    if k is None and n is None:
+        raise ConfigError("candidate_recall needs k, the number of candidates per user to count")
+    k = positive_int(_one_of(k, "k", n, "n", default=None), "k")
     pairs = truth.interactions if isinstance(truth, Dataset) else truth
     relevant = pairs[[C.USER, C.ITEM]].drop_duplicates()
     if relevant.empty:
         return 0.0
-    top = candidates.loc[candidates[C.RANK] <= n, [C.USER, C.ITEM]].drop_duplicates()
+    top = candidates.loc[candidates[C.RANK] <= k, [C.USER, C.ITEM]].drop_duplicates()
     hits = relevant.merge(top, on=[C.USER, C.ITEM], how="left", indicator=True)[
         "_merge"
     ].eq("both")

@@ -34,7 +34,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import ConfigError, DataError
-from workbench.guards import check_dense
+from workbench.guards import check_dense, positive_int
 from workbench.models import storage
 from workbench.models.base import Recommender, top_k
 
@@ -220,15 +220,15 @@ class ClusterColdStart(Recommender):
     ) -> None:
         if method not in METHODS:
             raise ConfigError(f"method must be one of {METHODS}, got {method!r}")
-        if n_clusters is not None and (not isinstance(n_clusters, (int, np.integer)) or n_clusters < 1):
-            raise ConfigError(f"n_clusters must be a positive integer or None, got {n_clusters!r}")
+        n_clusters = None if n_clusters is None else positive_int(n_clusters, "n_clusters")
         if shrinkage < 0:
             raise ConfigError(f"shrinkage must be >= 0, got {shrinkage!r}")
-        candidates = tuple(int(c) for c in candidates)
-        if not candidates or min(candidates) < 1:
-            raise ConfigError(f"candidates must be positive cluster counts, got {candidates!r}")
+        candidates = tuple(candidates)
+        if not candidates:
+            raise ConfigError("candidates must name at least one cluster count, got none")
+        candidates = tuple(positive_int(c, "each cluster count in candidates") for c in candidates)
         self.method = method
-        self.n_clusters = None if n_clusters is None else int(n_clusters)
+        self.n_clusters = n_clusters
         self.seed = int(seed)
         self.shrinkage = float(shrinkage)
         self.candidates = candidates
@@ -318,7 +318,7 @@ class ClusterColdStart(Recommender):
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
         return self._scores[self._user_cluster[user_codes]]
 
-    def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
+    def _fallback_scores(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """Users in train.users get their cluster's favourites, all others the global ones."""
         return self._scores[self._cluster_of(user_ids)]
 

@@ -24,7 +24,7 @@ from sklearn.preprocessing import normalize
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import ConfigError, DataError, ModelError
-from workbench.guards import check_dense
+from workbench.guards import check_dense, positive_int
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
 
 #: Columns read as free text; every other non-numeric column is read as tags.
@@ -119,6 +119,7 @@ class ContentSimilarity:
         """
         if not hasattr(self, "matrix_"):
             raise ModelError("ContentSimilarity must be fitted before similar_items; call fit(ds) first")
+        k = positive_int(k, "k")
         query = pd.unique(pd.Series([items] if np.isscalar(items) else list(items)))
         codes = self.item_map.codes(query)
         if (codes < 0).any():

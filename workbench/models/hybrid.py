@@ -3,108 +3,88 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, IdMap
+from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError, ModelError
-from workbench.models import storage
-from workbench.models.base import Recommender, unique_users
+from workbench.guards import positive_int
+from workbench.models.base import ItemFilter, Recommender, unique_users
 
 SEGMENTS = ("cold", "light", "heavy")
 
 
-class HybridRecommender:
+class HybridRecommender(Recommender):
     """Route each user by training interactions: fewer than ``min_interactions`` (unknown users
-    included) to ``cold_model``, the others to ``warm_model``. ``fit`` fits both models.
+    included) to ``cold_model``, the others to ``warm_model``. ``fit`` fits both models; both
+    are saved with the hybrid (sub-directories ``cold_model`` and ``warm_model``).
 
     >>> hybrid = HybridRecommender(ClusterColdStart(), ALSRecommender(), min_interactions=5)  # doctest: +SKIP
     >>> hybrid.fit(train).recommend(test_users, k=10)  # doctest: +SKIP
     >>> HybridRecommender.load(hybrid.save("models/hybrid"))  # doctest: +SKIP
     """
 
-    format_version = 1
+    format_version: ClassVar[int] = 2  # 2: a Recommender, with seen items and its parts in cold_model/, warm_model/
+    param_names: ClassVar[tuple[str, ...]] = ("min_interactions",)
+    parts: ClassVar[tuple[str, ...]] = ("cold_model", "warm_model")
 
     def __init__(self, cold_model: Recommender, warm_model: Recommender, *, min_interactions: int = 5) -> None:
         for name, model in (("cold_model", cold_model), ("warm_model", warm_model)):
-            if not (hasattr(model, "fit") and hasattr(model, "recommend")):
-                raise ConfigError(f"{name} must be a recommender with fit and recommend, got {type(model).__name__}")
-        if not isinstance(min_interactions, (int, np.integer)) or min_interactions < 1:
-            raise ConfigError(f"min_interactions must be a positive integer, got {min_interactions!r}")
+            if not isinstance(model, Recommender):
+                raise ConfigError(f"{name} must be a workbench Recommender, got {type(model).__name__}")
         self.cold_model = cold_model
         self.warm_model = warm_model
-        self.min_interactions = int(min_interactions)
+        self.min_interactions = positive_int(min_interactions, "min_interactions")
 
-    def fit(self, train: Dataset) -> Self:
+    def _fit(self, train: Dataset) -> None:
         """Fit both models on ``train`` and count each user's training interactions (log rows)."""
-        if not isinstance(train, Dataset):
-            raise DataError(f"fit expects a workbench Dataset, got {type(train).__name__}")
         self.cold_model.fit(train)
         self.warm_model.fit(train)
-        self.counts_ = train.interactions[C.USER].value_counts().rename("interactions")
-        return self
+        counts = np.bincount(self.user_map.codes(train.interactions[C.USER]), minlength=len(self.user_map))
+        self._set_counts(counts)
 
-    def _require_fitted(self) -> pd.Series:
-        if not hasattr(self, "counts_"):
-            raise ModelError("HybridRecommender must be fitted first; call fit(train)")
-        return self.counts_
+    def _set_counts(self, counts: np.ndarray) -> None:
+        self.counts_ = pd.Series(counts, index=self.user_map.ids.rename(C.USER), name="interactions")
+
+    def _score(self, user_codes: np.ndarray) -> np.ndarray:
+        raise ModelError("HybridRecommender has no scores of its own: its lists come from cold_model and warm_model")
 
     def _counts(self, ids: np.ndarray) -> np.ndarray:
-        counts = self._require_fitted()
-        return np.append(counts.to_numpy(), 0)[IdMap(counts.index).codes(ids)]  # 0 for unknown users
+        return np.append(self.counts_.to_numpy(), 0)[self.user_map.codes(ids)]  # 0 for unknown users
 
-    def save(self, directory: str | Path) -> Path:
-        """Write the routing counts and both models (in sub-directories ``cold`` and ``warm``); never pickle."""
-        counts = self._require_fitted()
-        return storage.write_model(
-            directory,
-            type(self).__name__,
-            self.format_version,
-            {"min_interactions": self.min_interactions},
-            {"interactions": counts.to_numpy(dtype=np.int64)},
-            {"user_ids": counts.index},
-            parts={"cold": self.cold_model, "warm": self.warm_model},
-        )
+    def _state(self) -> dict[str, np.ndarray | str]:
+        return {"interactions": self.counts_.to_numpy(dtype=np.int64)}
 
-    @classmethod
-    def load(cls, directory: str | Path) -> Self:
-        """Read a hybrid written by ``save``; a damaged or foreign directory raises ModelError."""
-        from workbench.models import load_model  # the package imports this module
-
-        params, arrays, ids = storage.read_model(directory, cls.__name__, cls.format_version)
-        path = Path(directory)
-        model = cls(load_model(path / "cold"), load_model(path / "warm"), **params)
-        try:
-            counts = arrays["interactions"]
-            model.counts_ = pd.Series(counts, index=ids["user_ids"].rename(C.USER), name="interactions")
-        except (KeyError, ValueError) as exc:
-            raise ModelError(f"{directory}: model files are inconsistent ({exc})") from None
-        return model
+    def _restore(self, state: dict[str, np.ndarray | str]) -> None:
+        counts = state["interactions"]
+        if len(counts) != len(self.user_map):
+            raise ValueError("interaction counts do not match the user ids")
+        self._set_counts(counts)
 
     def is_cold(self, users: Iterable[Any] | pd.Series | Dataset) -> pd.Series:
         """True for the users served by the cold model; a boolean Series indexed by user_id."""
-        ids = unique_users(users, IdMap(self._require_fitted().index))
+        self._require_fitted("is_cold")
+        ids = unique_users(users, self.user_map)
         return pd.Series(self._counts(ids) < self.min_interactions, index=pd.Index(ids, name=C.USER), name="cold")
 
-    def recommend(
-        self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10, exclude_seen: bool = True
-    ) -> pd.DataFrame:
-        """Top ``k`` per user from the model their segment routes to: ``user_id, item_id, score, rank``.
+    def _recommend(self, ids: np.ndarray, k: int, exclude_seen: bool, request: ItemFilter) -> pd.DataFrame:
+        """Each user's list from the model their segment routes to (the filters apply to both).
 
         Scores of the two models are on different scales; compare ranks, not scores, across users.
         """
-        cold = self.is_cold(users)
+        cold = self._counts(ids) < self.min_interactions
         parts = [
-            model.recommend(cold.index[mask].to_numpy(), k=k, exclude_seen=exclude_seen)
-            for model, mask in ((self.cold_model, cold.to_numpy()), (self.warm_model, ~cold.to_numpy()))
+            model._recommend(unique_users(ids[mask], model.user_map), k, exclude_seen, request)
+            for model, mask in ((self.cold_model, cold), (self.warm_model, ~cold))
             if mask.any()
         ]
+        if not parts:
+            return self._frame(ids, np.empty((0, k), dtype=np.int64), np.empty((0, k)), np.empty((0, k), dtype=bool))
         recs = pd.concat(parts, ignore_index=True)
-        order = np.lexsort((recs[C.RANK].to_numpy(), cold.index.get_indexer(recs[C.USER])))
+        order = np.lexsort((recs[C.RANK].to_numpy(), pd.Index(ids).get_indexer(recs[C.USER])))
         return recs.iloc[order].reset_index(drop=True)
 
     def segments(self, users: Iterable[Any] | pd.Series | Dataset, *, heavy_from: int | None = None) -> pd.Series:
@@ -115,7 +95,8 @@ class HybridRecommender:
 
         >>> hybrid.segments(test)  # doctest: +SKIP
         """
-        ids = unique_users(users)
+        self._require_fitted("segments")
+        ids = unique_users(users, self.user_map)
         counts = self._counts(ids)
         if heavy_from is None:
             warm = self.counts_[self.counts_ >= self.min_interactions]

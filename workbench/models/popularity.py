@@ -54,7 +54,7 @@ class DecayedPopularity(Recommender):
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.scores_, (len(user_codes), len(self.scores_)))
 
-    def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
+    def _fallback_scores(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         return self._score(np.empty(len(user_ids), dtype=np.int64))
 
     def partial_fit(self, new: Dataset | pd.DataFrame) -> Self:

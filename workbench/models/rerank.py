@@ -39,21 +39,19 @@ import json
 import warnings
 from collections.abc import Iterable
 from io import StringIO
-from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, IdMap
+from workbench.data.dataset import Dataset
 from workbench.data.features import HistoryFeatures, prepare_history
 from workbench.data.repeats import basket_by, has_repeats
 from workbench.data.split import next_basket_split
-from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError
-from workbench.guards import check_dense
-from workbench.models import storage
-from workbench.models.base import Recommender, unique_users
+from workbench.errors import ConfigError, DataError, FallbackWarning, first_line
+from workbench.guards import check_dense, positive_int
+from workbench.models.base import Recommender, mask_rows, unique_users
 from workbench.models.candidates import CandidateGenerator
 
 #: Candidate columns of a CandidateGenerator handed to the feature builder as model scores.
@@ -81,7 +79,6 @@ MAX_ROUNDS = 1000
 EARLY_STOPPING = 100
 RANKER_FILE = "ranker.txt"
 TABLES_FILE = "tables.json"
-CANDIDATES_DIR = "candidates"
 
 
 class LightGBMReranker(Recommender):
@@ -101,7 +98,8 @@ class LightGBMReranker(Recommender):
     >>> model.explain([1], k=3)  # doctest: +SKIP
     """
 
-    format_version: ClassVar[int] = 1
+    format_version: ClassVar[int] = 2  # 2: saved by the base class, seen items its own
+    parts: ClassVar[tuple[str, ...]] = ("candidates",)
 
     def __init__(
         self,
@@ -115,18 +113,15 @@ class LightGBMReranker(Recommender):
         prior_weight: float = 0.5,
         **lgbm_params: Any,
     ) -> None:
-        if candidates is not None and not (hasattr(candidates, "fit") and hasattr(candidates, "recommend")):
+        if candidates is not None and not isinstance(candidates, Recommender):
             raise ConfigError(
                 "candidates must be a recommender (ALSRecommender, PopularityRecommender, a "
                 f"CandidateGenerator, ...), got {type(candidates).__name__}"
             )
-        if not isinstance(n_candidates, (int, np.integer)) or n_candidates < 1:
-            raise ConfigError(
-                f"n_candidates must be a positive integer, got {n_candidates!r}"
-            )
+        n_candidates = positive_int(n_candidates, "n_candidates")
         if holdout not in HOLDOUTS:
             raise ConfigError(f"holdout must be one of {HOLDOUTS}, got {holdout!r}")
-        if not isinstance(n_folds, (int, np.integer)) or n_folds < 2:
+        if positive_int(n_folds, "n_folds") < 2:
             raise ConfigError(
                 f"n_folds must be an integer of at least 2, got {n_folds!r}"
             )
@@ -137,7 +132,7 @@ class LightGBMReranker(Recommender):
         self.candidates = (
             candidates if candidates is not None else CandidateGenerator(seed=seed)
         )
-        self.n_candidates = int(n_candidates)
+        self.n_candidates = n_candidates
         self.seed = int(seed)
         self.holdout = holdout
         self.n_folds = int(n_folds)
@@ -297,11 +292,8 @@ class LightGBMReranker(Recommender):
             callbacks=[lgb.early_stopping(EARLY_STOPPING, verbose=False)],
         )
         self.best_iteration_ = int(self.booster.best_iteration)
-        if isinstance(self.candidates, Recommender):
-            self.candidates._adopt(self)  # same train: the re-ranker's id maps, seen matrix and popularity
-            self.candidates._fit(train)
-        else:
-            self.candidates.fit(train)
+        self.candidates._adopt(self)  # same train: the re-ranker's id maps, seen matrix and popularity
+        self.candidates._fit(train)
         self._set_history(train)
 
     def _set_history(self, history: Dataset) -> None:
@@ -318,20 +310,28 @@ class LightGBMReranker(Recommender):
         prior = self.prior_weight * features[prior_feature].fillna(0.0).to_numpy()
         return features.drop(columns=dropped), prior
 
-    def _features(self, stage: Any, user_ids: np.ndarray, history: HistoryFeatures) -> pd.DataFrame:
-        """Candidates of ``user_ids`` from ``stage`` (plus their bought items when the log repeats)
-        and their features from the prepared ``history``."""
+    def _features(
+        self, stage: Recommender, user_ids: np.ndarray, history: HistoryFeatures, allowed: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """Candidates of ``user_ids`` from ``stage`` (plus their bought items when the log repeats),
+        of the ``allowed`` items only (a mask over this model's item codes; None: all), and their
+        features from the prepared ``history``."""
+        items = None if allowed is None else self.item_map.ids[allowed]
         if isinstance(stage, CandidateGenerator):
-            cands = stage.candidates(user_ids, n=self.n_candidates)
+            cands = stage.candidates(user_ids, k=self.n_candidates, items=items)
             cands = cands[[C.USER, C.ITEM, C.SCORE, *SCORE_COLUMNS[:-1]]].rename(columns={C.SCORE: "fusion_score"})
         else:
             with warnings.catch_warnings():  # the stage's fallback rows are marked below, not counted
                 warnings.simplefilter("ignore", FallbackWarning)
-                recs = stage.recommend(user_ids, k=self.n_candidates)
-            score = recs[C.SCORE].where(~recs[C.FALLBACK]) if C.FALLBACK in recs.columns else recs[C.SCORE]
+                recs = stage.recommend(user_ids, k=self.n_candidates, items=items)
+            score = recs[C.SCORE].where(~recs[C.FALLBACK])
             cands = pd.DataFrame({C.USER: recs[C.USER], C.ITEM: recs[C.ITEM], self._score_columns[0]: score})
         if history.repeats is not None:
-            cands = pd.concat([cands, _bought_pairs(history, user_ids)], ignore_index=True)
+            bought = _bought_pairs(history, user_ids)
+            if allowed is not None:
+                codes = self.item_map.codes(bought[C.ITEM])
+                bought = bought[(codes >= 0) & allowed[np.maximum(codes, 0)]]
+            cands = pd.concat([cands, bought], ignore_index=True)
             cands = cands.drop_duplicates([C.USER, C.ITEM], ignore_index=True)
             by_user = np.argsort(pd.Index(user_ids).get_indexer(cands[C.USER]), kind="stable")
             cands = cands.iloc[by_user].reset_index(drop=True)  # a user's rows together: one ranking group
@@ -341,16 +341,18 @@ class LightGBMReranker(Recommender):
         return features
 
     # -- serving ------------------------------------------------------------------
-    def _ranked(self, user_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-        """Serving features of the candidates of ``user_ids`` and the ranker's raw scores."""
-        features = self._features(self.candidates, user_ids, self._prepared)
+    def _ranked(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """Serving features of the (``allowed``) candidates of ``user_ids`` and the ranker's raw scores."""
+        features = self._features(self.candidates, user_ids, self._prepared, allowed)
         X, prior = self._model_inputs(features)
+        if not len(X):  # filters left no candidate: LightGBM refuses an empty frame
+            return features, prior
         return features, prior + self.booster.predict(
             X, num_iteration=self.best_iteration_
         )
 
-    def _dense(self, user_ids: np.ndarray) -> np.ndarray:
-        features, scores = self._ranked(user_ids)
+    def _dense(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        features, scores = self._ranked(user_ids, allowed)
         dense = np.full((len(user_ids), len(self.item_map)), -np.inf)
         rows = pd.Index(user_ids).get_indexer(features[C.USER])
         dense[rows, self.item_map.codes(features[C.ITEM])] = scores
@@ -359,25 +361,40 @@ class LightGBMReranker(Recommender):
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
         return self._dense(self.user_map.to_ids(user_codes))
 
-    def _fallback_scores(self, user_ids: np.ndarray) -> np.ndarray:
-        return self._dense(user_ids)
+    def _ranking_scores(
+        self, user_codes: np.ndarray, exclude_seen: bool, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The ranker's scores of the candidates drawn from the ``allowed`` items."""
+        scores = self._dense(self.user_map.to_ids(user_codes), allowed)
+        if exclude_seen:
+            mask_rows(scores, self._seen, user_codes)
+        return scores
+
+    def _fallback_scores(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        return self._dense(user_ids, allowed)
 
     def feature_table(
-        self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10, exclude_seen: bool = True
+        self,
+        users: Iterable[Any] | pd.Series | Dataset,
+        *,
+        k: int = 10,
+        exclude_seen: bool = True,
+        items: Iterable[Any] | None = None,
+        exclude_items: Iterable[Any] | None = None,
     ) -> pd.DataFrame:
         """Feature values of the top ``k`` recommendations: ``user_id, item_id`` and one column
-        per feature, rows in the order of ``recommend(users, k=k, exclude_seen=...)`` (and of
-        :meth:`explain`); rows completed from popularity (``fallback=True``) have no features.
+        per feature, rows in the order of ``recommend(users, k=k, ...)`` with the same arguments
+        (and of :meth:`explain`); rows completed from popularity (``fallback=True``) have no features.
 
         >>> model.feature_table([1], k=3)  # doctest: +SKIP
         """
         self._require_fitted("feature_table")
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise ConfigError(f"k must be a positive integer, got {k!r}")
+        k = positive_int(k, "k")
+        allowed = self.item_filter(items, exclude_items).mask(self.item_map)
         ids = unique_users(users, self.user_map)
         check_dense(len(ids), k, what=f"recommend(k={k}) for {len(ids):,} users")
-        features, scores = self._ranked(ids)
-        if exclude_seen:  # recommend's mask: the user's bought items, candidates when the log repeats
+        features, scores = self._ranked(ids, allowed)
+        if exclude_seen and len(features):  # recommend's mask: bought items, candidates when the log repeats
             codes = self.user_map.codes(features[C.USER])
             known = codes >= 0
             seen = np.zeros(len(features), dtype=bool)
@@ -402,23 +419,30 @@ class LightGBMReranker(Recommender):
         return features.iloc[order[position < k]].reset_index(drop=True)
 
     def explain(
-        self, users: Iterable[Any] | pd.Series | Dataset, *, k: int = 10, exclude_seen: bool = True
+        self,
+        users: Iterable[Any] | pd.Series | Dataset,
+        *,
+        k: int = 10,
+        exclude_seen: bool = True,
+        items: Iterable[Any] | None = None,
+        exclude_items: Iterable[Any] | None = None,
     ) -> pd.DataFrame:
         """SHAP values (exact TreeSHAP, raw-score space) of the top ``k`` recommendations.
 
         Columns ``user_id, item_id, base_value``, ``<source>_prior`` (the fixed prior the trees
         boost from: ``als_prior`` for the default stage, see :attr:`prior_source`) and one per
-        ranker feature; rows in the order of ``recommend(users, k=k, exclude_seen=...)``, and
-        ``base_value`` + the prior + the feature columns == its ``score``.
+        ranker feature; rows in the order of ``recommend(users, k=k, ...)`` with the same
+        arguments, and ``base_value`` + the prior + the feature columns == its ``score``.
 
         >>> model.explain([1], k=3).iloc[0]  # doctest: +SKIP
         """
         self._require_fitted("explain")
-        rows = self.feature_table(users, k=k, exclude_seen=exclude_seen)
+        rows = self.feature_table(users, k=k, exclude_seen=exclude_seen, items=items, exclude_items=exclude_items)
         X, prior = self._model_inputs(rows)
-        contrib = self.booster.predict(
-            X, num_iteration=self.best_iteration_, pred_contrib=True
-        )
+        if len(X):
+            contrib = self.booster.predict(X, num_iteration=self.best_iteration_, pred_contrib=True)
+        else:  # nothing to explain (filters left no candidate): LightGBM refuses an empty frame
+            contrib = np.zeros((0, X.shape[1] + 1))
         out = pd.DataFrame(contrib[:, :-1], columns=list(X.columns))
         out.insert(0, f"{self.prior_source}_prior", prior)
         out.insert(0, "base_value", contrib[:, -1])
@@ -432,25 +456,13 @@ class LightGBMReranker(Recommender):
         return list(self.booster.feature_name())
 
     # -- persistence --------------------------------------------------------------
-    def save(self, directory: str | Path) -> Path:
-        """Write ranker (LightGBM text), training history (npz + JSON) and candidate model (subdirectory)."""
-        self._require_fitted("save")
+    def _state(self) -> dict[str, np.ndarray | str]:
+        """The ranker (LightGBM text) and the serving history: its log as arrays, the rest as JSON.
+        The base class saves the candidate model in the sub-directory ``candidates``."""
         log = self._history.interactions
-        arrays = {
-            "user_codes": self.user_map.codes(log[C.USER]),
-            "item_codes": self.item_map.codes(log[C.ITEM]),
-            **{
-                f"log_{c}": _plain(log[c])
-                for c in log.columns
-                if c not in (C.USER, C.ITEM)
-            },
-        }
         tables = {
             name: None if table is None else table.to_json(orient="table")
-            for name, table in (
-                ("users", self._history.users),
-                ("items", self._history.items),
-            )
+            for name, table in (("users", self._history.users), ("items", self._history.items))
         }
         meta = {
             "best_iteration": self.best_iteration_,
@@ -458,64 +470,44 @@ class LightGBMReranker(Recommender):
             "dtypes": {c: str(log[c].dtype) for c in log.columns if c not in (C.USER, C.ITEM)},
             "tables": tables,
         }
-        return storage.write_model(
-            directory,
-            type(self).__name__,
-            self.format_version,
-            self.get_params(),
-            arrays,
-            {"user_ids": self.user_map.ids, "item_ids": self.item_map.ids},
-            extra_files={
-                RANKER_FILE: self.booster.model_to_string(),
-                TABLES_FILE: json.dumps(meta),
-            },
-            parts={CANDIDATES_DIR: self.candidates},
-        )
+        return {
+            "user_codes": self.user_map.codes(log[C.USER]),
+            "item_codes": self.item_map.codes(log[C.ITEM]),
+            **{f"log_{c}": _plain(log[c]) for c in log.columns if c not in (C.USER, C.ITEM)},
+            RANKER_FILE: self.booster.model_to_string(),
+            TABLES_FILE: json.dumps(meta),
+        }
 
-    @classmethod
-    def load(cls, directory: str | Path) -> Self:
-        """Read a model written by ``save``; a damaged or foreign directory raises ModelError."""
+    def _restore(self, state: dict[str, np.ndarray | str]) -> None:
         import lightgbm as lgb
 
-        path = Path(directory)
-        params, arrays, ids = storage.read_model(path, cls.__name__, cls.format_version)
-        from workbench.models import load_model  # the package imports this module
-
-        candidates = load_model(path / CANDIDATES_DIR)
         try:
-            model = cls(candidates, **params)
-            meta = json.loads((path / TABLES_FILE).read_text(encoding="utf-8"))
-            model.booster = lgb.Booster(
-                model_str=(path / RANKER_FILE).read_text(encoding="utf-8")
-            )
-            model.best_iteration_ = int(meta["best_iteration"])
-            model.user_map, model.item_map = (
-                IdMap(ids["user_ids"]),
-                IdMap(ids["item_ids"]),
-            )
-            log = pd.DataFrame(
-                {
-                    C.USER: model.user_map.to_ids(arrays["user_codes"]),
-                    C.ITEM: model.item_map.to_ids(arrays["item_codes"]),
-                    **{
-                        c: pd.Series(arrays[f"log_{c}"]).astype(meta["dtypes"][c])
-                        for c in meta["columns"]
-                        if c not in (C.USER, C.ITEM)
-                    },
-                }
-            )[meta["columns"]]
-            users, items = (
-                None if text is None else pd.read_json(StringIO(text), orient="table")
-                for text in (meta["tables"]["users"], meta["tables"]["items"])
-            )
-            history = Dataset(log, users, items)
-            model.repeats_ = has_repeats(history)
-            model._set_history(history)
-            model._seen = candidates._seen
-            model._popularity = candidates._popularity
-        except (KeyError, ValueError, TypeError, lgb.basic.LightGBMError) as exc:
-            raise ModelError(f"{path}: model files are inconsistent ({exc})") from None
-        return model
+            self.booster = lgb.Booster(model_str=state[RANKER_FILE])
+        except lgb.basic.LightGBMError as exc:
+            raise ValueError(f"{RANKER_FILE} is not a LightGBM model: {first_line(exc)}") from None
+        meta = json.loads(state[TABLES_FILE])
+        self.best_iteration_ = int(meta["best_iteration"])
+        log = pd.DataFrame(
+            {
+                C.USER: self.user_map.to_ids(state["user_codes"]),
+                C.ITEM: self.item_map.to_ids(state["item_codes"]),
+                **{
+                    c: pd.Series(state[f"log_{c}"]).astype(meta["dtypes"][c])
+                    for c in meta["columns"]
+                    if c not in (C.USER, C.ITEM)
+                },
+            }
+        )[meta["columns"]]
+        users, items = (
+            None if text is None else pd.read_json(StringIO(text), orient="table")
+            for text in (meta["tables"]["users"], meta["tables"]["items"])
+        )
+        history = Dataset(log, users, items)
+        self.repeats_ = has_repeats(history)
+        self._set_history(history)
+        if not self.candidates.item_map.ids.equals(self.item_map.ids):
+            raise ValueError("the candidate model was saved for other items")
+        self.candidates._adopt(self)  # one copy of the id maps and seen matrix, as after fit
 
 
 def _plain(values: pd.Series) -> np.ndarray:

@@ -140,6 +140,19 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     return manifest
 
 
+def read_texts(directory: str | Path) -> dict[str, str]:
+    """The text files a model directory's manifest lists besides its arrays (``extra_files`` of
+    ``write_model``), by name; call it after ``read_model`` has checked them."""
+    path = Path(directory)
+    names = [
+        name for name in _manifest_json(path).get("sha256", {}) if "/" not in name and name not in (ARRAYS, IDS)
+    ]
+    try:
+        return {name: (path / name).read_text(encoding="utf-8") for name in names}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: a model file cannot be read ({exc})") from None
+
+
 def read_model(
     directory: str | Path, class_name: str, version: int
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, pd.Index]]:
@@ -148,10 +161,10 @@ def read_model(
     manifest = read_manifest(path)
     if manifest.get("class") != class_name:
         raise ModelError(f"{path}: holds a {manifest.get('class')!r} model, not a {class_name}")
-    if manifest.get("format_version") != version:
-        raise ModelError(
-            f"{path}: model format version {manifest.get('format_version')} is not the supported {version}"
-        )
+    saved = manifest.get("format_version")
+    if saved != version:
+        advice = "; fit and save the model again" if isinstance(saved, int) and saved < version else ""
+        raise ModelError(f"{path}: model format version {saved} is not the supported {version}{advice}")
     try:
         with np.load(path / ARRAYS, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}

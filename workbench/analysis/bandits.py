@@ -21,6 +21,7 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.errors import ConfigError, DataError
+from workbench.guards import positive_int
 
 POLICIES = ("epsilon_greedy", "ucb1", "thompson", "random")
 
@@ -115,9 +116,7 @@ def simulate_bandits(
     matrix = _reward_matrix(rewards)
     arms = np.asarray(rewards.drop(columns=C.USER, errors="ignore").columns, dtype=object)
     n_users = len(matrix)
-    n_steps = n_users if n_steps is None else int(n_steps)
-    if n_steps < 1:
-        raise ConfigError(f"n_steps must be a positive integer, got {n_steps!r}")
+    n_steps = positive_int(n_users if n_steps is None else n_steps, "n_steps")
     seeds = np.random.SeedSequence(seed).spawn(len(policies) + 1)
     order_rng = np.random.default_rng(seeds[0])
     n_passes = -(-n_steps // n_users)

@@ -31,6 +31,7 @@ from workbench.data.dataset import Dataset
 from workbench.data.stream import replay
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation import evaluate
+from workbench.guards import positive_int
 from workbench.models import ALSRecommender, DecayedPopularity
 
 STRATEGIES = ("frozen", "incremental", "refit")
@@ -88,8 +89,7 @@ def replay_experiment(
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown or not strategies:
         raise ConfigError(f"strategies must be among {STRATEGIES}, got {list(strategies)!r}")
-    if not isinstance(refit_every, (int, np.integer)) or refit_every < 1:
-        raise ConfigError(f"refit_every must be a positive integer, got {refit_every!r}")
+    refit_every = positive_int(refit_every, "refit_every")
     seconds = ds.seconds("replay_experiment")
     cut = time_cut(seconds, start_fraction)
     log = ds.interactions

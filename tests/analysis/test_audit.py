@@ -6,7 +6,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from workbench.analysis.audit import MISSING, Audit, audit, exposure, popularity_bias, summary_flags
+from workbench.analysis.audit import (
+    MISSING,
+    Audit,
+    PopularityBias,
+    audit,
+    exposure,
+    popularity_bias,
+    summary_flags,
+)
+from workbench.analysis.stats import by_group
 from workbench.data import Dataset
 from workbench.errors import ConfigError, DataError
 
@@ -259,3 +268,38 @@ def test_summary_flags_for_a_metric_where_lower_is_better():
     assert naive["best_group"] == "gender=F"
     with pytest.raises(ConfigError, match="'mse', not a metric"):
         summary_flags(result, lower_is_better="mse")
+
+
+def test_audit_is_by_group_with_intervals_and_small_groups(small):
+    per_user, segments = small
+    result = audit(per_user, segments, n_boot=200, min_group_size=2, seed=4)
+    core = by_group(per_user, segments, ci=True, n_boot=200, seed=4)
+    pd.testing.assert_frame_equal(result.by_group.drop(columns="small"), core.by_group)
+    pd.testing.assert_frame_equal(result.ci, core.ci)
+    pd.testing.assert_series_equal(result.overall, core.overall)
+    assert result.level == result.confidence == 0.95
+
+
+def test_audit_level_and_its_older_name(small):
+    per_user, segments = small
+    narrow = audit(per_user, segments, n_boot=200, level=0.5, seed=1)
+    with pytest.warns(DeprecationWarning, match="'confidence' is now called 'level'"):
+        old = audit(per_user, segments, n_boot=200, confidence=0.5, seed=1)
+    pd.testing.assert_frame_equal(narrow.ci, old.ci)
+    assert old.confidence == 0.5 and "50% bootstrap CI" in narrow.chart("ndcg").to_dict()["title"]
+
+
+def test_audit_segments_without_rows_or_columns_give_one_line_errors(small):
+    per_user, segments = small
+    for bad, match in ((segments.iloc[:0], "segments has no rows"), (pd.DataFrame(index=segments.index), "column")):
+        with pytest.raises(DataError, match=match) as caught:
+            audit(per_user, bad, n_boot=10)
+        assert "\n" not in str(caught.value)
+
+
+def test_popularity_bias_is_typed_and_reads_as_a_dict():
+    train = train_with_popularity({"a": 3, "b": 1})
+    result = popularity_bias(recs_frame({1: ["a", "b"]}), train, k=2)
+    assert isinstance(result, PopularityBias) and result.arp == result["arp"] == 2.0
+    assert list(result) == ["arp", "aplt", "coverage", "gini", "novelty"]
+    assert pd.DataFrame({"m": result}).T.columns.tolist() == list(result)  # as notebook 07 builds its table

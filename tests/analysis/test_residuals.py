@@ -20,6 +20,7 @@ from workbench.analysis.residuals import (
     residuals_by_segment,
     worst_segments,
 )
+from workbench.analysis.stats import by_group
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 
@@ -242,5 +243,34 @@ def test_bad_settings():
         residuals_by_segment(hand_table(), "age")
     with pytest.raises(ConfigError, match="n_boot"):
         residuals_by_segment(hand_table(), "gender", n_boot=0)
+    with pytest.raises(DataError, match="the table has no rows"):
+        residuals_by_segment(hand_table().head(0), "gender")
     with pytest.raises(DataError, match="no 'rating' column"):
         rating_residuals(train, test, by="gender")
+
+
+def test_residuals_by_segment_is_by_group_over_pairs_with_users_as_clusters():
+    table = hand_table()
+    by = residuals_by_segment(table, "genres", n_boot=100, level=0.9, seed=2).set_index("group")
+    core = by_group(
+        table, "genres", metrics=["probability", "observed", "residual"], clusters="user_id", separator="|",
+        ci=True, level=0.9, n_boot=100, seed=2,
+    )
+    assert by["residual"].to_dict() == core.by_group["residual"].to_dict()
+    assert by["users"].to_dict() == core.by_group["clusters"].to_dict()
+    assert by["lower"].to_dict() == core.ci[("residual", "lower")].to_dict()
+    with pytest.warns(DeprecationWarning):
+        old = residuals_by_segment(table, "genres", n_boot=100, confidence=0.9, seed=2).set_index("group")
+    pd.testing.assert_frame_equal(by, old)
+
+
+def test_rating_residuals_split_genres():
+    train, test = rated()
+    items = pd.DataFrame({"genres": ["A|B", "B", "A"]}, index=pd.Index(["i1", "i2", "i3"], name="item_id"))
+    train = Dataset(train.interactions, train.users, items)
+    by = rating_residuals(train, test, by="genres", damping=0.0).set_index(["segment", "group"])
+    # test pairs: u1/i3 (A) residual -0.25, u2/i2 (B) -1.0, u3/i1 (A and B) +0.5
+    assert by.loc[("genres", "A"), "ratings"] == 2 and by.loc[("genres", "B"), "ratings"] == 2
+    assert by.loc[("genres", "A"), "mean_residual"] == pytest.approx(0.125)
+    assert by.loc[("genres", "B"), "rmse"] == pytest.approx(math.sqrt((1.0 + 0.25) / 2))
+    assert by.loc[("all", "all"), "ratings"] == 3

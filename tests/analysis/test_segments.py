@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.analysis.segments import activity_bands, age_bands, cold_warm, user_segments
+from workbench.analysis.segments import activity_bands, age_bands, cold_warm, segment_metrics, user_segments
 from workbench.data import Dataset
 from workbench.errors import ConfigError, DataError
 
@@ -93,3 +93,25 @@ def test_user_segments_without_users_table():
     ds = log_with_counts({1: 2, 2: 4})
     segments = user_segments(ds, ds)
     assert segments.columns.tolist() == ["activity_band"]
+
+
+def test_segment_metrics_known_answer():
+    per_user = pd.DataFrame({"user_id": [1, 2, 3, 4], "ndcg": [0.0, 1.0, 0.5, 0.25], "hit_rate": [0.0, 1, 1, 1]})
+    segments = pd.Series(["heavy", "cold", "cold", "light"], index=[1, 2, 3, 4])
+    table = segment_metrics(per_user, segments)
+    assert table.columns.tolist() == ["segment", "ndcg", "hit_rate", "count"]
+    assert table["segment"].tolist() == ["cold", "light", "heavy"]
+    assert table["ndcg"].tolist() == [0.75, 0.25, 0.0]
+    assert table["count"].tolist() == [2, 1, 1]
+    with pytest.raises(DataError, match="no segment"):
+        segment_metrics(per_user, segments.iloc[:2])
+
+
+def test_segment_metrics_orders_other_segments_after_the_hybrid_ones_and_rejects_bad_input():
+    per_user = pd.DataFrame({"user_id": ["a", "b", "c"], "ndcg": [0.2, 0.4, 0.6]})
+    clusters = pd.Series(["1", "0", "cold"], index=["a", "b", "c"], name="cluster")
+    assert segment_metrics(per_user, clusters)["segment"].tolist() == ["cold", "0", "1"]
+    with pytest.raises(DataError, match="3 evaluated users have no segment"):
+        segment_metrics(per_user, pd.Series([], dtype=object))
+    with pytest.raises(DataError, match="user_id"):
+        segment_metrics(per_user.set_index("user_id"), clusters)

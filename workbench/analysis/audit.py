@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -20,19 +20,27 @@ import pandas as pd
 from scipy import stats
 
 from workbench import columns as C
+from workbench.analysis.stats import (  # noqa: F401  (BOOT_CELLS, bootstrap_group_means: their old import path)
+    BOOT_CELLS,
+    MISSING,
+    SEPARATOR,
+    GroupMetrics,
+    Record,
+    bootstrap_group_means,
+    by_group,
+    check_bootstrap,
+    group_labels,
+    resolve_level,
+    split_values,
+)
 from workbench.data.dataset import Dataset, IdMap, rows_for
 from workbench.data.profile import gini
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation.evaluate import catalog_coverage
 
-#: Group label of users whose segment value is missing (or who are absent from ``segments``).
-MISSING = "(missing)"
-# Bootstrap indices of at most this many (resample, user) cells are held at once: memory stays bounded.
-BOOT_CELLS = 1 << 22
-
 
 @dataclass(frozen=True)
-class Audit:
+class Audit(GroupMetrics):
     """Per-group metrics with bootstrap confidence intervals; built by :func:`audit`.
 
     - ``overall``: Series metric -> mean over all audited users.
@@ -40,43 +48,21 @@ class Audit:
       the segment columns' values), a column per metric, ``count`` (users) and
       ``small`` (count below ``min_group_size``: reported, never dropped).
     - ``ci``: same rows; MultiIndex columns ``(metric, "lower" | "upper")``:
-      percentile bootstrap interval of the group mean at ``confidence``.
+      percentile bootstrap interval of the group mean at ``level``.
       ``ci.stack(level=0, future_stack=True)`` gives the long form.
+    - ``difference()``, ``ratio()``: max - min and min / max across groups, per metric.
     """
 
-    overall: pd.Series
-    by_group: pd.DataFrame
-    ci: pd.DataFrame
-    min_group_size: int
-    confidence: float
-    _values: np.ndarray = field(repr=False)  # (n_users, n_metrics), rows sorted by group
-    _starts: np.ndarray = field(repr=False)  # first row of each group in _values
+    min_group_size: int = 10
 
     @property
-    def metrics(self) -> list[str]:
-        return list(self.overall.index)
-
-    @property
-    def segment_names(self) -> list[str]:
-        return [str(name) for name in self.by_group.index.names]
+    def confidence(self) -> float:
+        """The interval's level (the older name of ``level``)."""
+        return self.level
 
     def _groups(self, exclude_small: bool) -> pd.DataFrame:
         table = self.by_group[~self.by_group["small"]] if exclude_small else self.by_group
         return table[self.metrics]
-
-    def difference(self, *, exclude_small: bool = False) -> pd.Series:
-        """Per metric: largest minus smallest group mean.
-
-        >>> result.difference()["ndcg"]  # doctest: +SKIP
-        0.06
-        """
-        table = self._groups(exclude_small)
-        return (table.max() - table.min()).rename("difference")
-
-    def ratio(self, *, exclude_small: bool = False) -> pd.Series:
-        """Per metric: smallest over largest group mean (NaN when the largest is 0)."""
-        table = self._groups(exclude_small)
-        return (table.min() / table.max().where(table.max() != 0)).rename("ratio")
 
     def significance(self) -> pd.DataFrame:
         """Kruskal-Wallis H test per metric across all groups: ``metric, statistic, p_value``.
@@ -128,126 +114,8 @@ class Audit:
         overall = alt.Chart(pd.DataFrame({"overall": [float(self.overall[metric])]})).mark_rule(
             strokeDash=[4, 4], color="gray"
         ).encode(y="overall:Q")
-        title = f"{metric} by {segment} ({self.confidence:.0%} bootstrap CI; dashed: overall)"
+        title = f"{metric} by {segment} ({self.level:.0%} bootstrap CI; dashed: overall)"
         return alt.layer(bars, whiskers, overall).properties(title=title)
-
-
-def group_labels(index: pd.Index, *, with_names: bool = True) -> list[str]:
-    """Readable labels of group index entries: ``gender=F, age_band=18-24`` (or ``F, 18-24``)."""
-    names = [str(name) for name in index.names]
-    keys = index if isinstance(index, pd.MultiIndex) else [(value,) for value in index]
-    if with_names:
-        return [", ".join(f"{n}={v}" for n, v in zip(names, key)) for key in keys]
-    return [", ".join(str(v) for v in key) for key in keys]
-
-
-def _metric_table(per_user: pd.DataFrame, metrics: list[str] | None) -> pd.DataFrame:
-    """Float metric columns indexed by user_id; non-numeric columns are ignored."""
-    if not isinstance(per_user, pd.DataFrame):
-        raise DataError(f"audit: per_user must be a DataFrame, got {type(per_user).__name__}")
-    frame = per_user.set_index(C.USER) if C.USER in per_user.columns else per_user
-    if len(frame) == 0:
-        raise DataError("audit: per_user has no rows")
-    duplicated = frame.index[frame.index.duplicated()]
-    if len(duplicated):
-        raise DataError(
-            f"audit: per_user has {len(duplicated)} repeated user ids (e.g. {duplicated[0]!r}); expected one row per user"
-        )
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-    if metrics is None:
-        metrics = numeric
-        if not metrics:
-            raise DataError(f"audit: per_user has no numeric metric column (columns: {list(frame.columns)})")
-    else:
-        bad = [m for m in metrics if m not in numeric]
-        if bad:
-            raise DataError(f"audit: metric {bad[0]!r} is not a numeric column of per_user")
-    table = frame[list(metrics)].astype(np.float64)
-    missing = table.isna().sum()
-    if missing.any():
-        worst = missing.idxmax()
-        raise DataError(f"audit: metric {worst!r} has {int(missing[worst])} missing values; fill or drop them")
-    return table
-
-
-def _segment_codes(segments: pd.Series | pd.DataFrame, users: pd.Index) -> tuple[np.ndarray, pd.Index]:
-    """Group code of each user in ``users`` and the group index (combinations of the segment columns)."""
-    if isinstance(segments, pd.Series):
-        segments = segments.to_frame(segments.name if segments.name is not None else "segment")
-    if not isinstance(segments, pd.DataFrame) or segments.shape[1] == 0:
-        raise DataError("audit: segments must be a Series or a DataFrame with at least one column, indexed by user_id")
-    if segments.index.has_duplicates:
-        raise DataError("audit: segments has repeated user ids in its index; expected one row per user")
-    codes = np.zeros(len(users), dtype=np.int64)
-    user_rows = IdMap(segments.index).codes(users)  # -1 (unknown) picks the appended -1 below
-    levels = []
-    for name in segments.columns:
-        column = segments[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            categories = list(column.cat.categories)
-        else:
-            categories = list(pd.unique(column.dropna()))
-            try:
-                categories = sorted(categories)
-            except TypeError:
-                pass  # mixed types: keep the order of appearance
-        own_codes = pd.Index(categories, dtype=object).get_indexer(column.astype(object))
-        column_codes = np.append(own_codes, -1)[user_rows]
-        if (column_codes < 0).all():
-            raise DataError(
-                f"audit: segment column {name!r} has no value for any of the {len(users)} audited users "
-                "(do the user ids of per_user and segments match?)"
-            )
-        categories.append(MISSING)
-        column_codes = np.where(column_codes < 0, len(categories) - 1, column_codes)
-        codes = codes * len(categories) + column_codes
-        levels.append(categories)
-    keys, group = np.unique(codes, return_inverse=True)
-    parts = []
-    for categories in reversed(levels):  # decode the mixed-radix keys, last column first
-        parts.append(np.asarray(categories, dtype=object)[keys % len(categories)])
-        keys = keys // len(categories)
-    names = list(segments.columns)
-    if len(names) == 1:
-        return group, pd.Index(parts[0], name=names[0])
-    return group, pd.MultiIndex.from_arrays(parts[::-1], names=names)
-
-
-def check_bootstrap(n_boot: int, confidence: float) -> None:
-    """Raise ConfigError unless ``n_boot`` is a positive integer and ``confidence`` is in (0, 1)."""
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}")
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
-
-
-def bootstrap_group_means(
-    values: np.ndarray, starts: np.ndarray, counts: np.ndarray, n_boot: int, seed: int
-) -> np.ndarray:
-    """Group means of ``n_boot`` resamples within each group: shape (n_boot, n_groups, n_metrics).
-
-    Rows of ``values`` are sorted by group. Indices of a block of resamples are
-    drawn at once for all users; memory is bounded by BOOT_CELLS.
-    """
-    bits = np.random.default_rng(seed).bit_generator
-    n, n_metrics = values.shape
-    columns = np.ascontiguousarray(values.T)  # one contiguous row per metric: fast gathers
-    row_start = np.repeat(starts, counts)
-    row_size = np.repeat(counts, counts).astype(np.uint64)
-    shift = np.uint64(32)
-    means = np.empty((n_boot, len(counts), n_metrics))
-    block = max(1, BOOT_CELLS // n)
-    for first in range(0, n_boot, block):
-        size = min(block, n_boot - first)
-        # uniform offset in [0, size of the row's group): high 32 random bits times size, shifted back
-        offset = bits.random_raw((size, n)) >> shift
-        offset *= row_size
-        offset >>= shift
-        index = offset.view(np.int64)
-        index += row_start
-        for j in range(n_metrics):
-            means[first : first + size, :, j] = np.add.reduceat(columns[j][index], starts, axis=1) / counts
-    return means
 
 
 def audit(
@@ -256,11 +124,12 @@ def audit(
     *,
     metrics: list[str] | None = None,
     n_boot: int = 1000,
-    confidence: float = 0.95,
+    level: float = 0.95,
     min_group_size: int = 10,
     seed: int = 0,
+    confidence: float | None = None,
 ) -> Audit:
-    """Audit per-user metrics across the groups of ``segments``.
+    """Audit per-user metrics across the groups of ``segments`` (:func:`workbench.analysis.stats.by_group`).
 
     ``per_user``: the output of :func:`workbench.evaluation.evaluate_per_user`
     (``user_id`` + metric columns) or a frame indexed by user_id; every numeric
@@ -269,39 +138,23 @@ def audit(
     the groups are their combinations (as fairlearn). Users of ``per_user``
     absent from ``segments`` or with a missing value form the group
     ``"(missing)"``; users only in ``segments`` are ignored. Groups smaller than
-    ``min_group_size`` are kept and flagged in ``by_group["small"]``.
+    ``min_group_size`` are kept and flagged in ``by_group["small"]``. Intervals:
+    ``n_boot`` resamples at ``level`` (``confidence``: its deprecated name).
 
     >>> per_user = pd.DataFrame({"user_id": [1, 2, 3, 4], "ndcg": [0.0, 1.0, 0.5, 0.5]})
     >>> result = audit(per_user, pd.Series(["F", "F", "M", "M"], index=[1, 2, 3, 4], name="gender"), n_boot=50)
     >>> result.difference()["ndcg"], result.ratio()["ndcg"]
     (np.float64(0.0), np.float64(1.0))
     """
-    check_bootstrap(n_boot, confidence)
+    level = resolve_level(level, confidence, "audit")
+    check_bootstrap(n_boot, level)
     if not isinstance(min_group_size, (int, np.integer)) or min_group_size < 1:
         raise ConfigError(f"min_group_size must be a positive integer, got {min_group_size!r}")
-    table = _metric_table(per_user, metrics)
-    group, group_index = _segment_codes(segments, table.index)
-
-    order = np.argsort(group, kind="stable")
-    values = table.to_numpy()[order]
-    counts = np.bincount(group)
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    means = np.add.reduceat(values, starts, axis=0) / counts[:, None]
-
-    by_group = pd.DataFrame(means, index=group_index, columns=table.columns)
-    by_group["count"] = counts
-    by_group["small"] = counts < min_group_size
-
-    boot = bootstrap_group_means(values, starts, counts, int(n_boot), seed)
-    tail = (1.0 - confidence) / 2.0
-    lower, upper = np.quantile(boot, [tail, 1.0 - tail], axis=0)
-    ci = pd.DataFrame(
-        np.stack([lower, upper], axis=2).reshape(len(counts), -1),
-        index=group_index,
-        columns=pd.MultiIndex.from_product([table.columns, ["lower", "upper"]], names=["metric", "bound"]),
-    )
-    overall = table.mean().rename("overall")
-    return Audit(overall, by_group, ci, int(min_group_size), float(confidence), values, starts)
+    if not isinstance(segments, (pd.Series, pd.DataFrame)):
+        raise DataError("audit: segments must be a Series or a DataFrame with at least one column, indexed by user_id")
+    result = by_group(per_user, segments, metrics=metrics, ci=True, level=level, n_boot=n_boot, seed=seed, what="audit")
+    table = result.by_group.assign(small=result.by_group["count"] < min_group_size)
+    return Audit(result.overall, table, result.ci, result.level, result._values, result._starts, int(min_group_size))
 
 
 def summary_flags(*audits: Audit, threshold: float = 0.1, lower_is_better: Iterable[str] = ()) -> pd.DataFrame:
@@ -388,7 +241,18 @@ def _train_log(train: Dataset) -> pd.DataFrame:
     return train.interactions
 
 
-def popularity_bias(recs: pd.DataFrame, train: Dataset, *, k: int = 10) -> dict[str, float]:
+@dataclass(frozen=True, eq=False, repr=True)
+class PopularityBias(Record):
+    """Popularity bias of a top-k list (:func:`popularity_bias`); also a read-only dict of its fields."""
+
+    arp: float
+    aplt: float
+    coverage: float
+    gini: float
+    novelty: float
+
+
+def popularity_bias(recs: pd.DataFrame, train: Dataset, *, k: int = 10) -> PopularityBias:
     """Popularity bias of the top ``k`` recommendations against the training log.
 
     - ``arp``: mean over users of the mean popularity (train interactions) of their items.
@@ -403,7 +267,7 @@ def popularity_bias(recs: pd.DataFrame, train: Dataset, *, k: int = 10) -> dict[
       train users who interacted with the item); an item absent from train counts as one user.
 
     >>> popularity_bias(model.recommend(users, k=10), train, k=10)  # doctest: +SKIP
-    {'arp': 212.3, 'aplt': 0.01, 'coverage': 0.05, 'gini': 0.93, 'novelty': 2.8}
+    PopularityBias(arp=212.3, aplt=0.01, coverage=0.05, gini=0.93, novelty=2.8)
     """
     top = _top_recs(recs, k)
     log = _train_log(train)
@@ -428,13 +292,13 @@ def popularity_bias(recs: pd.DataFrame, train: Dataset, *, k: int = 10) -> dict[
     def user_mean(values: np.ndarray) -> float:
         return float(np.mean(np.bincount(owner, weights=values) / per_user))
 
-    return {
-        "arp": user_mean(rec_popularity.astype(np.float64)),
-        "aplt": user_mean(rec_tail.astype(np.float64)),
-        "coverage": catalog_coverage(top, train),
-        "gini": gini(np.bincount(rec[known], minlength=n_items)) if known.any() else math.nan,
-        "novelty": user_mean(rec_information),
-    }
+    return PopularityBias(
+        arp=user_mean(rec_popularity.astype(np.float64)),
+        aplt=user_mean(rec_tail.astype(np.float64)),
+        coverage=float(catalog_coverage(top, train)),
+        gini=float(gini(np.bincount(rec[known], minlength=n_items))) if known.any() else math.nan,
+        novelty=user_mean(rec_information),
+    )
 
 
 def exposure(recs: pd.DataFrame, train: Dataset, *, by: str, k: int = 10) -> pd.DataFrame:
@@ -458,12 +322,10 @@ def exposure(recs: pd.DataFrame, train: Dataset, *, by: str, k: int = 10) -> pd.
 
     values = rows_for(train.items[by], items.ids).reset_index(drop=True)
     if pd.api.types.is_string_dtype(values) or values.dtype == object:
-        values = values.where(values.isna(), values.astype(str)).str.split("|")
-    exploded = values.explode()
-    exploded = exploded.where(exploded.notna() & (exploded.astype(str) != ""), MISSING)
-    pairs = pd.DataFrame({"position": exploded.index, "value": exploded.to_numpy()}).drop_duplicates()
-    group_codes, groups = pd.factorize(pairs["value"], sort=False)
-    positions = pairs["position"].to_numpy()
+        positions, parts = split_values(values, SEPARATOR)
+    else:
+        positions, parts = np.arange(len(values)), values
+    group_codes, groups = pd.factorize(parts.where(parts.notna(), MISSING), sort=False)
     rec_share = np.bincount(group_codes, weights=rec_counts[positions], minlength=len(groups)) / len(top)
     train_share = np.bincount(group_codes, weights=train_counts[positions], minlength=len(groups)) / len(log)
     ratio = np.divide(rec_share, train_share, out=np.full(len(groups), np.nan), where=train_share > 0)

@@ -26,64 +26,13 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from workbench import columns as C
-from workbench.analysis.audit import MISSING, bootstrap_group_means, check_bootstrap
-from workbench.analysis.segments import activity_bands, cold_warm, user_segments
+from workbench.analysis.segments import ITEM_ATTRIBUTES, pair_segments  # noqa: F401  (old import path)
+from workbench.analysis.stats import SEPARATOR, by_group, check_bootstrap, resolve_level
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 
-#: Item attributes copied into the segment columns (text joined with '|' counts in every part).
-ITEM_ATTRIBUTES = ("genres", "category")
-#: Separator of multi-valued text attributes such as MovieLens genres.
-SEPARATOR = "|"
-PRICE_BANDS = 4
 WIDTH = 420
 HEIGHT = 240
-
-
-# -- segments ---------------------------------------------------------------------------
-def pair_segments(pairs: pd.DataFrame, train: Dataset, *, n_quantiles: int = 10) -> pd.DataFrame:
-    """User and item segments of each (user, item) row of ``pairs``, rows aligned with ``pairs``.
-
-    User columns (when the users table has them): ``gender, occupation, region, country,
-    age_band``; always ``activity_band`` (``n_quantiles`` quantiles of training activity) and
-    ``cold_warm``. Item columns: ``popularity_band`` (quantiles of training interactions per
-    item, ``"0 (cold)"`` for unseen items), ``genres`` / ``category`` as given, ``price_band``
-    (price quartiles of the items table).
-
-    >>> pair_segments(scored[["user_id", "item_id"]], train).columns.tolist()  # doctest: +SKIP
-    """
-    if not isinstance(train, Dataset):
-        raise DataError(f"segments expect the training data as a workbench Dataset, got {type(train).__name__}")
-    users = pd.Index(pd.unique(pairs[C.USER]), name=C.USER)
-    items = pd.Index(pd.unique(pairs[C.ITEM]), name=C.ITEM)
-    user_table = user_segments(Dataset(pd.DataFrame({C.USER: users}), train.users), train, n_quantiles=n_quantiles)
-    user_table = user_table.reindex(users)
-    user_table["cold_warm"] = cold_warm(train, users)
-
-    # item popularity bands: activity bands of the log read with users and items swapped
-    swapped = train.with_interactions(train.interactions[[C.USER, C.ITEM]].rename(columns={C.USER: C.ITEM, C.ITEM: C.USER}))
-    item_parts = [activity_bands(swapped, items, n_quantiles=n_quantiles).rename("popularity_band")]
-    if train.items is not None:
-        catalogue = train.items
-        item_parts += [catalogue[name].reindex(items) for name in ITEM_ATTRIBUTES if name in catalogue.columns]
-        if "price" in catalogue.columns:
-            item_parts.append(_price_bands(catalogue["price"]).reindex(items))
-    item_table = pd.concat([part.set_axis(items) for part in item_parts], axis=1)
-    return pd.concat(
-        [
-            user_table.reindex(pairs[C.USER]).reset_index(drop=True),
-            item_table.reindex(pairs[C.ITEM]).reset_index(drop=True),
-        ],
-        axis=1,
-    ).set_axis(pairs.index)
-
-
-def _price_bands(price: pd.Series) -> pd.Series:
-    """Price quartiles of the catalogue as an ordered categorical labelled ``low-high``."""
-    values = pd.to_numeric(price, errors="coerce")
-    bands = pd.qcut(values, PRICE_BANDS, duplicates="drop")
-    labels = [f"{interval.left:.2f}-{interval.right:.2f}" for interval in bands.cat.categories]
-    return bands.cat.rename_categories(labels).rename("price_band")
 
 
 # -- residuals of a ranker ------------------------------------------------------------
@@ -157,32 +106,6 @@ def residual_table(
 
 
 # -- aggregation ----------------------------------------------------------------------
-def _groups(values: pd.Series) -> tuple[np.ndarray, np.ndarray, list]:
-    """(row position, group code) per membership and the group labels. Text joined with '|' counts
-    in each part; missing values form the group MISSING; categoricals keep their category order."""
-    values = values.reset_index(drop=True)
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        labels = list(values.cat.categories)
-        codes = values.cat.codes.to_numpy(np.int64)
-        rows = np.arange(len(values))
-    else:
-        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            parts = values.where(values.isna(), values.astype(str)).str.split(SEPARATOR).explode()
-            parts = parts.where(parts.notna() & (parts.astype(str) != ""))
-        else:
-            parts = values
-        rows = parts.index.to_numpy(np.int64)
-        try:
-            codes, uniques = pd.factorize(parts, sort=True)
-        except TypeError:  # mixed types: order of appearance
-            codes, uniques = pd.factorize(parts)
-        labels = list(uniques)
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(labels), codes)
-        labels = [*labels, MISSING]
-    return rows, codes.astype(np.int64), labels
-
-
 def _require(table: pd.DataFrame, needed: Sequence[str], what: str) -> None:
     if not isinstance(table, pd.DataFrame):
         raise DataError(f"{what}: expected a DataFrame, got {type(table).__name__}")
@@ -204,54 +127,52 @@ def residuals_by_segment(
     by: str | Sequence[str],
     *,
     n_boot: int = 1000,
-    confidence: float = 0.95,
+    level: float = 0.95,
     seed: int = 0,
+    confidence: float | None = None,
 ) -> pd.DataFrame:
     """Mean probability, observed rate and residual per group of each segment column in ``by``.
 
     Columns: ``segment, group, pairs, users, predicted, observed, residual, lower, upper``
-    (``lower``/``upper``: percentile bootstrap interval of the mean residual at ``confidence``,
+    (``lower``/``upper``: percentile bootstrap interval of the mean residual at ``level``,
     resampling the users of the group with all their pairs, so a user's correlated pairs move
-    together). A pair with several genres counts in each.
+    together; ``confidence`` is the deprecated name of ``level``). A pair with several genres
+    counts in each. One :func:`workbench.analysis.stats.by_group` per segment column.
 
     >>> residuals_by_segment(table, ["gender", "genres"], n_boot=500, seed=0)  # doctest: +SKIP
     """
-    check_bootstrap(n_boot, confidence)
+    level = resolve_level(level, confidence, "residuals_by_segment")
+    check_bootstrap(n_boot, level)
     names = _segment_columns(table, by, (C.USER, "probability", "observed", "residual"), "residuals_by_segment")
     if len(table) == 0:
         raise DataError("residuals_by_segment: the table has no rows")
-    user_codes = pd.factorize(table[C.USER])[0].astype(np.int64)
-    n_users = int(user_codes.max()) + 1
-    values = table[["probability", "observed", "residual"]].to_numpy(np.float64)
-    tail = (1.0 - confidence) / 2.0
     frames = []
     for name in names:
-        rows, group, labels = _groups(table[name])
-        # clusters: (group, user) cells, sorted by group; per cell the sums of the three columns and the count
-        cell, cell_index = np.unique(group * n_users + user_codes[rows], return_inverse=True)
-        sums = np.column_stack(
-            [np.bincount(cell_index, weights=values[rows, j], minlength=len(cell)) for j in range(3)]
-            + [np.bincount(cell_index, minlength=len(cell)).astype(np.float64)]
+        result = by_group(
+            table,
+            name,
+            metrics=["probability", "observed", "residual"],
+            clusters=C.USER,
+            separator=SEPARATOR,
+            ci="residual",
+            level=level,
+            n_boot=n_boot,
+            seed=seed,
+            what="residuals_by_segment",
         )
-        cell_group = cell // n_users
-        present, cells_per_group = np.unique(cell_group, return_counts=True)
-        starts = np.r_[0, np.cumsum(cells_per_group)[:-1]]
-        totals = np.add.reduceat(sums, starts, axis=0)
-        # only the residual sums and counts are resampled (the draws depend on the cells, not the columns)
-        boot = bootstrap_group_means(sums[:, 2:], starts, cells_per_group, int(n_boot), seed)
-        lower, upper = np.quantile(boot[:, :, 0] / boot[:, :, 1], [tail, 1.0 - tail], axis=0)
+        groups = result.by_group
         frames.append(
             pd.DataFrame(
                 {
                     "segment": name,
-                    "group": np.asarray(labels, dtype=object)[present],
-                    "pairs": totals[:, 3].astype(np.int64),
-                    "users": cells_per_group,
-                    "predicted": totals[:, 0] / totals[:, 3],
-                    "observed": totals[:, 1] / totals[:, 3],
-                    "residual": totals[:, 2] / totals[:, 3],
-                    "lower": lower,
-                    "upper": upper,
+                    "group": groups.index.to_numpy(dtype=object),
+                    "pairs": groups["count"].to_numpy(np.int64),
+                    "users": groups["clusters"].to_numpy(np.int64),
+                    "predicted": groups["probability"].to_numpy(),
+                    "observed": groups["observed"].to_numpy(),
+                    "residual": groups["residual"].to_numpy(),
+                    "lower": result.ci[("residual", "lower")].to_numpy(),
+                    "upper": result.ci[("residual", "upper")].to_numpy(),
                 }
             )
         )
@@ -428,6 +349,19 @@ def rating_predictions(
     return pd.concat([table, pair_segments(table, train, n_quantiles=n_quantiles)], axis=1)
 
 
+def _rating_rows(segment: str, groups: pd.Index, counts: Sequence[int], means: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "segment": segment,
+            "group": groups.to_numpy(dtype=object),
+            "ratings": np.asarray(counts, dtype=np.int64),
+            "rmse": np.sqrt(means["squared"].to_numpy()),
+            "mae": means["absolute"].to_numpy(),
+            "mean_residual": means["residual"].to_numpy(),
+        }
+    )
+
+
 def rating_residuals(
     train: Dataset, test: Dataset, *, by: str | Sequence[str], damping: float = 5.0, n_quantiles: int = 10
 ) -> pd.DataFrame:
@@ -441,24 +375,17 @@ def rating_residuals(
     table = rating_predictions(train, test, damping=damping, n_quantiles=n_quantiles)
     names = _segment_columns(table, by, (), "rating_residuals")
     residual = table["residual"].to_numpy(np.float64)
+    errors = pd.DataFrame({"squared": residual**2, "absolute": np.abs(residual), "residual": residual})
     frames = []
-    overall = ("all", np.arange(len(table)), np.zeros(len(table), np.int64), ["all"])
-    for name, rows, group, labels in [overall, *((name, *_groups(table[name])) for name in names)]:
-        count = np.bincount(group, minlength=len(labels))
-        keep = count > 0
-        squared = np.bincount(group, weights=residual[rows] ** 2, minlength=len(labels))
-        absolute = np.bincount(group, weights=np.abs(residual[rows]), minlength=len(labels))
-        total = np.bincount(group, weights=residual[rows], minlength=len(labels))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "segment": name,
-                    "group": np.asarray(labels, dtype=object)[keep],
-                    "ratings": count[keep],
-                    "rmse": np.sqrt(squared[keep] / count[keep]),
-                    "mae": absolute[keep] / count[keep],
-                    "mean_residual": total[keep] / count[keep],
-                }
-            )
+    overall = errors.mean()
+    frames.append(_rating_rows("all", pd.Index(["all"]), [len(table)], overall.to_frame().T))
+    for name in names:
+        result = by_group(
+            pd.concat([errors, table[[name]]], axis=1),
+            name,
+            metrics=list(errors.columns),
+            separator=SEPARATOR,
+            what="rating_residuals",
         )
+        frames.append(_rating_rows(name, result.by_group.index, result.by_group["count"], result.by_group))
     return pd.concat(frames, ignore_index=True)

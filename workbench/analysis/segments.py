@@ -1,9 +1,12 @@
-"""User segments for audits: age bands, activity bands, cold vs warm, all indexed by user_id.
+"""Segments: age bands, activity bands, cold vs warm (indexed by user_id), segments of (user, item) pairs,
+and the metric table by segment.
 
-Every helper returns a Series indexed by user_id whose values are an ordered
+Every user helper returns a Series indexed by user_id whose values are an ordered
 categorical (so charts and tables keep the natural band order); users without a
-value (e.g. no age) get NaN, which :func:`workbench.analysis.audit.audit` reports
-as the group ``"(missing)"``.
+value (e.g. no age) get NaN, which :func:`workbench.analysis.stats.by_group` (and
+so the audit) reports as the group ``"(missing)"``. :func:`pair_segments` labels
+the rows of scored (user, item) pairs for residual analysis; :func:`segment_metrics`
+is the per-segment table of the hybrid switch.
 
 >>> ds = load_movielens_100k()  # doctest: +SKIP
 >>> train, test = stratified_split(ds, ratio=0.75, seed=42)  # doctest: +SKIP
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.analysis.stats import by_group
 from workbench.data.dataset import Dataset, IdMap, rows_for
 from workbench.errors import ConfigError, DataError
 
@@ -27,6 +31,11 @@ CATEGORICAL = ("gender", "occupation", "region", "country")
 #: Lower edges of the default age bands: <18, 18-24, 25-34, 35-44, 45-54, 55+.
 AGE_EDGES = (18, 25, 35, 45, 55)
 COLD = "0 (cold)"
+#: Item attributes copied into the pair segments (text joined with '|' counts in every part).
+ITEM_ATTRIBUTES = ("genres", "category")
+PRICE_BANDS = 4
+#: Segments of the hybrid switch, in the order its tables show them.
+HYBRID_SEGMENTS = ("cold", "light", "heavy")
 
 
 def _band_labels(edges: Sequence[int]) -> list[str]:
@@ -175,3 +184,76 @@ def user_segments(ds: Dataset, train: Dataset, *, n_quantiles: int = 4) -> pd.Da
             parts.append(age_bands(users))
     parts.append(activity_bands(train, index, n_quantiles=n_quantiles))
     return pd.concat(parts, axis=1).rename_axis(C.USER)
+
+
+def pair_segments(pairs: pd.DataFrame, train: Dataset, *, n_quantiles: int = 10) -> pd.DataFrame:
+    """User and item segments of each (user, item) row of ``pairs``, rows aligned with ``pairs``.
+
+    User columns (when the users table has them): ``gender, occupation, region, country,
+    age_band``; always ``activity_band`` (``n_quantiles`` quantiles of training activity) and
+    ``cold_warm``. Item columns: ``popularity_band`` (quantiles of training interactions per
+    item, ``"0 (cold)"`` for unseen items), ``genres`` / ``category`` as given, ``price_band``
+    (price quartiles of the items table).
+
+    >>> pair_segments(scored[["user_id", "item_id"]], train).columns.tolist()  # doctest: +SKIP
+    """
+    if not isinstance(train, Dataset):
+        raise DataError(f"segments expect the training data as a workbench Dataset, got {type(train).__name__}")
+    users = pd.Index(pd.unique(pairs[C.USER]), name=C.USER)
+    items = pd.Index(pd.unique(pairs[C.ITEM]), name=C.ITEM)
+    user_table = user_segments(Dataset(pd.DataFrame({C.USER: users}), train.users), train, n_quantiles=n_quantiles)
+    user_table = user_table.reindex(users)
+    user_table["cold_warm"] = cold_warm(train, users)
+
+    # item popularity bands: activity bands of the log read with users and items swapped
+    swapped = train.with_interactions(train.interactions[[C.USER, C.ITEM]].rename(columns={C.USER: C.ITEM, C.ITEM: C.USER}))
+    item_parts = [activity_bands(swapped, items, n_quantiles=n_quantiles).rename("popularity_band")]
+    if train.items is not None:
+        catalogue = train.items
+        item_parts += [catalogue[name].reindex(items) for name in ITEM_ATTRIBUTES if name in catalogue.columns]
+        if "price" in catalogue.columns:
+            item_parts.append(_price_bands(catalogue["price"]).reindex(items))
+    item_table = pd.concat([part.set_axis(items) for part in item_parts], axis=1)
+    return pd.concat(
+        [
+            user_table.reindex(pairs[C.USER]).reset_index(drop=True),
+            item_table.reindex(pairs[C.ITEM]).reset_index(drop=True),
+        ],
+        axis=1,
+    ).set_axis(pairs.index)
+
+
+def _price_bands(price: pd.Series) -> pd.Series:
+    """Price quartiles of the catalogue as an ordered categorical labelled ``low-high``."""
+    values = pd.to_numeric(price, errors="coerce")
+    bands = pd.qcut(values, PRICE_BANDS, duplicates="drop")
+    labels = [f"{interval.left:.2f}-{interval.right:.2f}" for interval in bands.cat.categories]
+    return bands.cat.rename_categories(labels).rename("price_band")
+
+
+def segment_metrics(per_user: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
+    """Mean of every metric per segment, with ``count``: one row per segment (cold, light, heavy order,
+    then the others sorted). Every evaluated user needs a segment.
+
+    ``per_user`` is the output of :func:`workbench.evaluation.evaluate_per_user`; ``segments``
+    a Series indexed by user_id, such as ``HybridRecommender.segments``.
+
+    >>> segment_metrics(evaluate_per_user(hybrid.recommend(test), test), hybrid.segments(test))  # doctest: +SKIP
+    """
+    if C.USER not in getattr(per_user, "columns", []):
+        raise DataError("segment_metrics: per_user needs a 'user_id' column (use evaluate_per_user)")
+    if not isinstance(segments, pd.Series):
+        raise DataError(f"segment_metrics: segments must be a Series indexed by user_id, got {type(segments).__name__}")
+    users = per_user[C.USER].to_numpy()
+    position = IdMap(segments.index).codes(users) if len(segments) else np.full(len(users), -1)
+    missing = (position < 0) | np.append(segments.isna().to_numpy(), True)[position]
+    if missing.any():
+        raise DataError(
+            f"segment_metrics: {int(missing.sum()):,} evaluated users have no segment (e.g. {users[missing][0]!r})"
+        )
+    metrics = [c for c in per_user.columns if c != C.USER and pd.api.types.is_numeric_dtype(per_user[c])]
+    metrics = [c for c in metrics if not pd.api.types.is_bool_dtype(per_user[c])]
+    table = by_group(per_user, segments, metrics=metrics, what="segment_metrics").by_group
+    known = [s for s in HYBRID_SEGMENTS if s in table.index]
+    order = known + [s for s in table.index if s not in known]
+    return table.loc[order].rename_axis("segment").reset_index()

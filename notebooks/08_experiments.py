@@ -231,7 +231,9 @@ def _(baseline, format_value, lift, mo, n_per_arm, power, sample_size, target_po
 @app.cell
 def _(pd, per_user, simulate_conversions):
     conversions = simulate_conversions(per_user["default als"], per_user["tuned als"], metric="hit_rate", seed=0)
-    conversions_table = pd.Series(conversions, name="default als (a) vs tuned als (b)").rename_axis("statistic")
+    conversions_table = (
+        pd.Series(conversions.to_dict(), name="default als (a) vs tuned als (b)").drop("note").astype(float)
+    ).rename_axis("statistic")
     conversions_table.to_frame()
     return conversions, conversions_table
 
@@ -358,6 +360,7 @@ def _(
     baseline,
     best,
     best_arm,
+    conversions,
     conversions_table,
     dataset,
     history,
@@ -420,7 +423,8 @@ def _(
     )
     report.table(
         conversions_table.to_frame(),
-        caption="Replayed test, default ALS (a) vs tuned ALS (b): a user converts on a hit; chi-square test.",
+        caption="Replayed test, default ALS (a) vs tuned ALS (b): a user converts on a hit; chi-square test."
+        + (f" Note: {conversions.note}." if conversions.note else ""),
     )
     report.markdown("## Peeking")
     report.warnings([peeking_warning])

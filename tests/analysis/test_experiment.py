@@ -5,6 +5,9 @@ from scipy import stats
 
 from workbench.analysis.experiment import (
     adjust_pvalues,
+    Comparison,
+    Conversions,
+    Peeking,
     bootstrap_mean_ci,
     compare,
     compare_many,
@@ -161,3 +164,36 @@ def test_peeking_curve_and_chart():
     assert curve["fpr_peeking"].is_monotonic_increasing
     spec = peeking_chart(curve).to_dict()
     assert len(spec["layer"]) == 2
+
+
+def test_results_are_typed_with_a_stable_set_of_fields():
+    a, b = per_user()
+    result = compare(a, b, n_boot=50)
+    assert isinstance(result, Comparison) and result.diff == result["diff"]
+    assert list(result) == [
+        "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest", "p_wilcoxon", "n_users", "n_dropped", "note"
+    ]
+    assert result.note == "" and isinstance(result.n_users, int)
+    assert set(compare(a, a.copy(), n_boot=50)) == set(result)  # a degenerate test has the same fields
+    assert compare(a, a.copy(), n_boot=50).note.startswith("all paired differences are zero")
+    assert "note" in compare_many(a, b, n_boot=20).columns
+
+    conversions = simulate_conversions(a, b, seed=0)
+    flat = simulate_conversions(a.assign(hit_rate=0.0), a.assign(hit_rate=0.0), seed=0)
+    assert isinstance(conversions, Conversions) and list(conversions) == list(flat)
+    assert conversions.note == "" and flat.note == "no variation in conversions: the test is undefined"
+    for name in ("n_a", "n_b", "conversions_a", "conversions_b"):
+        assert type(conversions[name]) is int
+
+    peeking = peeking_simulation(n_sims=50, n_per_arm=100, looks=4, seed=0)
+    assert isinstance(peeking, Peeking)
+    assert type(peeking.looks) is int and type(peeking.n_sims) is int and (peeking.looks, peeking.n_sims) == (4, 50)
+    assert peeking_curve((1, 4), n_sims=50, n_per_arm=100, seed=0)["looks"].dtype == np.int64
+
+
+def test_compare_level_sets_the_interval():
+    a, b = per_user()
+    wide, narrow = compare(a, b, n_boot=300, seed=1), compare(a, b, n_boot=300, level=0.5, seed=1)
+    assert narrow.ci_high - narrow.ci_low < wide.ci_high - wide.ci_low
+    with pytest.raises(ConfigError, match="level"):
+        compare(a, b, level=1.5)

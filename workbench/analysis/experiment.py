@@ -6,13 +6,16 @@ mean difference and multiple-testing corrections. Online: sample size and power
 of a two-proportion z-test, a replayed conversion test, and a simulation of
 how peeking at a running test inflates false positives.
 
+Results are frozen dataclasses that also read as dicts (:class:`workbench.analysis.stats.Record`):
+
 >>> result = compare(per_user_als, per_user_pop, metric="ndcg")  # doctest: +SKIP
->>> result["diff"], result["ci_low"], result["ci_high"], result["p_ttest"]  # doctest: +SKIP
+>>> result.diff, result["ci_low"], result["ci_high"], result["p_ttest"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -20,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench import columns as C
-from workbench.analysis.audit import BOOT_CELLS
+from workbench.analysis.stats import Record, bootstrap_ci
 from workbench.errors import ConfigError, DataError
 
 MATCHING = ("exact", "intersection")
@@ -70,43 +73,70 @@ def _paired_tables(
     return a, b, n_dropped
 
 
-def bootstrap_mean_ci(
-    values: np.ndarray, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (resamples drawn as whole arrays).
+#: The bootstrap interval of a mean; its old name here (see :mod:`workbench.analysis.stats`).
+bootstrap_mean_ci = bootstrap_ci
 
-    >>> bootstrap_mean_ci(np.array([1.0, 1.0, 1.0]), n_boot=50)
-    (1.0, 1.0)
+
+@dataclass(frozen=True, eq=False)
+class Comparison(Record):
+    """Paired comparison of b against a (:func:`compare`); also a read-only dict of its fields.
+
+    ``note`` explains a degenerate test (all differences zero or equal), else it is empty.
     """
-    if n_boot < 1:
-        raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}")
-    if not 0.0 < level < 1.0:
-        raise ConfigError(f"level must be between 0 and 1, got {level!r}")
-    rng = np.random.default_rng(seed)
-    n = len(values)
-    per_block = max(1, BOOT_CELLS // max(n, 1))
-    means = np.concatenate(
-        [
-            values[rng.integers(0, n, size=(min(per_block, n_boot - start), n))].mean(axis=1)
-            for start in range(0, n_boot, per_block)
-        ]
-    )
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
-    return float(low), float(high)
+
+    mean_a: float
+    mean_b: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    p_ttest: float
+    p_wilcoxon: float
+    n_users: int
+    n_dropped: int
+    note: str = ""
 
 
-def _paired_tests(a: np.ndarray, b: np.ndarray) -> dict[str, float | str]:
-    """p-values of the paired t-test and the Wilcoxon signed-rank test of b - a, degenerate cases named."""
+@dataclass(frozen=True, eq=False)
+class Conversions(Record):
+    """A replayed online test (:func:`simulate_conversions`); also a read-only dict of its fields.
+
+    ``note`` explains an undefined test (no variation in conversions), else it is empty.
+    """
+
+    n_a: int
+    n_b: int
+    conversions_a: int
+    conversions_b: int
+    rate_a: float
+    rate_b: float
+    lift: float
+    chi2: float
+    p_value: float
+    note: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Peeking(Record):
+    """False positive rates of an A/A test with and without peeking (:func:`peeking_simulation`)."""
+
+    fpr_peeking: float
+    fpr_final: float
+    alpha: float
+    inflation: float
+    looks: int
+    n_sims: int
+
+
+def _paired_tests(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
+    """p-values of the paired t-test and the Wilcoxon signed-rank test of b - a, and a note naming a degenerate case."""
     diff = b - a
     if not np.any(diff):
-        note = "all paired differences are zero: no evidence of a difference"
-        return {"p_ttest": 1.0, "p_wilcoxon": 1.0, "note": note}
+        return 1.0, 1.0, "all paired differences are zero: no evidence of a difference"
     p_wilcoxon = float(stats.wilcoxon(diff).pvalue)
     if np.ptp(diff) <= 1e-12 * np.abs(diff).max():  # equal up to rounding
         note = f"every paired difference equals {diff[0]:.6g}: zero variance, the t-test p-value is set to 0"
-        return {"p_ttest": 0.0, "p_wilcoxon": p_wilcoxon, "note": note}
-    return {"p_ttest": float(stats.ttest_rel(b, a).pvalue), "p_wilcoxon": p_wilcoxon}
+        return 0.0, p_wilcoxon, note
+    return float(stats.ttest_rel(b, a).pvalue), p_wilcoxon, ""
 
 
 def compare(
@@ -118,7 +148,7 @@ def compare(
     level: float = 0.95,
     on: str = "exact",
     seed: int = 0,
-) -> dict[str, float | int | str]:
+) -> Comparison:
     """Paired comparison of recommender b against a on one per-user metric.
 
     Returns ``mean_a, mean_b, diff`` (= mean_b - mean_a), ``ci_low, ci_high``
@@ -128,7 +158,8 @@ def compare(
     sets raise DataError unless ``on="intersection"``, which keeps the shared
     users and counts the others in ``n_dropped``. When every difference is zero
     both p-values are 1.0; when all differences are equal and non-zero the
-    t-test is degenerate and ``p_ttest`` is 0.0. Either case adds a ``note``.
+    t-test is degenerate and ``p_ttest`` is 0.0. Either case is explained in
+    ``note`` (empty otherwise). ``level``: of the bootstrap interval.
 
     >>> a = pd.DataFrame({"user_id": [1, 2, 3], "ndcg": [0.1, 0.2, 0.3]})
     >>> b = pd.DataFrame({"user_id": [3, 2, 1], "ndcg": [0.5, 0.2, 0.2]})
@@ -137,17 +168,20 @@ def compare(
     """
     a, b, n_dropped = _paired_tables(per_user_a, per_user_b, [metric], on)
     values_a, values_b = a[metric].to_numpy(np.float64), b[metric].to_numpy(np.float64)
-    ci_low, ci_high = bootstrap_mean_ci(values_b - values_a, n_boot=n_boot, level=level, seed=seed)
-    return {
-        "mean_a": float(values_a.mean()),
-        "mean_b": float(values_b.mean()),
-        "diff": float(values_b.mean() - values_a.mean()),
-        "ci_low": ci_low,
-        "ci_high": ci_high,
-        **_paired_tests(values_a, values_b),
-        "n_users": len(values_a),
-        "n_dropped": n_dropped,
-    }
+    ci_low, ci_high = bootstrap_ci(values_b - values_a, n_boot=n_boot, level=level, seed=seed)
+    p_ttest, p_wilcoxon, note = _paired_tests(values_a, values_b)
+    return Comparison(
+        mean_a=float(values_a.mean()),
+        mean_b=float(values_b.mean()),
+        diff=float(values_b.mean() - values_a.mean()),
+        ci_low=ci_low,
+        ci_high=ci_high,
+        p_ttest=p_ttest,
+        p_wilcoxon=p_wilcoxon,
+        n_users=len(values_a),
+        n_dropped=int(n_dropped),
+        note=note,
+    )
 
 
 def adjust_pvalues(pvalues: Sequence[float] | np.ndarray, *, method: str = "holm") -> np.ndarray:
@@ -183,13 +217,15 @@ def compare_many(
     method: str = "holm",
     alpha: float = 0.05,
     n_boot: int = 1000,
+    level: float = 0.95,
     on: str = "exact",
     seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`compare` for several metrics at once, with adjusted p-values.
 
-    One row per metric: ``metric, mean_a, mean_b, diff, ci_low, ci_high, p_ttest,
-    p_wilcoxon, p_ttest_adj, p_wilcoxon_adj, significant`` (``p_ttest_adj < alpha``).
+    One row per metric: ``metric``, the fields of :class:`Comparison` (``mean_a, mean_b,
+    diff, ci_low, ci_high, p_ttest, p_wilcoxon, n_users, n_dropped, note``), then
+    ``p_ttest_adj, p_wilcoxon_adj, significant`` (``p_ttest_adj < alpha``).
     ``metrics=None`` takes every numeric column shared by both tables.
 
     >>> compare_many(per_user_a, per_user_b, method="bh")  # doctest: +SKIP
@@ -200,7 +236,7 @@ def compare_many(
     if not metrics:
         raise DataError("compare_many: the per-user tables share no numeric metric column")
     rows = [
-        {"metric": name, **compare(per_user_a, per_user_b, metric=name, n_boot=n_boot, on=on, seed=seed)}
+        {"metric": name, **compare(per_user_a, per_user_b, metric=name, n_boot=n_boot, level=level, on=on, seed=seed)}
         for name in metrics
     ]
     table = pd.DataFrame(rows)
@@ -287,7 +323,7 @@ def simulate_conversions(
     metric: str = "hit_rate",
     on: str = "exact",
     seed: int = 0,
-) -> dict[str, float | int | str]:
+) -> Conversions:
     """Replay an online test: each user is randomly assigned to a or b and converts if ``metric > 0``.
 
     With the default ``hit_rate`` a user converts when one of the arm's
@@ -295,8 +331,8 @@ def simulate_conversions(
     go to a. The arms are compared with scipy.stats.chi2_contingency (Yates
     correction, as scipy's default). Returns ``n_a, n_b, conversions_a,
     conversions_b, rate_a, rate_b, lift`` (rate_b / rate_a - 1, NaN if
-    rate_a is 0), ``chi2, p_value``; a table with no conversions (or no
-    non-conversions) at all gives p_value 1.0 and a ``note``.
+    rate_a is 0), ``chi2, p_value`` and ``note``; a table with no conversions
+    (or no non-conversions) at all gives chi2 0.0, p_value 1.0 and says so in ``note``.
 
     >>> simulate_conversions(per_user_pop, per_user_als, seed=0)["p_value"]  # doctest: +SKIP
     """
@@ -308,20 +344,15 @@ def simulate_conversions(
     conv_a = int((a[metric].to_numpy()[in_a] > 0).sum())
     conv_b = int((b[metric].to_numpy()[~in_a] > 0).sum())
     n_a, n_b = int(in_a.sum()), int((~in_a).sum())
-    result: dict[str, float | int | str] = {
-        "n_a": n_a,
-        "n_b": n_b,
-        "conversions_a": conv_a,
-        "conversions_b": conv_b,
-        "rate_a": conv_a / n_a,
-        "rate_b": conv_b / n_b,
-        "lift": (conv_b / n_b) / (conv_a / n_a) - 1.0 if conv_a else float("nan"),
-    }
+    counts = {"n_a": n_a, "n_b": n_b, "conversions_a": conv_a, "conversions_b": conv_b}
+    rate_a, rate_b = conv_a / n_a, conv_b / n_b
+    lift = rate_b / rate_a - 1.0 if conv_a else float("nan")
     table = np.array([[conv_a, n_a - conv_a], [conv_b, n_b - conv_b]])
     if (table.sum(axis=0) == 0).any():
-        return {**result, "chi2": 0.0, "p_value": 1.0, "note": "no variation in conversions: the test is undefined"}
+        note = "no variation in conversions: the test is undefined"
+        return Conversions(**counts, rate_a=rate_a, rate_b=rate_b, lift=lift, chi2=0.0, p_value=1.0, note=note)
     chi2, p_value, _, _ = stats.chi2_contingency(table)
-    return {**result, "chi2": float(chi2), "p_value": float(p_value)}
+    return Conversions(**counts, rate_a=rate_a, rate_b=rate_b, lift=lift, chi2=float(chi2), p_value=float(p_value))
 
 
 def _null_pvalues(*, n_sims: int, n_per_arm: int, looks: int, rate: float, seed: int) -> np.ndarray:
@@ -344,12 +375,12 @@ def _null_pvalues(*, n_sims: int, n_per_arm: int, looks: int, rate: float, seed:
 
 def peeking_simulation(
     *, n_sims: int = 2000, n_per_arm: int = 2000, looks: int = 10, rate: float = 0.1, alpha: float = 0.05, seed: int = 0
-) -> dict[str, float]:
+) -> Peeking:
     """False positive rate of an A/A test (no true difference) checked at every look vs only at the end.
 
     Users arrive in ``looks`` equal batches; "peeking" stops at the first look
     with p < alpha. Returns ``fpr_peeking, fpr_final, alpha, inflation``
-    (fpr_peeking / alpha), ``looks, n_sims``. With 10 looks the false positive
+    (fpr_peeking / alpha), ``looks, n_sims`` (integers). With 10 looks the false positive
     rate is typically about 4x alpha: decide the sample size up front, or use a
     sequential method.
 
@@ -359,14 +390,14 @@ def peeking_simulation(
     _check_alpha(alpha)
     rejected = _null_pvalues(n_sims=n_sims, n_per_arm=n_per_arm, looks=looks, rate=rate, seed=seed) < alpha
     fpr_peeking = float(rejected.any(axis=1).mean())
-    return {
-        "fpr_peeking": fpr_peeking,
-        "fpr_final": float(rejected[:, -1].mean()),
-        "alpha": float(alpha),
-        "inflation": fpr_peeking / alpha,
-        "looks": float(looks),
-        "n_sims": float(n_sims),
-    }
+    return Peeking(
+        fpr_peeking=fpr_peeking,
+        fpr_final=float(rejected[:, -1].mean()),
+        alpha=float(alpha),
+        inflation=fpr_peeking / alpha,
+        looks=int(looks),
+        n_sims=int(n_sims),
+    )
 
 
 def peeking_curve(
@@ -383,9 +414,7 @@ def peeking_curve(
         peeking_simulation(n_sims=n_sims, n_per_arm=n_per_arm, looks=n, rate=rate, alpha=alpha, seed=seed)
         for n in looks
     ]
-    table = pd.DataFrame(rows)[["looks", "fpr_peeking", "fpr_final", "alpha"]]
-    table["looks"] = table["looks"].astype(np.int64)
-    return table
+    return pd.DataFrame(rows)[["looks", "fpr_peeking", "fpr_final", "alpha"]]
 
 
 def peeking_chart(curve: pd.DataFrame) -> alt.LayerChart:

@@ -11,6 +11,7 @@ def _():
     import pandas as pd
 
     from workbench.analysis.explain import item_label, item_labels, with_item_names
+    from workbench.analysis.segments import segment_metrics
     from workbench.data import load_dataset
     from workbench.data.split import cold_user_split, stratified_split
     from workbench.evaluation import evaluate_per_user, summarize
@@ -21,11 +22,9 @@ def _():
         HybridRecommender,
         PopularityRecommender,
     )
-    from workbench.models.coldstart import selection_chart
-    from workbench.models.hybrid import segment_metrics
     from workbench.notebooks import data_choice, publish, stage
     from workbench.report import Report
-    from workbench.report.charts import metric_comparison_chart
+    from workbench.report.charts import metric_comparison_chart, selection_chart
     from workbench.report.render import format_value
 
     return (

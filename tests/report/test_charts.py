@@ -8,8 +8,16 @@ import vl_convert as vlc
 from workbench.data import Dataset
 from workbench.data.profile import profile
 from workbench.data.synthetic import make_ecommerce
-from workbench.errors import ConfigError
-from workbench.report.charts import HEIGHT, MAX_ROWS, WIDTH, bar_chart, line_chart, profile_charts
+from workbench.errors import ConfigError, DataError
+from workbench.report.charts import (
+    HEIGHT,
+    MAX_ROWS,
+    WIDTH,
+    bar_chart,
+    line_chart,
+    profile_charts,
+    selection_chart,
+)
 
 
 def _rows(chart) -> int:
@@ -74,3 +82,16 @@ def test_helpers_reject_bad_input():
         bar_chart(frame, "x", "y", title="t", error_low="y")
     with pytest.raises(ConfigError, match="aggregate"):
         line_chart(pd.DataFrame({"x": range(MAX_ROWS + 1), "y": 0}), "x", "y", title="t")
+
+
+def test_selection_chart():
+    selection = pd.DataFrame(
+        {"n_clusters": [2, 3], "ndcg": [0.31, 0.33], "silhouette": [0.4, 0.35], "bic": [120.0, 110.0]}
+    )
+    chart = selection_chart(selection)
+    assert isinstance(chart, alt.Chart)
+    assert len(chart.data) == 6  # 2 candidates x 3 measures
+    assert chart.to_dict()["encoding"]["row"]["field"] == "measure"
+    assert vlc.vegalite_to_svg(chart.to_json()).startswith("<svg")
+    with pytest.raises(DataError, match="'bic' is missing"):
+        selection_chart(selection.drop(columns="bic"))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -37,9 +37,6 @@ from workbench.errors import ConfigError, DataError
 from workbench.guards import check_dense, positive_int
 from workbench.models import storage
 from workbench.models.base import Recommender, top_k
-
-if TYPE_CHECKING:
-    import altair as alt
 
 METHODS = ("kmeans", "gmm")
 #: Upper edges of the age bands (MovieLens bands: under 18, 18-24, 25-34, 35-44, 45-49, 50-55, 56+).
@@ -177,22 +174,24 @@ def _favourites(seen: sp.csr_matrix, labels: np.ndarray, n_clusters: int, shrink
 
 
 def _list_ndcg(favourites: np.ndarray, truth: sp.csr_matrix, rows_cluster: np.ndarray, k: int) -> float:
-    """Mean nDCG@k of users whose list is their row of ``favourites`` (they have no seen items).
+    """Mean nDCG@k, by :mod:`workbench.evaluation.metrics`, of users whose list is their row of
+    ``favourites`` (they have no seen items); NaN when no user has a relevant item.
 
-    Every user of a cluster gets the same list, so ranks come from a (clusters x items) table.
+    Row u of ``truth`` holds user u's relevant items and ``rows_cluster[u]`` names their row of
+    ``favourites``: every user of a cluster gets the same list, so lists are ranked per row once.
     """
-    index, _ = top_k(favourites, k)
-    rank = np.zeros(favourites.shape, dtype=np.int64)
-    valid = index >= 0
-    rank[np.nonzero(valid)[0], index[valid]] = np.nonzero(valid)[1] + 1
+    # model selection is evaluation: imported here, so serving a model never loads the evaluation layer
+    from workbench.evaluation.metrics import per_user_metrics
+
     coo = truth.tocoo()
-    hit_rank = rank[rows_cluster[coo.row], coo.col]
-    gains = (hit_rank > 0) / np.log2(np.maximum(hit_rank, 1) + 1.0)
-    dcg = np.bincount(coo.row, weights=gains, minlength=truth.shape[0])
-    ideal = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))])
-    idcg = ideal[np.minimum(np.diff(truth.indptr), k)]
-    has_truth = idcg > 0
-    return float((dcg[has_truth] / idcg[has_truth]).mean()) if has_truth.any() else float("nan")
+    if coo.nnz == 0:
+        return float("nan")
+    index, _ = top_k(favourites, k)
+    lists = index[rows_cluster]
+    users, positions = np.nonzero(lists >= 0)
+    recs = pd.DataFrame({C.USER: users, C.ITEM: lists[users, positions], C.RANK: positions + 1})
+    relevant = pd.DataFrame({C.USER: coo.row, C.ITEM: coo.col})
+    return float(per_user_metrics(recs, relevant, k=k)["ndcg"].mean())
 
 
 class ClusterColdStart(Recommender):
@@ -403,27 +402,11 @@ class ClusterColdStart(Recommender):
         return {**super().get_params(), "candidates": list(self.candidates)}
 
 
-def selection_chart(selection: pd.DataFrame) -> alt.Chart:
-    """Line chart of ``ClusterColdStart.selection_``: nDCG, silhouette and BIC against n_clusters.
+def __getattr__(name: str) -> Any:
+    """``selection_chart`` moved to :mod:`workbench.report.charts` (models do not plot); the old import
+    path still finds it, without this module importing the report layer."""
+    if name == "selection_chart":
+        from workbench.report.charts import selection_chart
 
-    >>> selection_chart(model.selection_)  # doctest: +SKIP
-    """
-    import altair as alt  # only here: importing altair costs ~1.4 s that serving never needs
-
-    missing = [c for c in ("n_clusters", "ndcg", "silhouette", "bic") if c not in selection.columns]
-    if missing:
-        raise DataError(f"selection_chart: column {missing[0]!r} is missing (pass ClusterColdStart.selection_)")
-    long = selection.melt(id_vars="n_clusters", value_vars=["ndcg", "silhouette", "bic"], var_name="measure")
-    return (
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("n_clusters:O", title="clusters"),
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-            row=alt.Row("measure:N", title=None),
-            tooltip=["n_clusters", "measure", alt.Tooltip("value:Q", format=".4f")],
-        )
-        .properties(width=320, height=110, title="Choosing the number of user clusters")
-        .resolve_scale(y="independent")
-    )
-
+        return selection_chart
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset
-from workbench.errors import ConfigError, DataError, ModelError
+from workbench.errors import ConfigError, ModelError
 from workbench.guards import positive_int
 from workbench.models.base import ItemFilter, Recommender, unique_users
 
@@ -105,22 +105,11 @@ class HybridRecommender(Recommender):
         return pd.Series(labels, index=pd.Index(ids, name=C.USER), name="segment")
 
 
-def segment_metrics(per_user: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
-    """Mean of every metric per segment, with ``count``: one row per segment (cold, light, heavy order).
+def __getattr__(name: str) -> Any:
+    """``segment_metrics`` moved to :mod:`workbench.analysis.segments` (evaluating is not a model's job);
+    the old import path still finds it, without this module importing the analysis layer."""
+    if name == "segment_metrics":
+        from workbench.analysis.segments import segment_metrics
 
-    ``per_user`` is the output of :func:`workbench.evaluation.evaluate_per_user`.
-
-    >>> segment_metrics(evaluate_per_user(hybrid.recommend(test), test), hybrid.segments(test))  # doctest: +SKIP
-    """
-    if C.USER not in getattr(per_user, "columns", []):
-        raise DataError("segment_metrics: per_user needs a 'user_id' column (use evaluate_per_user)")
-    segment = segments.reindex(per_user[C.USER].to_numpy())
-    if segment.isna().any():
-        missing = per_user[C.USER].to_numpy()[segment.isna().to_numpy()]
-        raise DataError(f"segment_metrics: {len(missing):,} evaluated users have no segment (e.g. {missing[0]!r})")
-    metrics = per_user.drop(columns=C.USER).select_dtypes("number")
-    grouped = metrics.groupby(segment.to_numpy(), sort=False)
-    table = grouped.mean().assign(count=grouped.size())
-    known = [s for s in SEGMENTS if s in table.index]
-    order = known + sorted(set(table.index) - set(known))
-    return table.loc[order].rename_axis("segment").reset_index()
+        return segment_metrics
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

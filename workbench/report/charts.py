@@ -1,4 +1,4 @@
-"""Altair charts: the data profile's and the shop's charts, and small generic helpers (bars, lines).
+"""Altair charts: the data profile's and the shop's charts, model selection, and small generic helpers (bars, lines).
 
 Every chart gets aggregated data (under MAX_ROWS rows), a readable title and
 axis labels, and the house size of WIDTH x HEIGHT.
@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.data.profile import Profile
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, DataError
 
 WIDTH = 420
 HEIGHT = 260
@@ -272,4 +272,27 @@ def distribution_chart(
             ],
             **series,
         )
+    )
+
+
+def selection_chart(selection: pd.DataFrame) -> alt.Chart:
+    """Line chart of ``ClusterColdStart.selection_``: nDCG, silhouette and BIC against n_clusters.
+
+    >>> selection_chart(model.selection_)  # doctest: +SKIP
+    """
+    missing = [c for c in ("n_clusters", "ndcg", "silhouette", "bic") if c not in selection.columns]
+    if missing:
+        raise DataError(f"selection_chart: column {missing[0]!r} is missing (pass ClusterColdStart.selection_)")
+    long = selection.melt(id_vars="n_clusters", value_vars=["ndcg", "silhouette", "bic"], var_name="measure")
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("n_clusters:O", title="clusters"),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+            row=alt.Row("measure:N", title=None),
+            tooltip=["n_clusters", "measure", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .properties(width=320, height=110, title="Choosing the number of user clusters")
+        .resolve_scale(y="independent")
     )

@@ -37,6 +37,7 @@ from workbench.data.dataset import Dataset, IdMap, rows_for
 from workbench.data.profile import gini
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation.evaluate import catalog_coverage
+from workbench.guards import positive_int
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,7 @@ def audit(
     """
     level = resolve_level(level, confidence, "audit")
     check_bootstrap(n_boot, level)
-    if not isinstance(min_group_size, (int, np.integer)) or min_group_size < 1:
-        raise ConfigError(f"min_group_size must be a positive integer, got {min_group_size!r}")
+    min_group_size = positive_int(min_group_size, "min_group_size")
     if not isinstance(segments, (pd.Series, pd.DataFrame)):
         raise DataError("audit: segments must be a Series or a DataFrame with at least one column, indexed by user_id")
     result = by_group(per_user, segments, metrics=metrics, ci=True, level=level, n_boot=n_boot, seed=seed, what="audit")
@@ -221,8 +221,7 @@ def _top_recs(recs: pd.DataFrame, k: int) -> pd.DataFrame:
     """The first ``k`` recommendations per user (by ``rank`` when present, else row order)."""
     if not isinstance(recs, pd.DataFrame) or any(c not in recs.columns for c in (C.USER, C.ITEM)):
         raise DataError("recommendations need the columns 'user_id' and 'item_id'")
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    k = positive_int(k, "k")
     if C.RANK in recs.columns:
         keep = recs[C.RANK].to_numpy() <= k
     else:

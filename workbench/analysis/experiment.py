@@ -25,6 +25,7 @@ from scipy import stats
 from workbench import columns as C
 from workbench.analysis.stats import Record, bootstrap_ci
 from workbench.errors import ConfigError, DataError
+from workbench.guards import positive_int
 
 MATCHING = ("exact", "intersection")
 CORRECTIONS = ("holm", "bh")
@@ -305,8 +306,7 @@ def power(
     0.8
     """
     _check_alpha(alpha)
-    if n_per_arm < 1:
-        raise ConfigError(f"n_per_arm must be a positive integer, got {n_per_arm!r}")
+    n_per_arm = positive_int(n_per_arm, "n_per_arm")
     p1, p2 = _rates(baseline_rate, min_detectable_effect, relative)
     pooled = (p1 + p2) / 2.0
     z_alpha = stats.norm.ppf(1.0 - alpha / 2.0)
@@ -357,8 +357,9 @@ def simulate_conversions(
 
 def _null_pvalues(*, n_sims: int, n_per_arm: int, looks: int, rate: float, seed: int) -> np.ndarray:
     """Two-proportion z-test p-values at each look, shape (n_sims, looks), both arms converting at ``rate``."""
-    if n_sims < 1 or looks < 1 or n_per_arm < looks:
-        raise ConfigError(f"need n_sims >= 1 and n_per_arm >= looks >= 1, got {n_sims}, {n_per_arm}, {looks}")
+    positive_int(n_sims, "n_sims"), positive_int(looks, "looks")
+    if n_per_arm < looks:
+        raise ConfigError(f"need n_per_arm >= looks (a look needs users), got {n_per_arm} and {looks}")
     if not 0.0 < rate < 1.0:
         raise ConfigError(f"rate must be between 0 and 1, got {rate!r}")
     rng = np.random.default_rng(seed)

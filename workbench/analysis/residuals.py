@@ -30,6 +30,7 @@ from workbench.analysis.segments import ITEM_ATTRIBUTES, pair_segments  # noqa: 
 from workbench.analysis.stats import SEPARATOR, by_group, check_bootstrap, resolve_level
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
+from workbench.guards import positive_int
 
 WIDTH = 420
 HEIGHT = 240
@@ -188,10 +189,7 @@ def worst_segments(by_segment: pd.DataFrame, *, min_pairs: int = 100, n: int = 1
     >>> worst_segments(by_segment, min_pairs=200)["message"][0]  # doctest: +SKIP
     'category=toys: predicted 2.3% relevant, observed 0.5%; the model over-predicts (residual -1.8 points, CI -2.4 to -1.0; 397 pairs, 108 users)'
     """
-    if not isinstance(min_pairs, (int, np.integer)) or min_pairs < 1:
-        raise ConfigError(f"min_pairs must be a positive integer, got {min_pairs!r}")
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ConfigError(f"n must be a positive integer, got {n!r}")
+    min_pairs, n = positive_int(min_pairs, "min_pairs"), positive_int(n, "n")
     _require(by_segment, ("segment", "group", "pairs", "users", "residual", "lower", "upper"), "worst_segments")
     table = by_segment[by_segment["pairs"] >= min_pairs]
     order = np.argsort(-table["residual"].abs().to_numpy(), kind="stable")
@@ -216,8 +214,7 @@ def calibration_curve(table: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
 
     >>> calibration_curve(table, n_bins=10)  # doctest: +SKIP
     """
-    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ConfigError(f"n_bins must be a positive integer, got {n_bins!r}")
+    n_bins = positive_int(n_bins, "n_bins")
     _require(table, ("probability", "observed"), "calibration_curve")
     if len(table) == 0:
         raise DataError("calibration_curve: the table has no rows")

@@ -25,6 +25,7 @@ from workbench import columns as C
 from workbench.analysis.stats import by_group
 from workbench.data.dataset import Dataset, IdMap, rows_for
 from workbench.errors import ConfigError, DataError
+from workbench.guards import positive_int
 
 #: Demographic columns of ``Dataset.users`` copied as they are into :func:`user_segments`.
 CATEGORICAL = ("gender", "occupation", "region", "country")
@@ -132,8 +133,7 @@ def activity_bands(
         edges = _check_edges("bands", bands, minimum=1)
         edges = edges if edges[0] == 1 else np.r_[1, edges]
     else:
-        if not isinstance(n_quantiles, (int, np.integer)) or n_quantiles < 1:
-            raise ConfigError(f"n_quantiles must be a positive integer, got {n_quantiles!r}")
+        n_quantiles = positive_int(n_quantiles, "n_quantiles")
         if len(warm) == 0:
             raise DataError("activity_bands: none of the users has training interactions")
         # band i starts at the first user of the i-th n_quantiles-th of warm users sorted by activity
@@ -155,8 +155,7 @@ def cold_warm(
     >>> cold_warm(train, [1, 2]).tolist()
     ['warm', 'cold']
     """
-    if not isinstance(min_interactions, (int, np.integer)) or min_interactions < 1:
-        raise ConfigError(f"min_interactions must be a positive integer, got {min_interactions!r}")
+    min_interactions = positive_int(min_interactions, "min_interactions")
     index = _user_index(users, train)
     warm = _activity(train, index) >= min_interactions
     band = pd.Categorical.from_codes(warm.astype(np.int64), categories=["cold", "warm"], ordered=True)

@@ -35,6 +35,7 @@ from workbench import columns as C
 from workbench.data.dataset import IdMap
 from workbench.data.profile import MISSING_LABEL
 from workbench.errors import ConfigError, DataError
+from workbench.guards import positive_int
 
 #: Group label of rows whose segment value is missing (or users absent from the segments); the profile's label too.
 MISSING = MISSING_LABEL
@@ -73,8 +74,7 @@ class Record(dict):
 # -- bootstrap ----------------------------------------------------------------------------------
 def check_bootstrap(n_boot: int, level: float) -> None:
     """Raise ConfigError unless ``n_boot`` is a positive integer and ``level`` is in (0, 1)."""
-    if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 1:
-        raise ConfigError(f"n_boot must be a positive integer, got {n_boot!r}")
+    positive_int(n_boot, "n_boot")
     if not 0.0 < level < 1.0:
         raise ConfigError(f"level must be between 0 and 1 (exclusive), got {level!r}")
 

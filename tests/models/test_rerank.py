@@ -140,13 +140,14 @@ def shop() -> Dataset:
     return Dataset.from_frames(log, ds.users, ds.items)
 
 
-@pytest.mark.parametrize("stage_name", ["ALSRecommender", "PopularityRecommender"])
+@pytest.mark.parametrize("stage_name", ["ALSRecommender", "PopularityRecommender", "ContentRecommender"])
 def test_any_recommender_is_a_candidate_stage(data, users, stage_name, tmp_path):
     from workbench.analysis.explain import additivity_error
     from workbench import models
 
     stage = {"ALSRecommender": lambda: models.ALSRecommender(factors=8, iterations=3, seed=0),
-             "PopularityRecommender": models.PopularityRecommender}[stage_name]()
+             "PopularityRecommender": models.PopularityRecommender,
+             "ContentRecommender": models.ContentRecommender}[stage_name]()  # its catalogue: every item
     model = LightGBMReranker(stage, n_candidates=30, n_folds=2, holdout="random", seed=0, min_data_in_leaf=20)
     model.fit(data)
     recs = model.recommend(users, k=5)
@@ -154,7 +155,8 @@ def test_any_recommender_is_a_candidate_stage(data, users, stage_name, tmp_path)
     own = stage.recommend(users, k=30)  # the fitted stage: every re-ranked item is one of its 30
     assert len(recs.merge(own, on=["user_id", "item_id"])) == len(recs)
     prior = f"{model.prior_source}_prior"
-    assert prior == {"ALSRecommender": "als_prior", "PopularityRecommender": "popularity_prior"}[stage_name]
+    assert prior == {"ALSRecommender": "als_prior", "PopularityRecommender": "popularity_prior",
+                     "ContentRecommender": "content_prior"}[stage_name]
     contrib = model.explain(users[:5], k=3)
     assert prior in contrib.columns
     assert additivity_error(contrib, recs[recs["user_id"].isin(users[:5]) & (recs["rank"] <= 3)]) < 1e-9

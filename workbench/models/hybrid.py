@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import ConfigError, ModelError
 from workbench.guards import positive_int
 from workbench.models.base import ItemFilter, Recommender, unique_users
@@ -38,6 +38,14 @@ class HybridRecommender(Recommender):
         self.cold_model = cold_model
         self.warm_model = warm_model
         self.min_interactions = positive_int(min_interactions, "min_interactions")
+
+    def _catalogue(self, train: Dataset) -> IdMap:
+        """The interacted items, then those only a part ranks (a content model's catalogue): every
+        item the hybrid may list is one of its items."""
+        catalogue = super()._catalogue(train)
+        for model in (self.cold_model, self.warm_model):
+            catalogue = catalogue.extended(model._catalogue(train).ids)
+        return catalogue
 
     def _fit(self, train: Dataset) -> None:
         """Fit both models on ``train`` and count each user's training interactions (log rows)."""

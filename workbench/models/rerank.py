@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, IdMap
 from workbench.data.features import HistoryFeatures, prepare_history
 from workbench.data.repeats import basket_by, has_repeats
 from workbench.data.split import next_basket_split
@@ -152,6 +152,11 @@ class LightGBMReranker(Recommender):
         }
 
     # -- the candidate stage ------------------------------------------------------
+    def _catalogue(self, train: Dataset) -> IdMap:
+        """The interacted items, then those only the candidate stage ranks (a content model's
+        catalogue): every candidate is one of the re-ranker's items."""
+        return super()._catalogue(train).extended(self.candidates._catalogue(train).ids)
+
     @property
     def prior_source(self) -> str:
         """The source whose score is the prior: ``als`` for a CandidateGenerator, else the stage's name."""
@@ -292,8 +297,11 @@ class LightGBMReranker(Recommender):
             callbacks=[lgb.early_stopping(EARLY_STOPPING, verbose=False)],
         )
         self.best_iteration_ = int(self.booster.best_iteration)
-        self.candidates._adopt(self)  # same train: the re-ranker's id maps, seen matrix and popularity
-        self.candidates._fit(train)
+        if self.candidates._catalogue(train).ids.equals(self.item_map.ids):
+            self.candidates._adopt(self)  # same train: the re-ranker's id maps, seen matrix and popularity
+            self.candidates._fit(train)
+        else:  # a stage with a catalogue of its own (a content model's): fitted as it is
+            self.candidates.fit(train)
         self._set_history(train)
 
     def _set_history(self, history: Dataset) -> None:
@@ -505,9 +513,9 @@ class LightGBMReranker(Recommender):
         history = Dataset(log, users, items)
         self.repeats_ = has_repeats(history)
         self._set_history(history)
-        if not self.candidates.item_map.ids.equals(self.item_map.ids):
-            raise ValueError("the candidate model was saved for other items")
-        self.candidates._adopt(self)  # one copy of the id maps and seen matrix, as after fit
+        stage = self.candidates
+        if stage.item_map.ids.equals(self.item_map.ids) and stage.user_map.ids.equals(self.user_map.ids):
+            stage._adopt(self)  # one copy of the id maps and seen matrix, as after fit
 
 
 def _plain(values: pd.Series) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Altair charts: the data profile's and the shop's charts, model selection, and small generic helpers (bars, lines).
+"""Altair charts: the data profile's and the shop's charts, model selection, audits, popularity bias and
+exposure, and small generic helpers (bars, lines).
 
 Every chart gets aggregated data (under MAX_ROWS rows), a readable title and
 axis labels, and the house size of WIDTH x HEIGHT.
@@ -9,9 +10,12 @@ axis labels, and the house size of WIDTH x HEIGHT.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import altair as alt
 import pandas as pd
 
+from workbench.analysis.audit import Audit
 from workbench.data.profile import Profile
 from workbench.errors import ConfigError, DataError
 
@@ -295,4 +299,68 @@ def selection_chart(selection: pd.DataFrame) -> alt.Chart:
         )
         .properties(width=320, height=110, title="Choosing the number of user clusters")
         .resolve_scale(y="independent")
+    )
+
+
+def audit_comparison_chart(audits: Mapping[str, Audit], metric: str) -> alt.HConcatChart:
+    """One segment's :meth:`Audit.chart` per model side by side, on a shared y axis.
+
+    >>> audit_comparison_chart({"popularity": pop_audit, "als": als_audit}, "ndcg")  # doctest: +SKIP
+    """
+
+    def titled(model: str, result: Audit) -> alt.LayerChart:
+        chart = result.chart(metric)
+        width = min(440, max(200, 28 * len(result.by_group)))
+        return chart.properties(title=f"{model}: {chart.title}", width=width, height=220)
+
+    return alt.hconcat(*(titled(model, result) for model, result in audits.items())).resolve_scale(y="shared")
+
+
+def popularity_bias_chart(bias: pd.DataFrame, *, k: int) -> alt.Chart:
+    """Bars of each popularity-bias measure (a panel each) per model; ``bias`` has a row per model.
+
+    >>> popularity_bias_chart(pd.DataFrame({"arp": [9.0, 4.0]}, index=["popularity", "als"]), k=10)  # doctest: +SKIP
+    """
+    models = list(bias.index)
+    long = bias.rename_axis("model").reset_index().melt(id_vars="model", var_name="measure")
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("model:N", title=None, sort=models, axis=alt.Axis(labels=False, ticks=False)),
+            y=alt.Y("value:Q", title=None),
+            color=alt.Color("model:N", sort=models),
+            column=alt.Column("measure:N", title=None, sort=list(bias.columns)),
+            tooltip=["model:N", "measure:N", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .properties(width=110, height=180, title=f"Popularity bias of the top {k}")
+        .resolve_scale(y="independent")
+    )
+
+
+def exposure_chart(exposure: pd.DataFrame, attribute: str, *, k: int) -> alt.LayerChart:
+    """Recommendation share over training share per value of ``attribute``, a bar per model, 1 dashed.
+
+    ``exposure``: :func:`workbench.analysis.audit.exposure` rows of every model with a ``model`` column.
+
+    >>> exposure_chart(table, "category", k=10)  # doctest: +SKIP
+    """
+    _check(exposure.head(0), [attribute, "model", "ratio", "rec_share", "train_share"], "exposure")
+    models = list(pd.unique(exposure["model"]))
+    bars = (
+        alt.Chart(exposure)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{attribute}:N", sort=list(pd.unique(exposure[attribute])), title=attribute,
+                    axis=alt.Axis(labelAngle=-45)),
+            xOffset=alt.XOffset("model:N", sort=models),
+            y=alt.Y("ratio:Q", title="share of recommendations / share of training"),
+            color=alt.Color("model:N", sort=models),
+            tooltip=[f"{attribute}:N", "model:N", alt.Tooltip("rec_share:Q", format=".1%"),
+                     alt.Tooltip("train_share:Q", format=".1%"), alt.Tooltip("ratio:Q", format=".2f")],
+        )
+    )
+    parity = alt.Chart(pd.DataFrame({"ratio": [1.0]})).mark_rule(strokeDash=[4, 4], color="gray").encode(y="ratio:Q")
+    return alt.layer(bars, parity).properties(
+        width=560, height=240, title=f"Exposure by {attribute} in the top {k} (1 = as often as in training)"
     )

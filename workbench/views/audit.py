@@ -1,0 +1,269 @@
+"""Notebook 07 (bias audit): per-user metrics across segments, flagged gaps, popularity bias and exposure.
+
+>>> run = standard_run(ds, k=10)  # doctest: +SKIP
+>>> audits = audit_segments(run, user_segments(ds, run.train))  # doctest: +SKIP
+>>> view = audit_view(run, audits, metric="ndcg", threshold=0.1)  # doctest: +SKIP
+>>> view.audit_table, view.bias, view.report("synthetic-small")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from workbench.analysis.audit import Audit, audit, exposure, group_labels, popularity_bias, summary_flags
+from workbench.errors import ConfigError
+from workbench.report import Report
+from workbench.report.charts import audit_comparison_chart, exposure_chart, popularity_bias_chart
+from workbench.views.common import StandardRun, model_names
+
+#: Item columns whose values the exposure section compares, the first present one wins.
+ATTRIBUTES = ("genres", "category")
+#: Seed of the audit's bootstrap.
+AUDIT_SEED = 0
+
+
+def audit_segments(run: StandardRun, segments: pd.DataFrame, *, seed: int = AUDIT_SEED) -> dict[tuple[str, str], Audit]:
+    """:func:`workbench.analysis.audit.audit` of every model's per-user metrics on every segment column.
+
+    >>> audit_segments(run, user_segments(ds, run.train))[("als", "gender")].by_group  # doctest: +SKIP
+    """
+    return {
+        (model, segment): audit(frame, segments[[segment]], seed=seed)
+        for model, frame in run.per_user.items()
+        for segment in segments.columns
+    }
+
+
+def exposure_attribute(run: StandardRun) -> str | None:
+    """The first of :data:`ATTRIBUTES` that the items table has; None when there is none."""
+    items = run.ds.items
+    return next((c for c in ATTRIBUTES if items is not None and c in items.columns), None)
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """What notebook 07 shows; built by :func:`audit_view`."""
+
+    run: StandardRun
+    audits: dict[tuple[str, str], Audit]
+    metric: str
+    threshold: float
+    #: the model the headline is about
+    focus: str
+
+    @property
+    def segments(self) -> list[str]:
+        """The audited segment columns, in order."""
+        return list(dict.fromkeys(segment for _, segment in self.audits))
+
+    @cached_property
+    def audit_table(self) -> pd.DataFrame:
+        """A row per model, segment and group: ``count``, the metric, its interval and ``small``."""
+        m = self.metric
+        return pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "model": model,
+                        "segment": segment,
+                        "group": group_labels(result.by_group.index, with_names=False),
+                        "count": result.by_group["count"].to_numpy(),
+                        m: result.by_group[m].to_numpy(),
+                        "lower": result.ci[(m, "lower")].to_numpy(),
+                        "upper": result.ci[(m, "upper")].to_numpy(),
+                        "small": result.by_group["small"].to_numpy(),
+                    }
+                )
+                for (model, segment), result in self.audits.items()
+            ],
+            ignore_index=True,
+        )
+
+    @cached_property
+    def significance(self) -> pd.DataFrame:
+        """Kruskal-Wallis p-values: a row per (model, segment), a column per metric."""
+        return pd.concat(
+            [r.significance().assign(model=model, segment=segment) for (model, segment), r in self.audits.items()],
+            ignore_index=True,
+        ).pivot(index=["model", "segment"], columns="metric", values="p_value")
+
+    @cached_property
+    def audit_charts(self) -> dict[str, alt.HConcatChart]:
+        """Segment -> the models' group means of the metric side by side."""
+        return {
+            segment: audit_comparison_chart(
+                {model: r for (model, s), r in self.audits.items() if s == segment}, self.metric
+            )
+            for segment in self.segments
+        }
+
+    @cached_property
+    def flags(self) -> pd.DataFrame:
+        """:func:`summary_flags` of each model's audits with a ``model`` column."""
+        return pd.concat(
+            [
+                summary_flags(*(r for (m, _), r in self.audits.items() if m == model), threshold=self.threshold)
+                .assign(model=model)
+                for model in self.run.models
+            ],
+            ignore_index=True,
+        )
+
+    @cached_property
+    def flagged(self) -> pd.DataFrame:
+        """The flagged gaps in the audited metric, largest first."""
+        flags = self.flags
+        return flags[flags["flagged"] & (flags["metric"] == self.metric)].reset_index(drop=True)
+
+    @property
+    def worst(self) -> pd.DataFrame:
+        """The largest flagged gap per model and segment (flags are sorted by gap)."""
+        return self.flagged.drop_duplicates(["model", "segment"])
+
+    def flag_lines(self) -> list[str]:
+        """The worst gaps in words, with a count of the smaller ones; empty when nothing is flagged.
+
+        >>> view.flag_lines()[0]  # doctest: +SKIP
+        'als: ndcg for F is 0.041 vs 0.052 for M: a gap of 21%, ...'
+        """
+        lines = [f"{row.model}: {row.message}" for row in self.worst.itertuples()]
+        if len(self.flagged) > len(self.worst):
+            lines.append(f"... and {len(self.flagged) - len(self.worst)} smaller flagged gaps (table below)")
+        return lines
+
+    @cached_property
+    def bias(self) -> pd.DataFrame:
+        """:func:`popularity_bias` per model (index ``model``)."""
+        run = self.run
+        table = pd.DataFrame({name: popularity_bias(frame, run.train, k=run.k) for name, frame in run.recs.items()}).T
+        table.index.name = "model"
+        return table
+
+    @property
+    def bias_chart(self) -> alt.Chart:
+        """The popularity-bias measures per model."""
+        return popularity_bias_chart(self.bias, k=self.run.k)
+
+    @property
+    def attribute(self) -> str | None:
+        """The item attribute of the exposure section (None: the section does not apply)."""
+        return exposure_attribute(self.run)
+
+    def exposure_note(self) -> str:
+        """Why the exposure section is empty, in words; empty when it applies."""
+        if self.attribute:
+            return ""
+        return f"Exposure does not apply: the items table has no {' or '.join(ATTRIBUTES)} column."
+
+    @cached_property
+    def exposure_table(self) -> pd.DataFrame:
+        """:func:`exposure` of every model (long, with ``model``); empty without an attribute."""
+        run, attribute = self.run, self.attribute
+        if not attribute:
+            return pd.DataFrame()
+        return pd.concat(
+            [exposure(frame, run.train, by=attribute, k=run.k).assign(model=name) for name, frame in run.recs.items()],
+            ignore_index=True,
+        )
+
+    @cached_property
+    def exposure_wide(self) -> pd.DataFrame:
+        """Training share and each model's recommendation share per attribute value, most trained first."""
+        table, attribute = self.exposure_table, self.attribute
+        if not attribute:
+            return pd.DataFrame()
+        train_share = table.drop_duplicates(attribute).set_index(attribute)["train_share"].rename("train share")
+        wide = table.pivot(index=attribute, columns="model", values="rec_share").add_suffix(" share").join(train_share)
+        return wide.sort_values("train share", ascending=False)[["train share", *(f"{m} share" for m in self.run.recs)]]
+
+    @property
+    def exposure_chart(self) -> alt.LayerChart | None:
+        """Recommendation over training share per attribute value; None without an attribute."""
+        return exposure_chart(self.exposure_table, self.attribute, k=self.run.k) if self.attribute else None
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        """The report's headline numbers: the metric of every model, the focus model's flags and bias."""
+        scores, m, focus = self.run.scores, self.metric, self.focus
+        mine = self.flagged[self.flagged["model"] == focus]
+        return {
+            **{f"{m}_{model}": float(scores.loc[model, m]) for model in (focus, *(x for x in scores.index if x != focus))},
+            f"flags_{focus}": int(len(mine)),
+            f"max_gap_{focus}": float(mine["gap"].max()) if len(mine) else 0.0,
+            f"aplt_{focus}": float(self.bias.loc[focus, "aplt"]),
+            f"coverage_{focus}": float(self.bias.loc[focus, "coverage"]),
+        }
+
+    def report(self, data_name: str) -> Report:
+        """The bias-audit report of the data set ``data_name``.
+
+        >>> publish(view.report("synthetic-small"), "07_audit", view.headline)  # doctest: +SKIP
+        """
+        run, m, threshold = self.run, self.metric, self.threshold
+        first = next(iter(self.audits.values()))
+        report = Report(f"Bias audit: {data_name}", description="Metrics across user segments; popularity bias and exposure")
+        report.markdown(
+            f"{model_names(run.models)} on a {run.describe()}, top {run.k} for **{len(run.test_users):,}** test users. "
+            f"Audited metric: **{m}**; a group is flagged when it trails the best group of its segment "
+            f"by more than **{threshold:.0%}**."
+        )
+        report.metrics(self.headline, k=run.k)
+        report.markdown("## Overall")
+        report.table(run.scores, caption="Means over test users.")
+        report.markdown(f"## Flagged gaps in {m}: the largest per model and segment")
+        report.warnings(f"{row.model}: {row.message}" for row in self.worst.itertuples())
+        report.markdown(f"## {m} by segment")
+        for chart in self.audit_charts.values():
+            report.chart(chart)
+        report.table(self.significance, caption="Kruskal-Wallis p-values across the groups of each segment.")
+        report.markdown("## Popularity bias")
+        report.table(
+            self.bias,
+            caption="arp: mean training popularity of recommended items; aplt: share from the long tail; "
+            "coverage: share of the catalogue recommended; gini: concentration of recommendations; "
+            "novelty: mean self-information in bits.",
+        )
+        report.chart(self.bias_chart)
+        if self.attribute:
+            report.markdown(f"## Exposure by {self.attribute}")
+            report.chart(self.exposure_chart)
+            report.table(self.exposure_wide, max_rows=100,
+                         caption="Share of top-k recommendations (or training interactions) per value.")
+        else:
+            report.markdown(f"## Exposure\n\n{self.exposure_note()}")
+        report.markdown("## Details")
+        report.table(
+            self.flagged[["model", "segment", "group", "value", "best_group", "best_value", "gap", "count", "p_value"]],
+            max_rows=100,
+            caption=f"Every group trailing the best of its segment in {m} by more than {threshold:.0%}.",
+        )
+        report.table(
+            self.audit_table,
+            max_rows=200,
+            caption=f"Group means with {first.level:.0%} bootstrap intervals; "
+            f"small: fewer than {first.min_group_size} users.",
+        )
+        return report
+
+
+def audit_view(
+    run: StandardRun, audits: dict[tuple[str, str], Audit], *, metric: str = "ndcg", threshold: float = 0.1,
+    focus: str = "als",
+) -> AuditView:
+    """The tables, charts and report of notebook 07 for ``audits`` (:func:`audit_segments` of ``run``).
+
+    >>> view = audit_view(run, audit_segments(run, segments), metric="ndcg", threshold=0.1)  # doctest: +SKIP
+    >>> view.flagged.head()  # doctest: +SKIP
+    """
+    if focus not in run.models:
+        raise ConfigError(f"audit view: focus {focus!r} is not one of the models {list(run.models)}")
+    if not audits:
+        raise ConfigError("audit view: no audits (the data set has no user segments)")
+    if metric not in next(iter(audits.values())).metrics:
+        raise ConfigError(f"audit view: unknown metric {metric!r}")
+    return AuditView(run, audits, metric, threshold, focus)

@@ -1,0 +1,104 @@
+"""The setup several notebooks share: a per-user split, the popularity and ALS baselines, their lists and scores.
+
+>>> run = standard_run(ds, k=10, seed=42)  # doctest: +SKIP
+>>> run.scores.loc["als", "ndcg"], run.describe()  # doctest: +SKIP
+(0.049, 'per-user 75/25 split (seed 42)')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbench import columns as C
+from workbench.data.dataset import Dataset
+from workbench.data.split import stratified_split
+from workbench.errors import DataError
+from workbench.evaluation import evaluate_per_user, summarize
+from workbench.guards import positive_int
+from workbench.models import ALSRecommender, PopularityRecommender
+
+#: Share of each user's interactions that trains, in every notebook built on :func:`standard_run`.
+RATIO = 0.75
+#: Seed of the split.
+SPLIT_SEED = 42
+#: Seed of the ALS model.
+MODEL_SEED = 0
+
+
+@dataclass(frozen=True)
+class StandardRun:
+    """A split, fitted baselines, their top-k lists and per-user metrics; built by :func:`standard_run`."""
+
+    ds: Dataset
+    train: Dataset
+    test: Dataset
+    k: int
+    #: split seed and share of each user's interactions in train
+    seed: int
+    ratio: float
+    #: ``popularity`` and ``als``, fitted on train
+    models: dict[str, object]
+    #: model -> top-k list of every test user
+    recs: dict[str, pd.DataFrame]
+    #: model -> :func:`workbench.evaluation.evaluate_per_user` frame
+    per_user: dict[str, pd.DataFrame]
+
+    @property
+    def test_users(self) -> np.ndarray:
+        """The users with test interactions, in order of first appearance."""
+        return self.test.interactions[C.USER].unique()
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Means over test users: a row per model, a column per metric."""
+        return summarize(self.per_user)
+
+    def describe(self) -> str:
+        """The split in words, for report prose.
+
+        >>> run.describe()  # doctest: +SKIP
+        'per-user 75/25 split (seed 42)'
+        """
+        train = round(100 * self.ratio)
+        return f"per-user {train}/{100 - train} split (seed {self.seed})"
+
+
+def standard_run(
+    ds: Dataset, *, k: int = 10, seed: int = SPLIT_SEED, ratio: float = RATIO, factors: int = 64
+) -> StandardRun:
+    """Split ``ds`` per user (``ratio`` to train, ``seed``), fit popularity and ALS (``factors``, seed
+    :data:`MODEL_SEED`), recommend ``k`` unseen items to every test user and score them.
+
+    >>> run = standard_run(load_dataset("synthetic-small"), k=10)  # doctest: +SKIP
+    >>> run.scores.index.tolist()  # doctest: +SKIP
+    ['popularity', 'als']
+    """
+    k = positive_int(k, "k")
+    train, test = stratified_split(ds, ratio=ratio, seed=seed)
+    if len(test) == 0:
+        raise DataError("standard run: no user has two interactions, so the per-user split leaves no test set")
+    models = {
+        "popularity": PopularityRecommender().fit(train),
+        "als": ALSRecommender(factors=factors, seed=MODEL_SEED).fit(train),
+    }
+    users = test.interactions[C.USER].unique()
+    recs = {name: model.recommend(users, k=k) for name, model in models.items()}
+    per_user = {name: evaluate_per_user(frame, test, k=k) for name, frame in recs.items()}
+    return StandardRun(ds, train, test, k, seed, ratio, models, recs, per_user)
+
+
+#: How report prose names the baseline models.
+MODEL_LABELS = {"popularity": "Popularity", "als": "ALS"}
+
+
+def model_names(models: dict[str, object]) -> str:
+    """The models in words, for report prose.
+
+    >>> model_names({"popularity": 1, "als": 2})
+    'Popularity and ALS'
+    """
+    names = [MODEL_LABELS.get(name, name) for name in models]
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]

@@ -9,7 +9,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -65,38 +64,6 @@ def test_profile_notebook_counts(monkeypatch, tmp_path):
     assert written["headline"]["interactions"] == len(log)
     assert written["headline"]["warnings"] == len(defs["p"].warnings)
     assert (tmp_path / "01_profile.html").is_file()
-
-
-def test_als_notebook_metrics(monkeypatch):
-    defs = run_in_process("03_als", monkeypatch)
-    scores = defs["scores"]
-    assert list(scores.index) == ["popularity", "als"]
-    assert ((scores >= 0) & (scores <= 1)).all().all()
-    # on the small shop ALS beats the popularity baseline (0.049 vs 0.036 nDCG@10 when written)
-    assert scores.loc["als", "ndcg"] > scores.loc["popularity", "ndcg"]
-    # the split is per user 75/25 with seed 42: every user with >= 2 rows keeps some in train and test
-    log = small_log()
-    counts = log["user_id"].value_counts()
-    train, test = defs["train"].interactions, defs["test"].interactions
-    assert len(train) + len(test) == len(log)
-    expected_test = np.maximum(0, counts - np.maximum(1, np.round(0.75 * counts))).astype(int)
-    got_test = test["user_id"].value_counts().reindex(counts.index, fill_value=0)
-    assert (got_test == expected_test).all()
-    # recommendations: k per test user, none of them seen in train
-    recs = defs["recs"]["als"]
-    k = defs["k"].value
-    assert (recs.groupby("user_id").size() == k).all()
-    seen = pd.MultiIndex.from_frame(train[["user_id", "item_id"]])
-    assert not pd.MultiIndex.from_frame(recs[["user_id", "item_id"]]).isin(seen).any()
-    # per-user nDCG averages back to the table
-    per_user = defs["per_user"]
-    assert per_user.groupby("model")["ndcg"].mean()["als"] == pytest.approx(scores.loc["als", "ndcg"])
-    # names are joined from the item table beside the ids; the popular item is not among its own neighbours
-    examples, similar = defs["examples"], defs["similar"]
-    assert list(examples.columns[1:3]) == ["item_id", "name"] and examples["name"].notna().all()
-    assert list(similar.columns).index("name") == list(similar.columns).index("similar_item_id") + 1
-    assert len(similar) == 10 and defs["popular_item"] not in set(similar["similar_item_id"])
-    assert defs["popular_item"] == train["item_id"].value_counts().idxmax()
 
 
 def test_profile_notebook_as_script(tmp_path):

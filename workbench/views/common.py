@@ -56,14 +56,19 @@ class StandardRun:
         """Means over test users: a row per model, a column per metric."""
         return summarize(self.per_user)
 
+    @property
+    def split_name(self) -> str:
+        """The split in words without its seed, e.g. ``per-user 75/25 split``."""
+        train = round(100 * self.ratio)
+        return f"per-user {train}/{100 - train} split"
+
     def describe(self) -> str:
         """The split in words, for report prose.
 
         >>> run.describe()  # doctest: +SKIP
         'per-user 75/25 split (seed 42)'
         """
-        train = round(100 * self.ratio)
-        return f"per-user {train}/{100 - train} split (seed {self.seed})"
+        return f"{self.split_name} (seed {self.seed})"
 
 
 def standard_run(

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.analysis.bandits import bandit_chart, rewards_table, simulate_bandits
+from workbench.analysis.bandits import bandit_chart, policy_summary, rewards_table, simulate_bandits
 from workbench.errors import ConfigError, DataError
 
 
@@ -82,3 +82,15 @@ def test_chart_has_reward_and_regret_panels():
     assert len(spec["hconcat"]) == 2
     data = next(iter(spec["datasets"].values()))
     assert len(data) == 3 * 100
+
+
+def test_policy_summary_by_hand():
+    result = simulate_bandits(bernoulli_rewards(RATES, n=500), n_steps=800, seed=2)
+    summary = policy_summary(result, "als")
+    assert list(summary.columns) == ["mean_reward", "regret", "share_best_arm"]
+    thompson = result[result["policy"] == "thompson"]
+    assert summary.loc["thompson", "mean_reward"] == pytest.approx(thompson["reward"].mean())
+    assert summary.loc["thompson", "regret"] == thompson["cumulative_regret"].iloc[-1]
+    assert summary.loc["thompson", "share_best_arm"] == pytest.approx((thompson["arm"] == "als").mean())
+    with pytest.raises(DataError, match="'arm' is missing"):
+        policy_summary(result.drop(columns="arm"), "als")

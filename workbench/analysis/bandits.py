@@ -143,6 +143,24 @@ def simulate_bandits(
     return pd.concat(frames, ignore_index=True)
 
 
+def policy_summary(result: pd.DataFrame, best_arm: str) -> pd.DataFrame:
+    """A row per policy of :func:`simulate_bandits`: ``mean_reward``, final ``regret`` and
+    ``share_best_arm`` (share of steps that served ``best_arm``).
+
+    >>> result = simulate_bandits(pd.DataFrame({"pop": [0.0, 1.0], "als": [1.0, 1.0]}), policies=["ucb1"], seed=0)
+    >>> policy_summary(result, "als").columns.tolist()
+    ['mean_reward', 'regret', 'share_best_arm']
+    """
+    missing = [c for c in ("policy", "arm", "reward", "cumulative_regret") if c not in result.columns]
+    if missing:
+        raise DataError(f"policy_summary: column '{missing[0]}' is missing; pass the output of simulate_bandits")
+    return (
+        result.assign(served_best=result["arm"] == best_arm)
+        .groupby("policy")
+        .agg(mean_reward=("reward", "mean"), regret=("cumulative_regret", "max"), share_best_arm=("served_best", "mean"))
+    )
+
+
 def bandit_chart(result: pd.DataFrame, *, max_points: int = 300) -> alt.HConcatChart:
     """Mean reward so far and cumulative regret per policy, side by side (thinned to ``max_points`` steps).
 

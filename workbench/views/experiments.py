@@ -1,0 +1,267 @@
+"""Notebook 08 (experiments): ALS tuning, paired A/B of three models, test planning, peeking and bandits.
+
+>>> base = standard_run(ds, k=10)  # doctest: +SKIP
+>>> view = experiments_view(base, tune_and_test(base.train, base.test, n_trials=8, k=10, seed=0))  # doctest: +SKIP
+>>> report = experiments_report(view, online_plan(0.1, 0.1), peeking_curve(seed=0),
+...                             bandit_study(view, n_steps=5_000), "synthetic-small")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from workbench.analysis.bandits import bandit_chart, policy_summary, rewards_table, simulate_bandits
+from workbench.analysis.experiment import (
+    Conversions,
+    compare,
+    compare_many,
+    peeking_chart,
+    power,
+    sample_size,
+    simulate_conversions,
+)
+from workbench.errors import ConfigError
+from workbench.evaluation import evaluate_per_user, summarize
+from workbench.report import Report
+from workbench.tuning import TuningResult, history_chart, importance_chart
+from workbench.views.common import StandardRun
+
+#: The paired comparisons of the offline A/B table, (a, b): diff = b - a.
+PAIRS = (("popularity", "default als"), ("default als", "tuned als"), ("popularity", "tuned als"))
+#: The metric of the A/B table; the replayed test and the bandits reward a hit.
+AB_METRIC = "ndcg"
+HIT = "hit_rate"
+#: Multiple-testing correction of the every-metric comparison.
+CORRECTION = "holm"
+#: Seed of every bootstrap, replay and simulation of the notebook.
+SEED = 0
+#: Level of the A/B table's bootstrap intervals.
+LEVEL = 0.95
+#: The number of looks the peeking warning speaks of.
+WARNING_LOOKS = 10
+#: Columns of the A/B and every-metric tables in the report.
+AB_COLUMNS = ["a", "b", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest", "p_wilcoxon", "n_users"]
+MANY_COLUMNS = ["metric", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest_adj", "p_wilcoxon_adj", "significant"]
+
+
+@dataclass(frozen=True)
+class ExperimentsView:
+    """The tuned model beside the standard run's baselines; built by :func:`experiments_view`."""
+
+    run: StandardRun
+    tuned: TuningResult
+    #: ``popularity``, ``default als``, ``tuned als`` -> per-user metrics on the run's test users
+    per_user: dict[str, pd.DataFrame] = field(repr=False)
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Means over test users, a row per model."""
+        return summarize(self.per_user)
+
+    @property
+    def trials(self) -> int:
+        """The number of tuning trials."""
+        return len(self.tuned.study.trials)
+
+    @property
+    def best(self) -> pd.DataFrame:
+        """The best parameters and their validation nDCG."""
+        table = pd.Series(self.tuned.best_params, name="best value").rename_axis("parameter").to_frame()
+        table.loc["validation nDCG"] = self.tuned.study.best_value
+        return table
+
+    @property
+    def history(self) -> alt.Chart:
+        """Validation nDCG by trial."""
+        return history_chart(self.tuned.study, metric=f"validation nDCG@{self.run.k}")
+
+    @property
+    def importance(self) -> alt.Chart:
+        """Parameter importances of the study."""
+        return importance_chart(self.tuned.study, seed=SEED)
+
+    @cached_property
+    def ab(self) -> pd.DataFrame:
+        """:func:`compare` of every pair in :data:`PAIRS` on :data:`AB_METRIC`."""
+        rows = [
+            {"a": a, "b": b, **compare(self.per_user[a], self.per_user[b], metric=AB_METRIC, level=LEVEL, seed=SEED)}
+            for a, b in PAIRS
+        ]
+        return pd.DataFrame(rows)
+
+    @cached_property
+    def many(self) -> pd.DataFrame:
+        """Default vs tuned ALS on every metric, p-values corrected with :data:`CORRECTION`."""
+        return compare_many(self.per_user["default als"], self.per_user["tuned als"], method=CORRECTION, seed=SEED)
+
+    @cached_property
+    def conversions(self) -> Conversions:
+        """A replayed online test of default (a) vs tuned (b) ALS: a user converts on a hit."""
+        return simulate_conversions(self.per_user["default als"], self.per_user["tuned als"], metric=HIT, seed=SEED)
+
+    @property
+    def conversions_table(self) -> pd.Series:
+        """The replayed test's numbers (its note goes in the caption)."""
+        series = pd.Series(self.conversions.to_dict(), name="default als (a) vs tuned als (b)")
+        return series.drop("note").astype(float).rename_axis("statistic")
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        """nDCG of tuned and default ALS, the p-value between them, trials and test users."""
+        row = self.ab.set_index(["a", "b"]).loc[("default als", "tuned als")]
+        return {
+            "ndcg_tuned_als": float(self.scores.loc["tuned als", "ndcg"]),
+            "ndcg_default_als": float(self.scores.loc["default als", "ndcg"]),
+            "p_tuned_vs_default": float(row["p_ttest"]),
+            "trials": self.trials,
+            "test_users": int(len(self.run.test_users)),
+        }
+
+
+def experiments_view(run: StandardRun, tuned: TuningResult) -> ExperimentsView:
+    """Score ``tuned.model`` on ``run``'s test users beside its baselines (ALS as ``default als``).
+
+    >>> experiments_view(base, tuned).ab  # doctest: +SKIP
+    """
+    missing = [name for name in ("popularity", "als") if name not in run.per_user]
+    if missing:
+        raise ConfigError(f"experiments view: the run has no {missing[0]!r} model")
+    tuned_per_user = evaluate_per_user(tuned.model.recommend(run.test_users, k=run.k), run.test, k=run.k)
+    per_user = {"popularity": run.per_user["popularity"], "default als": run.per_user["als"], "tuned als": tuned_per_user}
+    return ExperimentsView(run, tuned, per_user)
+
+
+@dataclass(frozen=True)
+class OnlinePlan:
+    """Users per arm for a target power, and the power of a given size; built by :func:`online_plan`."""
+
+    baseline: float
+    lift: float
+    target_power: float
+    n_per_arm: int
+    alpha: float
+    needed: int
+    achieved: float
+
+    def figures(self) -> dict[str, float]:
+        """The two numbers, labelled, for a metrics row."""
+        return {
+            f"users per arm for {self.target_power:.0%} power": self.needed,
+            f"power with {self.n_per_arm:,} per arm": self.achieved,
+        }
+
+    def caption(self) -> str:
+        """The assumptions in words."""
+        return (f"Baseline conversion {self.baseline:.0%}, relative lift {self.lift:.0%}, "
+                f"alpha {self.alpha:.0%}, two-sided.")
+
+
+def online_plan(baseline: float, lift: float, *, target_power: float = 0.8, n_per_arm: int = 5_000,
+              alpha: float = 0.05) -> OnlinePlan:
+    """:func:`sample_size` and :func:`power` of a two-proportion test with a relative ``lift``.
+
+    >>> online_plan(0.1, 0.2).needed
+    3841
+    """
+    needed = sample_size(baseline, lift, power=target_power, alpha=alpha)
+    achieved = power(baseline, lift, n_per_arm, alpha=alpha)
+    return OnlinePlan(baseline, lift, target_power, n_per_arm, alpha, needed, achieved)
+
+
+def peeking_warning(curve: pd.DataFrame, *, looks: int = WARNING_LOOKS) -> str:
+    """What peeking ``looks`` times does to an A/A test, in words, from :func:`peeking_curve`.
+
+    >>> peeking_warning(pd.DataFrame({"looks": [10], "fpr_peeking": [0.19], "fpr_final": [0.05], "alpha": [0.05]}))[:50]
+    'Looking at a running test 10 times and stopping at'
+    """
+    row = curve.set_index("looks").loc[looks]
+    return (
+        f"Looking at a running test {looks} times and stopping at the first p < {row['alpha']:.2f} "
+        f"declares a winner in {row['fpr_peeking']:.0%} of tests where the two arms are identical, "
+        f"not {row['alpha']:.0%}. Fix the number of users before the test starts and read the result once, "
+        "or use a sequential test designed for repeated looks."
+    )
+
+
+@dataclass(frozen=True)
+class BanditStudy:
+    """Bandit policies choosing among the view's models; built by :func:`bandit_study`."""
+
+    rewards: pd.DataFrame
+    bandits: pd.DataFrame
+
+    @property
+    def best_arm(self) -> str:
+        """The model with the highest mean reward in hindsight."""
+        return str(self.rewards.mean().idxmax())
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Mean reward, regret and share of the best arm per policy."""
+        return policy_summary(self.bandits, self.best_arm)
+
+    @property
+    def chart(self) -> alt.HConcatChart:
+        """Mean reward so far and regret per policy."""
+        return bandit_chart(self.bandits)
+
+
+def bandit_study(view: ExperimentsView, *, n_steps: int) -> BanditStudy:
+    """Replay bandit policies for ``n_steps`` users, rewarding a hit of the served model.
+
+    >>> bandit_study(view, n_steps=5_000).summary  # doctest: +SKIP
+    """
+    rewards = rewards_table(view.per_user, metric=HIT)
+    return BanditStudy(rewards, simulate_bandits(rewards, n_steps=n_steps, seed=SEED))
+
+
+def experiments_report(
+    view: ExperimentsView, plan: OnlinePlan, peeking: pd.DataFrame, bandits: BanditStudy, data_name: str
+) -> Report:
+    """The experiments report of the data set ``data_name``.
+
+    >>> publish(experiments_report(view, plan, peeking, bandits, "synthetic-small"), "08_experiments", view.headline)  # doctest: +SKIP
+    """
+    run = view.run
+    report = Report(
+        f"Experiments: {data_name}",
+        description="ALS tuning, paired A/B comparison, online test planning, peeking and bandits",
+    )
+    report.markdown(
+        f"{view.trials} tuning trials on a validation split of train ({run.describe()}); "
+        f"the best parameters were refitted on all of train and scored once on **{len(run.test_users):,}** "
+        f"test users at k = {run.k}."
+    )
+    report.metrics(view.headline, k=run.k)
+    report.markdown("## Tuning")
+    report.chart(view.history)
+    report.chart(view.importance)
+    report.table(view.best, caption="Best parameters and their validation nDCG.")
+    report.markdown("## Test metrics")
+    report.table(view.scores, caption="Means over test users; a user without hits scores 0.")
+    report.markdown(f"## Offline A/B ({AB_METRIC}, paired per user)")
+    report.table(view.ab[AB_COLUMNS], caption=f"diff = mean of b - a; {LEVEL:.0%} bootstrap CI.")
+    report.table(
+        view.many[MANY_COLUMNS],
+        caption=f"Default (a) vs tuned (b) ALS on every metric; p-values {CORRECTION.capitalize()}-corrected.",
+    )
+    report.markdown("## Online test planning")
+    report.metrics(plan.figures(), caption=plan.caption())
+    note = view.conversions.note
+    report.table(
+        view.conversions_table.to_frame(),
+        caption="Replayed test, default ALS (a) vs tuned ALS (b): a user converts on a hit; chi-square test."
+        + (f" Note: {note}." if note else ""),
+    )
+    report.markdown("## Peeking")
+    report.warnings([peeking_warning(peeking)])
+    report.chart(peeking_chart(peeking))
+    report.markdown(f"## Bandits choosing a model (best in hindsight: {bandits.best_arm})")
+    report.chart(bandits.chart)
+    report.table(bandits.summary)
+    return report

@@ -9,27 +9,11 @@ def _():
 
     import marimo as mo
 
-    from workbench.analysis.drift import DEFAULT_THRESHOLDS, drift_alerts, drift_chart, drift_table
-    from workbench.analysis.freshness import freshness_chart, freshness_summary, replay_experiment
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, publish, stage
-    from workbench.report import Report
+    from workbench.views.freshness import freshness_note, freshness_view
 
-    return (
-        data_choice,
-        DEFAULT_THRESHOLDS,
-        Report,
-        drift_alerts,
-        drift_chart,
-        drift_table,
-        freshness_chart,
-        freshness_summary,
-        load_dataset,
-        mo,
-        publish,
-        replay_experiment,
-        stage,
-    )
+    return data_choice, freshness_note, freshness_view, load_dataset, mo, publish, stage
 
 
 @app.cell
@@ -67,110 +51,53 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ds, k, mo, replay_experiment, run, stage, start_fraction, window_days):
+def _(ds, freshness_note, freshness_view, k, mo, run, stage, start_fraction, window_days):
+    mo.stop(bool(freshness_note(ds)), mo.md(freshness_note(ds)))
     mo.stop(
         mo.app_meta().mode == "edit" and not run.value,
         mo.md("Press **Replay** to train and replay the three strategies."),
     )
-    stage("replaying frozen, incremental and refit")
-    freshness = replay_experiment(
-        ds, start_fraction=start_fraction.value, window=f"{window_days.value}D", k=k.value, seed=0
-    )
-    freshness
-    return (freshness,)
+    stage("replaying frozen, incremental and refit; measuring drift")
+    view = freshness_view(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
+    view.freshness
+    return (view,)
 
 
 @app.cell
-def _(freshness, freshness_summary):
-    summary = freshness_summary(freshness)
-    summary
-    return (summary,)
+def _(view):
+    view.summary
+    return
 
 
 @app.cell
-def _(freshness, freshness_chart, k, mo):
-    ndcg_chart = freshness_chart(freshness, metric="ndcg", k=k.value)
-    hit_chart = freshness_chart(freshness, metric="hit_rate", k=k.value)
-    latency_chart = freshness_chart(freshness, metric="update_ms_per_1000")
-    mo.vstack([ndcg_chart, hit_chart, latency_chart])
-    return hit_chart, latency_chart, ndcg_chart
+def _(mo, view):
+    mo.vstack(list(view.charts.values()))
+    return
 
 
 @app.cell
-def _(drift_table, ds, freshness, stage, start_fraction, window_days):
-    stage("measuring drift")
-    drift = drift_table(
-        ds, window=f"{window_days.value}D", start_fraction=start_fraction.value, quality=freshness
-    )
-    drift
-    return (drift,)
+def _(view):
+    view.drift
+    return
 
 
 @app.cell
-def _(DEFAULT_THRESHOLDS, drift, drift_chart, mo):
-    drift_charts = {
-        signal: drift_chart(drift, signal)
-        for signal in DEFAULT_THRESHOLDS
-        if signal in drift.columns and drift[signal].notna().any()
-    }
-    mo.vstack(list(drift_charts.values()))
-    return (drift_charts,)
+def _(mo, view):
+    mo.vstack(list(view.drift_charts.values()))
+    return
 
 
 @app.cell
-def _(drift, drift_alerts):
-    alerts = drift_alerts(drift)
-    alerts
-    return (alerts,)
+def _(view):
+    view.alerts
+    return
 
 
 @app.cell
-def _(
-    Report,
-    alerts,
-    dataset,
-    drift,
-    drift_charts,
-    freshness,
-    hit_chart,
-    k,
-    latency_chart,
-    ndcg_chart,
-    publish,
-    stage,
-    summary,
-):
+def _(dataset, publish, stage, view):
     stage("writing report")
-    headline = {
-        "ndcg_frozen": float(summary.loc["frozen", "ndcg"]),
-        "ndcg_incremental": float(summary.loc["incremental", "ndcg"]),
-        "ndcg_refit": float(summary.loc["refit", "ndcg"]),
-        "update_ms_per_1k": float(summary.loc["incremental", "update_ms_per_1000"]),
-        "windows": int(freshness["window"].nunique()),
-        "drift_alerts": int(len(alerts)),
-    }
-    report = Report(
-        f"Fresh data: {dataset.value}", description="Replay in time windows: frozen vs incremental vs refit ALS, drift"
-    )
-    report.markdown(
-        f"Replayed **{int(freshness.groupby('window')['n_events'].first().sum()):,}** events in "
-        f"**{headline['windows']}** windows after training; metrics at k = {k.value} over the users active in each window."
-    )
-    report.metrics(headline, k=k.value)
-    report.markdown("## Strategies")
-    report.table(
-        summary,
-        caption="nDCG and hit rate averaged over (user, window) pairs; update time per 1,000 replayed events.",
-    )
-    report.chart(ndcg_chart)
-    report.chart(hit_chart)
-    report.chart(latency_chart)
-    report.markdown("## Drift against the training period")
-    report.warnings(alerts["message"])
-    report.table(drift, max_rows=60)
-    for _chart in drift_charts.values():
-        report.chart(_chart)
-    publish(report, "09_freshness", headline)
+    headline = view.headline
+    publish(view.report(dataset.value), "09_freshness", headline)
     return (headline,)
 
 

@@ -1,0 +1,155 @@
+"""workbench.views.coldstart (notebook 02): held-out users, cluster choice, cold nDCG, content neighbours, hybrid."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data import Dataset
+from workbench.errors import DataError
+from workbench.models import ContentSimilarity
+from workbench.views.coldstart import (
+    cold_split,
+    cold_users_view,
+    coldstart_note,
+    coldstart_report,
+    hybrid_view,
+    item_options,
+    new_items_view,
+)
+
+
+def brute_ndcg(recs: pd.DataFrame, truth: pd.DataFrame, k: int) -> float:
+    """Mean nDCG@k over truth users, one user at a time (binary relevance)."""
+    relevant = truth.groupby("user_id")["item_id"].apply(set)
+    ranked = recs.sort_values(["user_id", "rank"]).groupby("user_id")["item_id"].apply(list)
+    values = []
+    for user, items in relevant.items():
+        listed = ranked.get(user, [])[:k]
+        dcg = sum(1 / np.log2(r + 2) for r, item in enumerate(listed) if item in items)
+        idcg = sum(1 / np.log2(r + 2) for r in range(min(len(items), k)))
+        values.append(dcg / idcg)
+    return float(np.mean(values))
+
+
+@pytest.fixture(scope="module")
+def split(shop):
+    return cold_split(shop)
+
+
+@pytest.fixture(scope="module")
+def users(split):
+    return cold_users_view(split, method="kmeans", k=10)
+
+
+@pytest.fixture(scope="module")
+def items(split):
+    return new_items_view(split, ContentSimilarity().fit(split.ds), next(iter(item_options(split).values())), k=10)
+
+
+@pytest.fixture(scope="module")
+def hybrid(split):
+    return hybrid_view(split, method="kmeans", min_interactions=5, k=10)
+
+
+def test_cold_users_are_held_out_entirely(split, shop):
+    log = shop.interactions
+    train, test = split.train.interactions, split.test.interactions
+    assert len(train) + len(test) == len(log)
+    cold = set(split.cold_users)
+    assert cold == set(test["user_id"]) and not cold & set(train["user_id"])
+    assert len(cold) == round(0.2 * log["user_id"].nunique())
+    # demographics of the cold users stay available to the cluster model
+    assert cold <= set(split.train.users.index)
+    assert split.describe() == "20%, seed 0"
+
+
+def test_cluster_count_is_the_best_cross_validated_ndcg(users, shop):
+    selection = users.selection
+    assert list(selection.columns) == ["n_clusters", "ndcg", "silhouette", "bic"]
+    assert selection["n_clusters"].tolist() == list(range(2, 13))
+    best = selection.loc[selection["ndcg"] == selection["ndcg"].max(), "n_clusters"].min()
+    assert users.cluster_model.n_clusters_ == best
+    assert f"**{best} clusters**" in users.choice()
+    profiles = users.profiles
+    assert len(profiles) == best and profiles["size"].sum() == len(shop.users)
+    # top items are shown by name with the id beside it, "; " apart (titles may hold commas)
+    labels = {f"{name} (item {item})" for item, name in shop.items["name"].items()}
+    assert all(set(row.split("; ")) <= labels for row in profiles["top_items"])
+
+
+def test_cold_user_ndcg_against_popularity(users, split):
+    k = users.k
+    test = split.test.interactions
+    scores, recs = users.cold_scores, users.cold_recs
+    for name in ("clusters", "popularity"):
+        assert scores.loc[name, "ndcg"] == pytest.approx(brute_ndcg(recs[name], test, k))
+    assert users.ndcg_ratio == pytest.approx(scores.loc["clusters", "ndcg"] / scores.loc["popularity", "ndcg"])
+    # popularity serves every cold user the k items with the most training interactions
+    counts = split.train.interactions["item_id"].value_counts()
+    popular = recs["popularity"]
+    assert (popular.groupby("user_id").size() == k).all()
+    assert set(popular["item_id"]) == set(counts.index[:k]) or counts.iloc[k - 1] == counts.iloc[k]
+    # on the small shop the demographic clusters beat global popularity (0.358 vs 0.336 when written)
+    assert users.ndcg_ratio > 1
+    # per-cluster rows add up to the cold users and average back to the overall nDCG
+    by_cluster = users.by_cluster
+    assert by_cluster["count"].sum() == len(split.cold_users)
+    weighted = (by_cluster["ndcg"] * by_cluster["count"]).sum() / by_cluster["count"].sum()
+    assert weighted == pytest.approx(scores.loc["clusters", "ndcg"])
+    assert users.headline["ndcg_ratio"] == users.ndcg_ratio
+    assert users.headline["cold_users"] == len(split.cold_users)
+
+
+def test_new_item_neighbours_share_content(items, split, shop):
+    catalogue = shop.items
+    query = items.query_item
+    assert query not in set(split.train.interactions["item_id"])
+    assert items.cold_item_count == len(catalogue.index.difference(split.train.interactions["item_id"].unique()))
+    similar = items.similar
+    assert len(similar) == items.k and query not in set(similar["similar_item_id"])
+    assert (similar["score"] > 0).all() and similar["score"].is_monotonic_decreasing
+    # TF-IDF similarity is positive only between items sharing a token: category, brand or a name word
+    words = set(catalogue.loc[query, "name"].lower().split())
+    for other in similar["similar_item_id"]:
+        shared = {c for c in ("category", "brand") if catalogue.loc[other, c] == catalogue.loc[query, c]}
+        assert shared or words & set(catalogue.loc[other, "name"].lower().split())
+    counts = split.train.interactions["item_id"].value_counts()
+    assert (similar["train_interactions"] == counts.reindex(similar["similar_item_id"], fill_value=0).values).all()
+    # neighbours are named beside their ids
+    assert list(similar.columns).index("name") == list(similar.columns).index("similar_item_id") + 1
+    assert (similar["name"] == catalogue["name"].reindex(similar["similar_item_id"]).to_numpy()).all()
+
+
+def test_hybrid_segments_route_by_training_interactions(hybrid, split):
+    segments, by_segment = hybrid.hybrid_segments, hybrid.by_segment
+    counts = hybrid.hybrid.counts_.reindex(segments.index, fill_value=0)
+    assert ((segments == "cold") == (counts < 5)).all()
+    assert (segments[list(split.cold_users)] == "cold").all()
+    assert set(segments.index) == set(hybrid.hybrid_truth["user_id"])
+    # the hybrid only changes the cold segment: light and heavy users get ALS either way
+    table = by_segment.set_index(["model", "segment"])
+    for segment in ("light", "heavy"):
+        assert table.loc[("hybrid", segment), "ndcg"] == pytest.approx(table.loc[("als", segment), "ndcg"])
+    assert table.loc[("hybrid", "cold"), "count"] == (segments == "cold").sum()
+    assert hybrid.describe() == "75/25 per user (seed 42)"
+
+
+def test_report_names_the_query_item_and_the_split(users, items, hybrid, shop):
+    html = coldstart_report(users, items, hybrid, "synthetic-small").to_html()
+    query = items.query_item
+    assert f"New items: content neighbours of {shop.items.loc[query, 'name']} (item {query})" in html
+    assert "(20%, seed 0)" in html and "nDCG@10 of warm users held out as if cold (5 folds)" in html
+
+
+def test_data_without_users_or_items_says_so(shop):
+    bare = Dataset.from_frames(shop.interactions[["user_id", "item_id"]])
+    assert "no users table" in coldstart_note(bare) and coldstart_note(shop) == ""
+    with pytest.raises(DataError, match="no users table"):
+        cold_split(bare)
+    no_items = cold_split(Dataset.from_frames(shop.interactions, users=shop.users))
+    assert "no items table" in no_items.items_note() and item_options(no_items) == {}
+    with pytest.raises(DataError, match="no items table"):
+        new_items_view(no_items, ContentSimilarity(), "p1")
+    users = cold_users_view(no_items, k=5)
+    html = coldstart_report(users, None, hybrid_view(no_items, k=5), "no items").to_html()
+    assert "New items do not apply: the data set has no items table" in html

@@ -1,0 +1,358 @@
+"""Notebook 02 (cold start): user clusters vs popularity for new users, content neighbours for new
+items, and the hybrid switch by segment.
+
+>>> split = cold_split(ds)  # doctest: +SKIP
+>>> users = cold_users_view(split, method="kmeans", k=10)  # doctest: +SKIP
+>>> items = new_items_view(split, ContentSimilarity().fit(ds), cold_items(split)[0], k=10)  # doctest: +SKIP
+>>> hybrid = hybrid_view(split, method="kmeans", min_interactions=5, k=10)  # doctest: +SKIP
+>>> coldstart_report(users, items, hybrid, "synthetic-small")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from workbench import columns as C
+from workbench.analysis.explain import item_label, item_labels, with_item_names
+from workbench.analysis.segments import segment_metrics
+from workbench.data.dataset import Dataset
+from workbench.data.split import cold_user_split, stratified_split
+from workbench.errors import DataError
+from workbench.evaluation import evaluate_per_user, summarize
+from workbench.models import (
+    ALSRecommender,
+    ClusterColdStart,
+    ContentSimilarity,
+    HybridRecommender,
+    PopularityRecommender,
+)
+from workbench.models.coldstart import SELECTION_FOLDS, SELECTION_K
+from workbench.report import Report
+from workbench.report.charts import metric_comparison_chart, selection_chart
+from workbench.views.common import MODEL_SEED, RATIO, SPLIT_SEED
+
+#: Share of users held out entirely, and the seed that picks them.
+COLD_FRACTION = 0.2
+COLD_SEED = 0
+#: Top items per cluster in the profiles.
+PROFILE_TOP = 5
+
+
+def coldstart_note(ds: Dataset) -> str:
+    """Why cold start does not apply to ``ds``, in words; empty when it does.
+
+    >>> coldstart_note(Dataset.from_frames(pd.DataFrame({"user_id": [1], "item_id": [2]})))[:40]
+    'Cold start does not apply: the data set '
+    """
+    if ds.users is None or ds.users.empty:
+        return "Cold start does not apply: the data set has no users table, so new users have no demographics."
+    return ""
+
+
+@dataclass(frozen=True)
+class ColdSplit:
+    """A share of users held out with all their interactions; built by :func:`cold_split`."""
+
+    ds: Dataset
+    train: Dataset
+    test: Dataset
+    fraction: float
+    seed: int
+
+    @property
+    def cold_users(self) -> np.ndarray:
+        """The held-out users."""
+        return self.test.interactions[C.USER].unique()
+
+    def items_note(self) -> str:
+        """Why the new-items section does not apply, in words; empty when it does."""
+        if self.ds.items is None or self.ds.items.empty:
+            return "New items do not apply: the data set has no items table, so items have no content to compare."
+        return ""
+
+    def describe(self) -> str:
+        """The split in words, e.g. ``20%, seed 0``."""
+        return f"{self.fraction:.0%}, seed {self.seed}"
+
+
+def cold_split(ds: Dataset, *, fraction: float = COLD_FRACTION, seed: int = COLD_SEED) -> ColdSplit:
+    """Hold out ``fraction`` of the users of ``ds`` (their demographics stay); needs a users table.
+
+    >>> cold_split(ds).cold_users[:3]  # doctest: +SKIP
+    """
+    note = coldstart_note(ds)
+    if note:
+        raise DataError(note)
+    train, test = cold_user_split(ds, fraction=fraction, seed=seed)
+    return ColdSplit(ds, train, test, fraction, seed)
+
+
+@dataclass(frozen=True)
+class ColdUsersView:
+    """Clusters vs popularity for the held-out users; built by :func:`cold_users_view`."""
+
+    split: ColdSplit
+    cluster_model: ClusterColdStart
+    k: int
+    #: ``clusters`` and ``popularity`` -> top-k lists of the cold users
+    cold_recs: dict[str, pd.DataFrame]
+
+    @property
+    def selection(self) -> pd.DataFrame:
+        """nDCG, silhouette and BIC per number of clusters."""
+        return self.cluster_model.selection_
+
+    def choice(self) -> str:
+        """The chosen number of clusters and why, in words."""
+        n = self.cluster_model.n_clusters_
+        return f"Chosen: **{n} clusters** (highest nDCG@{SELECTION_K} of held-out warm users)."
+
+    @property
+    def selection_plot(self) -> alt.Chart:
+        """The selection table as lines."""
+        return selection_chart(self.selection)
+
+    @property
+    def profiles(self) -> pd.DataFrame:
+        """A row per cluster: size, demographics and its top items by name, ``; `` apart."""
+        table = self.cluster_model.profiles(top=PROFILE_TOP)
+        items = self.split.ds.items
+        # ClusterColdStart.profiles joins the ids with ", "; names may hold commas, so "; " joins the labels
+        table["top_items"] = ["; ".join(item_labels(ids.split(", "), items)) for ids in table["top_items"]]
+        return table
+
+    @cached_property
+    def cold_per_user(self) -> dict[str, pd.DataFrame]:
+        """Per-user metrics of each model on the cold users."""
+        test = self.split.test
+        return {name: evaluate_per_user(frame, test, k=self.k) for name, frame in self.cold_recs.items()}
+
+    @property
+    def cold_scores(self) -> pd.DataFrame:
+        """Means over the cold users, a row per model."""
+        return summarize(self.cold_per_user)
+
+    @property
+    def ndcg_ratio(self) -> float:
+        """nDCG of the clusters over nDCG of popularity."""
+        scores = self.cold_scores
+        return float(scores.loc["clusters", "ndcg"] / scores.loc["popularity", "ndcg"])
+
+    @property
+    def cold_chart(self) -> alt.Chart:
+        """Metrics of both models side by side."""
+        return metric_comparison_chart(self.cold_scores, title=f"Cold users: clusters vs popularity, metrics @ {self.k}")
+
+    @property
+    def by_cluster(self) -> pd.DataFrame:
+        """The clusters' metrics per cluster the cold users' demographics assign them to."""
+        users = self.split.ds.users.reindex(self.split.cold_users)
+        clusters = self.cluster_model.assign(users).astype(str)
+        return segment_metrics(self.cold_per_user["clusters"], clusters).rename(columns={"segment": "cluster"})
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        """nDCG of both models, their ratio, the number of clusters and of cold users."""
+        scores = self.cold_scores
+        return {
+            "ndcg_clusters": float(scores.loc["clusters", "ndcg"]),
+            "ndcg_popularity": float(scores.loc["popularity", "ndcg"]),
+            "ndcg_ratio": self.ndcg_ratio,
+            "n_clusters": int(self.cluster_model.n_clusters_),
+            "cold_users": int(len(self.split.cold_users)),
+        }
+
+
+def cold_users_view(split: ColdSplit, *, method: str = "kmeans", k: int = 10) -> ColdUsersView:
+    """Fit :class:`ClusterColdStart` (``method``) and popularity on ``split.train``; recommend ``k`` to the cold users.
+
+    >>> cold_users_view(cold_split(ds), method="gmm").cold_scores  # doctest: +SKIP
+    """
+    cluster_model = ClusterColdStart(method=method, seed=MODEL_SEED).fit(split.train)
+    models = {"clusters": cluster_model, "popularity": PopularityRecommender().fit(split.train)}
+    recs = {name: model.recommend(split.cold_users, k=k) for name, model in models.items()}
+    return ColdUsersView(split, cluster_model, k, recs)
+
+
+def cold_items(split: ColdSplit) -> pd.Index:
+    """Items of the items table without training interactions (empty without an items table)."""
+    items = split.ds.items
+    if items is None:
+        return pd.Index([])
+    return items.index.difference(pd.Index(split.train.interactions[C.ITEM].unique()), sort=False)
+
+
+def item_options(split: ColdSplit) -> dict[str, Any]:
+    """Label -> id of the items to pick from: those without interactions, else every item.
+
+    >>> next(iter(item_options(split)))  # doctest: +SKIP
+    'Trail Mug (item p7)'
+    """
+    items = split.ds.items
+    if items is None:
+        return {}
+    cold = cold_items(split)
+    pool = cold if len(cold) else items.index
+    return dict(zip(item_labels(pool, items), pool, strict=True))
+
+
+@dataclass(frozen=True)
+class NewItemsView:
+    """Content neighbours of an item; built by :func:`new_items_view`."""
+
+    split: ColdSplit
+    similarity: ContentSimilarity
+    query_item: Any
+    k: int
+
+    @property
+    def cold_item_count(self) -> int:
+        """Items without training interactions."""
+        return int(len(cold_items(self.split)))
+
+    @cached_property
+    def similar(self) -> pd.DataFrame:
+        """The ``k`` nearest items by content, named, with their other attributes and training interactions."""
+        items = self.split.ds.items
+        similar = with_item_names(self.similarity.similar_items([self.query_item], k=self.k), items, on="similar_item_id")
+        attributes = items.select_dtypes(exclude="number")
+        similar = similar.join(attributes.drop(columns=similar.columns, errors="ignore"), on="similar_item_id")
+        counts = self.split.train.interactions[C.ITEM].value_counts()
+        similar["train_interactions"] = counts.reindex(similar["similar_item_id"], fill_value=0).to_numpy()
+        return similar
+
+
+def new_items_view(split: ColdSplit, similarity: ContentSimilarity, query_item: Any, *, k: int = 10) -> NewItemsView:
+    """Neighbours of ``query_item`` under ``similarity`` (fitted on ``split.ds``).
+
+    >>> new_items_view(split, ContentSimilarity().fit(ds), "p7", k=10).similar  # doctest: +SKIP
+    """
+    if split.items_note():
+        raise DataError(split.items_note())
+    return NewItemsView(split, similarity, query_item, k)
+
+
+@dataclass(frozen=True)
+class HybridView:
+    """The hybrid switch against ALS alone, by segment; built by :func:`hybrid_view`."""
+
+    hybrid: HybridRecommender
+    #: the warm users' test share plus every interaction of the cold users
+    hybrid_truth: pd.DataFrame
+    k: int
+    ratio: float
+    seed: int
+
+    @cached_property
+    def hybrid_segments(self) -> pd.Series:
+        """``cold`` / ``light`` / ``heavy`` of every truth user."""
+        return self.hybrid.segments(self.hybrid_truth[C.USER].unique())
+
+    @cached_property
+    def by_segment(self) -> pd.DataFrame:
+        """nDCG, recall and hit rate of the hybrid and ALS alone per segment."""
+        users = self.hybrid_truth[C.USER].unique()
+        models = {"hybrid": self.hybrid, "als": self.hybrid.warm_model}
+        return pd.concat(
+            [
+                segment_metrics(
+                    evaluate_per_user(model.recommend(users, k=self.k), self.hybrid_truth, k=self.k),
+                    self.hybrid_segments,
+                ).assign(model=name)[["model", "segment", "ndcg", "recall", "hit_rate", "count"]]
+                for name, model in models.items()
+            ],
+            ignore_index=True,
+        )
+
+    @property
+    def segment_chart(self) -> alt.Chart:
+        """nDCG per segment, hybrid vs ALS alone."""
+        table = self.by_segment
+        ndcg = table.pivot(index="model", columns="segment", values="ndcg")
+        return metric_comparison_chart(
+            ndcg[list(dict.fromkeys(table["segment"]))].loc[["hybrid", "als"]],
+            title=f"nDCG@{self.k} by segment: hybrid vs ALS alone",
+        )
+
+    def describe(self) -> str:
+        """The warm users' split in words."""
+        train = round(100 * self.ratio)
+        return f"{train}/{100 - train} per user (seed {self.seed})"
+
+
+def hybrid_view(
+    split: ColdSplit, *, method: str = "kmeans", min_interactions: int = 5, k: int = 10,
+    ratio: float = RATIO, seed: int = SPLIT_SEED,
+) -> HybridView:
+    """Split the warm users' interactions per user (``ratio``, ``seed``), fit the cluster / ALS switch at
+    ``min_interactions`` on the training share; evaluate on the rest plus the cold users.
+
+    >>> hybrid_view(cold_split(ds), min_interactions=5).by_segment  # doctest: +SKIP
+    """
+    warm_train, warm_test = stratified_split(split.train, ratio=ratio, seed=seed)
+    truth = pd.concat([warm_test.interactions, split.test.interactions], ignore_index=True)
+    hybrid = HybridRecommender(
+        ClusterColdStart(method=method, seed=MODEL_SEED), ALSRecommender(seed=MODEL_SEED),
+        min_interactions=min_interactions,
+    ).fit(warm_train)
+    return HybridView(hybrid, truth, k, ratio, seed)
+
+
+def coldstart_report(users: ColdUsersView, items: NewItemsView | None, hybrid: HybridView, data_name: str) -> Report:
+    """The cold-start report of the data set ``data_name`` (``items`` None: the new-items section says why not).
+
+    >>> publish(coldstart_report(users, items, hybrid, "synthetic-small"), "02_coldstart", users.headline)  # doctest: +SKIP
+    """
+    split, headline, model = users.split, users.headline, users.cluster_model
+    report = Report(
+        f"Cold start: {data_name}",
+        description="User clusters vs popularity for new users; content similarity for new items; hybrid switch",
+    )
+    report.markdown(
+        f"**{len(split.cold_users):,}** users ({split.describe()}) are held out with their **{len(split.test):,}** "
+        f"interactions; users are clustered with **{model.method}** on demographics. nDCG@{users.k} of the cold users: "
+        f"clusters **{headline['ndcg_clusters']:.4f}** vs popularity **{headline['ndcg_popularity']:.4f}**, "
+        f"a ratio of **{users.ndcg_ratio:.3f}**."
+    )
+    report.metrics(headline, k=users.k)
+    report.markdown("## Choosing the number of clusters")
+    report.table(
+        users.selection,
+        caption=f"nDCG@{SELECTION_K} of warm users held out as if cold ({SELECTION_FOLDS} folds); "
+        "higher silhouette and lower BIC mean tighter clusters.",
+    )
+    report.chart(users.selection_plot)
+    report.markdown(f"## Cluster profiles ({model.n_clusters_} clusters)")
+    report.table(
+        users.profiles,
+        caption="Mean of numeric columns, most common value (with its share) of categorical ones, the cluster's top items.",
+    )
+    report.markdown("## Cold users: clusters vs popularity")
+    report.table(users.cold_scores, caption="Means over the held-out users, who had no interactions in training.")
+    report.chart(users.cold_chart)
+    report.table(users.by_cluster, caption="Cold users by the cluster their demographics assign them to.")
+    if items is None:
+        report.markdown(f"## New items\n\n{split.items_note()}")
+    else:
+        report.markdown(f"## New items: content neighbours of {item_label(items.query_item, split.ds.items)}")
+        report.markdown(f"{items.cold_item_count:,} items have no training interactions.")
+        weight = items.similarity.text_weight
+        report.table(
+            items.similar.drop(columns=C.ITEM),  # the query item, named in the heading
+            caption=f"Cosine similarity of TF-IDF vectors: tags weigh {1 - weight:.1f}, title words {weight:.1f}.",
+        )
+    report.markdown(
+        f"## Hybrid switch (cluster model below {hybrid.hybrid.min_interactions} training interactions, ALS above)"
+    )
+    report.table(
+        hybrid.by_segment,
+        caption="cold: fewer interactions than the switch (held-out users included); heavy: at least the median of warm users.",
+    )
+    report.chart(hybrid.segment_chart)
+    return report

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import vl_convert as vlc
 
+from workbench.analysis.audit import audit
 from workbench.data import Dataset
 from workbench.data.profile import profile
 from workbench.data.synthetic import make_ecommerce
@@ -13,8 +14,11 @@ from workbench.report.charts import (
     HEIGHT,
     MAX_ROWS,
     WIDTH,
+    audit_comparison_chart,
     bar_chart,
+    exposure_chart,
     line_chart,
+    popularity_bias_chart,
     profile_charts,
     selection_chart,
 )
@@ -95,3 +99,21 @@ def test_selection_chart():
     assert vlc.vegalite_to_svg(chart.to_json()).startswith("<svg")
     with pytest.raises(DataError, match="'bic' is missing"):
         selection_chart(selection.drop(columns="bic"))
+
+
+def test_audit_bias_and_exposure_charts_follow_the_models_given():
+    per_user = pd.DataFrame({"user_id": [1, 2, 3, 4], "ndcg": [0.0, 1.0, 0.5, 0.5]})
+    gender = pd.Series(["F", "F", "M", "M"], index=[1, 2, 3, 4], name="gender")
+    result = audit(per_user, gender, n_boot=20)
+    chart = audit_comparison_chart({"a": result, "b": result, "c": result}, "ndcg")
+    assert isinstance(chart, alt.HConcatChart) and len(chart.hconcat) == 3
+    assert chart.hconcat[2].title.startswith("c: ndcg by gender")
+    bias = pd.DataFrame({"arp": [9.0, 4.0], "aplt": [0.0, 0.2]}, index=["popularity", "als"])
+    spec = popularity_bias_chart(bias, k=5).to_dict()
+    assert spec["title"] == "Popularity bias of the top 5" and spec["encoding"]["color"]["sort"] == ["popularity", "als"]
+    table = pd.DataFrame({"category": ["x", "y", "x", "y"], "model": ["p", "p", "q", "q"], "rec_share": [0.5] * 4,
+                          "train_share": [0.4, 0.6, 0.4, 0.6], "ratio": [1.25, 0.8, 1.25, 0.8]})
+    bars, parity = exposure_chart(table, "category", k=5).to_dict()["layer"]
+    assert bars["encoding"]["xOffset"]["sort"] == ["p", "q"] and parity["mark"]["type"] == "rule"
+    with pytest.raises(ConfigError, match="'ratio'"):
+        exposure_chart(table.drop(columns="ratio"), "category", k=5)

@@ -191,8 +191,9 @@ class AuditView:
         """The report's headline numbers: the metric of every model, the focus model's flags and bias."""
         scores, m, focus = self.run.scores, self.metric, self.focus
         mine = self.flagged[self.flagged["model"] == focus]
+        order = [focus, *(model for model in scores.index if model != focus)]
         return {
-            **{f"{m}_{model}": float(scores.loc[model, m]) for model in (focus, *(x for x in scores.index if x != focus))},
+            **{f"{m}_{model}": float(scores.loc[model, m]) for model in order},
             f"flags_{focus}": int(len(mine)),
             f"max_gap_{focus}": float(mine["gap"].max()) if len(mine) else 0.0,
             f"aplt_{focus}": float(self.bias.loc[focus, "aplt"]),
@@ -206,7 +207,9 @@ class AuditView:
         """
         run, m, threshold = self.run, self.metric, self.threshold
         first = next(iter(self.audits.values()))
-        report = Report(f"Bias audit: {data_name}", description="Metrics across user segments; popularity bias and exposure")
+        report = Report(
+            f"Bias audit: {data_name}", description="Metrics across user segments; popularity bias and exposure"
+        )
         report.markdown(
             f"{model_names(run.models)} on a {run.describe()}, top {run.k} for **{len(run.test_users):,}** test users. "
             f"Audited metric: **{m}**; a group is flagged when it trails the best group of its segment "

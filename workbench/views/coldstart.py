@@ -147,7 +147,8 @@ class ColdUsersView:
     @property
     def cold_chart(self) -> alt.Chart:
         """Metrics of both models side by side."""
-        return metric_comparison_chart(self.cold_scores, title=f"Cold users: clusters vs popularity, metrics @ {self.k}")
+        title = f"Cold users: clusters vs popularity, metrics @ {self.k}"
+        return metric_comparison_chart(self.cold_scores, title=title)
 
     @property
     def by_cluster(self) -> pd.DataFrame:
@@ -220,7 +221,8 @@ class NewItemsView:
     def similar(self) -> pd.DataFrame:
         """The ``k`` nearest items by content, named, with their other attributes and training interactions."""
         items = self.split.ds.items
-        similar = with_item_names(self.similarity.similar_items([self.query_item], k=self.k), items, on="similar_item_id")
+        neighbours = self.similarity.similar_items([self.query_item], k=self.k)
+        similar = with_item_names(neighbours, items, on="similar_item_id")
         attributes = items.select_dtypes(exclude="number")
         similar = similar.join(attributes.drop(columns=similar.columns, errors="ignore"), on="similar_item_id")
         counts = self.split.train.interactions[C.ITEM].value_counts()

@@ -46,7 +46,9 @@ LEVEL = 0.95
 WARNING_LOOKS = 10
 #: Columns of the A/B and every-metric tables in the report.
 AB_COLUMNS = ["a", "b", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest", "p_wilcoxon", "n_users"]
-MANY_COLUMNS = ["metric", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest_adj", "p_wilcoxon_adj", "significant"]
+MANY_COLUMNS = [
+    "metric", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest_adj", "p_wilcoxon_adj", "significant",
+]
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ def experiments_view(run: StandardRun, tuned: TuningResult) -> ExperimentsView:
     if missing:
         raise ConfigError(f"experiments view: the run has no {missing[0]!r} model")
     tuned_per_user = evaluate_per_user(tuned.model.recommend(run.test_users, k=run.k), run.test, k=run.k)
-    per_user = {"popularity": run.per_user["popularity"], "default als": run.per_user["als"], "tuned als": tuned_per_user}
+    per_user = {
+        "popularity": run.per_user["popularity"], "default als": run.per_user["als"], "tuned als": tuned_per_user,
+    }
     return ExperimentsView(run, tuned, per_user)
 
 

@@ -7,7 +7,7 @@ from workbench.data import Dataset
 from workbench.data.split import stratified_split
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation import evaluate
-from workbench.views.common import StandardRun, model_names, standard_run
+from workbench.views.common import StandardRun, model_names, shares, standard_run
 
 
 def test_standard_run_is_the_seeded_per_user_split_and_both_baselines(small_run, shop):
@@ -35,7 +35,8 @@ def test_bad_input_is_one_line():
         standard_run(lonely, k=0)
 
 
-def test_model_names():
+def test_shares_and_model_names():
+    assert shares(0.75) == "75/25" and shares(0.8) == "80/20"
     assert model_names({"popularity": 1}) == "Popularity"
     assert model_names({"popularity": 1, "als": 2, "tuned": 3}) == "Popularity, ALS and tuned"
     assert StandardRun.__dataclass_params__.frozen

@@ -35,7 +35,7 @@ from workbench.models import (
 from workbench.models.coldstart import SELECTION_FOLDS, SELECTION_K
 from workbench.report import Report
 from workbench.report.charts import metric_comparison_chart, selection_chart
-from workbench.views.common import MODEL_SEED, RATIO, SPLIT_SEED
+from workbench.views.common import MODEL_SEED, RATIO, SPLIT_SEED, shares
 
 #: Share of users held out entirely, and the seed that picks them.
 COLD_FRACTION = 0.2
@@ -284,8 +284,7 @@ class HybridView:
 
     def describe(self) -> str:
         """The warm users' split in words."""
-        train = round(100 * self.ratio)
-        return f"{train}/{100 - train} per user (seed {self.seed})"
+        return f"{shares(self.ratio)} per user (seed {self.seed})"
 
 
 def hybrid_view(

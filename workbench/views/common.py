@@ -28,6 +28,16 @@ SPLIT_SEED = 42
 MODEL_SEED = 0
 
 
+def shares(ratio: float) -> str:
+    """A train share as train/test percentages.
+
+    >>> shares(0.75)
+    '75/25'
+    """
+    train = round(100 * ratio)
+    return f"{train}/{100 - train}"
+
+
 @dataclass(frozen=True)
 class StandardRun:
     """A split, fitted baselines, their top-k lists and per-user metrics; built by :func:`standard_run`."""
@@ -59,8 +69,7 @@ class StandardRun:
     @property
     def split_name(self) -> str:
         """The split in words without its seed, e.g. ``per-user 75/25 split``."""
-        train = round(100 * self.ratio)
-        return f"per-user {train}/{100 - train} split"
+        return f"per-user {shares(self.ratio)} split"
 
     def describe(self) -> str:
         """The split in words, for report prose.

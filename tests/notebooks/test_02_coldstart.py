@@ -1,5 +1,5 @@
 """notebooks/02_coldstart.py on synthetic-small: its values are workbench.views.coldstart's
-(tested in tests/views/test_coldstart.py)."""
+(tested in tests/views/test_coldstart_view.py)."""
 
 import json
 

@@ -1,5 +1,5 @@
 """notebooks/08_experiments.py on synthetic-small: its values are workbench.views.experiments's
-(tested in tests/views/test_experiments.py)."""
+(tested in tests/views/test_experiments_view.py)."""
 
 import json
 

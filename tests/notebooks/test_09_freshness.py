@@ -1,5 +1,5 @@
 """Notebook 09_freshness on synthetic-small: its values are workbench.views.freshness's
-(tested in tests/views/test_freshness.py)."""
+(tested in tests/views/test_freshness_view.py)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from workbench.errors import ConfigError, WorkbenchError, first_line
-from workbench.notebooks import NAMED_DATA, checkout_dir
+from workbench.notebooks import NAMED_DATA, checkout_dir, default_jobs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--data", default=NAMED_DATA[0], help=f"{' | '.join(NAMED_DATA)} | a CSV/Parquet path")
     report.add_argument("--out", default="reports", help="output folder (default: reports/)")
     report.add_argument("--only", default=None, help="comma-separated notebook names, e.g. 01_profile,03_als")
+    report.add_argument(
+        "--jobs", type=int, default=default_jobs(), help="notebooks run at once (default: the cores, here %(default)s)"
+    )
 
     profile = commands.add_parser("profile", help="profile an interaction file and print a summary")
     profile.add_argument("path", help="interactions CSV or Parquet")
@@ -58,19 +61,31 @@ def _report(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from workbench.data.loaders import load_dataset, synthetic_size
-    from workbench.notebooks import list_notebooks, read_summary, run_headless
+    from workbench.notebooks import list_notebooks, read_summary, run_notebooks
     from workbench.report.render import write_index
 
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     notebooks = list_notebooks(args.only)
     # A bad file or synthetic size fails here, in one line, before any notebook runs (synthetic data is not built).
     if args.data not in NAMED_DATA and synthetic_size(args.data) is None:
         load_dataset(args.data)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with tqdm(notebooks, desc="notebooks", unit="nb") as bar:
-        for path in bar:
-            bar.set_description(path.stem)
-            run_headless(path, data=args.data, report_dir=out, on_stage=bar.set_postfix_str)
+    with tqdm(total=len(notebooks), desc="notebooks", unit="nb") as bar:
+
+        def done(name: str, seconds: float) -> None:
+            bar.write(f"{name:16s} {seconds:6.1f} s")
+            bar.update()
+
+        run_notebooks(
+            notebooks,
+            data=args.data,
+            report_dir=out,
+            jobs=args.jobs,
+            on_stage=lambda name, stage: bar.set_postfix_str(f"{name}: {stage}"),
+            on_done=done,
+        )
     entries = [read_summary(out / f"{path.stem}.json") for path in notebooks]
     index = write_index(out, entries)
     print(f"wrote {len(entries)} report(s); open {index}")

@@ -2,7 +2,10 @@
 
 The marimo notebooks live in ``notebooks/`` of the repository checkout, next to
 the ``workbench`` package source (an editable install). Their Jupyter twins are
-generated into ``notebooks/jupyter/``.
+generated into ``notebooks/jupyter/``. ``workbench report`` runs them with
+:func:`run_notebooks`: as many at a time as there are cores, each in a process
+forked from one that imported the package once, and notebooks that fit the same
+model on the same data share one fit (:func:`fitted`).
 
 >>> [p.name for p in list_notebooks()]  # doctest: +SKIP
 ['01_profile.py', '03_als.py']
@@ -12,12 +15,18 @@ generated into ``notebooks/jupyter/``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import multiprocessing
 import os
+import runpy
 import subprocess
 import sys
+import tempfile
+import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +35,27 @@ from workbench import DATA_ENV, DEFAULT_DATA
 from workbench.errors import ConfigError, WorkbenchError
 
 if TYPE_CHECKING:
+    from workbench.data import Dataset
     from workbench.data.profile import Profile
     from workbench.report.render import IndexEntry, Report
 
 REPORT_DIR_ENV = "WORKBENCH_REPORT_DIR"
+#: Set by the report runner to a folder that lives as long as the run; :func:`fitted` shares models through it.
+MODEL_CACHE_ENV = "WORKBENCH_MODEL_CACHE"
+#: Modules several notebooks import: the report runner imports them once, in the process every notebook is forked
+#: from (one notebook's own imports, such as shap or optuna, stay in its process, beside the others' work).
+PRELOAD = (
+    "marimo",
+    "pandas",
+    "altair",
+    "lightgbm",
+    "workbench.data",
+    "workbench.models",
+    "workbench.evaluation",
+    "workbench.analysis.explain",
+    "workbench.report.charts",
+    "workbench.report.render",
+)
 STAGE_PREFIX = "[workbench stage] "
 HEADLINE_METRICS = ("interactions", "users", "items", "density")
 BASKET_METRICS = ("orders", "mean_items_per_order", "median_items_per_order", "repeat_rate", "repeat_users_share")
@@ -194,37 +220,162 @@ def read_summary(json_path: str | Path) -> IndexEntry:
         raise WorkbenchError(f"{path}: not a readable report summary ({exc})") from None
 
 
-def run_headless(
-    path: Path,
+def fitted(model: Any, train: Dataset) -> Any:
+    """``model.fit(train)``, shared between the notebooks of one report run.
+
+    The report runner sets ``WORKBENCH_MODEL_CACHE`` to a folder that lives as long as the run.
+    The first notebook to ask for a model fits it and saves it there (``save``, no pickle) under
+    :func:`model_key`; a notebook asking for the same class, parameters and training data waits
+    for that fit and loads it (``load_model``). Without the variable this is plain ``fit``.
+
+    >>> model = fitted(LightGBMReranker(CandidateGenerator(seed=0), seed=0), train)  # doctest: +SKIP
+    """
+    folder = os.environ.get(MODEL_CACHE_ENV)
+    if not folder:
+        return model.fit(train)
+    import fcntl
+
+    from workbench.models import load_model
+
+    entry = Path(folder) / model_key(model, train)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with entry.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when this process ends, whatever happens
+        if entry.is_dir():
+            return load_model(entry)
+        partial = entry.with_suffix(".partial")
+        model.fit(train).save(partial)
+        partial.rename(entry)
+    return model
+
+
+def model_key(model: Any, train: Dataset) -> str:
+    """Content address of ``model`` fitted on ``train``: its class and parameters (nested models'
+    too, such as a re-ranker's candidate stage) and the columns, dtypes, values and index of every table."""
+    import pandas as pd
+
+    digest = hashlib.sha256(json.dumps(_recipe(model), sort_keys=True, default=repr).encode())
+    for frame in (train.interactions, train.users, train.items):
+        if frame is None:
+            digest.update(b"no table")
+            continue
+        digest.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+        loose = [c for c in frame.columns if frame[c].dtype == object]  # may hold lists or mixed types
+        exact = frame.assign(**{str(c): frame[c].map(repr) for c in loose}) if loose else frame
+        digest.update(pd.util.hash_pandas_object(exact, index=True).to_numpy().tobytes())
+    return digest.hexdigest()[:32]
+
+
+def _recipe(model: Any) -> dict[str, Any]:
+    """Class and parameters of an unfitted model, with those of the models it holds."""
+    nested = {name: _recipe(value) for name, value in vars(model).items() if hasattr(value, "get_params")}
+    return {"class": f"{type(model).__module__}.{type(model).__qualname__}", "params": model.get_params(), **nested}
+
+
+def default_jobs() -> int:
+    """Notebooks run at once by ``workbench report``: the cores this process may use (where the system tells)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run_notebooks(
+    paths: Sequence[Path],
     *,
     data: str | None = None,
     report_dir: str | Path | None = None,
-    on_stage: Callable[[str], None] | None = None,
+    jobs: int | None = None,
+    on_stage: Callable[[str, str], None] | None = None,
+    on_done: Callable[[str, float], None] | None = None,
 ) -> None:
-    """Run one notebook as a script in a subprocess; a failure raises WorkbenchError with its last error line."""
-    env = dict(os.environ)
-    if data is not None:
-        env[DATA_ENV] = str(data)
-    if report_dir is not None:
-        env[REPORT_DIR_ENV] = str(Path(report_dir).resolve())
-    process = subprocess.Popen(
-        [sys.executable, str(path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=path.parent.parent,
-    )
-    tail: deque[str] = deque(maxlen=50)
-    for line in process.stdout or ():
-        if line.startswith(STAGE_PREFIX):
-            if on_stage is not None:
-                on_stage(line.removeprefix(STAGE_PREFIX).strip())
-        elif line.strip():
-            tail.append(line.strip())
-    if process.wait() != 0:
-        detail = tail[-1] if tail else f"exit code {process.returncode}"
-        raise WorkbenchError(f"notebook {path.stem} failed: {detail}")
+    """Run notebooks headless, ``jobs`` at a time (default: :func:`default_jobs`), in workflow order.
+
+    Each notebook runs as ``__main__`` in a process forked from a server that imported
+    :data:`PRELOAD` once, with ``data`` and ``report_dir`` in its environment and a model cache
+    (:func:`fitted`) that lives as long as this call. ``on_stage(name, stage)`` hears the stages a
+    notebook announces, ``on_done(name, seconds)`` its end. The first failure stops the run with a
+    WorkbenchError naming the notebook and its last error line.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    slots = jobs or default_jobs()
+    waiting = deque(paths)
+    running: list[_Run] = []
+    with tempfile.TemporaryDirectory(prefix="workbench-report-") as scratch:
+        env = {MODEL_CACHE_ENV: str(Path(scratch) / "models")}
+        if data is not None:
+            env[DATA_ENV] = str(data)
+        if report_dir is not None:
+            env[REPORT_DIR_ENV] = str(Path(report_dir).resolve())
+        try:
+            while waiting or running:
+                while waiting and len(running) < slots:
+                    running.append(_Run(context, waiting.popleft(), env, Path(scratch)))
+                wait([run.process.sentinel for run in running], timeout=0.2)
+                for run in list(running):
+                    for stage_name in run.read():
+                        if on_stage is not None:
+                            on_stage(run.path.stem, stage_name)
+                    if run.process.exitcode is None:
+                        continue
+                    running.remove(run)
+                    run.finish()
+                    if on_done is not None:
+                        on_done(run.path.stem, run.seconds)
+        finally:
+            for run in running:
+                run.process.terminate()
+                run.process.join()
+                run.log.close()
+
+
+class _Run:
+    """One notebook's process, its output file and the tail of what it printed."""
+
+    def __init__(self, context: Any, path: Path, env: Mapping[str, str], scratch: Path) -> None:
+        self.path = path
+        log = scratch / f"{path.stem}.log"
+        log.touch()
+        self.log = log.open(encoding="utf-8", errors="replace")
+        self.pending = ""
+        self.tail: deque[str] = deque(maxlen=50)
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        self.process = context.Process(target=_notebook_main, args=(str(path), dict(env), str(log)), name=path.stem)
+        self.process.start()
+
+    def read(self) -> list[str]:
+        """Stages announced in the complete lines printed since the last read."""
+        *lines, self.pending = (self.pending + self.log.read()).split("\n")
+        stages = []
+        for line in lines:
+            if line.startswith(STAGE_PREFIX):
+                stages.append(line.removeprefix(STAGE_PREFIX).strip())
+            elif line.strip():
+                self.tail.append(line.strip())
+        return stages
+
+    def finish(self) -> None:
+        """Close the output; a notebook that failed raises WorkbenchError with its last error line."""
+        self.seconds = time.perf_counter() - self.start
+        self.process.join()
+        self.read()
+        if self.pending.strip():
+            self.tail.append(self.pending.strip())
+        self.log.close()
+        if self.process.exitcode != 0:
+            detail = self.tail[-1] if self.tail else f"exit code {self.process.exitcode}"
+            raise WorkbenchError(f"notebook {self.path.stem} failed: {detail}")
+
+
+def _notebook_main(path: str, env: Mapping[str, str], log: str) -> None:
+    """A notebook's process: output into ``log``, the run's settings in the environment, the notebook as a script."""
+    out = os.open(log, os.O_WRONLY | os.O_APPEND)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    os.environ.update(env)
+    os.chdir(Path(path).parent.parent)
+    sys.argv = [path]
+    runpy.run_path(path, run_name="__main__")
 
 
 def twin_path(path: Path) -> Path:

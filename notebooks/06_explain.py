@@ -24,7 +24,7 @@ def _():
     from workbench.data import load_dataset
     from workbench.data.split import stratified_split
     from workbench.models import CandidateGenerator, LightGBMReranker
-    from workbench.notebooks import data_choice, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, stage
     from workbench.report import Report
     from workbench.report.charts import bar_chart
 
@@ -38,6 +38,7 @@ def _():
         bar_chart,
         beeswarm_chart,
         dependence_chart,
+        fitted,
         global_importance,
         importance_by_segment,
         item_label,
@@ -93,15 +94,18 @@ def _(ds, stage, stratified_split):
 
 
 @app.cell
-def _(CandidateGenerator, LightGBMReranker, mo, n_candidates, n_folds, run, stage, train):
+def _(CandidateGenerator, LightGBMReranker, fitted, mo, n_candidates, n_folds, run, stage, train):
     mo.stop(
         mo.app_meta().mode == "edit" and not run.value,
         mo.md("Press **Train the re-ranker** to fit and explain it."),
     )
     stage("training the re-ranker")
-    model = LightGBMReranker(
-        CandidateGenerator(seed=0), n_candidates=n_candidates.value, n_folds=n_folds.value, seed=0
-    ).fit(train)
+    model = fitted(  # the model of 04 (same parameters and data): a report run fits it once
+        LightGBMReranker(
+            CandidateGenerator(seed=0), n_candidates=n_candidates.value, n_folds=n_folds.value, holdout="random", seed=0
+        ),
+        train,
+    )
     return (model,)
 
 

@@ -149,7 +149,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         from workbench.serve import create_app, make_cache
     except ImportError as exc:
-        raise ConfigError(f"serve needs the serve extra ({exc}): pip install -e '.[serve]'") from None
+        raise ConfigError(f"serve needs the serve extra ({exc}): run make setup-all (or pip install -e '.[serve]')") from None
     app = create_app(args.model_dir, items=args.items, cache=make_cache(args.cache, ttl=args.cache_ttl))
     health = app.state.serving.current.health()
     print(f"serving {health['model_class']} from {args.model_dir} on http://{args.host}:{args.port}", flush=True)

@@ -12,32 +12,7 @@ from hypothesis import strategies as st
 
 from workbench.evaluation import METRICS
 from workbench.evaluation.metrics import per_user_metrics
-
-
-def reference_metrics(recs: pd.DataFrame, truth: pd.DataFrame, k: int) -> dict:
-    """Plain-Python metrics per truth user, straight from the definitions in DESIGN.md."""
-    relevant: dict = {}
-    for user, item in zip(truth["user_id"], truth["item_id"]):
-        relevant.setdefault(user, set()).add(item)
-    lists: dict = {}
-    ranks = recs["rank"] if "rank" in recs.columns else [None] * len(recs)
-    for user, item, rank in zip(recs["user_id"], recs["item_id"], ranks):
-        lists.setdefault(user, []).append((rank if rank is not None else len(lists.get(user, [])) + 1, item))
-    result = {}
-    for user, items in relevant.items():
-        ranked = sorted(lists.get(user, []), key=lambda pair: pair[0])
-        hit_ranks = [rank for rank, item in ranked if rank <= k and item in items]
-        ideal = min(len(items), k)
-        idcg = sum(1 / math.log2(i + 1) for i in range(1, ideal + 1))
-        result[user] = {
-            "precision": len(hit_ranks) / k,
-            "recall": len(hit_ranks) / len(items),
-            "ndcg": sum(1 / math.log2(r + 1) for r in hit_ranks) / idcg,
-            "map": sum(n / r for n, r in enumerate(hit_ranks, start=1)) / ideal,
-            "hit_rate": float(bool(hit_ranks)),
-            "mrr": 1 / hit_ranks[0] if hit_ranks else 0.0,
-        }
-    return result
+from reference import reference_metrics
 
 
 @st.composite

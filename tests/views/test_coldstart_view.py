@@ -1,8 +1,8 @@
 """workbench.views.coldstart (notebook 02): held-out users, cluster choice, cold nDCG, content neighbours, hybrid."""
 
-import numpy as np
 import pandas as pd
 import pytest
+from reference import mean_reference
 
 from workbench.data import Dataset
 from workbench.errors import DataError
@@ -16,19 +16,6 @@ from workbench.views.coldstart import (
     item_options,
     new_items_view,
 )
-
-
-def brute_ndcg(recs: pd.DataFrame, truth: pd.DataFrame, k: int) -> float:
-    """Mean nDCG@k over truth users, one user at a time (binary relevance)."""
-    relevant = truth.groupby("user_id")["item_id"].apply(set)
-    ranked = recs.sort_values(["user_id", "rank"]).groupby("user_id")["item_id"].apply(list)
-    values = []
-    for user, items in relevant.items():
-        listed = ranked.get(user, [])[:k]
-        dcg = sum(1 / np.log2(r + 2) for r, item in enumerate(listed) if item in items)
-        idcg = sum(1 / np.log2(r + 2) for r in range(min(len(items), k)))
-        values.append(dcg / idcg)
-    return float(np.mean(values))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +69,7 @@ def test_cold_user_ndcg_against_popularity(users, split):
     test = split.test.interactions
     scores, recs = users.cold_scores, users.cold_recs
     for name in ("clusters", "popularity"):
-        assert scores.loc[name, "ndcg"] == pytest.approx(brute_ndcg(recs[name], test, k))
+        assert scores.loc[name, "ndcg"] == pytest.approx(mean_reference(recs[name], test, k, "ndcg"))
     assert users.ndcg_ratio == pytest.approx(scores.loc["clusters", "ndcg"] / scores.loc["popularity", "ndcg"])
     # popularity serves every cold user the k items with the most training interactions
     counts = split.train.interactions["item_id"].value_counts()

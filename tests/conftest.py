@@ -1,0 +1,1 @@
+"""Shared by every test folder: this folder is on sys.path, so tests import ``reference``."""

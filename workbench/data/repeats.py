@@ -13,10 +13,11 @@ repeat features of the re-ranker (``workbench.data.features``): purchases are th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd  # noqa: F401  (doctest)
+import pandas as pd
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap, to_seconds
@@ -99,14 +100,30 @@ def pair_history(ds: Dataset, user_map: IdMap, item_map: IdMap) -> PairHistory:
 
 
 
+def _own_maps(ds: Dataset) -> tuple[IdMap, IdMap]:
+    """User and item maps of the log's own ids."""
+    return IdMap.from_values(ds.interactions[C.USER]), IdMap.from_values(ds.interactions[C.ITEM])
+
+
 def has_repeats(ds: Dataset) -> bool:
     """True when some user bought some item more than once: the log has a "buy again" signal.
 
     >>> has_repeats(load_movielens_100k())  # doctest: +SKIP
     False
     """
-    log = ds.interactions
-    return pair_history(ds, IdMap.from_values(log[C.USER]), IdMap.from_values(log[C.ITEM])).has_repeats
+    return pair_history(ds, *_own_maps(ds)).has_repeats
+
+
+def bought_before(history: Dataset) -> Callable[[pd.DataFrame], np.ndarray]:
+    """A test telling, for each ``user_id, item_id`` row of a frame, whether the user bought the item
+    in ``history`` (read once, however many frames are tested).
+
+    >>> bought_before(train)(recs).mean()  # doctest: +SKIP
+    0.3
+    """
+    users, items = _own_maps(history)
+    pairs = pair_history(history, users, items)
+    return lambda frame: pairs.lookup(users.codes(frame[C.USER]), items.codes(frame[C.ITEM])) >= 0
 
 
 #: Basket keys, in order of preference: (column, ``next_basket_split``'s ``by``).

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, IdMap
-from workbench.data.repeats import pair_history
+from workbench.data.dataset import Dataset
+from workbench.data.repeats import bought_before
 from workbench.evaluation.metrics import METRICS, per_user_metrics
 
 
@@ -68,23 +68,16 @@ def evaluate_next_basket(
     """
     pairs = truth.interactions if isinstance(truth, Dataset) else truth
     pairs = pairs[[C.USER, C.ITEM]].drop_duplicates()
-    repeat = _bought_before(pairs, history)
+    bought = bought_before(history)
+    repeat = bought(pairs)
     result = evaluate(recs, pairs, k=k)
     for name, subset in (("repeat", pairs[repeat]), ("explore", pairs[~repeat])):
         scores = evaluate(recs, subset, k=k) if len(subset) else dict.fromkeys(METRICS, float("nan"))
         result[f"ndcg_{name}"], result[f"recall_{name}"] = scores["ndcg"], scores["recall"]
     top = recs[recs[C.RANK] <= k] if C.RANK in recs.columns else recs
-    result["repeat_share"] = float(_bought_before(top, history).mean()) if len(top) else 0.0
+    result["repeat_share"] = float(bought(top).mean()) if len(top) else 0.0
     result["truth_repeat_share"] = float(repeat.mean()) if len(repeat) else float("nan")
     return result
-
-
-def _bought_before(pairs: pd.DataFrame, history: Dataset) -> np.ndarray:
-    """True for each (user, item) row of ``pairs`` that the user bought in ``history``."""
-    user_map = IdMap.from_values(history.interactions[C.USER])
-    item_map = IdMap.from_values(history.interactions[C.ITEM])
-    bought = pair_history(history, user_map, item_map)
-    return bought.lookup(user_map.codes(pairs[C.USER]), item_map.codes(pairs[C.ITEM])) >= 0
 
 
 def catalog_coverage(recs: pd.DataFrame, catalog: pd.Series | Dataset | np.ndarray) -> float:

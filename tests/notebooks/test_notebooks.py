@@ -4,6 +4,7 @@ import ast
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -35,6 +36,12 @@ def run_in_process(name: str, monkeypatch, report_dir: Path | None = None) -> di
     spec.loader.exec_module(module)
     _, defs = module.app.run()
     return defs
+
+
+def unstamped(page: str) -> str:
+    """A report page without its "generated <minute> UTC" stamp, so two renderings compare equal
+    even when the minute turns between them."""
+    return re.sub(r"generated \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", "generated <stamp>", page)
 
 
 def marimo_cell_bodies(path: Path) -> list[str]:

@@ -12,27 +12,11 @@ def _():
     import marimo as mo
 
     from workbench.data import clean, load_dataset
-    from workbench.data.profile import profile
-    from workbench.notebooks import BASKET_METRICS, data_choice, profile_headline, profile_report, publish, stage
-    from workbench.report.charts import profile_charts, shop_charts
+    from workbench.notebooks import data_choice, publish, stage
     from workbench.report.render import format_value
+    from workbench.views.profile import profile_view
 
-    return (
-        BASKET_METRICS,
-        clean,
-        data_choice,
-        format_value,
-        html,
-        load_dataset,
-        mo,
-        profile,
-        profile_charts,
-        profile_headline,
-        profile_report,
-        publish,
-        shop_charts,
-        stage,
-    )
+    return clean, data_choice, format_value, html, load_dataset, mo, profile_view, publish, stage
 
 
 @app.cell
@@ -64,17 +48,22 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ds, profile, stage):
+def _(ds, profile_view, stage):
     stage("profiling")
-    p = profile(ds)
-    return (p,)
+    view = profile_view(ds)
+    p = view.profile
+    return p, view
 
 
 @app.cell
-def _(format_value, mo, p, profile_headline):
-    headline = profile_headline(p)
-    mo.hstack([mo.stat(value=format_value(v), label=k) for k, v in headline.items()])
-    return (headline,)
+def _(format_value, mo, view):
+    def stats(numbers):
+        """Numbers as a row of marimo stats."""
+        return mo.hstack([mo.stat(value=format_value(v), label=k) for k, v in numbers.items()])
+
+    headline = view.headline
+    stats(headline)
+    return headline, stats
 
 
 @app.cell
@@ -93,69 +82,50 @@ def _(p):
 
 
 @app.cell
-def _(mo, p):
-    def section(name, title, *content):
-        """``title`` over ``content``, or over the reason the profile gives for the section not applying."""
-        reason = p.not_applicable.get(name)
-        if reason and getattr(p, name).empty:
-            return mo.vstack([mo.md(f"## {title}"), mo.md(f"Does not apply: {reason}.")])
-        note = [mo.md(f"Note: {reason}.")] if reason else []
-        return mo.vstack([mo.md(f"## {title}"), *note, *content])
+def _(mo, view):
+    def section(name, *content):
+        """The section's heading and note over ``content``, or over the reason it does not apply."""
+        _section = view.section(name)
+        shown = [*view.section_charts(name), *content] if _section.applies else []
+        return mo.vstack([mo.md(_section.markdown), *shown])
 
     return (section,)
 
 
 @app.cell
-def _(p, shop_charts, stage):
+def _(stage, view):
     stage("drawing the shop's charts")
-    shop = shop_charts(p)
+    shop = view.shop_charts
     return (shop,)
 
 
 @app.cell
 def _(p, section):
-    section("top_items", "Top items", p.top_items)
+    section("top_items", p.top_items)
     return
 
 
 @app.cell
-def _(p, section, shop):
-    section("label_mix", "Category and brand mix", *[c for n, c in shop.items() if n.startswith("mix_")], p.label_mix)
+def _(p, section):
+    section("label_mix", p.label_mix)
     return
 
 
 @app.cell
-def _(p, section, shop):
-    section("funnel", "Funnel", *[c for n, c in shop.items() if n == "funnel"], p.funnel)
+def _(p, section):
+    section("funnel", p.funnel)
     return
 
 
 @app.cell
-def _(BASKET_METRICS, format_value, mo, p, section, shop):
-    _numbers = {k: v for k, v in p.to_dict().items() if k in BASKET_METRICS}
-    section(
-        "basket_sizes",
-        "Baskets and repeat purchases",
-        *[c for n, c in shop.items() if n == "basket_sizes"],
-        mo.hstack([mo.stat(value=format_value(v), label=k) for k, v in _numbers.items()]),
-    )
+def _(section, stats, view):
+    section("basket_sizes", stats(view.basket_numbers))
     return
 
 
 @app.cell
-def _(mo, p):
-    mo.vstack(
-        [
-            mo.md("## Cleaning findings"),
-            mo.ui.tabs(
-                {
-                    "labels spelled several ways": p.spellings,
-                    "outlier users and items": p.outliers,
-                    "missing attributes": p.missing_attributes,
-                }
-            ),
-        ]
-    )
+def _(mo, view):
+    mo.vstack([mo.md("## Cleaning findings"), mo.ui.tabs(view.findings)])
     return
 
 
@@ -186,9 +156,9 @@ def _(p):
 
 
 @app.cell
-def _(p, profile_charts, stage):
+def _(stage, view):
     stage("drawing charts")
-    charts = profile_charts(p)
+    charts = view.charts
     return (charts,)
 
 
@@ -207,9 +177,9 @@ def _(mo, p):
 
 
 @app.cell
-def _(dataset, headline, p, profile_report, publish, stage):
+def _(dataset, headline, publish, stage, view):
     stage("writing report")
-    report = profile_report(p, title=f"Data profile: {dataset.value}")
+    report = view.report(f"Data profile: {dataset.value}")
     publish(report, "01_profile", headline)
     return (report,)
 

@@ -105,7 +105,7 @@ def _column_mapping(pairs: Sequence[str]) -> dict[str, str]:
 def _profile(args: argparse.Namespace) -> int:
     from workbench.data import read_interactions
     from workbench.data.profile import profile
-    from workbench.notebooks import profile_report
+    from workbench.views.profile import ProfileView
 
     ds = read_interactions(args.path, columns=_column_mapping(args.column), users=args.users, items=args.items)
     result = profile(ds)
@@ -118,7 +118,7 @@ def _profile(args: argparse.Namespace) -> int:
         if len(table):
             print(f"\n{heading}:\n{table.to_string(index=False)}")
     if args.html:
-        written = profile_report(result, title=f"Profile: {Path(args.path).name}").write(args.html)
+        written = ProfileView(result).report(f"Profile: {Path(args.path).name}").write(args.html)
         print(f"\nwrote {written}")
     return 0
 

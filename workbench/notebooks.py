@@ -36,7 +36,6 @@ from workbench.errors import ConfigError, WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.data import Dataset
-    from workbench.data.profile import Profile
     from workbench.report.render import IndexEntry, Report
 
 REPORT_DIR_ENV = "WORKBENCH_REPORT_DIR"
@@ -57,8 +56,6 @@ PRELOAD = (
     "workbench.report.render",
 )
 STAGE_PREFIX = "[workbench stage] "
-HEADLINE_METRICS = ("interactions", "users", "items", "density")
-BASKET_METRICS = ("orders", "mean_items_per_order", "median_items_per_order", "repeat_rate", "repeat_users_share")
 NAMED_DATA = (DEFAULT_DATA, "synthetic-small", "synthetic-medium")
 
 
@@ -118,89 +115,6 @@ def publish(report: Report, name: str, headline: Mapping[str, Any]) -> Path | No
     summary = {"title": report.title, "description": report.description, "headline": dict(headline)}
     (out / f"{name}.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
     return html_path
-
-
-def profile_report(p: Profile, *, title: str) -> Report:
-    """The data-profile page shared by ``notebooks/01_profile.py`` and ``workbench profile --html``."""
-    from workbench.data.profile import OUTLIER_Z
-    from workbench.report.charts import profile_charts, shop_charts
-    from workbench.report.render import Report
-
-    report = Report(title, description="Data profile: volume, the shop's view, activity, quality")
-    report.metrics(profile_headline(p))
-    report.markdown("## Data-quality warnings")
-    report.warnings(p.warnings)
-    report.markdown("## Summary")
-    report.table(p.summary, max_rows=100)
-    charts = shop_charts(p)
-    purchases = "; purchases are counted separately" if "purchases" in p.top_items.columns else ""
-    if _section(report, p, "top_items", f"## Top items\nRanked by interactions{purchases}."):
-        report.table(p.top_items)
-    mix = "Interactions, items with interactions and catalogue items per label; a multi-valued label counts once each."
-    if _section(report, p, "label_mix", f"## Category and brand mix\n{mix}"):
-        for name in [name for name in charts if name.startswith("mix_")]:
-            report.chart(charts[name])
-        for column, table in p.label_mix.groupby("column", sort=False):
-            report.markdown(f"### {column}")
-            report.table(table.drop(columns="column"), max_rows=25)
-    if _section(report, p, "funnel", "## Funnel\nUsers and events at each stage, with conversions."):
-        report.chart(charts["funnel"])
-        report.table(p.funnel)
-    repeats_of = p.to_dict().get("repeats_of", "purchases")
-    baskets = (
-        "## Baskets and repeat purchases\nDistinct items per order; the repeat rate is the share of "
-        f"{repeats_of} whose user had the same item at an earlier time."
-    )
-    has_baskets = _section(report, p, "basket_sizes", baskets)
-    numbers = {name: value for name, value in p.to_dict().items() if name in BASKET_METRICS}
-    if numbers:
-        report.metrics(numbers)
-    if has_baskets:
-        report.chart(charts["basket_sizes"])
-    report.markdown(
-        "## Cleaning findings\n`workbench.data.clean(ds, merge_labels=True, drop_outlier_users=True, "
-        "impute=True)` acts on these; nothing is changed unless asked."
-    )
-    findings = {
-        "spellings": "### Labels spelled in several ways\nThe same label once accents, case and spaces are ignored.",
-        "outliers": f"### Outlier users and items\nRobust z of log interactions above {OUTLIER_Z} (median and MAD).",
-        "missing_attributes": "### Missing attributes\nMissing or blank, with the interactions they concern.",
-    }
-    for name, text in findings.items():
-        if not _section(report, p, name, text):
-            continue
-        if len(getattr(p, name)):
-            report.table(getattr(p, name), max_rows=50)
-        else:
-            report.markdown("None found.")
-    report.markdown("## Missing values")
-    report.table(p.missing, max_rows=100)
-    report.markdown("## Distributions")
-    for chart in profile_charts(p).values():
-        report.chart(chart)
-    report.markdown("## Demographics")
-    for column, table in p.demographics.items():
-        report.markdown(f"### {column}")
-        report.table(table, max_rows=30)
-    return report
-
-
-def _section(report: Report, p: Profile, name: str, text: str) -> bool:
-    """Add a section's text, with the reason when the profile says it does not (fully) apply.
-
-    Returns whether the section applies: it does unless it has such a reason and an empty table
-    (top items without an items table still list ids, under a note).
-    """
-    reason = p.not_applicable.get(name)
-    applies = reason is None or not getattr(p, name).empty
-    report.markdown(text + (f"\n\n{'Note' if applies else 'Does not apply'}: {reason}." if reason else ""))
-    return applies
-
-
-def profile_headline(p: Profile) -> dict[str, Any]:
-    """Headline numbers of a profile: its summary rows named in ``HEADLINE_METRICS``, plus the warning count."""
-    summary = p.to_dict()
-    return {**{name: summary[name] for name in HEADLINE_METRICS if name in summary}, "warnings": len(p.warnings)}
 
 
 def read_summary(json_path: str | Path) -> IndexEntry:

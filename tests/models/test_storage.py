@@ -83,3 +83,9 @@ def test_saving_over_an_existing_model_replaces_it(saved):
     other.save(saved)
     assert PopularityRecommender.load(saved).item_map.ids.tolist() == [9]
     assert [p.name for p in saved.parent.iterdir()] == ["model"]  # no staging leftovers
+
+
+def test_fit_time_survives_save_and_load(tmp_path):
+    model = ALSRecommender(factors=4, iterations=2, seed=0).fit(Dataset.from_frames(LOG))
+    assert model.fit_seconds_ > 0
+    assert ALSRecommender.load(model.save(tmp_path / "als")).fit_seconds_ == model.fit_seconds_

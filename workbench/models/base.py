@@ -17,6 +17,7 @@ that is empty or knows none of its ids is a DataError.
 from __future__ import annotations
 
 import inspect
+import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -162,6 +163,8 @@ class Recommender(ABC):
 
     user_map: IdMap
     item_map: IdMap
+    #: Wall-clock seconds of the last ``fit`` (kept by ``save`` and ``load``; NaN for older saves).
+    fit_seconds_: float
     _seen: sp.csr_matrix
     _popularity: np.ndarray
 
@@ -208,6 +211,7 @@ class Recommender(ABC):
             raise DataError(f"fit expects a workbench Dataset, got {type(train).__name__}")
         if len(train) == 0:
             raise DataError("fit: the training data has no interactions")
+        start = time.perf_counter()
         log = train.interactions
         self.user_map = IdMap.from_values(log[C.USER])
         self.item_map = self._catalogue(train)
@@ -215,6 +219,7 @@ class Recommender(ABC):
         counts = np.bincount(self.item_map.codes(log[C.ITEM]), minlength=len(self.item_map))
         self._popularity = counts.astype(np.float32) / max(len(log), 1)
         self._fit(train)
+        self.fit_seconds_ = time.perf_counter() - start
         return self
 
     def _adopt(self, parent: Recommender) -> None:
@@ -411,6 +416,7 @@ class Recommender(ABC):
             "seen_indices": seen.indices,
             "seen_data": seen.data,
             "popularity": self._popularity,
+            "fit_seconds": np.array([getattr(self, "fit_seconds_", np.nan)]),
         }
         ids = {"user_ids": self.user_map.ids, "item_ids": self.item_map.ids}
         return storage.write_model(
@@ -448,6 +454,7 @@ class Recommender(ABC):
                 (arrays.pop("seen_data"), arrays.pop("seen_indices"), arrays.pop("seen_indptr")), shape=shape
             )
             model._popularity = arrays.pop("popularity")
+            model.fit_seconds_ = float(arrays.pop("fit_seconds", [np.nan])[0])
             model._restore({**arrays, **storage.read_texts(path)})
         except (KeyError, ValueError, TypeError) as exc:
             raise ModelError(f"{path}: model files are inconsistent ({exc})") from None

@@ -28,6 +28,7 @@ FACTORIES = {
     "DecayedPopularity": lambda: models.DecayedPopularity(half_life="7D"),
     "RepeatRecommender": models.RepeatRecommender,
     "ALSRecommender": lambda: models.ALSRecommender(factors=8, iterations=3, seed=0),
+    "EASERecommender": models.EASERecommender,
     "ContentRecommender": models.ContentRecommender,
     "ClusterColdStart": lambda: models.ClusterColdStart(n_clusters=3, seed=0),
     "CandidateGenerator": _candidates,

@@ -11,6 +11,7 @@ from workbench.models.base import Recommender
 from workbench.models.candidates import CandidateGenerator, candidate_recall
 from workbench.models.coldstart import ClusterColdStart
 from workbench.models.content import ContentRecommender, ContentSimilarity
+from workbench.models.ease import EASERecommender
 from workbench.models.hybrid import HybridRecommender
 from workbench.models.popularity import DecayedPopularity, PopularityRecommender
 from workbench.models.repeat import RepeatRecommender
@@ -22,6 +23,7 @@ __all__ = [
     "DecayedPopularity",
     "RepeatRecommender",
     "ALSRecommender",
+    "EASERecommender",
     "ClusterColdStart",
     "ContentRecommender",
     "ContentSimilarity",

@@ -197,3 +197,16 @@ def test_compare_level_sets_the_interval():
     assert narrow.ci_high - narrow.ci_low < wide.ci_high - wide.ci_low
     with pytest.raises(ConfigError, match="level"):
         compare(a, b, level=1.5)
+
+
+@pytest.mark.parametrize(
+    ("shift", "outcome"),
+    [(0.1, "b beats a"), (-0.1, "b loses to a"), (0.0, "no demonstrated difference between b and a")],
+)
+def test_verdict_follows_the_interval(shift, outcome):
+    rng = np.random.default_rng(0)
+    a = pd.DataFrame({"user_id": range(200), "ndcg": rng.random(200)})
+    b = a.assign(ndcg=a["ndcg"] + shift + (rng.normal(0, 0.01, 200) if shift else 0))
+    result = compare(a, b)
+    text = result.verdict("a", "b")
+    assert outcome in text and f"{result.diff:+.4f}" in text and "over 200 users" in text

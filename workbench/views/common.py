@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,16 @@ from workbench.data.split import stratified_split
 from workbench.errors import DataError
 from workbench.evaluation import evaluate_per_user, summarize
 from workbench.guards import positive_int
-from workbench.models import ALSRecommender, PopularityRecommender
+from workbench.models import ALSRecommender, PopularityRecommender, Recommender
+
+#: How a view fits a model: ``fit(model, train) -> fitted model``. The default is ``model.fit(train)``;
+#: notebooks pass ``workbench.notebooks.fitted`` so that a report run fits each model once.
+Fit = Callable[[Recommender, Dataset], Recommender]
+
+
+def fit_model(model: Recommender, train: Dataset) -> Recommender:
+    """``model.fit(train)``: the default :data:`Fit`."""
+    return model.fit(train)
 
 #: Share of each user's interactions that trains, in every notebook built on :func:`standard_run`.
 RATIO = 0.75
@@ -57,6 +67,13 @@ class StandardRun:
     per_user: dict[str, pd.DataFrame]
 
     @property
+    def fit_seconds(self) -> pd.DataFrame:
+        """Wall-clock fit time of each model (``fit_seconds_``, also when a shared fit was loaded)."""
+        return pd.DataFrame(
+            {"model": list(self.models), "fit_seconds": [model.fit_seconds_ for model in self.models.values()]}
+        )
+
+    @property
     def test_users(self) -> np.ndarray:
         """The users with test interactions, in order of first appearance."""
         return self.test.interactions[C.USER].unique()
@@ -81,10 +98,18 @@ class StandardRun:
 
 
 def standard_run(
-    ds: Dataset, *, k: int = 10, seed: int = SPLIT_SEED, ratio: float = RATIO, factors: int = 64
+    ds: Dataset,
+    *,
+    k: int = 10,
+    seed: int = SPLIT_SEED,
+    ratio: float = RATIO,
+    factors: int = 64,
+    extra: dict[str, Recommender] | None = None,
+    fit: Fit = fit_model,
 ) -> StandardRun:
-    """Split ``ds`` per user (``ratio`` to train, ``seed``), fit popularity and ALS (``factors``, seed
-    :data:`MODEL_SEED`), recommend ``k`` unseen items to every test user and score them.
+    """Split ``ds`` per user (``ratio`` to train, ``seed``), fit popularity, ALS (``factors``, seed
+    :data:`MODEL_SEED`) and any ``extra`` models by name with ``fit``, recommend ``k`` unseen items to
+    every test user and score them.
 
     >>> run = standard_run(load_dataset("synthetic-small"), k=10)  # doctest: +SKIP
     >>> run.scores.index.tolist()  # doctest: +SKIP
@@ -94,10 +119,12 @@ def standard_run(
     train, test = stratified_split(ds, ratio=ratio, seed=seed)
     if len(test) == 0:
         raise DataError("standard run: no user has two interactions, so the per-user split leaves no test set")
-    models = {
-        "popularity": PopularityRecommender().fit(train),
-        "als": ALSRecommender(factors=factors, seed=MODEL_SEED).fit(train),
+    unfitted = {
+        "popularity": PopularityRecommender(),
+        "als": ALSRecommender(factors=factors, seed=MODEL_SEED),
+        **(extra or {}),
     }
+    models = {name: fit(model, train) for name, model in unfitted.items()}
     users = test.interactions[C.USER].unique()
     recs = {name: model.recommend(users, k=k) for name, model in models.items()}
     per_user = {name: evaluate_per_user(frame, test, k=k) for name, frame in recs.items()}
@@ -105,7 +132,7 @@ def standard_run(
 
 
 #: How report prose names the baseline models.
-MODEL_LABELS = {"popularity": "Popularity", "als": "ALS"}
+MODEL_LABELS = {"popularity": "Popularity", "als": "ALS", "reranker": "re-ranker"}
 
 
 def model_names(models: dict[str, object]) -> str:

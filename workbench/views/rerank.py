@@ -1,0 +1,233 @@
+"""Notebook 04 (two-stage re-ranking): candidate recall, re-ranker against the baselines, example lists,
+buy again vs discover.
+
+>>> run = rerank_run(ds, k=10, n_candidates=50, n_folds=3)  # doctest: +SKIP
+>>> view = RerankView(run)
+>>> view.recall_table, view.paired.verdict("ALS", "re-ranker"), view.report("ml-100k")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from workbench import columns as C
+from workbench.analysis.experiment import Comparison, compare
+from workbench.analysis.explain import with_item_names
+from workbench.analysis.next_basket import BuyAgainStudy, buy_again_study
+from workbench.data.dataset import Dataset
+from workbench.data.repeats import has_repeats
+from workbench.models import CandidateGenerator, LightGBMReranker, candidate_recall
+from workbench.report import Report
+from workbench.report.charts import line_chart, metric_comparison_chart
+from workbench.views.common import MODEL_LABELS, Fit, StandardRun, fit_model, standard_run
+
+#: Seed of the candidate stage and the ranker.
+SEED = 0
+#: Candidate depths the recall table shows besides the re-ranker's own.
+RECALL_DEPTHS = (10, 20, 50)
+#: The candidate sources and the pool column flagging each one's items.
+SOURCE_FLAGS = {"als": "in_als", "neighbours": "in_knn", "popularity": "in_popularity"}
+#: How many test users' re-ranked lists the examples show.
+EXAMPLE_USERS = 3
+#: The single models the re-ranker is compared with.
+SINGLE_MODELS = ("popularity", "als")
+
+
+def reranker(*, n_candidates: int = 50, n_folds: int = 3, seed: int = SEED) -> LightGBMReranker:
+    """The re-ranker of notebooks 04 and 06 (unfitted): ALS, neighbour and popularity candidates, labels
+    from random holdouts, which mirror the random per-user test split.
+
+    >>> reranker(n_candidates=50, n_folds=3).n_candidates
+    50
+    """
+    return LightGBMReranker(
+        CandidateGenerator(seed=seed), n_candidates=n_candidates, n_folds=n_folds, holdout="random", seed=seed
+    )
+
+
+def rerank_run(
+    ds: Dataset, *, k: int = 10, n_candidates: int = 50, n_folds: int = 3, fit: Fit = fit_model
+) -> StandardRun:
+    """The standard run with the :func:`reranker` as a third model named ``reranker``.
+
+    >>> rerank_run(ds, k=10).scores.index.tolist()  # doctest: +SKIP
+    ['popularity', 'als', 'reranker']
+    """
+    extra = {"reranker": reranker(n_candidates=n_candidates, n_folds=n_folds)}
+    return standard_run(ds, k=k, extra=extra, fit=fit)
+
+
+@dataclass(frozen=True)
+class RerankView:
+    """What notebook 04 shows of a :func:`rerank_run`."""
+
+    run: StandardRun
+
+    @property
+    def model(self) -> LightGBMReranker:
+        return self.run.models["reranker"]
+
+    @cached_property
+    def recall_long(self) -> pd.DataFrame:
+        """Candidate recall@n of the fused pool and of each source's part of it: ``n, source, recall``."""
+        n_candidates = self.model.n_candidates
+        depths = sorted({depth for depth in RECALL_DEPTHS if depth < n_candidates} | {n_candidates})
+        rows = []
+        for n in depths:
+            pool = self.model.candidates.candidates(self.run.test_users, n=n)
+            rows.append({"n": n, "source": "fused", "recall": candidate_recall(pool, self.run.test, n)})
+            for source, flag in SOURCE_FLAGS.items():
+                rows.append({"n": n, "source": source, "recall": candidate_recall(pool[pool[flag]], self.run.test, n)})
+        return pd.DataFrame(rows)
+
+    @property
+    def recall_table(self) -> pd.DataFrame:
+        """:attr:`recall_long` as a row per depth, a column per source, fused last."""
+        return self.recall_long.pivot(index="n", columns="source", values="recall")[[*SOURCE_FLAGS, "fused"]]
+
+    @property
+    def recall_chart(self) -> alt.Chart:
+        return line_chart(self.recall_long, "n", "recall", color="source", title="Candidate recall@n by source")
+
+    @property
+    def comparison_chart(self) -> alt.Chart:
+        return metric_comparison_chart(
+            self.run.scores, title=f"Popularity vs ALS vs re-ranker, metrics @ {self.run.k}"
+        )
+
+    @property
+    def best_single(self) -> str:
+        """The single model with the highest mean nDCG."""
+        return str(self.run.scores.loc[list(SINGLE_MODELS), "ndcg"].idxmax())
+
+    @cached_property
+    def paired(self) -> Comparison:
+        """Re-ranker against :attr:`best_single`, per-user nDCG, paired bootstrap interval."""
+        return compare(self.run.per_user[self.best_single], self.run.per_user["reranker"], seed=SEED)
+
+    @property
+    def verdict(self) -> str:
+        """:attr:`paired` in words."""
+        best = MODEL_LABELS.get(self.best_single, self.best_single)
+        return self.paired.verdict(best, MODEL_LABELS["reranker"], metric=f"nDCG@{self.run.k}")
+
+    @cached_property
+    def examples(self) -> pd.DataFrame:
+        """The re-ranked lists of the first :data:`EXAMPLE_USERS` test users, the sources that proposed each
+        item (``in_*``), its rank in ALS's full ordering and ``moved`` = ALS rank - re-ranked rank."""
+        users = self.run.test_users[:EXAMPLE_USERS]
+        recs = self.run.recs["reranker"]
+        pool = self.model.candidates.candidates(users, n=self.model.n_candidates)
+        als_order = self.run.models["als"].recommend(users, k=self.run.train.interactions[C.ITEM].nunique())
+        examples = (
+            recs[recs[C.USER].isin(users)]
+            .merge(pool[[C.USER, C.ITEM, *SOURCE_FLAGS.values()]], on=[C.USER, C.ITEM], how="left")
+            .merge(
+                als_order[[C.USER, C.ITEM, "rank"]].rename(columns={"rank": "als_rank"}), on=[C.USER, C.ITEM], how="left"
+            )
+        )
+        examples["moved"] = examples["als_rank"] - examples["rank"]
+        return with_item_names(examples, self.run.ds.items)
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        scores = self.run.scores["ndcg"]
+        return {
+            "ndcg_reranker": float(scores["reranker"]),
+            "ndcg_als": float(scores["als"]),
+            "ndcg_popularity": float(scores["popularity"]),
+            "ndcg_gain_vs_best": float(self.paired.diff),
+            "candidate_recall": float(self.recall_table.loc[self.model.n_candidates, "fused"]),
+            "fit_seconds_reranker": float(self.model.fit_seconds_),
+        }
+
+    def report(self, data_name: str, buy_again: BuyAgainView | None = None) -> Report:
+        """The re-ranking page of the data set ``data_name``, with the buy-again section when given."""
+        run, model = self.run, self.model
+        report = Report(
+            f"Two-stage re-ranking: {data_name}",
+            description=f"ALS + neighbours + popularity candidates, re-ranked by LightGBM; {run.split_name}",
+        )
+        report.markdown(
+            f"Trained on **{len(run.train):,}** interactions ({run.describe()}); evaluated on "
+            f"**{len(run.test_users):,}** test users at k = {run.k}. Re-ranker: **{model.n_candidates}** candidates "
+            f"per user, **{model.n_folds}** holdout folds, {model.best_iteration_} boosting rounds."
+        )
+        report.metrics(self.headline, k=run.k)
+        report.markdown(f"## Against the best single model\n{self.verdict}")
+        report.markdown("## Candidate recall")
+        report.table(self.recall_table, caption="Recall of the fused pool of n candidates, and of the part each source put in.")
+        report.chart(self.recall_chart)
+        report.markdown("## Metrics")
+        report.table(run.scores, caption="Means over test users; a user without hits scores 0.")
+        report.chart(self.comparison_chart)
+        report.markdown("## Fit time")
+        report.table(run.fit_seconds, caption="Wall-clock seconds on this machine.")
+        report.markdown("## Example re-ranked lists")
+        report.table(self.examples, max_rows=30, caption="moved = ALS rank - re-ranked rank; in_* = proposed by that source.")
+        if buy_again is not None:
+            buy_again.add_to(report)
+        return report
+
+
+@dataclass(frozen=True)
+class BuyAgainView:
+    """The buy-again section of notebook 04: a :class:`BuyAgainStudy`, or None when nobody bought twice."""
+
+    study: BuyAgainStudy | None
+
+    @property
+    def note(self) -> str:
+        """What the study did and its verdict, or why it does not apply."""
+        study = self.study
+        if study is None:
+            return "Does not apply: nobody bought an item twice in this log, so there is nothing to buy again."
+        return (
+            f"Baskets are {study.by}s; {study.test.interactions[C.USER].nunique():,} users have a held-out last "
+            f"basket, and {study.table['truth_repeat_share'].iloc[0]:.0%} of its items were bought before. "
+            + study.verdict()
+        )
+
+    @property
+    def overall(self) -> pd.DataFrame | None:
+        """All users: nDCG, its repeat and explore parts and the repeat share, a row per model."""
+        if self.study is None:
+            return None
+        table = self.study.table
+        return table[table["segment"] == "all users"].set_index("model")[["ndcg", "ndcg_repeat", "ndcg_explore", "repeat_share"]]
+
+    @property
+    def chart(self) -> alt.Chart | None:
+        if self.study is None:
+            return None
+        return metric_comparison_chart(self.overall, title=f"Next basket, @ {self.study.k}: repeat vs explore")
+
+    def add_to(self, report: Report) -> None:
+        """Append the section to ``report``."""
+        report.markdown("## Buy again vs discover")
+        report.markdown(self.note)
+        if self.study is not None:
+            report.chart(self.chart)
+            report.table(
+                self.study.table,
+                caption="Last basket held out; _repeat / _explore: scored against the items bought before / new to "
+                "the user; repeat_share: share of the list the user bought before. A model below 'buy again' loses to it.",
+            )
+
+
+def buy_again_view(
+    ds: Dataset, *, k: int = 10, n_candidates: int = 50, n_folds: int = 3, seed: int = SEED
+) -> BuyAgainView:
+    """:func:`buy_again_study` on ``ds`` when someone bought an item twice, else the section's note only.
+
+    >>> buy_again_view(load_dataset("ml-100k")).note[:15]  # doctest: +SKIP
+    'Does not apply:'
+    """
+    if not has_repeats(ds):
+        return BuyAgainView(None)
+    return BuyAgainView(buy_again_study(ds, k=k, n_candidates=n_candidates, n_folds=n_folds, seed=seed))

@@ -94,6 +94,7 @@ def test_charts_are_inline_svg_with_unique_ids():
     assert ids and len(ids) == len(set(ids))
     for ref in re.findall(r"url\(#([^)]+)\)", text):
         assert ref in ids
+    assert Report("t").chart(chart).chart(chart).to_html() == text  # the same page, the same ids
 
 
 def test_metric_cards_and_format():

@@ -11,12 +11,12 @@ from reference import mean_reference
 from workbench.analysis.experiment import compare
 from workbench.evaluation import evaluate
 from workbench.models import candidate_recall
-from workbench.views.rerank import RerankView, buy_again_view, rerank_run
+from workbench.views.rerank import RerankView, buy_again_view
 
 
 @pytest.fixture(scope="module")
-def view(shop):
-    return RerankView(rerank_run(shop, k=10, n_candidates=50, n_folds=3))
+def view(rerank_small):
+    return RerankView(rerank_small)
 
 
 @pytest.fixture(scope="module")

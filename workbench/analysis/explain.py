@@ -105,6 +105,33 @@ def importance_by_segment(contrib: pd.DataFrame, segments: pd.Series) -> pd.Data
     ).reset_index(drop=True)
 
 
+def importance_by_segment_chart(
+    by_segment: pd.DataFrame, features: list[str], *, title: str = "Mean |SHAP| by segment", legend: str = "Segment"
+) -> alt.Chart:
+    """Grouped bars of :func:`importance_by_segment` for ``features`` (in that order), one bar per segment
+    in the segments' own order, coloured by segment.
+
+    >>> importance_by_segment_chart(by_segment, ["als_prior", "item_popularity"])  # doctest: +SKIP
+    """
+    data = by_segment[by_segment["feature"].isin(features)]
+    segments = [str(segment) for segment in dict.fromkeys(data["segment"])]
+    if hasattr(data["segment"], "cat"):
+        segments = [str(segment) for segment in data["segment"].cat.categories if str(segment) in set(segments)]
+    data = data.assign(segment=data["segment"].astype(str))
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X("feature:N", sort=features, title=None, axis=alt.Axis(labelAngle=-30)),
+            xOffset=alt.XOffset("segment:N", sort=segments),
+            y=alt.Y("mean_abs_shap:Q", title="Mean |SHAP| (raw score)"),
+            color=alt.Color("segment:N", sort=segments, title=legend),
+            tooltip=["segment", "feature", alt.Tooltip("mean_abs_shap:Q", format=".4f"), "n_rows"],
+        )
+        .properties(width=520, height=HEIGHT)
+    )
+
+
 def _top_features(contrib: pd.DataFrame, max_features: int) -> list[str]:
     return global_importance(contrib)["feature"].head(max_features).tolist()
 

@@ -10,7 +10,6 @@ data (titles, table cells, ids, warnings) is HTML-escaped.
 from __future__ import annotations
 
 import html
-import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -70,7 +69,6 @@ _CODE = re.compile(r"`([^`]+)`")
 _HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
 _BULLET = re.compile(r"^[-*]\s+(.*)$")
 _SVG_ID = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
-_chart_counter = itertools.count(1)
 _KEY = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
 #: Headline measures (the key, or its part before a model name) -> (label, unit); "@k" takes the list length.
 _MEASURES: dict[str, tuple[str, str]] = {
@@ -263,15 +261,21 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def chart_to_svg(chart: Any) -> str:
-    """Render an Altair chart to an SVG string (offline, no script); element ids made unique per chart."""
+def chart_to_svg(chart: Any, *, id_prefix: str = "c1-") -> str:
+    """Render an Altair chart to an SVG string (offline, no script); its element ids start with
+    ``id_prefix``, so that charts on one page (each with its own prefix) do not share ids."""
     if not hasattr(chart, "to_json"):
         raise ConfigError(f"Report.chart expects an Altair chart, got {type(chart).__name__}")
     import vl_convert
 
     svg = vl_convert.vegalite_to_svg(chart.to_json())
-    prefix = f"c{next(_chart_counter)}-"
-    return _SVG_ID.sub(lambda m: m.group(1) + prefix + m.group(2), svg)
+    renamed: dict[str, str] = {}  # the renderer numbers ids across calls: number them within this chart
+
+    def rename(match: re.Match[str]) -> str:
+        name = renamed.setdefault(match.group(2), f"{id_prefix}{len(renamed) + 1}")
+        return match.group(1) + name
+
+    return _SVG_ID.sub(rename, svg)
 
 
 @dataclass
@@ -306,7 +310,9 @@ class Report:
 
     def chart(self, chart: Any, *, caption: str | None = None) -> Self:
         """An Altair chart rendered to inline SVG."""
-        return self._add(f'<figure class="chart">{chart_to_svg(chart)}</figure>', caption, "block chart-block")
+        n = sum('<figure class="chart">' in block for block in self.blocks) + 1  # the same page renders the same ids
+        svg = chart_to_svg(chart, id_prefix=f"c{n}-")
+        return self._add(f'<figure class="chart">{svg}</figure>', caption, "block chart-block")
 
     def warnings(self, messages: Iterable[str]) -> Self:
         """A highlighted list of warnings (or a note that there are none)."""

@@ -10,11 +10,11 @@ def _():
     import marimo as mo
 
     from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, stage
     from workbench.views.als import als_view
     from workbench.views.common import standard_run
 
-    return als_view, data_choice, load_dataset, mo, publish, stage, standard_run
+    return als_view, data_choice, fitted, load_dataset, mo, publish, stage, standard_run
 
 
 @app.cell
@@ -47,13 +47,13 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(als_view, ds, factors, k, mo, run, stage, standard_run):
+def _(als_view, ds, factors, fitted, k, mo, run, stage, standard_run):
     mo.stop(
         mo.app_meta().mode == "edit" and not run.value,
         mo.md("Press **Train models** to fit popularity and ALS."),
     )
     stage("splitting, training popularity and ALS, recommending")
-    view = als_view(standard_run(ds, k=k.value, factors=factors.value))
+    view = als_view(standard_run(ds, k=k.value, factors=factors.value, fit=fitted))
     mo.vstack([mo.md(f"Scores on a {view.run.describe()}, top {view.run.k}."), view.run.scores])
     return (view,)
 

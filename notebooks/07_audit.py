@@ -12,7 +12,7 @@ def _():
     from workbench.analysis.segments import user_segments
     from workbench.data import load_dataset
     from workbench.evaluation import METRICS
-    from workbench.notebooks import data_choice, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, stage
     from workbench.views.audit import audit_segments, audit_view
     from workbench.views.common import standard_run
 
@@ -21,6 +21,7 @@ def _():
         audit_segments,
         audit_view,
         data_choice,
+        fitted,
         load_dataset,
         mo,
         publish,
@@ -65,13 +66,13 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ds, k, mo, run, stage, standard_run):
+def _(ds, fitted, k, mo, run, stage, standard_run):
     mo.stop(
         mo.app_meta().mode == "edit" and not run.value,
         mo.md("Press **Train models** to fit popularity and ALS."),
     )
     stage("splitting, training popularity and ALS, scoring per user")
-    base = standard_run(ds, k=k.value)
+    base = standard_run(ds, k=k.value, fit=fitted)
     mo.vstack([mo.md(f"Scores on a {base.describe()}, top {base.k}."), base.scores])
     return (base,)
 

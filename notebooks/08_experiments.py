@@ -12,7 +12,7 @@ def _():
 
     from workbench.analysis.experiment import peeking_chart, peeking_curve
     from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, stage
     from workbench.report.render import format_value
     from workbench.tracking import track_run
     from workbench.tuning import tune_and_test
@@ -30,6 +30,7 @@ def _():
         SEED,
         bandit_study,
         data_choice,
+        fitted,
         experiments_report,
         experiments_view,
         format_value,
@@ -87,13 +88,13 @@ def _(ds, mo):
 
 
 @app.cell
-def _(ds, k, mo, run, stage, standard_run):
+def _(ds, fitted, k, mo, run, stage, standard_run):
     mo.stop(
         mo.app_meta().mode == "edit" and not run.value,
         mo.md("Press **Tune and compare** to run the search."),
     )
     stage("splitting, fitting the baselines")
-    base = standard_run(ds, k=k.value)
+    base = standard_run(ds, k=k.value, fit=fitted)
     mo.md(f"Baselines fitted on a {base.describe()}.")
     return (base,)
 

@@ -1,0 +1,172 @@
+"""Notebook 05 (residual analysis): where the re-ranker is most wrong, by user and item segment, and the
+rating residuals of a bias baseline.
+
+>>> view = ResidualsView(residuals_run(ds, n_candidates=50))  # doctest: +SKIP
+>>> view.by_segment, view.worst(min_pairs=200), view.report("ml-100k", min_pairs=200)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from workbench import columns as C
+from workbench.analysis.residuals import (
+    calibration_chart,
+    calibration_curve,
+    rating_residuals,
+    residual_chart,
+    residual_table,
+    residuals_by_segment,
+    worst_segments,
+)
+from workbench.data.dataset import Dataset
+from workbench.models import CandidateGenerator, LightGBMReranker
+from workbench.report import Report
+from workbench.views.common import Fit, StandardRun, fit_model, standard_run
+
+#: Seed of the re-ranker, the calibration half and the bootstrap.
+SEED = 0
+#: Quick re-ranker settings: residuals need a ranker's scores, not its best nDCG.
+N_FOLDS, LEARNING_RATE = 2, 0.3
+#: Bootstrap resamples of the segment intervals; equal-count bins of the calibration curve.
+N_BOOT, N_BINS = 1000, 10
+#: How many worst segments are listed.
+N_WORST = 8
+#: Share of the test users whose candidates calibrate the scores.
+CALIBRATION_SHARE = 0.5
+
+
+def residuals_run(ds: Dataset, *, n_candidates: int = 50, fit: Fit = fit_model) -> StandardRun:
+    """The standard run with a quick re-ranker (``N_FOLDS`` folds, learning rate ``LEARNING_RATE``).
+
+    >>> residuals_run(ds, n_candidates=50).models["reranker"].n_folds  # doctest: +SKIP
+    2
+    """
+    model = LightGBMReranker(
+        CandidateGenerator(seed=SEED), n_candidates=n_candidates, seed=SEED, n_folds=N_FOLDS, learning_rate=LEARNING_RATE
+    )
+    return standard_run(ds, extra={"reranker": model}, fit=fit)
+
+
+@dataclass(frozen=True)
+class ResidualsView:
+    """What notebook 05 shows of a :func:`residuals_run`."""
+
+    run: StandardRun
+
+    @property
+    def model(self) -> LightGBMReranker:
+        return self.run.models["reranker"]
+
+    @cached_property
+    def scored(self) -> pd.DataFrame:
+        """Every candidate of every test user with the re-ranker's score."""
+        return self.model.recommend(self.run.test_users, k=self.model.n_candidates)
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """:func:`residual_table`: calibrated probability, observed, residual and segments of the report half."""
+        return residual_table(self.scored, self.run.test, self.run.train, calibration_share=CALIBRATION_SHARE, seed=SEED)
+
+    @property
+    def segment_names(self) -> list[str]:
+        """The user and item segment columns the data has."""
+        return list(self.table.columns[self.table.columns.get_loc("residual") + 1 :])
+
+    @property
+    def summary(self) -> str:
+        table = self.table
+        return (
+            f"Residuals of **{len(table):,}** candidate pairs of **{table[C.USER].nunique():,}** report users: "
+            f"mean predicted probability **{table['probability'].mean():.2%}**, observed share relevant "
+            f"**{table['observed'].mean():.2%}**, mean residual **{table['residual'].mean():+.4f}**."
+        )
+
+    @cached_property
+    def by_segment(self) -> pd.DataFrame:
+        """Mean residual per group of each segment, with bootstrap intervals (users resampled)."""
+        return residuals_by_segment(self.table, self.segment_names, n_boot=N_BOOT, seed=SEED)
+
+    @property
+    def residual_charts(self) -> dict[str, alt.LayerChart]:
+        """Segment -> its groups' mean residuals and intervals."""
+        return {name: residual_chart(self.by_segment, name) for name in self.segment_names}
+
+    def worst(self, min_pairs: int) -> pd.DataFrame:
+        """The :data:`N_WORST` groups of at least ``min_pairs`` pairs furthest from zero, in words."""
+        return worst_segments(self.by_segment, min_pairs=min_pairs, n=N_WORST)
+
+    @cached_property
+    def curve(self) -> pd.DataFrame:
+        return calibration_curve(self.table, n_bins=N_BINS)
+
+    @property
+    def reliability_chart(self) -> alt.LayerChart:
+        return calibration_chart(self.curve)
+
+    @property
+    def rated(self) -> bool:
+        return C.RATING in self.run.ds.interactions.columns
+
+    @cached_property
+    def rating_table(self) -> pd.DataFrame:
+        """RMSE, MAE and mean residual of a user + item bias baseline by segment (empty without ratings)."""
+        return rating_residuals(self.run.train, self.run.test, by=self.segment_names) if self.rated else pd.DataFrame()
+
+    def headline(self, min_pairs: int) -> dict[str, Any]:
+        table, worst = self.table, self.worst(min_pairs)
+        headline = {
+            "report_users": int(table[C.USER].nunique()),
+            "pairs": int(len(table)),
+            "mean_probability": float(table["probability"].mean()),
+            "observed_rate": float(table["observed"].mean()),
+            "worst_residual": float(worst["residual"].iloc[0]) if len(worst) else 0.0,
+            "significant_segments": int(worst["significant"].sum()),
+        }
+        if self.rated:
+            headline["rating_rmse"] = float(self.rating_table["rmse"].iloc[0])
+        return headline
+
+    def report(self, data_name: str, *, min_pairs: int) -> Report:
+        """The residuals page of ``data_name``; worst segments among those of at least ``min_pairs`` pairs."""
+        report = Report(
+            f"Residual analysis: {data_name}",
+            description="Calibrated re-ranker residuals by user and item segment; rating residuals",
+        )
+        report.markdown(
+            f"LightGBM re-ranker over {self.model.n_candidates} candidates per test user (quick settings: "
+            f"{self.model.n_folds} holdout folds, learning rate {self.model.lgbm_params['learning_rate']}; {self.run.describe()}). "
+            f"Scores are calibrated by isotonic regression on {CALIBRATION_SHARE:.0%} of the test users; residuals "
+            "(observed - predicted probability) are reported on the others."
+        )
+        report.metrics(self.headline(min_pairs))
+        report.markdown(f"## Where the model is most wrong (segments with at least {min_pairs} pairs)")
+        report.warnings(self.worst(min_pairs)["message"])
+        report.markdown(
+            "Read residuals by training activity with care: the score ranks items within a user, so the same score "
+            "means more relevance for a user with many test items (a heavy user) than for a light one."
+        )
+        report.markdown("## Calibration")
+        report.chart(self.reliability_chart)
+        report.table(self.curve, caption="Equal-count bins of the calibrated probability.")
+        report.markdown("## Residual by segment")
+        for chart in self.residual_charts.values():
+            report.chart(chart)
+        report.table(
+            self.by_segment,
+            max_rows=300,
+            caption="Means over candidate pairs; lower / upper: 95% bootstrap interval of the mean residual.",
+        )
+        if self.rated:
+            report.markdown("## Rating residuals: user + item bias baseline")
+            report.table(
+                self.rating_table,
+                max_rows=300,
+                caption="RMSE, MAE and mean residual (rating - prediction) of the test ratings.",
+            )
+        return report

@@ -70,7 +70,7 @@ def test_paired_difference_against_the_best_single_model(view):
     assert view.paired.n_users == len(run.test_users)
     assert view.paired.ci_low <= view.paired.diff <= view.paired.ci_high
     assert view.paired.diff == compare(a, b, seed=0).diff == view.headline["ndcg_gain_vs_best"]
-    assert view.verdict.startswith("re-ranker - ALS, nDCG@10: ") and "re-ranker beats ALS" in view.verdict
+    assert view.verdict.startswith("Re-ranker - ALS, nDCG@10: ") and "re-ranker beats ALS" in view.verdict
 
 
 def test_reranked_lists_come_from_the_pool(view, shop):

@@ -100,7 +100,7 @@ class Comparison(Record):
         """b against a in words: the mean paired difference, its interval and what it shows.
 
         >>> Comparison(0.48, 0.49, 0.01, 0.004, 0.016, 0.01, 0.02, 943, 0).verdict("ALS", "re-ranker")
-        're-ranker - ALS, nDCG: +0.0100 [+0.0040, +0.0160] over 943 users (paired bootstrap interval): re-ranker beats ALS.'
+        'Re-ranker - ALS, nDCG: +0.0100 [+0.0040, +0.0160] over 943 users (paired bootstrap interval): re-ranker beats ALS.'
         """
         if self.ci_low > 0:
             outcome = f"{b} beats {a}"
@@ -109,7 +109,7 @@ class Comparison(Record):
         else:
             outcome = f"no demonstrated difference between {b} and {a} (the interval includes zero)"
         return (
-            f"{b} - {a}, {metric}: {self.diff:+.4f} [{self.ci_low:+.4f}, {self.ci_high:+.4f}] over "
+            f"{b[:1].upper()}{b[1:]} - {a}, {metric}: {self.diff:+.4f} [{self.ci_low:+.4f}, {self.ci_high:+.4f}] over "
             f"{self.n_users:,} users (paired bootstrap interval): {outcome}."
         )
 

@@ -154,7 +154,7 @@ class RerankView:
             description=f"ALS + neighbours + popularity candidates, re-ranked by LightGBM; {run.split_name}",
         )
         report.markdown(
-            f"Trained on **{len(run.train):,}** interactions ({run.describe()}); evaluated on "
+            f"Trained on **{len(run.train):,}** interactions, the train part of the {run.describe()}; evaluated on "
             f"**{len(run.test_users):,}** test users at k = {run.k}. Re-ranker: **{model.n_candidates}** candidates "
             f"per user, **{model.n_folds}** holdout folds, {model.best_iteration_} boosting rounds."
         )

@@ -26,6 +26,7 @@ from workbench.analysis.stats import by_group
 from workbench.data.dataset import Dataset, IdMap, rows_for
 from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
+from workbench.models.hybrid import SEGMENTS
 
 #: Demographic columns of ``Dataset.users`` copied as they are into :func:`user_segments`.
 CATEGORICAL = ("gender", "occupation", "region", "country")
@@ -35,8 +36,8 @@ COLD = "0 (cold)"
 #: Item attributes copied into the pair segments (text joined with '|' counts in every part).
 ITEM_ATTRIBUTES = ("genres", "category")
 PRICE_BANDS = 4
-#: Segments of the hybrid switch, in the order its tables show them.
-HYBRID_SEGMENTS = ("cold", "light", "heavy")
+#: Segments of the hybrid switch (:meth:`HybridRecommender.segments`), in the order its tables show them.
+HYBRID_SEGMENTS = SEGMENTS
 
 
 def _band_labels(edges: Sequence[int]) -> list[str]:

@@ -33,6 +33,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
+from workbench.data.profile import MISSING_LABEL
 from workbench.errors import ConfigError, DataError
 from workbench.guards import check_dense, positive_int
 from workbench.models import storage
@@ -41,7 +42,6 @@ from workbench.models.base import Recommender, top_k
 METHODS = ("kmeans", "gmm")
 #: Upper edges of the age bands (MovieLens bands: under 18, 18-24, 25-34, 35-44, 45-49, 50-55, 56+).
 AGE_EDGES = np.array([18, 25, 35, 45, 50, 56])
-MISSING = "missing"
 #: Warm users are split into this many folds; each fold in turn is held out as if cold.
 SELECTION_FOLDS = 5
 SELECTION_K = 10
@@ -89,7 +89,7 @@ def _preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransform
 
 
 def _demographics(users: pd.DataFrame, numeric: list[str], categorical: list[str], where: str) -> pd.DataFrame:
-    """The clustering columns of ``users``: numerics as float, categoricals as text ('missing' for NaN)."""
+    """The clustering columns of ``users``: numerics as float, categoricals as text (:data:`MISSING_LABEL` for NaN)."""
     absent = [c for c in numeric + categorical if c not in users.columns]
     if absent:
         raise DataError(f"{where}: demographic column {absent[0]!r} is missing (expected {numeric + categorical})")
@@ -98,7 +98,7 @@ def _demographics(users: pd.DataFrame, numeric: list[str], categorical: list[str
         values = pd.to_numeric(users[name], errors="coerce")
         frame[name] = values.to_numpy(dtype=np.float64, na_value=np.nan)
     for name in categorical:
-        frame[name] = users[name].astype(object).where(users[name].notna(), MISSING).astype(str).to_numpy(dtype=str)
+        frame[name] = users[name].astype(object).where(users[name].notna(), MISSING_LABEL).astype(str).to_numpy(dtype=str)
     return frame
 
 
@@ -345,7 +345,8 @@ class ClusterColdStart(Recommender):
 
     def profiles(self, *, top: int = 5) -> pd.DataFrame:
         """One row per cluster: ``cluster, size`` (users in train.users), the mean of each numeric
-        column, the most common value of each categorical (with its share) and ``top_items``.
+        column, the most common value of each categorical (with its share) and ``top_items``: a list of
+        the cluster's most recommended item ids, best first, as the model spells them.
 
         >>> model.profiles()  # doctest: +SKIP
         """
@@ -361,7 +362,7 @@ class ClusterColdStart(Recommender):
             mode, share = shares.idxmax(axis=1), shares.max(axis=1)
             table[name] = [f"{m} ({s:.0%})" if pd.notna(s) else "" for m, s in zip(mode, share)]
         index, _ = top_k(self._scores[:k], top)
-        table["top_items"] = [", ".join(map(str, self.item_map.to_ids(row[row >= 0]))) for row in index]
+        table["top_items"] = [self.item_map.to_ids(row[row >= 0]).tolist() for row in index]
         return table
 
     # -- persistence ----------------------------------------------------------------

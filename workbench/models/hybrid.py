@@ -14,6 +14,7 @@ from workbench.errors import ConfigError, ModelError
 from workbench.guards import positive_int
 from workbench.models.base import ItemFilter, Recommender, unique_users
 
+#: What :meth:`HybridRecommender.segments` calls a user: routed to the cold model, or warm below / from ``heavy_from``.
 SEGMENTS = ("cold", "light", "heavy")
 
 
@@ -109,7 +110,8 @@ class HybridRecommender(Recommender):
         if heavy_from is None:
             warm = self.counts_[self.counts_ >= self.min_interactions]
             heavy_from = int(np.ceil(warm.median())) if len(warm) else self.min_interactions
-        labels = np.where(counts < self.min_interactions, "cold", np.where(counts >= heavy_from, "heavy", "light"))
+        cold, light, heavy = SEGMENTS
+        labels = np.where(counts < self.min_interactions, cold, np.where(counts >= heavy_from, heavy, light))
         return pd.Series(labels, index=pd.Index(ids, name=C.USER), name="segment")
 
 

@@ -123,8 +123,7 @@ class ColdUsersView:
         """A row per cluster: size, demographics and its top items by name, ``; `` apart."""
         table = self.cluster_model.profiles(top=PROFILE_TOP)
         items = self.split.ds.items
-        # ClusterColdStart.profiles joins the ids with ", "; names may hold commas, so "; " joins the labels
-        table["top_items"] = ["; ".join(item_labels(ids.split(", "), items)) for ids in table["top_items"]]
+        table["top_items"] = ["; ".join(item_labels(ids, items)) for ids in table["top_items"]]  # names may hold commas
         return table
 
     @cached_property

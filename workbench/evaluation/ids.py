@@ -12,6 +12,18 @@ outside the truth). Three paths, chosen by the column's type:
 
 Lookups reuse the previous row's code when the id repeats, as it does down a
 recommendation frame (one user's rows together).
+
+Why a compiled module for something pandas does: ``evaluate`` runs in every
+notebook, every tuning trial and every split seed of every benchmark, and
+most of its time is matching ids. On 100,000 users (1.5M truth rows, 1M list
+rows, int64 users, string SKUs) it takes 66 ms against 548 ms for the plain
+pandas merge and groupby of the same six metrics (8.2x;
+``benchmarks/evaluate_speed.py``), and 35 ms of the 66 is coding the ids:
+``pandas.factorize`` hashes strings as Python objects. The rest of the
+package sees one small interface, ``factorize_ids(values) -> IdCodes``
+(``codes``, ``n``, ``lookup``, ``uniques``), and ``tests/evaluation/test_ids.py``
+holds every path to ``pandas.factorize``'s answers. If a path ever breaks,
+returning ``_GeneralCodes`` alone gives identical results, only slower.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ def _():
 
     from workbench.data import clean, load_dataset
     from workbench.notebooks import data_choice, publish, stage
-    from workbench.report.render import format_value
-    from workbench.views.profile import profile_view
+    from workbench.report import format_value
+    from workbench.views import profile_view
 
     return clean, data_choice, format_value, html, load_dataset, mo, profile_view, publish, stage
 

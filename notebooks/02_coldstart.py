@@ -12,8 +12,8 @@ def _():
     from workbench.data import load_dataset
     from workbench.models import ContentSimilarity
     from workbench.notebooks import data_choice, publish, stage
-    from workbench.report.render import format_value
-    from workbench.views.coldstart import (
+    from workbench.report import format_value
+    from workbench.views import (
         cold_split,
         cold_users_view,
         coldstart_note,
@@ -24,11 +24,11 @@ def _():
     )
 
     return (
-        ContentSimilarity,
         cold_split,
         cold_users_view,
         coldstart_note,
         coldstart_report,
+        ContentSimilarity,
         data_choice,
         format_value,
         hybrid_view,

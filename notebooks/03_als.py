@@ -11,8 +11,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage
-    from workbench.views.als import als_view
-    from workbench.views.common import standard_run
+    from workbench.views import als_view, standard_run
 
     return als_view, data_choice, fitted, load_dataset, mo, publish, stage, standard_run
 

@@ -10,9 +10,9 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage
-    from workbench.views.rerank import RerankView, buy_again_view, rerank_run
+    from workbench.views import buy_again_view, rerank_run, RerankView
 
-    return RerankView, buy_again_view, data_choice, fitted, load_dataset, mo, publish, rerank_run, stage
+    return buy_again_view, data_choice, fitted, load_dataset, mo, publish, rerank_run, RerankView, stage
 
 
 @app.cell

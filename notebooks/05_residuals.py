@@ -10,9 +10,9 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage
-    from workbench.views.residuals import ResidualsView, residuals_run
+    from workbench.views import residuals_run, ResidualsView
 
-    return ResidualsView, data_choice, fitted, load_dataset, mo, publish, residuals_run, stage
+    return data_choice, fitted, load_dataset, mo, publish, residuals_run, ResidualsView, stage
 
 
 @app.cell

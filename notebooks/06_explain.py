@@ -10,10 +10,9 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage
-    from workbench.views.explain import ExplainView
-    from workbench.views.rerank import rerank_run
+    from workbench.views import ExplainView, rerank_run
 
-    return ExplainView, data_choice, fitted, load_dataset, mo, publish, rerank_run, stage
+    return data_choice, ExplainView, fitted, load_dataset, mo, publish, rerank_run, stage
 
 
 @app.cell

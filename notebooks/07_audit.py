@@ -9,20 +9,19 @@ def _():
 
     import marimo as mo
 
-    from workbench.analysis.segments import user_segments
+    from workbench.analysis import user_segments
     from workbench.data import load_dataset
     from workbench.evaluation import METRICS
     from workbench.notebooks import data_choice, fitted, publish, stage
-    from workbench.views.audit import audit_segments, audit_view
-    from workbench.views.common import standard_run
+    from workbench.views import audit_segments, audit_view, standard_run
 
     return (
-        METRICS,
         audit_segments,
         audit_view,
         data_choice,
         fitted,
         load_dataset,
+        METRICS,
         mo,
         publish,
         stage,

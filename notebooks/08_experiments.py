@@ -10,42 +10,41 @@ def _():
 
     import marimo as mo
 
-    from workbench.analysis.experiment import peeking_chart, peeking_curve
+    from workbench.analysis import peeking_chart
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage
-    from workbench.report.render import format_value
+    from workbench.report import format_value
     from workbench.tracking import track_run
-    from workbench.tuning import tune_and_test
-    from workbench.views.common import standard_run
-    from workbench.views.experiments import (
-        SEED,
+    from workbench.views import (
         bandit_study,
         experiments_report,
         experiments_view,
         online_plan,
         peeking_warning,
+        simulate_peeking,
+        standard_run,
+        tune_als,
     )
 
     return (
-        SEED,
         bandit_study,
         data_choice,
-        fitted,
         experiments_report,
         experiments_view,
+        fitted,
         format_value,
         load_dataset,
         mo,
         online_plan,
         peeking_chart,
-        peeking_curve,
         peeking_warning,
         publish,
+        simulate_peeking,
         stage,
         standard_run,
         tempfile,
         track_run,
-        tune_and_test,
+        tune_als,
     )
 
 
@@ -100,9 +99,9 @@ def _(ds, fitted, k, mo, run, stage, standard_run):
 
 
 @app.cell
-def _(SEED, base, n_trials, stage, tune_and_test):
+def _(base, n_trials, stage, tune_als):
     stage(f"tuning ALS: {n_trials.value} trials on a validation split of train")
-    tuned = tune_and_test(base.train, base.test, n_trials=n_trials.value, k=base.k, seed=SEED, show_progress_bar=False)
+    tuned = tune_als(base, n_trials=n_trials.value)
     return (tuned,)
 
 
@@ -205,9 +204,9 @@ def _(mo):
 
 
 @app.cell
-def _(SEED, peeking_chart, peeking_curve, stage):
+def _(peeking_chart, simulate_peeking, stage):
     stage("simulating peeking")
-    peeking = peeking_curve(seed=SEED)
+    peeking = simulate_peeking()
     peeking_chart(peeking)
     return (peeking,)
 

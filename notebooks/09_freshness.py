@@ -11,7 +11,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, publish, stage
-    from workbench.views.freshness import freshness_note, freshness_view
+    from workbench.views import freshness_note, freshness_view
 
     return data_choice, freshness_note, freshness_view, load_dataset, mo, publish, stage
 

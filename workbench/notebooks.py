@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     from workbench.data import Dataset
     from workbench.report.render import IndexEntry, Report
 
+__all__ = [
+    "data_choice", "stage", "publish", "fitted", "model_key", "list_notebooks", "notebooks_dir", "run_notebooks",
+    "export_twin", "twin_path", "read_summary", "default_jobs", "main",
+]
+
 REPORT_DIR_ENV = "WORKBENCH_REPORT_DIR"
 #: Set by the report runner to a folder that lives as long as the run; :func:`fitted` shares models through it.
 MODEL_CACHE_ENV = "WORKBENCH_MODEL_CACHE"

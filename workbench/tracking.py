@@ -32,6 +32,8 @@ import numpy as np
 
 from workbench.errors import ConfigError, first_line
 
+__all__ = ["track_run", "Tracker", "quiet_loggers", "DEFAULT_STORE", "DEFAULT_EXPERIMENT"]
+
 DEFAULT_STORE = "mlruns"
 DEFAULT_EXPERIMENT = "workbench"
 INSTALL_HINT = "experiment tracking is off (MLflow is not installed); enable it with: pip install 'workbench[tracking]'"

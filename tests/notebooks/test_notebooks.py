@@ -88,6 +88,26 @@ def test_profile_notebook_as_script(tmp_path):
     assert f"{len(log):,}" in html and "<script" not in html
 
 
+#: Where notebooks import from: each has an ``__all__``, the supported API.
+SUPPORTED_API = (
+    "workbench.data", "workbench.models", "workbench.evaluation", "workbench.analysis", "workbench.report",
+    "workbench.views", "workbench.notebooks", "workbench.tracking", "workbench.tuning",
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_import_only_the_supported_api(path):
+    imports = [
+        node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module.split(".")[0] == "workbench"
+    ]
+    assert imports
+    for node in imports:
+        assert node.module in SUPPORTED_API, f"{path.name} imports from {node.module}"
+        unsupported = {alias.name for alias in node.names} - set(importlib.import_module(node.module).__all__)
+        assert not unsupported, f"{path.name}: {sorted(unsupported)} not in {node.module}.__all__"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_marimo_check_is_clean(path):
     result = subprocess.run([sys.executable, "-m", "marimo", "check", str(path)], capture_output=True, text=True)

@@ -1,1 +1,35 @@
-"""Analysis on top of evaluation: segments, bias audits, residuals, explanations, experiments."""
+"""Analysis on top of evaluation: segments, bias audits, residuals, explanations, experiments, freshness.
+
+The names below are the supported API; each module is imported on first use.
+
+>>> from workbench.analysis import compare, by_group  # doctest: +SKIP
+"""
+
+from workbench.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "stats": ["bootstrap_ci", "bootstrap_group_means", "by_group", "GroupMetrics", "group_codes", "split_values", "MISSING"],
+        "segments": ["age_bands", "activity_bands", "cold_warm", "user_segments", "pair_segments", "segment_metrics"],
+        # the audit function stays at workbench.analysis.audit.audit: the package attribute is the module
+        "audit": ["Audit", "summary_flags", "PopularityBias", "popularity_bias", "exposure"],
+        "residuals": [
+            "residual_table", "residuals_by_segment", "worst_segments", "calibration_curve", "residual_chart",
+            "calibration_chart", "rating_predictions", "rating_residuals",
+        ],
+        "explain": [
+            "feature_columns", "additivity_error", "global_importance", "importance_by_segment",
+            "importance_by_segment_chart", "beeswarm_chart", "dependence_chart", "item_label", "item_labels",
+            "with_item_names", "waterfall_chart",
+        ],
+        "experiment": [
+            "Comparison", "Conversions", "Peeking", "compare", "compare_many", "adjust_pvalues", "sample_size", "power",
+            "simulate_conversions", "peeking_simulation", "peeking_curve", "peeking_chart",
+        ],
+        "bandits": ["rewards_table", "simulate_bandits", "policy_summary", "bandit_chart"],
+        "next_basket": ["BuyAgainStudy", "buy_again_study", "buy_again_vs_discover"],
+        "drift": ["jensen_shannon", "psi", "drift_table", "quality_drop", "drift_alerts", "drift_chart"],
+        "freshness": ["place_new_items", "time_cut", "replay_experiment", "freshness_summary", "freshness_chart"],
+    },
+)

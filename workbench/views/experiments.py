@@ -21,6 +21,7 @@ from workbench.analysis.experiment import (
     compare,
     compare_many,
     peeking_chart,
+    peeking_curve,
     power,
     sample_size,
     simulate_conversions,
@@ -28,7 +29,7 @@ from workbench.analysis.experiment import (
 from workbench.errors import ConfigError
 from workbench.evaluation import evaluate_per_user, summarize
 from workbench.report import Report
-from workbench.tuning import TuningResult, history_chart, importance_chart
+from workbench.tuning import TuningResult, history_chart, importance_chart, tune_and_test
 from workbench.views.common import StandardRun
 
 #: The paired comparisons of the offline A/B table, (a, b): diff = b - a.
@@ -123,6 +124,24 @@ class ExperimentsView:
             "trials": self.trials,
             "test_users": int(len(self.run.test_users)),
         }
+
+
+def tune_als(run: StandardRun, *, n_trials: int) -> TuningResult:
+    """Tune ALS for ``n_trials`` Optuna trials on a validation split of ``run.train`` (never its test),
+    then refit the best on all of train.
+
+    >>> tune_als(base, n_trials=20).best_params  # doctest: +SKIP
+    """
+    return tune_and_test(run.train, run.test, n_trials=n_trials, k=run.k, seed=SEED, show_progress_bar=False)
+
+
+def simulate_peeking() -> pd.DataFrame:
+    """:func:`peeking_curve` of A/A tests with the notebook's seed.
+
+    >>> simulate_peeking().columns[:2].tolist()  # doctest: +SKIP
+    ['looks', 'fpr_peeking']
+    """
+    return peeking_curve(seed=SEED)
 
 
 def experiments_view(run: StandardRun, tuned: TuningResult) -> ExperimentsView:

@@ -25,7 +25,7 @@ export UV_PYTHON_DOWNLOADS := never
 # in every process (about 9 s per notebook here).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: setup setup-all report test lock notebooks-sync benchmark clean
+.PHONY: setup setup-all report test lint lock notebooks-sync benchmark clean
 
 # The report needs the core set; the tests (Spark, MLflow, the server) need every extra: all.
 setup: $(VENV)/.core
@@ -57,8 +57,13 @@ $(VENV)/.core $(VENV)/.all: $(VENV)/.%: pyproject.toml requirements/%.txt requir
 report: setup
 	$(BIN)/workbench report --data ml-100k --out reports
 
-test: setup-all
+test: setup-all lint
 	$(BIN)/python -m pytest -q
+
+# House style as code: ruff's lint rules and formatter, configured in pyproject.toml.
+lint: setup-all
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # After changing the dependencies in pyproject.toml: resolve the locks again (keeping what still
 # fits); the report set is pinned as in the full set the tests run.

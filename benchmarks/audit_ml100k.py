@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "audit_ml100k.json").write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")
 
-    for name, result in audits.items():
+    for name in audits:
         record = output["als_audit"][name]["ndcg"]
         groups = ", ".join(
             f"{g} {v['mean']:.3f} [{v['ci_lower']:.3f}, {v['ci_upper']:.3f}] n={v['count']}"

@@ -85,12 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "coldstart_ml100k.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for run in runs:
         parts = ", ".join(
-            f"{m} {run[m]['ndcg']:.4f} ({run[m]['ratio_to_popularity']:.3f}x, k={run[m]['n_clusters']})" for m in METHODS
+            f"{m} {run[m]['ndcg']:.4f} ({run[m]['ratio_to_popularity']:.3f}x, k={run[m]['n_clusters']})"
+            for m in METHODS
         )
         print(f"split seed {run['split_seed']}: popularity {run['popularity_ndcg']:.4f}, {parts}")
     for method, s in summary.items():
-        print(f"{method}: seed 0 {s['ratio_split_seed_0']:.3f}x, mean {s['ratio_mean_over_seeds']:.3f}x, "
-              f"min {s['ratio_min_over_seeds']:.3f}x (goal {GOAL}x)")
+        print(
+            f"{method}: seed 0 {s['ratio_split_seed_0']:.3f}x, mean {s['ratio_mean_over_seeds']:.3f}x, "
+            f"min {s['ratio_min_over_seeds']:.3f}x (goal {GOAL}x)"
+        )
     return 0
 
 

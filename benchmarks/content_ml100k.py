@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     genres = items["genres"].fillna("").str.split("|").map(set).to_numpy()
 
     single = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", sublinear_tf=True).fit_transform(item_documents(items))
-    table = [{"text_weight": "single_space", **neighbour_quality(nearest(normalize(single), K), genres, co_rated, rated)}]
+    table = [
+        {"text_weight": "single_space", **neighbour_quality(nearest(normalize(single), K), genres, co_rated, rated)}
+    ]
     for weight in WEIGHTS:
         matrix = ContentSimilarity(text_weight=weight).fit(ds).matrix_
         table.append({"text_weight": weight, **neighbour_quality(nearest(matrix, K), genres, co_rated, rated)})

@@ -55,8 +55,13 @@ def score(model, train, test) -> dict[str, float]:
         recs = model.recommend(users, k=K)
         done = time.perf_counter()
     metrics = evaluate(recs, test, k=K)
-    return {"ndcg": metrics["ndcg"], "recall": metrics["recall"], "precision": metrics["precision"],
-            "fit_s": fitted - start, "recommend_s": done - fitted}
+    return {
+        "ndcg": metrics["ndcg"],
+        "recall": metrics["recall"],
+        "precision": metrics["precision"],
+        "fit_s": fitted - start,
+        "recommend_s": done - fitted,
+    }
 
 
 def run_seed(ds, seed: int) -> dict:
@@ -92,12 +97,16 @@ def main(argv: list[str] | None = None) -> dict:
     }
     for name in names:
         if name != "als":
-            summary[name]["ndcg_minus_als"] = interval([r["test"][name]["ndcg"] - r["test"]["als"]["ndcg"] for r in runs])
-            summary[name]["fit_time_ratio_als_over_ease"] = summary["als"]["fit_s_median"] / summary[name]["fit_s_median"]
+            summary[name]["ndcg_minus_als"] = interval(
+                [r["test"][name]["ndcg"] - r["test"]["als"]["ndcg"] for r in runs]
+            )
+            summary[name]["fit_time_ratio_als_over_ease"] = (
+                summary["als"]["fit_s_median"] / summary[name]["fit_s_median"]
+            )
     result = {
         "benchmark": "ease_ml100k",
         "protocol": "ml-100k stratified_split(ratio=0.75, seed=s), k=10, seen excluded; "
-                    f"headline seed {HEADLINE_SEED}, interval over seeds {args.seeds}",
+        f"headline seed {HEADLINE_SEED}, interval over seeds {args.seeds}",
         "selection": {
             "rule": "best mean validation nDCG@10 over seeds, validation = stratified_split(train, ratio=0.75, seed=s)",
             "validation_ndcg": validation,
@@ -120,11 +129,17 @@ if __name__ == "__main__":
     print(f"nDCG@{K}: seed {HEADLINE_SEED}, mean [95% interval] over split seeds; median fit seconds")
     for name, s in out["summary"].items():
         ci = s["ndcg"]
-        line = (f"{name:12s} {s['ndcg_seed_42']:.4f}  {ci['mean']:.4f} [{ci['ci_low']:.4f}, {ci['ci_high']:.4f}]"
-                f"  fit {s['fit_s_median']:.3f} s")
+        line = (
+            f"{name:12s} {s['ndcg_seed_42']:.4f}  {ci['mean']:.4f} [{ci['ci_low']:.4f}, {ci['ci_high']:.4f}]"
+            f"  fit {s['fit_s_median']:.3f} s"
+        )
         if "ndcg_minus_als" in s:
             d = s["ndcg_minus_als"]
             line += f"  vs ALS {d['mean']:+.4f} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
         print(line)
-    print("validation nDCG", {n: round(v["mean"], 4) for n, v in out["selection"]["validation_ndcg"].items()},
-          "chosen", out["selection"]["chosen"])
+    print(
+        "validation nDCG",
+        {n: round(v["mean"], 4) for n, v in out["selection"]["validation_ndcg"].items()},
+        "chosen",
+        out["selection"]["chosen"],
+    )

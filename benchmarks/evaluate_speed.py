@@ -24,7 +24,9 @@ from workbench.evaluation import METRICS, evaluate
 RESULTS = Path(__file__).parent / "results"
 
 
-def make_frames(n_users: int, *, k: int = 10, n_items: int = 20_000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_frames(
+    n_users: int, *, k: int = 10, n_items: int = 20_000, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(recs, truth): recs sorted by user then rank; truth ~15 rows per user, partly overlapping recs."""
     rng = np.random.default_rng(seed)
     user_ids = np.sort(rng.choice(10**9, size=n_users, replace=False)).astype(np.int64)

@@ -41,7 +41,12 @@ def run(name: str, factory: Callable[[], Recommender], train, test) -> dict[str,
     fitted = time.perf_counter()
     recs = model.recommend(users, k=K, exclude_seen=True)
     done = time.perf_counter()
-    return {"model": name, **evaluate(recs, test, k=K), "fit_seconds": fitted - start, "recommend_seconds": done - fitted}
+    return {
+        "model": name,
+        **evaluate(recs, test, k=K),
+        "fit_seconds": fitted - start,
+        "recommend_seconds": done - fitted,
+    }
 
 
 def markdown(rows: list[dict]) -> str:

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-
 from tqdm.auto import tqdm
 
 from workbench.analysis.experiment import compare
@@ -67,8 +66,9 @@ def run_seed(seed: int, size: str) -> tuple[dict, dict[str, pd.DataFrame]]:
         "test_users": int(overall["users"].iloc[0]),
         "train_rows": len(study.train),
         "study_s": time.perf_counter() - start,
-        "models": {name: {**overall.loc[name].drop("users").to_dict(), "fit_s": study.fit_seconds[name]}
-                   for name in study.recs},
+        "models": {
+            name: {**overall.loc[name].drop("users").to_dict(), "fit_s": study.fit_seconds[name]} for name in study.recs
+        },
         "by_activity": study.table[study.table["segment"] != "all users"].to_dict("records"),
         "verdict": study.verdict(),
         "id_round_trip": {
@@ -134,8 +134,12 @@ def main(argv: list[str] | None = None) -> dict:
 if __name__ == "__main__":
     out = main()
     table = pd.DataFrame(
-        {name: {m: f"{v['mean']:.4f} [{v['ci_low']:.4f}, {v['ci_high']:.4f}]" for m, v in row.items() if m != "fit_s"}
-         for name, row in out["summary"].items()}
+        {
+            name: {
+                m: f"{v['mean']:.4f} [{v['ci_low']:.4f}, {v['ci_high']:.4f}]" for m, v in row.items() if m != "fit_s"
+            }
+            for name, row in out["summary"].items()
+        }
     ).T
     print(table.to_string())
     print("paired re-ranker - buy again (nDCG@10):", {k: v for k, v in out["paired_reranker_vs_buy_again"].items()})

@@ -59,27 +59,19 @@ def main(argv: list[str] | None = None) -> dict:
 
     gen, fit_s = timed(lambda: CandidateGenerator(seed=0).fit(train))
     cands = gen.candidates(users, n=100)
-    results["candidate_recall"] = {
-        str(n): candidate_recall(cands, test, n) for n in (10, 20, 50, 100)
-    }
+    results["candidate_recall"] = {str(n): candidate_recall(cands, test, n) for n in (10, 20, 50, 100)}
     results["models"]["candidates_fused"] = {
         **evaluate(gen.recommend(users, k=K), test, k=K),
         "fit_s": fit_s,
     }
     for source in ("als", "knn"):
-        top = cands.assign(score=cands[f"{source}_score"]).sort_values(
-            ["user_id", "score"], ascending=[True, False]
-        )
+        top = cands.assign(score=cands[f"{source}_score"]).sort_values(["user_id", "score"], ascending=[True, False])
         top["rank"] = top.groupby("user_id").cumcount() + 1
-        results["models"][f"candidates_{source}_only"] = evaluate(
-            top[top["rank"] <= K], test, k=K
-        )
+        results["models"][f"candidates_{source}_only"] = evaluate(top[top["rank"] <= K], test, k=K)
 
     for holdout in ("random", "temporal"):
         model, fit_s = timed(
-            lambda h=holdout: LightGBMReranker(
-                CandidateGenerator(seed=0), seed=0, holdout=h
-            ).fit(train)
+            lambda h=holdout: LightGBMReranker(CandidateGenerator(seed=0), seed=0, holdout=h).fit(train)
         )
         recs, rec_s = timed(lambda m=model: m.recommend(users, k=K))
         entry = {
@@ -117,13 +109,6 @@ def main(argv: list[str] | None = None) -> dict:
 
 if __name__ == "__main__":
     out = main()
-    print(
-        pd.DataFrame(out["models"])
-        .T[["ndcg", "recall", "precision"]]
-        .round(4)
-        .to_string()
-    )
-    print(
-        "candidate recall", {n: round(v, 4) for n, v in out["candidate_recall"].items()}
-    )
+    print(pd.DataFrame(out["models"]).T[["ndcg", "recall", "precision"]].round(4).to_string())
+    print("candidate recall", {n: round(v, 4) for n, v in out["candidate_recall"].items()})
     print("goal", out["goal"])

@@ -130,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"scale_{args.size}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{args.size}: {total:.0f} s end to end, peak RSS {peak:.2f} GB, ndcg@10 {result['metrics']['ndcg']:.4f} -> {path}")
+    print(
+        f"{args.size}: {total:.0f} s end to end, peak RSS {peak:.2f} GB, ndcg@10 {result['metrics']['ndcg']:.4f} -> {path}"
+    )
     return 0
 
 

@@ -100,9 +100,23 @@ def main(argv: list[str] | None = None) -> int:
         ds.items.reset_index()[["item_id", "title"]].to_csv(items, index=False)
         port = free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "workbench.cli", "serve", str(model_dir), "--items", str(items),
-             "--host", "127.0.0.1", "--port", str(port), "--cache-ttl", "600"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "workbench.cli",
+                "serve",
+                str(model_dir),
+                "--items",
+                str(items),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--cache-ttl",
+                "600",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
@@ -139,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "serve.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for name in ("in_process_recommend", "http_uncached", "http_cached"):
         row = result[name]
-        print(f"{name:22s} {row['requests_per_second']:8.1f} req/s  p50 {row['p50_ms']:.2f} ms  p99 {row['p99_ms']:.2f} ms")
+        print(
+            f"{name:22s} {row['requests_per_second']:8.1f} req/s  p50 {row['p50_ms']:.2f} ms  p99 {row['p99_ms']:.2f} ms"
+        )
     print(f"goal p99 < {GOAL_P99_MS} ms uncached: {'met' if result['goal_met'] else 'NOT met'}")
     return 0
 

@@ -44,8 +44,16 @@ def main() -> None:
     fixed = {"seed": args.seed, "n_candidates": N_CANDIDATES, "n_folds": N_FOLDS}
 
     start = time.perf_counter()
-    study = tune_reranker(fit, valid, n_trials=args.trials, k=K, seed=args.seed, n_candidates=N_CANDIDATES,
-                          n_folds=N_FOLDS, show_progress_bar=True)
+    study = tune_reranker(
+        fit,
+        valid,
+        n_trials=args.trials,
+        k=K,
+        seed=args.seed,
+        n_candidates=N_CANDIDATES,
+        n_folds=N_FOLDS,
+        show_progress_bar=True,
+    )
     tune_seconds = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -127,7 +127,9 @@ def _(format_value, mo, users):
     mo.hstack(
         [
             mo.stat(value=format_value(users.cold_scores.loc["clusters", "ndcg"]), label=f"clusters nDCG@{users.k}"),
-            mo.stat(value=format_value(users.cold_scores.loc["popularity", "ndcg"]), label=f"popularity nDCG@{users.k}"),
+            mo.stat(
+                value=format_value(users.cold_scores.loc["popularity", "ndcg"]), label=f"popularity nDCG@{users.k}"
+            ),
             mo.stat(value=f"{users.ndcg_ratio:.3f}x", label="clusters / popularity"),
         ]
     )

@@ -10,7 +10,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage
-    from workbench.views import buy_again_view, rerank_run, RerankView
+    from workbench.views import RerankView, buy_again_view, rerank_run
 
     return buy_again_view, data_choice, fitted, load_dataset, mo, publish, rerank_run, RerankView, stage
 

@@ -10,7 +10,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage
-    from workbench.views import residuals_run, ResidualsView
+    from workbench.views import ResidualsView, residuals_run
 
     return data_choice, fitted, load_dataset, mo, publish, residuals_run, ResidualsView, stage
 

@@ -79,9 +79,7 @@ def _(ds, fitted, k, mo, run, stage, standard_run):
 @app.cell
 def _(base, ds, mo, user_segments):
     segments = user_segments(ds, base.train)
-    mo.md(
-        "Segments: " + ", ".join(f"**{name}** ({segments[name].nunique()} groups)" for name in segments.columns)
-    )
+    mo.md("Segments: " + ", ".join(f"**{name}** ({segments[name].nunique()} groups)" for name in segments.columns))
     return (segments,)
 
 
@@ -114,8 +112,9 @@ def _(mo, view):
 @app.cell
 def _(mo, view):
     mo.callout(
-        mo.md("\n".join(f"- {line}" for line in view.flag_lines())
-              or f"No {view.metric} gap above {view.threshold:.0%}."),
+        mo.md(
+            "\n".join(f"- {line}" for line in view.flag_lines()) or f"No {view.metric} gap above {view.threshold:.0%}."
+        ),
         kind="warn" if len(view.flagged) else "success",
     )
     return

@@ -10,11 +10,11 @@ import pandas as pd
 def reference_metrics(recs: pd.DataFrame, truth: pd.DataFrame, k: int) -> dict:
     """Plain-Python metrics per truth user, straight from the definitions in DESIGN.md."""
     relevant: dict = {}
-    for user, item in zip(truth["user_id"], truth["item_id"]):
+    for user, item in zip(truth["user_id"], truth["item_id"], strict=False):
         relevant.setdefault(user, set()).add(item)
     lists: dict = {}
     ranks = recs["rank"] if "rank" in recs.columns else [None] * len(recs)
-    for user, item, rank in zip(recs["user_id"], recs["item_id"], ranks):
+    for user, item, rank in zip(recs["user_id"], recs["item_id"], ranks, strict=False):
         lists.setdefault(user, []).append((rank if rank is not None else len(lists.get(user, [])) + 1, item))
     result = {}
     for user, items in relevant.items():

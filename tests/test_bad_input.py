@@ -23,22 +23,38 @@ from workbench.errors import DataError
 
 CORPUS = Path(__file__).parent / "data" / "bad"
 EXPECTED: dict[str, str | None] = {
-    name: needle for name, needle in json.loads((CORPUS / "expected.json").read_text("utf-8")).items()
+    name: needle
+    for name, needle in json.loads((CORPUS / "expected.json").read_text("utf-8")).items()
     if not name.startswith("_")
 }
 BAD = sorted(name for name, needle in EXPECTED.items() if needle is not None)
 VALID = sorted(name for name, needle in EXPECTED.items() if needle is None)
 # Problems of the file itself (encoding, syntax, path): pandas cannot hand Dataset.from_frames a frame.
-FILE_LEVEL = ("is empty", "no columns", "not a well-formed", "NUL bytes", "not UTF-8", "cannot read",
-              "directory", "not found")
+FILE_LEVEL = (
+    "is empty",
+    "no columns",
+    "not a well-formed",
+    "NUL bytes",
+    "not UTF-8",
+    "cannot read",
+    "directory",
+    "not found",
+)
 
 # Independent expectations for the valid files: rows, distinct users and items, and a few exact ids.
 VALID_FACTS = {
     "unicode_ids.csv": (3, 2, 3, {"user_id": ["Zoë", "😀", "Zoë"], "item_id": ["寿司", "مرحبا", "Ünïcødé"]}),
     "quoted_ids.csv": (2, 2, 2, {"user_id": ["smith, john", "a\nb"], "item_id": ['the "best" mug', "x"]}),
     # floats would merge ...808 and ...809 and lose the 2**64 + 1 user: the ids must stay exact text
-    "huge_int_ids.csv": (3, 2, 2, {"user_id": ["18446744073709551617", "18446744073709551617", "1"],
-                                   "item_id": ["9223372036854775809", "9223372036854775808", "9223372036854775809"]}),
+    "huge_int_ids.csv": (
+        3,
+        2,
+        2,
+        {
+            "user_id": ["18446744073709551617", "18446744073709551617", "1"],
+            "item_id": ["9223372036854775809", "9223372036854775808", "9223372036854775809"],
+        },
+    ),
     "leading_zero_ids.csv": (2, 2, 2, {"user_id": ["007", "7"], "item_id": ["0042", "42"]}),
     "duplicates.csv": (4, 2, 1, {"rating": [5.0, 5.0, 5.0, 1.0]}),
     "minimal.csv": (3, 2, 2, {"user_id": [1, 2, 2]}),
@@ -60,7 +76,8 @@ TALLY: Counter = Counter()  # (entry point, "tried" | "passed") -> count, printe
 def _digest() -> dict[str, str]:
     return {
         str(p.relative_to(CORPUS)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(CORPUS.rglob("*")) if p.is_file()
+        for p in sorted(CORPUS.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -121,8 +138,9 @@ def _pandas_frame(name: str) -> pd.DataFrame:
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     encoding = "utf-16" if name.startswith("utf16_bom") else "utf-8-sig"
-    return pd.read_csv(path, sep=None if path.suffix == ".txt" else ",\t"[path.suffix == ".tsv"],
-                       engine="python", encoding=encoding)
+    return pd.read_csv(
+        path, sep=None if path.suffix == ".txt" else ",\t"[path.suffix == ".tsv"], engine="python", encoding=encoding
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in BAD if not any(s in EXPECTED[n] for s in FILE_LEVEL)])
@@ -182,8 +200,9 @@ def test_cli_report_validates_data_first(name, tmp_path, capsys):
 
 def _workbench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATA", "WORKBENCH_REPORT_DIR")}
-    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
+    )
 
 
 @pytest.mark.parametrize("name", ["text_in_rating.csv", "unicode_ids.csv"])
@@ -206,8 +225,9 @@ def test_subprocess_report(name, tmp_path):
     out = tmp_path / "reports"
 
     def check():
-        result = _workbench("report", "--data", str(CORPUS / name), "--out", str(out), "--only", "01_profile",
-                            cwd=tmp_path)
+        result = _workbench(
+            "report", "--data", str(CORPUS / name), "--out", str(out), "--only", "01_profile", cwd=tmp_path
+        )
         if EXPECTED[name] is None:
             assert result.returncode == 0, result.stderr[-2000:]
             assert "<svg" in (out / "01_profile.html").read_text("utf-8")

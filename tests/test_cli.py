@@ -69,7 +69,13 @@ def test_profile_html_shows_the_shop_and_escapes_its_strings(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Top items:" in printed and "Funnel:" in printed and hostile in printed  # the terminal shows data as is
     text = out.read_text(encoding="utf-8")
-    for heading in ["Top items", "Category and brand mix", "Funnel", "Baskets and repeat purchases", "Cleaning findings"]:
+    for heading in [
+        "Top items",
+        "Category and brand mix",
+        "Funnel",
+        "Baskets and repeat purchases",
+        "Cleaning findings",
+    ]:
         assert re.search(rf"<h\d>{heading}</h\d>", text), heading
     assert "<script" not in text and "<b>north" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "&lt;b&gt;north&lt;/b&gt;" in text
@@ -127,7 +133,10 @@ def test_report_end_to_end_subprocess(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATA", "WORKBENCH_REPORT_DIR")}
     result = subprocess.run(
         [*command, "report", "--data", "synthetic-small", "--out", str(out), "--only", "01_profile"],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     index = (out / "index.html").read_text(encoding="utf-8")

@@ -66,10 +66,16 @@ def lock_problems(pyproject: str, requirements: str, *, extras: bool) -> list[st
         if not versions:
             problems.append(f"pyproject.toml asks {name}, the lock pins none")
         for version in versions:
-            problems += [f"pyproject.toml asks {name}{s}, the lock pins {version}" for s in specifiers
-                         if not SpecifierSet(s).contains(version, prereleases=True)]
-    problems += [f"the lock pins {name} for pyproject.toml, which no longer asks it" for name, entries in pins.items()
-                 if any(direct for _, direct in entries) and name not in wanted]
+            problems += [
+                f"pyproject.toml asks {name}{s}, the lock pins {version}"
+                for s in specifiers
+                if not SpecifierSet(s).contains(version, prereleases=True)
+            ]
+    problems += [
+        f"the lock pins {name} for pyproject.toml, which no longer asks it"
+        for name, entries in pins.items()
+        if any(direct for _, direct in entries) and name not in wanted
+    ]
     return problems
 
 
@@ -199,23 +205,31 @@ print(os.environ['WORKBENCH_DATA'], bool(os.environ['WORKBENCH_MODEL_CACHE']), o
 def notebook(folder: Path, name: str, other: str, last: str = "") -> Path:
     path = folder / "notebooks" / f"{name}.py"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(RENDEZVOUS.format(mine=name, other=other, stage=f"{STAGE_PREFIX}{name} waits", last=last),
-                    encoding="utf-8")
+    path.write_text(
+        RENDEZVOUS.format(mine=name, other=other, stage=f"{STAGE_PREFIX}{name} waits", last=last), encoding="utf-8"
+    )
     return path
 
 
 def test_notebooks_run_side_by_side(tmp_path):
     paths = [notebook(tmp_path, "01_a", "02_b"), notebook(tmp_path, "02_b", "01_a"), notebook(tmp_path, "03_c", "01_a")]
     stages, done = [], []
-    run_notebooks(paths, data="synthetic-small", jobs=2, on_stage=lambda *args: stages.append(args),
-                  on_done=lambda name, seconds: done.append(name))
+    run_notebooks(
+        paths,
+        data="synthetic-small",
+        jobs=2,
+        on_stage=lambda *args: stages.append(args),
+        on_done=lambda name, seconds: done.append(name),
+    )
     assert sorted(stages) == [("01_a", "01_a waits"), ("02_b", "02_b waits"), ("03_c", "03_c waits")]
     assert sorted(done) == ["01_a", "02_b", "03_c"] and (tmp_path / "03_c").exists()  # ran in the checkout folder
 
 
 def test_a_failing_notebook_stops_the_run_with_its_last_line(tmp_path):
-    paths = [notebook(tmp_path, "01_a", "02_b", last="raise ValueError('no such column')"),
-             notebook(tmp_path, "02_b", "01_a", last="import time; time.sleep(120)")]
+    paths = [
+        notebook(tmp_path, "01_a", "02_b", last="raise ValueError('no such column')"),
+        notebook(tmp_path, "02_b", "01_a", last="import time; time.sleep(120)"),
+    ]
     started = time.monotonic()
     with pytest.raises(WorkbenchError, match=r"^notebook 01_a failed: ValueError: no such column$"):
         run_notebooks(paths, data="ml-100k", jobs=2)

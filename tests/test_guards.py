@@ -11,8 +11,17 @@ from workbench.guards import BUDGET_ENV, check_dense, format_bytes, memory_budge
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("4GB", 4 * 10**9), ("4 gb", 4 * 10**9), ("512MiB", 512 * 2**20), ("1.5GiB", 3 * 2**29),
-     ("2e9", 2 * 10**9), ("100", 100), ("10kb", 10_000), ("1TB", 10**12), ("3B", 3)],
+    [
+        ("4GB", 4 * 10**9),
+        ("4 gb", 4 * 10**9),
+        ("512MiB", 512 * 2**20),
+        ("1.5GiB", 3 * 2**29),
+        ("2e9", 2 * 10**9),
+        ("100", 100),
+        ("10kb", 10_000),
+        ("1TB", 10**12),
+        ("3B", 3),
+    ],
 )
 def test_parse_size(text, expected):
     assert parse_size(text) == expected
@@ -64,7 +73,13 @@ def test_check_dense_matches_numpy_and_never_overflows(monkeypatch):
 
 def test_format_bytes():
     assert [format_bytes(n) for n in (0, 999, 1_000, 1_500_000, 2.5e9, 8e12)] == [
-        "0 B", "999 B", "1.0 KB", "1.5 MB", "2.5 GB", "8.0 TB"]
+        "0 B",
+        "999 B",
+        "1.0 KB",
+        "1.5 MB",
+        "2.5 GB",
+        "8.0 TB",
+    ]
 
 
 @pytest.mark.parametrize(("value", "expected"), [(1, 1), (7, 7), (np.int64(3), 3), (np.uint8(2), 2), (10**12, 10**12)])

@@ -69,8 +69,9 @@ def logs(draw):
     users = draw(st.lists(st.sampled_from(user_pool), min_size=n, max_size=n))
     items = draw(st.lists(st.integers(0, 15), min_size=n, max_size=n))
     times = draw(st.lists(st.integers(0, 50), min_size=n, max_size=n))
-    frame = pd.DataFrame({"user_id": pd.Series(users, dtype=object), "item_id": items, "timestamp": times,
-                          "row": np.arange(n)})
+    frame = pd.DataFrame(
+        {"user_id": pd.Series(users, dtype=object), "item_id": items, "timestamp": times, "row": np.arange(n)}
+    )
     return Dataset.from_frames(frame)
 
 

@@ -8,8 +8,14 @@ import pytest
 
 from workbench.lazy import lazy_exports
 
-PACKAGES = ("workbench.data", "workbench.models", "workbench.evaluation", "workbench.analysis", "workbench.report",
-            "workbench.views")
+PACKAGES = (
+    "workbench.data",
+    "workbench.models",
+    "workbench.evaluation",
+    "workbench.analysis",
+    "workbench.report",
+    "workbench.views",
+)
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -110,7 +110,9 @@ def test_unknown_user_gets_popular_items_flagged_as_fallback(train, model_dir):
 
 
 def test_string_ids_round_trip(tmp_path):
-    log = _log().assign(user_id=lambda f: "u" + f["user_id"].astype(str), item_id=lambda f: "p" + f["item_id"].astype(str))
+    log = _log().assign(
+        user_id=lambda f: "u" + f["user_id"].astype(str), item_id=lambda f: "p" + f["item_id"].astype(str)
+    )
     model = PopularityRecommender().fit(Dataset.from_frames(log))
     client = TestClient(create_app(model.save(tmp_path / "pop")))
     body = _get(client, "u123", k=4)
@@ -138,8 +140,13 @@ def test_user_1_is_known_to_models_of_int_and_text_ids(tmp_path, make, spelling)
 
 @pytest.mark.parametrize(
     "params, needle",
-    [({"user_id": "1", "k": 0}, "k"), ({"user_id": "1", "k": 101}, "k"), ({"user_id": "1", "k": "ten"}, "k"),
-     ({"k": 5}, "user_id"), ({"user_id": "", "k": 5}, "user_id")],
+    [
+        ({"user_id": "1", "k": 0}, "k"),
+        ({"user_id": "1", "k": 101}, "k"),
+        ({"user_id": "1", "k": "ten"}, "k"),
+        ({"k": 5}, "user_id"),
+        ({"user_id": "", "k": 5}, "user_id"),
+    ],
 )
 def test_bad_parameters_get_a_json_error(model_dir, params, needle):
     response = TestClient(create_app(model_dir)).get(URL, params=params)
@@ -268,8 +275,12 @@ def test_every_saved_model_class_is_servable(tmp_path):
     items = tmp_path / "items.parquet"
     ds.items.reset_index().to_parquet(items)
     warm = ds.interactions["user_id"].iloc[0]
-    for model in (PopularityRecommender(), ALSRecommender(factors=8, iterations=3, seed=0),
-                  ClusterColdStart(n_clusters=3, seed=0), ContentRecommender()):
+    for model in (
+        PopularityRecommender(),
+        ALSRecommender(factors=8, iterations=3, seed=0),
+        ClusterColdStart(n_clusters=3, seed=0),
+        ContentRecommender(),
+    ):
         model.fit(ds)
         client = TestClient(create_app(model.save(tmp_path / type(model).__name__), items=items))
         body = _get(client, warm, k=5)
@@ -307,12 +318,15 @@ def redis_url():
     port = _free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
+
         def ready() -> bool:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return True
+
         _wait_until(ready, 10)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -358,9 +372,21 @@ def test_unreachable_redis_is_a_config_error():
 def test_real_server_answers_over_http(model_dir, items_csv, als):
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "workbench.cli", "serve", str(model_dir), "--items", str(items_csv),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "workbench.cli",
+            "serve",
+            str(model_dir),
+            "--items",
+            str(items_csv),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:

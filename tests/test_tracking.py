@@ -40,8 +40,13 @@ def test_run_is_read_back_with_the_mlflow_client(store, tmp_path):
     metrics = {"ndcg": 0.25, "recall": 0.5}
 
     run_id = track_run(
-        "tuned als", params=params, metrics=metrics, charts={"history": small_chart()},
-        model_dir=model_dir, tracking_uri=store, experiment="tests",
+        "tuned als",
+        params=params,
+        metrics=metrics,
+        charts={"history": small_chart()},
+        model_dir=model_dir,
+        tracking_uri=store,
+        experiment="tests",
     )
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{store / 'mlflow.db'}")

@@ -39,7 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--items", default=None, help="item table (CSV or Parquet)")
     profile.add_argument("--html", default=None, help="also write the profile as an HTML report here")
     profile.add_argument(
-        "--column", action="append", default=[], metavar="YOURS=CANONICAL",
+        "--column",
+        action="append",
+        default=[],
+        metavar="YOURS=CANONICAL",
         help="map a column name to a canonical one, e.g. --column product_id=item_id (repeatable)",
     )
 
@@ -149,7 +152,9 @@ def _serve(args: argparse.Namespace) -> int:
 
         from workbench.serve import create_app, make_cache
     except ImportError as exc:
-        raise ConfigError(f"serve needs the serve extra ({exc}): run make setup-all (or pip install -e '.[serve]')") from None
+        raise ConfigError(
+            f"serve needs the serve extra ({exc}): run make setup-all (or pip install -e '.[serve]')"
+        ) from None
     app = create_app(args.model_dir, items=args.items, cache=make_cache(args.cache, ttl=args.cache_ttl))
     health = app.state.serving.current.health()
     print(f"serving {health['model_class']} from {args.model_dir} on http://{args.host}:{args.port}", flush=True)

@@ -39,8 +39,19 @@ if TYPE_CHECKING:
     from workbench.report.render import IndexEntry, Report
 
 __all__ = [
-    "data_choice", "stage", "publish", "fitted", "model_key", "list_notebooks", "notebooks_dir", "run_notebooks",
-    "export_twin", "twin_path", "read_summary", "default_jobs", "main",
+    "data_choice",
+    "stage",
+    "publish",
+    "fitted",
+    "model_key",
+    "list_notebooks",
+    "notebooks_dir",
+    "run_notebooks",
+    "export_twin",
+    "twin_path",
+    "read_summary",
+    "default_jobs",
+    "main",
 ]
 
 REPORT_DIR_ENV = "WORKBENCH_REPORT_DIR"

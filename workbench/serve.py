@@ -13,6 +13,7 @@ never serves the previous model's answers. Needs the ``serve`` extra.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -110,10 +111,8 @@ class RedisCache:
         return None if value is None else value.decode("utf-8")
 
     def set(self, key: str, value: str) -> None:
-        try:
+        with contextlib.suppress(self._errors):
             self._client.set(key, value, px=max(1, round(self.ttl * 1000)))
-        except self._errors:
-            pass
 
 
 def make_cache(spec: str | None = None, *, ttl: float = 60.0) -> MemoryCache | RedisCache:
@@ -140,7 +139,9 @@ def item_details(path: str | Path, item_ids: pd.Index) -> tuple[np.ndarray, np.n
     table = validate.validate_side_table(frame, C.ITEM, "items")
     name_column = next((c for c in ("name", "title") if c in table.columns), None)
     if name_column is None and "price" not in table.columns:
-        raise DataError(f"items: {path} has none of the columns name, title, price (columns are {list(table.columns)[:12]})")
+        raise DataError(
+            f"items: {path} has none of the columns name, title, price (columns are {list(table.columns)[:12]})"
+        )
     index, sample = table.index, [_plain(v) for v in table.index[:1]]
     if pd.api.types.is_integer_dtype(item_ids.dtype):  # CSV ids arrive as text: "0042" is item 42
         index = pd.Index(pd.to_numeric(index.astype(str), errors="coerce"))
@@ -240,6 +241,7 @@ class ServingState:
                     served.names[codes],
                     served.prices[codes],
                     recs[C.FALLBACK].tolist(),
+                    strict=False,
                 )
             ],
             "fallback": bool(recs[C.FALLBACK].any()),

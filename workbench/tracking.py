@@ -64,7 +64,7 @@ def quiet_loggers(*names: str) -> Iterator[None]:
     try:
         yield
     finally:
-        for logger, level in zip(loggers, previous):
+        for logger, level in zip(loggers, previous, strict=False):
             logger.setLevel(level)
 
 

@@ -22,16 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
-import numpy as np
 import optuna
 import pandas as pd
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.data.split import stratified_split
-from workbench.errors import ConfigError, DataError, ModelError
-from workbench.guards import positive_int
+from workbench.errors import DataError, ModelError
 from workbench.evaluation import evaluate
+from workbench.guards import positive_int
 from workbench.models import ALSRecommender, LightGBMReranker
 from workbench.models.base import Recommender
 from workbench.tracking import quiet_loggers
@@ -188,9 +187,7 @@ def tune_reranker(
     return _tune(
         train,
         valid,
-        lambda trial: LightGBMReranker(
-            **_reranker_space(trial), seed=seed, n_candidates=n_candidates, n_folds=n_folds
-        ),
+        lambda trial: LightGBMReranker(**_reranker_space(trial), seed=seed, n_candidates=n_candidates, n_folds=n_folds),
         n_trials=n_trials,
         k=k,
         seed=seed,

@@ -4,10 +4,10 @@ import pytest
 from scipy import stats
 
 from workbench.analysis.experiment import (
-    adjust_pvalues,
     Comparison,
     Conversions,
     Peeking,
+    adjust_pvalues,
     bootstrap_mean_ci,
     compare,
     compare_many,
@@ -171,7 +171,16 @@ def test_results_are_typed_with_a_stable_set_of_fields():
     result = compare(a, b, n_boot=50)
     assert isinstance(result, Comparison) and result.diff == result["diff"]
     assert list(result) == [
-        "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest", "p_wilcoxon", "n_users", "n_dropped", "note"
+        "mean_a",
+        "mean_b",
+        "diff",
+        "ci_low",
+        "ci_high",
+        "p_ttest",
+        "p_wilcoxon",
+        "n_users",
+        "n_dropped",
+        "note",
     ]
     assert result.note == "" and isinstance(result.n_users, int)
     assert set(compare(a, a.copy(), n_boot=50)) == set(result)  # a degenerate test has the same fields

@@ -68,9 +68,7 @@ def test_waterfall_ends_at_the_score(contrib):
 
 
 def test_beeswarm_and_dependence(contrib):
-    values = contrib[["user_id", "item_id"]].assign(
-        pop=[10.0, 20.0, 30.0, 40.0], als=[1.0, 2.0, 3.0, 4.0]
-    )
+    values = contrib[["user_id", "item_id"]].assign(pop=[10.0, 20.0, 30.0, 40.0], als=[1.0, 2.0, 3.0, 4.0])
     swarm = beeswarm_chart(contrib, values)
     assert len(swarm.data) == 8 and swarm.data["value_percentile"].between(0, 1).all()
     swarm.to_dict()

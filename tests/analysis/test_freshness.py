@@ -13,12 +13,11 @@ from workbench.analysis.freshness import (
     replay_experiment,
 )
 from workbench.data import Dataset
-from workbench.models import DecayedPopularity
 from workbench.data.stream import replay
 from workbench.data.synthetic import make_ecommerce
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation import evaluate
-from workbench.models import ALSRecommender
+from workbench.models import ALSRecommender, DecayedPopularity
 
 DAY = 86_400
 SMALL_ALS = {"factors": 8, "iterations": 5}
@@ -32,11 +31,11 @@ def events(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
 def test_decayed_popularity_known_answer_and_update():
     train = events([("u1", "a", 0), ("u2", "a", 0), ("u3", "a", 0), ("u1", "b", 7)])
     model = DecayedPopularity(half_life="7D").fit(Dataset.from_frames(train))
-    scores = dict(zip(model.item_map.ids, model.scores_))
+    scores = dict(zip(model.item_map.ids, model.scores_, strict=False))
     assert scores == pytest.approx({"a": 1.5, "b": 1.0})  # three events one half-life old vs one fresh
     assert model.recommend(["new"], k=2)["item_id"].tolist() == ["a", "b"]
     model.partial_fit(events([("u9", "c", 14)]))
-    scores = dict(zip(model.item_map.ids, model.scores_))
+    scores = dict(zip(model.item_map.ids, model.scores_, strict=False))
     assert scores == pytest.approx({"a": 0.75, "b": 0.5, "c": 1.0})
     assert model.recommend(["someone"], k=3)["item_id"].tolist() == ["c", "a", "b"]
     assert model.recommend(["u9"], k=3)["item_id"].tolist() == ["a", "b"]  # the new user's item is seen
@@ -65,11 +64,14 @@ def test_decayed_popularity_save_and_load(tmp_path):
 
 
 def test_place_new_items_goes_before_the_item_of_equal_rank():
-    recs = pd.DataFrame(
-        {"user_id": [1, 1, 1, 2, 2, 2], "item_id": list("abcabc"), "score": 0.5, "rank": [1, 2, 3] * 2}
-    )
+    recs = pd.DataFrame({"user_id": [1, 1, 1, 2, 2, 2], "item_id": list("abcabc"), "score": 0.5, "rank": [1, 2, 3] * 2})
     popular = pd.DataFrame(
-        {"user_id": [1, 1, 1, 2, 2, 2], "item_id": ["n1", "a", "n2", "a", "b", "c"], "score": 9.0, "rank": [1, 2, 3] * 2}
+        {
+            "user_id": [1, 1, 1, 2, 2, 2],
+            "item_id": ["n1", "a", "n2", "a", "b", "c"],
+            "score": 9.0,
+            "rank": [1, 2, 3] * 2,
+        }
     )
     placed = place_new_items(recs, popular, pd.Index(list("abc")), k=3)
     assert placed[placed["user_id"] == 1]["item_id"].tolist() == ["n1", "a", "b"]
@@ -93,7 +95,7 @@ def test_table_shape_and_window_counts(table, shop):
     batches = [b for b in replay(shop, window="4D", start=cut) if len(b)]
     assert len(table) == 3 * len(batches)
     assert list(table["strategy"].unique()) == ["frozen", "incremental", "refit"]
-    for strategy, rows in table.groupby("strategy"):
+    for _strategy, rows in table.groupby("strategy"):
         assert rows["n_events"].tolist() == [len(b) for b in batches]
         assert rows["n_users"].tolist() == [b.interactions["user_id"].nunique() for b in batches]
     assert (table.loc[table["strategy"] == "frozen", "update_seconds"] == 0).all()

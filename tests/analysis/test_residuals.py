@@ -253,8 +253,15 @@ def test_residuals_by_segment_is_by_group_over_pairs_with_users_as_clusters():
     table = hand_table()
     by = residuals_by_segment(table, "genres", n_boot=100, level=0.9, seed=2).set_index("group")
     core = by_group(
-        table, "genres", metrics=["probability", "observed", "residual"], clusters="user_id", separator="|",
-        ci=True, level=0.9, n_boot=100, seed=2,
+        table,
+        "genres",
+        metrics=["probability", "observed", "residual"],
+        clusters="user_id",
+        separator="|",
+        ci=True,
+        level=0.9,
+        n_boot=100,
+        seed=2,
     )
     assert by["residual"].to_dict() == core.by_group["residual"].to_dict()
     assert by["users"].to_dict() == core.by_group["clusters"].to_dict()

@@ -21,9 +21,7 @@ def history() -> Dataset:
             "timestamp": [0, DAY, DAY + 3600, 2 * DAY, 3 * DAY],
         }
     )
-    users = pd.DataFrame(
-        {"user_id": ["u1", "u2", "u3"], "age": [30, 40, 50], "gender": ["F", "M", "F"]}
-    )
+    users = pd.DataFrame({"user_id": ["u1", "u2", "u3"], "age": [30, 40, 50], "gender": ["F", "M", "F"]})
     items = pd.DataFrame(
         {
             "item_id": ["a", "b", "c"],
@@ -49,20 +47,16 @@ def test_known_answers(history, pairs):
     before = pairs.copy()
     f = build_features(pairs, history, scores=["als_score"], recent_fraction=0.25)
     pd.testing.assert_frame_equal(pairs, before)  # input untouched
-    assert (
-        f[["user_id", "item_id"]].values.tolist()
-        == pairs[["user_id", "item_id"]].values.tolist()
-    )
-    close = lambda col, expected: np.testing.assert_allclose(
-        f[col].to_numpy(float), expected, atol=1e-9
-    )
+    assert f[["user_id", "item_id"]].values.tolist() == pairs[["user_id", "item_id"]].values.tolist()
+
+    def close(column, expected):
+        np.testing.assert_allclose(f[column].to_numpy(float), expected, atol=1e-9)
+
     nan = np.nan
     close("user_count", [3, 3, 3, 2, 2, 0])
     close("user_recency_days", [2 - 1 / 24] * 3 + [0, 0, nan])
     close("user_frequency", [2, 2, 2, 2, 2, 0])
-    close(
-        "user_monetary", [20, 20, 20, 11, 11, 0]
-    )  # no events: every interaction counts
+    close("user_monetary", [20, 20, 20, 11, 11, 0])  # no events: every interaction counts
     close("user_mean_rating", [3, 3, 3, 3, 3, nan])
     close("item_mean_rating", [2, 4.5, nan, 2, 2, 4.5])
     close("user_age", [30, 30, 30, 40, 40, 50])
@@ -73,9 +67,14 @@ def test_known_answers(history, pairs):
     close("item_trend", [1.0, 0.5, nan, 0.0, 1.0, 0.5])
     close("item_age_days", [0, 3, nan, 2, 0, 3])
     close("item_price", [1, 10, nan, 5, 1, 10])
-    assert f["item_category"].astype(object).where(
-        f["item_category"].notna(), None
-    ).tolist() == ["Z", "X", None, "Y", "Z", "X"]
+    assert f["item_category"].astype(object).where(f["item_category"].notna(), None).tolist() == [
+        "Z",
+        "X",
+        None,
+        "Y",
+        "Z",
+        "X",
+    ]
     assert list(f["item_category"].cat.categories) == ["X", "Y", "Z"]
     # u1's history: genre X in 1 of 3 interactions, Y in 3 of 3; u2: X, Y, Z in 1 of 2 each
     close("category_affinity", [0, (1 / 3 + 1) / 2, nan, 0.5, 0.5, nan])

@@ -23,13 +23,31 @@ KINDS = {
     "uuid": ([str(uuid.UUID(int=i * 7919)) for i in range(N_USERS)], [str(uuid.UUID(int=i)) for i in range(N_ITEMS)]),
     "unicode": (  # "١٢" is 12 to Python's int(), yet not how 12 is written: no int finds it
         ["café", "用户", "Zoë", "😀", "naïve", "データ", "ß", "Ωmega", "ümlaut", "東京", "señor", "١٢"],
-        ["寿司", "crème", "piñata", "مرحبا", "Ünïcødé", "ラーメン", "pão", "smörgås", "ёлка", "ñ", "€", "鍋", "茶", "粥"]
+        [
+            "寿司",
+            "crème",
+            "piñata",
+            "مرحبا",
+            "Ünïcødé",
+            "ラーメン",
+            "pão",
+            "smörgås",
+            "ёлка",
+            "ñ",
+            "€",
+            "鍋",
+            "茶",
+            "粥",
+        ]
         + ["饺"],
     ),
 }
 # CSV has no types: integers written plainly are read back as int64 (int_as_text would not stay text)
 CASES = [
-    (kind, source) for kind in KINDS for source in ("csv", "parquet", "frames") if (kind, source) != ("int_as_text", "csv")
+    (kind, source)
+    for kind in KINDS
+    for source in ("csv", "parquet", "frames")
+    if (kind, source) != ("int_as_text", "csv")
 ]
 MODELS = {"popularity": PopularityRecommender, "als": lambda: ALSRecommender(factors=8, iterations=3, seed=0)}
 
@@ -41,7 +59,10 @@ def _log(kind: str) -> pd.DataFrame:
     user_rows = np.r_[np.arange(N_USERS), rng.integers(0, N_USERS, N_ROWS - N_USERS)]
     item_rows = np.r_[np.arange(N_ITEMS), rng.zipf(1.6, N_ROWS - N_ITEMS) % N_ITEMS]
     return pd.DataFrame(
-        {"user_id": users.iloc[user_rows].reset_index(drop=True), "item_id": items.iloc[item_rows].reset_index(drop=True)}
+        {
+            "user_id": users.iloc[user_rows].reset_index(drop=True),
+            "item_id": items.iloc[item_rows].reset_index(drop=True),
+        }
     )
 
 
@@ -84,12 +105,12 @@ def test_users_in_the_other_spelling_get_the_same_recommendations(kind, source, 
     if not pairs:  # nothing else spells these ids: an integer finds none of them
         assert (model.user_map.codes([7, 0, 12, 1.0]) == -1).all()
         return
-    own, other = (list(x) for x in zip(*pairs))
+    own, other = (list(x) for x in zip(*pairs, strict=False))
     assert (model.user_map.codes(other) >= 0).all()  # a known user is never served as unknown
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # short lists completed with popularity are not the point here
         mine, theirs = model.recommend(own, k=5), model.recommend(other, k=5)
-    to_own = dict(zip(other, own))
+    to_own = dict(zip(other, own, strict=False))
     theirs = theirs.assign(user_id=theirs["user_id"].map(lambda u: to_own.get(u, u)))
     order = {u: i for i, u in enumerate(own)}
     mine, theirs = (

@@ -18,7 +18,9 @@ def test_csv_ids_with_leading_zeros_stay_text_and_columns_map(tmp_path):
     log = _write_csv(tmp_path / "log.csv", "customer,sku,rating,ts\n007,0042,5,100\n7,42,3,200\n")
     users = _write_csv(tmp_path / "users.csv", "customer,age,city\n007,31,Oslo\n7,45,Rome\n")
     items = _write_csv(tmp_path / "items.csv", "sku,price\n0042,9.5\n42,3\n")
-    ds = read_interactions(log, columns={"customer": "user_id", "sku": "item_id", "ts": "timestamp"}, users=users, items=items)
+    ds = read_interactions(
+        log, columns={"customer": "user_id", "sku": "item_id", "ts": "timestamp"}, users=users, items=items
+    )
     assert ds.interactions["user_id"].tolist() == ["007", "7"]  # not the same user
     assert ds.interactions["item_id"].tolist() == ["0042", "42"]
     assert ds.interactions["rating"].tolist() == [5.0, 3.0]

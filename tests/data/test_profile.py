@@ -178,7 +178,9 @@ def test_multi_valued_genres_count_once_per_label():
     items = pd.DataFrame({"item_id": [1, 2, 3], "genres": ["A|B", "B", None]})
     mix = profile(Dataset.from_frames(log, items=items)).label_mix
     assert mix[["value", "interactions", "items", "catalogue_items"]].values.tolist() == [
-        ["B", 3, 2, 2], ["A", 2, 1, 1], ["(missing)", 1, 1, 1]
+        ["B", 3, 2, 2],
+        ["A", 2, 1, 1],
+        ["(missing)", 1, 1, 1],
     ]
     assert mix["share"].tolist() == pytest.approx([0.75, 0.5, 0.25])
 
@@ -197,7 +199,10 @@ def test_baskets_and_repeat_purchases(shop):
     # orders o1 {a}, o2 {b}, o3 {c} (c twice), o4 {a, b}
     assert p.basket_sizes[["items", "orders"]].values.tolist() == [["1", 3], ["2", 1]]
     assert (s["orders"], s["orders_from"], s["mean_items_per_order"], s["median_items_per_order"]) == (
-        4, "order_id", 1.25, 1.0
+        4,
+        "order_id",
+        1.25,
+        1.0,
     )
     # of 6 purchases only u1's second a repeats an earlier one; u3's two c share a timestamp
     assert s["repeats_of"] == "purchases"
@@ -215,7 +220,6 @@ def test_repeats_without_events_use_interactions_and_sessions():
     s = profile(Dataset.from_frames(log)).to_dict()
     assert (s["repeats_of"], s["repeat_rate"], s["repeat_users_share"]) == ("interactions", 0.25, 0.5)
     assert (s["orders_from"], s["orders"], s["mean_items_per_order"]) == ("session_id", 3, pytest.approx(4 / 3))
-
 
 
 def test_repeats_sorted_the_same_when_pairs_and_times_overflow_one_int64():
@@ -284,7 +288,14 @@ def test_outlier_users_and_items_by_robust_z():
 
 def test_sections_that_do_not_apply_say_why():
     p = profile(Dataset.from_frames(pd.DataFrame({"user_id": [1, 1, 2], "item_id": [1, 2, 1]})))
-    assert set(p.not_applicable) == {"top_items", "label_mix", "funnel", "basket_sizes", "spellings", "missing_attributes"}
+    assert set(p.not_applicable) == {
+        "top_items",
+        "label_mix",
+        "funnel",
+        "basket_sizes",
+        "spellings",
+        "missing_attributes",
+    }
     assert p.not_applicable["funnel"] == "the interactions have no event column"
     assert p.funnel.empty and p.label_mix.empty and p.basket_sizes.empty and p.spellings.empty
     assert p.top_items.columns.tolist() == ["item_id", "interactions", "share"]

@@ -199,7 +199,7 @@ def test_order_log_round_trips_through_csv(shop, tmp_path):
     back = read_interactions(path, columns={"product_id": "item_id"}).interactions
     assert back.columns.tolist() == ["order_id", "user_id", "item_id", "timestamp"]
     # ids compare as text: whether integer-looking ids come back as text or int64 is read_interactions' choice
-    for column, original in zip(back.columns, orders.columns):
+    for column, original in zip(back.columns, orders.columns, strict=False):
         assert back[column].astype(str).tolist() == orders[original].astype(str).tolist()
     with pytest.raises(DataError, match="order_id.*missing"):
         order_log(shop.with_interactions(shop.interactions.drop(columns="order_id")))

@@ -19,8 +19,12 @@ def frames(seed: int = 0, n_users: int = 60, n_items: int = 40, k: int = 5):
         {"user_id": rng.integers(0, n_users, 400) * 3 + 11, "item_id": [f"i{v}" for v in rng.integers(0, n_items, 400)]}
     )
     users = np.arange(0, n_users + 10) * 3 + 11  # ten users without truth
-    items = np.array([f"i{v}" for v in rng.permuted(np.tile(np.arange(n_items), (len(users), 1)), axis=1)[:, :k].ravel()])
-    recs = pd.DataFrame({"user_id": np.repeat(users, k), "item_id": items, "rank": np.tile(np.arange(1, k + 1), len(users))})
+    items = np.array(
+        [f"i{v}" for v in rng.permuted(np.tile(np.arange(n_items), (len(users), 1)), axis=1)[:, :k].ravel()]
+    )
+    recs = pd.DataFrame(
+        {"user_id": np.repeat(users, k), "item_id": items, "rank": np.tile(np.arange(1, k + 1), len(users))}
+    )
     return recs, truth
 
 
@@ -136,9 +140,7 @@ def test_evaluate_next_basket_splits_repeat_and_explore_items():
 
     history = Dataset.from_frames(pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["milk", "tea", "soap"]}))
     truth = pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["milk", "jam", "rice"]})
-    recs = pd.DataFrame(
-        {"user_id": [1, 1, 2, 2], "item_id": ["milk", "tea", "soap", "rice"], "rank": [1, 2, 1, 2]}
-    )
+    recs = pd.DataFrame({"user_id": [1, 1, 2, 2], "item_id": ["milk", "tea", "soap", "rice"], "rank": [1, 2, 1, 2]})
     result = evaluate_next_basket(recs, truth, history, k=2)
     assert result["recall_repeat"] == 1.0  # user 1's only repeat item, milk, is at rank 1
     assert result["recall_explore"] == 0.5  # jam missed, rice found

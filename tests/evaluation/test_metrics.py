@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import reference_metrics
 
 from workbench.evaluation import METRICS
 from workbench.evaluation.metrics import per_user_metrics
-from reference import reference_metrics
 
 
 @st.composite
@@ -56,9 +56,7 @@ def test_metrics_match_the_brute_force_reference(case):
 
 
 def hand_case() -> tuple[pd.DataFrame, pd.DataFrame]:
-    truth = pd.DataFrame(
-        {"user_id": ["a", "a", "a", "a", "b", "c"], "item_id": ["x", "y", "z", "x", "w", "v"]}
-    )
+    truth = pd.DataFrame({"user_id": ["a", "a", "a", "a", "b", "c"], "item_id": ["x", "y", "z", "x", "w", "v"]})
     recs = pd.DataFrame(
         {
             "user_id": ["a", "a", "a", "b", "b", "b", "zz"],

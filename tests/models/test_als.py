@@ -18,7 +18,13 @@ def blocks() -> Dataset:
     """Two blocks: users u0..u4 x items a0..a4 and v0..v4 x b0..b4; user i of a block misses item i.
 
     Item b0 is made the most popular overall, so a popularity-like model would push it to block a."""
-    rows = [(f"{user}{i}", f"{item}{j}") for user, item in (("u", "a"), ("v", "b")) for i in range(5) for j in range(5) if i != j]
+    rows = [
+        (f"{user}{i}", f"{item}{j}")
+        for user, item in (("u", "a"), ("v", "b"))
+        for i in range(5)
+        for j in range(5)
+        if i != j
+    ]
     rows += [(f"w{i}", "b0") for i in range(6)]
     return Dataset.from_frames(pd.DataFrame(rows, columns=["user_id", "item_id"]))
 
@@ -40,7 +46,7 @@ def test_protocol_columns_order_and_seen_items(model):
     assert recs["rank"].tolist() == [1, 2, 3, 1, 2, 3]
     assert (recs.groupby("user_id")["score"].diff().dropna() <= 0).all()
     seen = set(map(tuple, blocks().interactions[["user_id", "item_id"]].to_numpy()))
-    assert not any((u, i) in seen for u, i in zip(recs["user_id"], recs["item_id"]))
+    assert not any((u, i) in seen for u, i in zip(recs["user_id"], recs["item_id"], strict=False))
     kept = model.recommend(["u3"], k=4, exclude_seen=False)
     assert set(kept["item_id"]) == {"a0", "a1", "a2", "a4"}  # its own items score highest
 

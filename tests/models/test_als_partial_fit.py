@@ -15,7 +15,13 @@ PARAMS = {"factors": 4, "regularization": 0.1, "iterations": 30, "alpha": 2.0, "
 
 def blocks() -> pd.DataFrame:
     """Users u0..u4 x items a0..a4 and v0..v4 x b0..b4; user i of a block misses item i."""
-    rows = [(f"{user}{i}", f"{item}{j}") for user, item in (("u", "a"), ("v", "b")) for i in range(5) for j in range(5) if i != j]
+    rows = [
+        (f"{user}{i}", f"{item}{j}")
+        for user, item in (("u", "a"), ("v", "b"))
+        for i in range(5)
+        for j in range(5)
+        if i != j
+    ]
     return pd.DataFrame(rows, columns=["user_id", "item_id"])
 
 

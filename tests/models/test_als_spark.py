@@ -112,7 +112,9 @@ SCRIPT = textwrap.dedent(
 
 def _run_without_working_java(java_home: str) -> str:
     env = {**os.environ, "JAVA_HOME": java_home}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from workbench.data import Dataset
 from workbench.errors import DataError
 from workbench.models.base import mask_rows, top_k, unique_users
 
@@ -50,9 +51,7 @@ def test_unique_users_sorts_and_dedupes_and_rejects_missing():
 
 
 # -- fallbacks are marked and counted ---------------------------------------------------------
-def _tiny() -> "Dataset":
-    from workbench.data import Dataset
-
+def _tiny() -> Dataset:
     log = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "c", "d"]})
     return Dataset.from_frames(log)
 

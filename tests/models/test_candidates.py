@@ -17,9 +17,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def gen(data):
-    return CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0).fit(
-        data
-    )
+    return CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0).fit(data)
 
 
 def test_frame_shape_and_order(gen, data):
@@ -55,9 +53,7 @@ def test_each_source_top_items_are_candidates(gen, data):
     log = data.interactions
     counts = log["item_id"].value_counts()
     user = users[0]
-    unseen = counts.drop(
-        log.loc[log["user_id"] == user, "item_id"].unique(), errors="ignore"
-    )
+    unseen = counts.drop(log.loc[log["user_id"] == user, "item_id"].unique(), errors="ignore")
     top_pop = unseen.sort_values(ascending=False, kind="stable").index[:5]
     assert {(user, i) for i in top_pop if unseen[i] > unseen.iloc[5]} <= pairs
     # neighbours: brute-force score = sum of similarities to the user's interactions (repeats count)
@@ -98,9 +94,7 @@ def test_recommend_matches_candidates(gen, data):
 def test_save_load_same_candidates(gen, data, tmp_path):
     users = pd.unique(data.interactions["user_id"])[:10]
     loaded = CandidateGenerator.load(gen.save(tmp_path / "gen"))
-    pd.testing.assert_frame_equal(
-        loaded.candidates(users, k=10), gen.candidates(users, k=10)
-    )
+    pd.testing.assert_frame_equal(loaded.candidates(users, k=10), gen.candidates(users, k=10))
 
 
 def test_errors():
@@ -123,9 +117,7 @@ def test_older_names_still_work(gen, data):
 
 
 def test_candidate_recall_known_answer():
-    cands = pd.DataFrame(
-        {"user_id": [1, 1, 1, 2], "item_id": ["a", "b", "c", "a"], "rank": [1, 2, 3, 1]}
-    )
+    cands = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": ["a", "b", "c", "a"], "rank": [1, 2, 3, 1]})
     truth = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["b", "c", "z", "a"]})
     # k=2: user 1 finds b of {b, c} (0.5), user 2 nothing, user 3 has no candidates: mean 0.5 / 3
     assert candidate_recall(cands, truth, 2) == pytest.approx(0.5 / 3)

@@ -99,9 +99,7 @@ FILMS = pd.DataFrame(
 )
 
 
-@pytest.mark.parametrize(
-    ("text_weight", "nearest"), [(0.0, "aladdin"), (0.3, "aladdin"), (1.0, "philadelphia")]
-)
+@pytest.mark.parametrize(("text_weight", "nearest"), [(0.0, "aladdin"), (0.3, "aladdin"), (1.0, "philadelphia")])
 def test_text_weight_decides_between_a_shared_title_word_and_shared_genres(text_weight, nearest):
     sim = ContentSimilarity(text_weight=text_weight).fit(FILMS)
     assert sim.similar_items(["toy"], k=1)["similar_item_id"].tolist() == [nearest]

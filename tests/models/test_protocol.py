@@ -15,8 +15,7 @@ from workbench import models
 from workbench.data import Dataset
 from workbench.data.synthetic import SIZES, make_ecommerce
 from workbench.errors import ConfigError, DataError, ModelError, UnknownItemsWarning
-from workbench.models import Recommender, load_model, saved_classes
-from workbench.models import storage
+from workbench.models import Recommender, load_model, saved_classes, storage
 
 
 def _candidates() -> models.CandidateGenerator:
@@ -40,8 +39,11 @@ FACTORIES = {
         _candidates(), n_candidates=30, n_folds=2, seed=0, min_data_in_leaf=20
     ),
 }
-COMPOSITES = {"CandidateGenerator": ("als",), "HybridRecommender": ("cold_model", "warm_model"),
-              "LightGBMReranker": ("candidates",)}
+COMPOSITES = {
+    "CandidateGenerator": ("als",),
+    "HybridRecommender": ("cold_model", "warm_model"),
+    "LightGBMReranker": ("candidates",),
+}
 K = 10
 
 
@@ -162,8 +164,11 @@ def test_bad_arguments_raise_one_clear_error(name, fitted, users, shop):
     for k in (0, -1, 2.5, True, "10"):
         with pytest.raises(ConfigError, match="k must be a positive integer"):
             model.recommend(users, k=k)
-    for items, message in (([], "allow-list is empty"), (["no-such-item", -5], "none of the 2 ids"),
-                           ([1, None], "missing ids")):
+    for items, message in (
+        ([], "allow-list is empty"),
+        (["no-such-item", -5], "none of the 2 ids"),
+        ([1, None], "missing ids"),
+    ):
         with pytest.raises(DataError, match=message) as info:
             model.recommend(users, k=K, items=items)
         assert "\n" not in str(info.value)
@@ -208,8 +213,9 @@ def test_a_bad_parameter_is_a_config_error_in_every_constructor():
         lambda: models.ClusterColdStart(candidates=(2, 0)),
         lambda: models.CandidateGenerator(n_neighbours=0),
         lambda: models.CandidateGenerator(n_candidates=True),
-        lambda: models.HybridRecommender(models.PopularityRecommender(), models.PopularityRecommender(),
-                                         min_interactions=0),
+        lambda: models.HybridRecommender(
+            models.PopularityRecommender(), models.PopularityRecommender(), min_interactions=0
+        ),
         lambda: models.LightGBMReranker(n_candidates=0),
         lambda: models.LightGBMReranker(n_folds=0),
     ]

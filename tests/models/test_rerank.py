@@ -13,9 +13,7 @@ from workbench.models.rerank import LightGBMReranker
 
 def small_model(**kwargs) -> LightGBMReranker:
     gen = CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0)
-    return LightGBMReranker(
-        gen, n_candidates=30, seed=0, n_folds=3, min_data_in_leaf=20, **kwargs
-    )
+    return LightGBMReranker(gen, n_candidates=30, seed=0, n_folds=3, min_data_in_leaf=20, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +37,7 @@ def test_protocol(model, data, users):
     assert recs.groupby("user_id").size().eq(10).all()
     assert set(recs["user_id"]) == set(users)  # the unknown user is served too
     assert recs.sort_values(["user_id", "rank"]).index.tolist() == recs.index.tolist()
-    assert (
-        recs.groupby("user_id")["rank"]
-        .apply(list)
-        .map(lambda r: r == list(range(1, 11)))
-    ).all()
+    assert (recs.groupby("user_id")["rank"].apply(list).map(lambda r: r == list(range(1, 11)))).all()
     assert (recs.groupby("user_id")["score"].diff().dropna() <= 1e-12).all()
     seen = data.interactions[["user_id", "item_id"]].drop_duplicates()
     assert recs.merge(seen, on=["user_id", "item_id"]).empty
@@ -54,18 +48,13 @@ def test_protocol(model, data, users):
 
 def test_same_seed_same_model(model, data, users):
     again = small_model().fit(data)
-    pd.testing.assert_frame_equal(
-        again.recommend(users, k=10), model.recommend(users, k=10)
-    )
+    pd.testing.assert_frame_equal(again.recommend(users, k=10), model.recommend(users, k=10))
 
 
 def test_shap_additivity(model, users):
     recs = model.recommend(users, k=10)
     contrib = model.explain(users, k=10)
-    assert (
-        contrib[["user_id", "item_id"]].values.tolist()
-        == recs[["user_id", "item_id"]].values.tolist()
-    )
+    assert contrib[["user_id", "item_id"]].values.tolist() == recs[["user_id", "item_id"]].values.tolist()
     assert list(contrib.columns[:4]) == [
         "user_id",
         "item_id",
@@ -76,21 +65,14 @@ def test_shap_additivity(model, users):
     total = contrib.drop(columns=["user_id", "item_id"]).sum(axis=1).to_numpy()
     np.testing.assert_allclose(total, recs["score"].to_numpy(), atol=1e-4)
     table = model.feature_table(users, k=10)
-    assert (
-        table[["user_id", "item_id"]].values.tolist()
-        == recs[["user_id", "item_id"]].values.tolist()
-    )
+    assert table[["user_id", "item_id"]].values.tolist() == recs[["user_id", "item_id"]].values.tolist()
 
 
 def test_save_load_identical(model, users, tmp_path):
     path = model.save(tmp_path / "reranker")
     loaded = LightGBMReranker.load(path)
-    pd.testing.assert_frame_equal(
-        loaded.recommend(users, k=10), model.recommend(users, k=10)
-    )
-    pd.testing.assert_frame_equal(
-        loaded.explain(users[:3], k=5), model.explain(users[:3], k=5)
-    )
+    pd.testing.assert_frame_equal(loaded.recommend(users, k=10), model.recommend(users, k=10))
+    pd.testing.assert_frame_equal(loaded.explain(users[:3], k=5), model.explain(users[:3], k=5))
     assert not list(tmp_path.rglob("*.pkl"))
 
 
@@ -142,12 +124,14 @@ def shop() -> Dataset:
 
 @pytest.mark.parametrize("stage_name", ["ALSRecommender", "PopularityRecommender", "ContentRecommender"])
 def test_any_recommender_is_a_candidate_stage(data, users, stage_name, tmp_path):
-    from workbench.analysis.explain import additivity_error
     from workbench import models
+    from workbench.analysis.explain import additivity_error
 
-    stage = {"ALSRecommender": lambda: models.ALSRecommender(factors=8, iterations=3, seed=0),
-             "PopularityRecommender": models.PopularityRecommender,
-             "ContentRecommender": models.ContentRecommender}[stage_name]()  # its catalogue: every item
+    stage = {
+        "ALSRecommender": lambda: models.ALSRecommender(factors=8, iterations=3, seed=0),
+        "PopularityRecommender": models.PopularityRecommender,
+        "ContentRecommender": models.ContentRecommender,
+    }[stage_name]()  # its catalogue: every item
     model = LightGBMReranker(stage, n_candidates=30, n_folds=2, holdout="random", seed=0, min_data_in_leaf=20)
     model.fit(data)
     recs = model.recommend(users, k=5)
@@ -155,8 +139,14 @@ def test_any_recommender_is_a_candidate_stage(data, users, stage_name, tmp_path)
     own = stage.recommend(users, k=30)  # the fitted stage: every re-ranked item is one of its 30
     assert len(recs.merge(own, on=["user_id", "item_id"])) == len(recs)
     prior = f"{model.prior_source}_prior"
-    assert prior == {"ALSRecommender": "als_prior", "PopularityRecommender": "popularity_prior",
-                     "ContentRecommender": "content_prior"}[stage_name]
+    assert (
+        prior
+        == {
+            "ALSRecommender": "als_prior",
+            "PopularityRecommender": "popularity_prior",
+            "ContentRecommender": "content_prior",
+        }[stage_name]
+    )
     contrib = model.explain(users[:5], k=3)
     assert prior in contrib.columns
     assert additivity_error(contrib, recs[recs["user_id"].isin(users[:5]) & (recs["rank"] <= 3)]) < 1e-9

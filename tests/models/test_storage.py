@@ -11,8 +11,7 @@ import pytest
 
 from workbench.data import Dataset
 from workbench.errors import ModelError
-from workbench.models import ALSRecommender, PopularityRecommender
-from workbench.models import storage
+from workbench.models import ALSRecommender, PopularityRecommender, storage
 
 LOG = pd.DataFrame({"user_id": ["a", "a", "b", "c"], "item_id": [1, 2, 2, 3]})
 

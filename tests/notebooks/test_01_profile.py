@@ -47,6 +47,12 @@ def test_shop_charts_and_clean_switches(run):
 def test_published_report_has_the_shop_sections(run):
     _, report_dir = run
     text = (report_dir / "01_profile.html").read_text(encoding="utf-8")
-    for heading in ["Top items", "Category and brand mix", "Funnel", "Baskets and repeat purchases", "Cleaning findings"]:
+    for heading in [
+        "Top items",
+        "Category and brand mix",
+        "Funnel",
+        "Baskets and repeat purchases",
+        "Cleaning findings",
+    ]:
         assert re.search(rf"<h\d>{heading}</h\d>", text), heading
     assert "Funnel: users at each stage" in text and "<script" not in text

@@ -34,4 +34,6 @@ def test_the_report_is_the_views(run):
     assert headline == pytest.approx(users.headline) and defs["headline"] == users.headline
     assert headline["cold_users"] == len(defs["split"].cold_users)
     html = (report_dir / "02_coldstart.html").read_text(encoding="utf-8")
-    assert unstamped(html) == unstamped(coldstart_report(users, defs["items"], defs["hybrid"], "synthetic-small").to_html())
+    assert unstamped(html) == unstamped(
+        coldstart_report(users, defs["items"], defs["hybrid"], "synthetic-small").to_html()
+    )

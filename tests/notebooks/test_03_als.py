@@ -16,4 +16,6 @@ def test_the_notebook_shows_the_view_of_its_controls(monkeypatch, tmp_path):
     assert (view.run.seed, view.run.ratio) == (42, 0.75)
     written = json.loads((tmp_path / "03_als.json").read_text(encoding="utf-8"))
     assert written["headline"] == pytest.approx(view.headline) and defs["headline"] == view.headline
-    assert unstamped((tmp_path / "03_als.html").read_text(encoding="utf-8")) == unstamped(view.report("synthetic-small").to_html())
+    assert unstamped((tmp_path / "03_als.html").read_text(encoding="utf-8")) == unstamped(
+        view.report("synthetic-small").to_html()
+    )

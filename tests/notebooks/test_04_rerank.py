@@ -22,7 +22,9 @@ def test_the_notebook_shows_the_view_of_its_controls(run):
     view, buy_again = defs["view"], defs["buy_again"]
     assert isinstance(view, RerankView) and isinstance(buy_again, BuyAgainView)
     assert (view.run.k, view.model.n_candidates, view.model.n_folds) == (
-        defs["k"].value, defs["n_candidates"].value, defs["n_folds"].value
+        defs["k"].value,
+        defs["n_candidates"].value,
+        defs["n_folds"].value,
     )
     assert (view.run.seed, view.run.ratio) == (42, 0.75)
     assert buy_again.study is not None and buy_again.study.k == defs["k"].value  # the small shop buys again

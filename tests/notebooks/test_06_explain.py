@@ -22,7 +22,9 @@ def test_the_notebook_shows_the_view_of_its_controls(run):
     view = defs["view"]
     assert isinstance(view, ExplainView)
     assert (view.run.k, view.model.n_candidates, view.model.n_folds) == (
-        defs["k"].value, defs["n_candidates"].value, defs["n_folds"].value
+        defs["k"].value,
+        defs["n_candidates"].value,
+        defs["n_folds"].value,
     )
     # the defaults: the most important feature, the first user and their top item
     assert defs["feature"].value == view.features[0]

@@ -4,7 +4,10 @@
 import json
 
 import pytest
-from test_notebooks import run_in_process, unstamped  # tests/notebooks is on sys.path (pytest's rootdir-relative import)
+from test_notebooks import (
+    run_in_process,
+    unstamped,
+)  # tests/notebooks is on sys.path (pytest's rootdir-relative import)
 
 from workbench.analysis.experiment import peeking_curve
 from workbench.views.experiments import ExperimentsView, bandit_study, experiments_report, online_plan
@@ -27,8 +30,12 @@ def test_the_notebook_shows_the_view_of_its_controls(run):
     assert view.run.k == defs["k"].value and (view.run.seed, view.run.ratio) == (42, 0.75)
     assert view.trials == defs["n_trials"].value == 8  # the small-data default
     plan = defs["plan"]
-    assert plan == online_plan(defs["baseline"].value, defs["lift"].value,
-                               target_power=defs["target_power"].value, n_per_arm=defs["n_per_arm"].value)
+    assert plan == online_plan(
+        defs["baseline"].value,
+        defs["lift"].value,
+        target_power=defs["target_power"].value,
+        n_per_arm=defs["n_per_arm"].value,
+    )
     assert defs["peeking"].equals(peeking_curve(seed=0))
     bandits = defs["bandits"]
     assert bandits.bandits.equals(bandit_study(view, n_steps=defs["n_steps"].value).bandits)

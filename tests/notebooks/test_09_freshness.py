@@ -24,7 +24,9 @@ def test_the_notebook_shows_the_view_of_its_controls(run):
     view = defs["view"]
     assert isinstance(view, FreshnessView)
     assert (view.start_fraction, view.window_days, view.k) == (
-        defs["start_fraction"].value, defs["window_days"].value, defs["k"].value
+        defs["start_fraction"].value,
+        defs["window_days"].value,
+        defs["k"].value,
     )
 
 

@@ -82,7 +82,9 @@ def test_profile_notebook_as_script(tmp_path):
     log = small_log()
     headline = json.loads((tmp_path / "01_profile.json").read_text(encoding="utf-8"))["headline"]
     assert (headline["interactions"], headline["users"], headline["items"]) == (
-        len(log), log["user_id"].nunique(), log["item_id"].nunique()
+        len(log),
+        log["user_id"].nunique(),
+        log["item_id"].nunique(),
     )
     html = (tmp_path / "01_profile.html").read_text(encoding="utf-8")
     assert f"{len(log):,}" in html and "<script" not in html
@@ -90,15 +92,23 @@ def test_profile_notebook_as_script(tmp_path):
 
 #: Where notebooks import from: each has an ``__all__``, the supported API.
 SUPPORTED_API = (
-    "workbench.data", "workbench.models", "workbench.evaluation", "workbench.analysis", "workbench.report",
-    "workbench.views", "workbench.notebooks", "workbench.tracking", "workbench.tuning",
+    "workbench.data",
+    "workbench.models",
+    "workbench.evaluation",
+    "workbench.analysis",
+    "workbench.report",
+    "workbench.views",
+    "workbench.notebooks",
+    "workbench.tracking",
+    "workbench.tuning",
 )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebooks_import_only_the_supported_api(path):
     imports = [
-        node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        node
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.ImportFrom) and node.module.split(".")[0] == "workbench"
     ]
     assert imports

@@ -38,8 +38,13 @@ def test_profile_charts_render_and_are_small():
     ds = make_ecommerce(300, 200, 5_000, seed=0)
     charts = profile_charts(profile(ds))
     assert set(charts) == {
-        "user_activity", "item_popularity", "activity_over_time", "value_mix",
-        "demographics_age", "demographics_gender", "demographics_region",
+        "user_activity",
+        "item_popularity",
+        "activity_over_time",
+        "value_mix",
+        "demographics_age",
+        "demographics_gender",
+        "demographics_region",
     }
     for name, chart in charts.items():
         spec = chart.to_dict()
@@ -57,7 +62,9 @@ def test_profile_charts_skip_empty_tables():
 
 
 def test_bar_chart_keeps_order_and_draws_error_bars():
-    frame = pd.DataFrame({"group": ["b", "a", "c"], "ndcg": [0.2, 0.3, 0.1], "lo": [0.1, 0.2, 0.0], "hi": [0.3, 0.4, 0.2]})
+    frame = pd.DataFrame(
+        {"group": ["b", "a", "c"], "ndcg": [0.2, 0.3, 0.1], "lo": [0.1, 0.2, 0.0], "hi": [0.3, 0.4, 0.2]}
+    )
     chart = bar_chart(frame, "group", "ndcg", title="nDCG by group", error_low="lo", error_high="hi")
     bars, rules = _layers(chart)
     assert bars["mark"]["type"] == "bar" and bars["encoding"]["x"]["sort"] == ["b", "a", "c"]
@@ -71,7 +78,9 @@ def test_bar_chart_keeps_order_and_draws_error_bars():
 
 
 def test_line_chart_types_and_colors():
-    frame = pd.DataFrame({"day": pd.date_range("2024-01-01", periods=4).repeat(2), "model": ["a", "b"] * 4, "hits": range(8)})
+    frame = pd.DataFrame(
+        {"day": pd.date_range("2024-01-01", periods=4).repeat(2), "model": ["a", "b"] * 4, "hits": range(8)}
+    )
     spec = line_chart(frame, "day", "hits", color="model", title="Hits").to_dict()
     assert spec["encoding"]["x"]["type"] == "temporal" and spec["encoding"]["color"]["field"] == "model"
     spec = line_chart(pd.DataFrame({"k": [1, 5], "r": [0.1, 0.2]}), "k", "r", title="Recall").to_dict()
@@ -110,9 +119,19 @@ def test_audit_bias_and_exposure_charts_follow_the_models_given():
     assert chart.hconcat[2].title.startswith("c: ndcg by gender")
     bias = pd.DataFrame({"arp": [9.0, 4.0], "aplt": [0.0, 0.2]}, index=["popularity", "als"])
     spec = popularity_bias_chart(bias, k=5).to_dict()
-    assert spec["title"] == "Popularity bias of the top 5" and spec["encoding"]["color"]["sort"] == ["popularity", "als"]
-    table = pd.DataFrame({"category": ["x", "y", "x", "y"], "model": ["p", "p", "q", "q"], "rec_share": [0.5] * 4,
-                          "train_share": [0.4, 0.6, 0.4, 0.6], "ratio": [1.25, 0.8, 1.25, 0.8]})
+    assert spec["title"] == "Popularity bias of the top 5" and spec["encoding"]["color"]["sort"] == [
+        "popularity",
+        "als",
+    ]
+    table = pd.DataFrame(
+        {
+            "category": ["x", "y", "x", "y"],
+            "model": ["p", "p", "q", "q"],
+            "rec_share": [0.5] * 4,
+            "train_share": [0.4, 0.6, 0.4, 0.6],
+            "ratio": [1.25, 0.8, 1.25, 0.8],
+        }
+    )
     bars, parity = exposure_chart(table, "category", k=5).to_dict()["layer"]
     assert bars["encoding"]["xOffset"]["sort"] == ["p", "q"] and parity["mark"]["type"] == "rule"
     with pytest.raises(ConfigError, match="'ratio'"):

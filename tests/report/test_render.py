@@ -101,7 +101,12 @@ def test_metric_cards_and_format():
     text = Report("t").metrics({"users": 943, "ndcg": 0.123456}).to_html()
     assert ">943<" in text and ">0.1235<" in text
     assert [format_value(v) for v in (100000, 2.0, 1234.56, 0.5, "x", float("nan"))] == [
-        "100,000", "2", "1,235", "0.5", "x", "nan"
+        "100,000",
+        "2",
+        "1,235",
+        "0.5",
+        "x",
+        "nan",
     ]
 
 
@@ -244,15 +249,30 @@ def test_hostile_data_through_profile_cli_is_escaped(tmp_path):
     users = [HOSTILE[i % 3] + f"u{i}" for i in range(6)]
     items = [HOSTILE[(i + 1) % 3] + f"p{i}" for i in range(4)]
     events = pd.DataFrame({"user_id": [users[i % 6] for i in range(24)], "item_id": [items[i % 4] for i in range(24)]})
-    catalogue = pd.DataFrame({"item_id": items, "title": HOSTILE + [HOSTILE[0]], "category": HOSTILE[::-1] + [HOSTILE[2]]})
+    catalogue = pd.DataFrame(
+        {"item_id": items, "title": HOSTILE + [HOSTILE[0]], "category": HOSTILE[::-1] + [HOSTILE[2]]}
+    )
     people = pd.DataFrame({"user_id": users, "gender": [HOSTILE[i % 3] for i in range(6)]})
     paths = {name: tmp_path / f"{name}.csv" for name in ("events", "items", "users")}
     events.to_csv(paths["events"], index=False)
     catalogue.to_csv(paths["items"], index=False)
     people.to_csv(paths["users"], index=False)
     out = tmp_path / "profile.html"
-    assert main(["profile", str(paths["events"]), "--users", str(paths["users"]),
-                 "--items", str(paths["items"]), "--html", str(out)]) == 0
+    assert (
+        main(
+            [
+                "profile",
+                str(paths["events"]),
+                "--users",
+                str(paths["users"]),
+                "--items",
+                str(paths["items"]),
+                "--html",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = out.read_text(encoding="utf-8")
     for bad in HOSTILE:
         assert bad not in text

@@ -1,6 +1,5 @@
 """workbench.views.coldstart (notebook 02): held-out users, cluster choice, cold nDCG, content neighbours, hybrid."""
 
-import pandas as pd
 import pytest
 from reference import mean_reference
 

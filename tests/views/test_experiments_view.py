@@ -85,8 +85,10 @@ def test_replayed_conversions_split_the_test_users(view):
     n_users = len(view.run.test_users)
     assert (conv["n_a"], conv["n_b"]) == (n_users // 2, n_users - n_users // 2)
     assert conv["conversions_a"] <= int((per_user["default als"]["hit_rate"] > 0).sum())
-    table = [[conv["conversions_a"], conv["n_a"] - conv["conversions_a"]],
-             [conv["conversions_b"], conv["n_b"] - conv["conversions_b"]]]
+    table = [
+        [conv["conversions_a"], conv["n_a"] - conv["conversions_a"]],
+        [conv["conversions_b"], conv["n_b"] - conv["conversions_b"]],
+    ]
     assert conv["p_value"] == pytest.approx(stats.chi2_contingency(table).pvalue)
     assert "note" not in view.conversions_table.index
 

@@ -43,7 +43,14 @@ def test_segment_means_match_a_direct_groupby(view):
     table, by_segment = view.table, view.by_segment
     # the synthetic shop has gender, region, age and category, price: no occupation, no genres
     assert view.segment_names == [
-        "gender", "region", "age_band", "activity_band", "cold_warm", "popularity_band", "category", "price_band"
+        "gender",
+        "region",
+        "age_band",
+        "activity_band",
+        "cold_warm",
+        "popularity_band",
+        "category",
+        "price_band",
     ]
     for name in ("gender", "category"):
         rows = by_segment[by_segment["segment"] == name].set_index("group")

@@ -109,12 +109,12 @@ class Audit(GroupMetrics):
                 tooltip=tooltip,
             )
         )
-        whiskers = alt.Chart(data).mark_errorbar(ticks=True).encode(
-            x=x, y=alt.Y("lower:Q", title=metric), y2="upper:Q"
+        whiskers = alt.Chart(data).mark_errorbar(ticks=True).encode(x=x, y=alt.Y("lower:Q", title=metric), y2="upper:Q")
+        overall = (
+            alt.Chart(pd.DataFrame({"overall": [float(self.overall[metric])]}))
+            .mark_rule(strokeDash=[4, 4], color="gray")
+            .encode(y="overall:Q")
         )
-        overall = alt.Chart(pd.DataFrame({"overall": [float(self.overall[metric])]})).mark_rule(
-            strokeDash=[4, 4], color="gray"
-        ).encode(y="overall:Q")
         title = f"{metric} by {segment} ({self.level:.0%} bootstrap CI; dashed: overall)"
         return alt.layer(bars, whiskers, overall).properties(title=title)
 

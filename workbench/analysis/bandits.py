@@ -125,7 +125,7 @@ def simulate_bandits(
     arm_means = matrix.mean(axis=0)
 
     frames = []
-    for policy, policy_seed in zip(policies, seeds[1:]):
+    for policy, policy_seed in zip(policies, seeds[1:], strict=False):
         chosen = _run_policy(policy, arrivals, epsilon=epsilon, rng=np.random.default_rng(policy_seed))
         reward = arrivals[np.arange(n_steps), chosen]
         frames.append(
@@ -157,7 +157,9 @@ def policy_summary(result: pd.DataFrame, best_arm: str) -> pd.DataFrame:
     return (
         result.assign(served_best=result["arm"] == best_arm)
         .groupby("policy")
-        .agg(mean_reward=("reward", "mean"), regret=("cumulative_regret", "max"), share_best_arm=("served_best", "mean"))
+        .agg(
+            mean_reward=("reward", "mean"), regret=("cumulative_regret", "max"), share_best_arm=("served_best", "mean")
+        )
     )
 
 
@@ -172,13 +174,15 @@ def bandit_chart(result: pd.DataFrame, *, max_points: int = 300) -> alt.HConcatC
     n_steps = int(result["step"].max())
     keep = np.unique(np.linspace(1, n_steps, min(max_points, n_steps)).round().astype(np.int64))
     thin = result[result["step"].isin(keep)].assign(mean_reward=lambda f: f["cumulative_reward"] / f["step"])
-    base = alt.Chart(thin).encode(
-        x=alt.X("step:Q", title="users served"), color=alt.Color("policy:N", title="policy")
+    base = alt.Chart(thin).encode(x=alt.X("step:Q", title="users served"), color=alt.Color("policy:N", title="policy"))
+    reward = (
+        base.mark_line()
+        .encode(y=alt.Y("mean_reward:Q", title="mean reward so far"))
+        .properties(title="Reward", width=300, height=220)
     )
-    reward = base.mark_line().encode(y=alt.Y("mean_reward:Q", title="mean reward so far")).properties(
-        title="Reward", width=300, height=220
-    )
-    regret = base.mark_line().encode(y=alt.Y("cumulative_regret:Q", title="cumulative regret")).properties(
-        title="Regret against the best arm", width=300, height=220
+    regret = (
+        base.mark_line()
+        .encode(y=alt.Y("cumulative_regret:Q", title="cumulative regret"))
+        .properties(title="Regret against the best arm", width=300, height=220)
     )
     return alt.hconcat(reward, regret)

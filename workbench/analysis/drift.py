@@ -34,7 +34,13 @@ from workbench.data.stream import window_seconds
 from workbench.errors import ConfigError
 
 SIGNALS = (
-    "popularity_js", "popularity_psi", "activity_js", "category_js", "new_user_share", "new_item_share", "ndcg_drop",
+    "popularity_js",
+    "popularity_psi",
+    "activity_js",
+    "category_js",
+    "new_user_share",
+    "new_item_share",
+    "ndcg_drop",
 )
 #: An alert fires when a signal is above its threshold. PSI 0.25 is the usual "major shift" line.
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -122,9 +128,7 @@ def _category_matrix(items: pd.DataFrame | None, column: str | None, item_map: I
     rows = item_map.codes(labels.index)
     label_map = IdMap.from_values(labels.to_numpy())
     cols = label_map.codes(labels.to_numpy())
-    return sp.csr_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(len(item_map), len(label_map)), dtype=np.float64
-    )
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(item_map), len(label_map)), dtype=np.float64)
 
 
 def drift_table(
@@ -246,7 +250,9 @@ def drift_chart(table: pd.DataFrame, signal: str, *, threshold: float | None = N
     line = (
         alt.Chart(data)
         .mark_line(point=True, color="#3b6fd4")
-        .encode(x=alt.X("start:T", title="Window start"), y=alt.Y(f"{signal}:Q", title=title), tooltip=list(data.columns))
+        .encode(
+            x=alt.X("start:T", title="Window start"), y=alt.Y(f"{signal}:Q", title=title), tooltip=list(data.columns)
+        )
     )
     rule = alt.Chart(pd.DataFrame({"threshold": [limit]})).mark_rule(color="#c0392b", strokeDash=[5, 4])
     layers = [line] if limit is None else [line, rule.encode(y="threshold:Q")]

@@ -33,9 +33,7 @@ HEIGHT = 260
 def feature_columns(contrib: pd.DataFrame) -> list[str]:
     """The SHAP columns of ``contrib`` (everything but ids and ``base_value``)."""
     if not isinstance(contrib, pd.DataFrame) or BASE not in contrib.columns:
-        raise DataError(
-            "contrib: expected the frame of LightGBMReranker.explain (with a 'base_value' column)"
-        )
+        raise DataError("contrib: expected the frame of LightGBMReranker.explain (with a 'base_value' column)")
     return [c for c in contrib.columns if c not in (C.USER, C.ITEM, BASE)]
 
 
@@ -66,9 +64,7 @@ def global_importance(contrib: pd.DataFrame) -> pd.DataFrame:
             "mean_shap": values.mean().to_numpy(),
         }
     )
-    return table.sort_values(
-        "mean_abs_shap", ascending=False, kind="stable"
-    ).reset_index(drop=True)
+    return table.sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def importance_by_segment(contrib: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
@@ -81,28 +77,20 @@ def importance_by_segment(contrib: pd.DataFrame, segments: pd.Series) -> pd.Data
     >>> importance_by_segment(contrib, activity_bucket)  # doctest: +SKIP
     """
     if not isinstance(segments, pd.Series):
-        raise DataError(
-            f"segments: expected a Series indexed by user_id, got {type(segments).__name__}"
-        )
+        raise DataError(f"segments: expected a Series indexed by user_id, got {type(segments).__name__}")
     features = feature_columns(contrib)
     label = rows_for(segments, contrib[C.USER]).reset_index(drop=True)
     keep = label.notna().to_numpy()
     if not keep.any():
-        raise DataError(
-            "segments: no user of contrib has a segment (is the Series indexed by user_id?)"
-        )
+        raise DataError("segments: no user of contrib has a segment (is the Series indexed by user_id?)")
     magnitude = contrib.loc[keep, features].abs()
     grouped = magnitude.groupby(label[keep].values, sort=True, observed=True)  # keeps a categorical's order
     means = grouped.mean()
     long = means.stack().rename("mean_abs_shap").reset_index()
     long.columns = ["segment", "feature", "mean_abs_shap"]
-    long["share"] = long["mean_abs_shap"] / long.groupby("segment")[
-        "mean_abs_shap"
-    ].transform("sum")
+    long["share"] = long["mean_abs_shap"] / long.groupby("segment")["mean_abs_shap"].transform("sum")
     long["n_rows"] = long["segment"].map(grouped.size()).to_numpy()
-    return long.sort_values(
-        ["segment", "mean_abs_shap"], ascending=[True, False], kind="stable"
-    ).reset_index(drop=True)
+    return long.sort_values(["segment", "mean_abs_shap"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
 def importance_by_segment_chart(
@@ -155,9 +143,7 @@ def beeswarm_chart(
     features = _top_features(contrib, max_features)
     per_feature = max(1, MAX_ROWS // max(len(features), 1))
     rows = _sample(contrib, per_feature, seed).index
-    long = contrib.loc[rows, features].melt(
-        var_name="feature", value_name="shap", ignore_index=False
-    )
+    long = contrib.loc[rows, features].melt(var_name="feature", value_name="shap", ignore_index=False)
     if values is not None:
         if len(values) != len(contrib):
             raise DataError(
@@ -165,16 +151,12 @@ def beeswarm_chart(
             )
         percentile = pd.DataFrame(
             {
-                f: pd.to_numeric(values[f], errors="coerce").rank(pct=True).to_numpy()
-                if f in values
-                else np.nan
+                f: pd.to_numeric(values[f], errors="coerce").rank(pct=True).to_numpy() if f in values else np.nan
                 for f in features
             },
             index=contrib.index,
         )
-        long["value_percentile"] = (
-            percentile.loc[rows].melt(value_name="p")["p"].to_numpy()
-        )
+        long["value_percentile"] = percentile.loc[rows].melt(value_name="p")["p"].to_numpy()
     long["jitter"] = np.random.default_rng(seed).uniform(-0.4, 0.4, len(long))
     long = long.reset_index(drop=True)
     encoding = {
@@ -196,21 +178,15 @@ def beeswarm_chart(
     )
 
 
-def dependence_chart(
-    contrib: pd.DataFrame, values: pd.DataFrame, feature: str, *, seed: int = 0
-) -> alt.Chart:
+def dependence_chart(contrib: pd.DataFrame, values: pd.DataFrame, feature: str, *, seed: int = 0) -> alt.Chart:
     """SHAP value of ``feature`` against its value (``values``: same rows as ``contrib``).
 
     >>> dependence_chart(contrib, model.feature_table(users, k=10), "item_popularity")  # doctest: +SKIP
     """
     if feature not in feature_columns(contrib) or feature not in values.columns:
-        raise ConfigError(
-            f"dependence_chart: feature {feature!r} is not among {feature_columns(contrib)[:12]}"
-        )
+        raise ConfigError(f"dependence_chart: feature {feature!r} is not among {feature_columns(contrib)[:12]}")
     if len(values) != len(contrib):
-        raise DataError(
-            f"values: {len(values):,} rows, but contrib has {len(contrib):,}; pass rows in the same order"
-        )
+        raise DataError(f"values: {len(values):,} rows, but contrib has {len(contrib):,}; pass rows in the same order")
     column = values[feature]
     numeric = pd.api.types.is_numeric_dtype(column.dtype)
     frame = pd.DataFrame(
@@ -303,16 +279,12 @@ def waterfall_chart(row: pd.Series, *, items: pd.DataFrame | None = None, max_fe
     >>> waterfall_chart(contrib.iloc[0], items=ds.items)  # doctest: +SKIP
     """
     if not isinstance(row, pd.Series) or BASE not in row.index:
-        raise DataError(
-            "waterfall_chart: expected one row of LightGBMReranker.explain (a Series with 'base_value')"
-        )
+        raise DataError("waterfall_chart: expected one row of LightGBMReranker.explain (a Series with 'base_value')")
     shap = row.drop([c for c in (C.USER, C.ITEM, BASE) if c in row.index]).astype(float)
     order = shap.abs().sort_values(ascending=False, kind="stable").index
     top = shap[order[:max_features]]
     if len(order) > max_features:
-        top = pd.concat(
-            [top, pd.Series({"other features": shap[order[max_features:]].sum()})]
-        )
+        top = pd.concat([top, pd.Series({"other features": shap[order[max_features:]].sum()})])
     end = float(row[BASE]) + top.cumsum().to_numpy()
     frame = pd.DataFrame(
         {
@@ -336,9 +308,7 @@ def waterfall_chart(row: pd.Series, *, items: pd.DataFrame | None = None, max_fe
             x2="end:Q",
             color=alt.Color(
                 "direction:N",
-                scale=alt.Scale(
-                    domain=["raises", "lowers"], range=["#d4553b", "#3b6fd4"]
-                ),
+                scale=alt.Scale(domain=["raises", "lowers"], range=["#d4553b", "#3b6fd4"]),
             ),
             tooltip=["feature", alt.Tooltip("contribution:Q", format=".4f")],
         )

@@ -139,9 +139,9 @@ def freshness_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per strategy: nDCG and hit rate averaged over (user, window) pairs, total update seconds and
     update milliseconds per 1,000 replayed events; indexed by strategy in the table's order."""
     weights = table["n_users"].to_numpy(np.float64)
-    frame = table.assign(
-        _ndcg=table["ndcg"] * weights, _hit=table["hit_rate"] * weights, _w=weights
-    ).groupby("strategy", sort=False)
+    frame = table.assign(_ndcg=table["ndcg"] * weights, _hit=table["hit_rate"] * weights, _w=weights).groupby(
+        "strategy", sort=False
+    )
     sums = frame[["_ndcg", "_hit", "_w", "update_seconds", "n_events"]].sum()
     return pd.DataFrame(
         {

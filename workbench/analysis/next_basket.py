@@ -24,7 +24,16 @@ from workbench.evaluation import evaluate_next_basket
 from workbench.models import ALSRecommender, LightGBMReranker, PopularityRecommender, RepeatRecommender
 
 #: Columns of :func:`buy_again_vs_discover` after ``model, segment, users``.
-FIGURES = ("ndcg", "recall", "ndcg_repeat", "ndcg_explore", "recall_repeat", "recall_explore", "repeat_share", "truth_repeat_share")
+FIGURES = (
+    "ndcg",
+    "recall",
+    "ndcg_repeat",
+    "ndcg_explore",
+    "recall_repeat",
+    "recall_explore",
+    "repeat_share",
+    "truth_repeat_share",
+)
 ALL = "all users"
 
 
@@ -59,8 +68,10 @@ def buy_again_vs_discover(
                 continue
             mine = frame[frame[C.USER].isin(subset[C.USER])]
             figures = evaluate_next_basket(mine, subset, history, k=k)
-            rows.append({"model": model, "segment": segment, "users": subset[C.USER].nunique()}
-                        | {name: figures[name] for name in FIGURES})
+            rows.append(
+                {"model": model, "segment": segment, "users": subset[C.USER].nunique()}
+                | {name: figures[name] for name in FIGURES}
+            )
     return pd.DataFrame(rows, columns=["model", "segment", "users", *FIGURES])
 
 
@@ -100,7 +111,10 @@ class BuyAgainStudy:
         others = overall.drop(baseline).sort_values(ascending=False)
         parts = [
             f"{', '.join(f'{name} ({value:.4f})' for name, value in group.items())} {verbs[len(group) > 1]} it"
-            for group, verbs in ((others[others > base], ("beats", "beat")), (others[others <= base], ("loses to", "lose to")))
+            for group, verbs in (
+                (others[others > base], ("beats", "beat")),
+                (others[others <= base], ("loses to", "lose to")),
+            )
             if len(group)
         ]
         return f"Against {baseline} (nDCG@{self.k} {base:.4f}): {'; '.join(parts)}."
@@ -120,7 +134,9 @@ def buy_again_study(
     >>> study.table[study.table.segment == "all users"]  # doctest: +SKIP
     """
     if not has_repeats(ds):
-        raise DataError("buy again vs discover: nobody bought an item twice in this log, so there is no repeat to study")
+        raise DataError(
+            "buy again vs discover: nobody bought an item twice in this log, so there is no repeat to study"
+        )
     orders = ds.with_interactions(ds.interactions[purchase_rows(ds)])  # a basket is what was bought
     by = basket_by(orders)
     train, test = next_basket_split(orders, by=by)

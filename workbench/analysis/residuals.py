@@ -241,11 +241,17 @@ def residual_chart(by_segment: pd.DataFrame, segment: str) -> alt.LayerChart:
 
     >>> residual_chart(residuals_by_segment(table, "gender"), "gender")  # doctest: +SKIP
     """
-    _require(by_segment, ("segment", "group", "pairs", "users", "predicted", "observed", "residual", "lower", "upper"), "residual_chart")
+    _require(
+        by_segment,
+        ("segment", "group", "pairs", "users", "predicted", "observed", "residual", "lower", "upper"),
+        "residual_chart",
+    )
     rows = by_segment[by_segment["segment"] == segment]
     if len(rows) == 0:
         raise DataError(f"residual_chart: no rows for segment {segment!r}")
-    data = rows.assign(group=rows["group"].astype(str))[["group", "pairs", "users", "predicted", "observed", "residual", "lower", "upper"]]
+    data = rows.assign(group=rows["group"].astype(str))[
+        ["group", "pairs", "users", "predicted", "observed", "residual", "lower", "upper"]
+    ]
     x = alt.X("group:N", sort=None, title=segment, axis=alt.Axis(labelAngle=-45))
     tooltip = [
         "group:N",
@@ -270,7 +276,9 @@ def residual_chart(by_segment: pd.DataFrame, segment: str) -> alt.LayerChart:
     whiskers = alt.Chart(data).mark_errorbar(ticks=True).encode(x=x, y=alt.Y("lower:Q", title=""), y2="upper:Q")
     zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="gray").encode(y="zero:Q")
     title = f"Residual by {segment} (95% bootstrap CI; above 0: the model under-predicts)"
-    return alt.layer(bars, whiskers, zero).properties(title=title, width=min(WIDTH * 1.4, max(200, 30 * len(data))), height=HEIGHT)
+    return alt.layer(bars, whiskers, zero).properties(
+        title=title, width=min(WIDTH * 1.4, max(200, 30 * len(data))), height=HEIGHT
+    )
 
 
 def calibration_chart(curve: pd.DataFrame) -> alt.LayerChart:
@@ -281,8 +289,10 @@ def calibration_chart(curve: pd.DataFrame) -> alt.LayerChart:
     _require(curve, ("bin", "predicted", "observed", "pairs"), "calibration_chart")
     top = float(max(curve["predicted"].max(), curve["observed"].max(), 1e-6)) * 1.05
     scale = alt.Scale(domain=[0, top])
-    diagonal = alt.Chart(pd.DataFrame({"x": [0.0, top], "y": [0.0, top]})).mark_line(strokeDash=[4, 4], color="gray").encode(
-        x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale)
+    diagonal = (
+        alt.Chart(pd.DataFrame({"x": [0.0, top], "y": [0.0, top]}))
+        .mark_line(strokeDash=[4, 4], color="gray")
+        .encode(x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale))
     )
     curve_line = (
         alt.Chart(curve)
@@ -290,7 +300,12 @@ def calibration_chart(curve: pd.DataFrame) -> alt.LayerChart:
         .encode(
             x=alt.X("predicted:Q", scale=scale, title="mean predicted probability", axis=alt.Axis(format="%")),
             y=alt.Y("observed:Q", scale=scale, title="observed share relevant", axis=alt.Axis(format="%")),
-            tooltip=["bin:Q", alt.Tooltip("predicted:Q", format=".2%"), alt.Tooltip("observed:Q", format=".2%"), "pairs:Q"],
+            tooltip=[
+                "bin:Q",
+                alt.Tooltip("predicted:Q", format=".2%"),
+                alt.Tooltip("observed:Q", format=".2%"),
+                "pairs:Q",
+            ],
         )
     )
     return alt.layer(diagonal, curve_line).properties(
@@ -304,15 +319,15 @@ def _ratings(ds: Dataset, name: str) -> pd.DataFrame:
         raise DataError(f"{name} must be a workbench Dataset, got {type(ds).__name__}")
     log = ds.interactions
     if C.RATING not in log.columns:
-        raise DataError(f"rating residuals: the {name} interactions have no 'rating' column (implicit data has no ratings)")
+        raise DataError(
+            f"rating residuals: the {name} interactions have no 'rating' column (implicit data has no ratings)"
+        )
     if len(log) == 0:
         raise DataError(f"rating residuals: {name} has no interactions")
     return log[[C.USER, C.ITEM, C.RATING]]
 
 
-def rating_predictions(
-    train: Dataset, test: Dataset, *, damping: float = 5.0, n_quantiles: int = 10
-) -> pd.DataFrame:
+def rating_predictions(train: Dataset, test: Dataset, *, damping: float = 5.0, n_quantiles: int = 10) -> pd.DataFrame:
     """Bias-baseline predictions of the test ratings: mean + b_user + b_item, clipped to the train range.
 
     b_item = sum(r - mean) / (damping + n_item); b_user = sum(r - mean - b_item) / (damping + n_user),

@@ -42,7 +42,7 @@ HYBRID_SEGMENTS = SEGMENTS
 
 def _band_labels(edges: Sequence[int]) -> list[str]:
     """Labels of the integer intervals [e0, e1), [e1, e2), ..., [e_last, inf)."""
-    inner = [f"{lo}-{hi - 1}" if hi - 1 > lo else f"{lo}" for lo, hi in zip(edges[:-1], edges[1:])]
+    inner = [f"{lo}-{hi - 1}" if hi - 1 > lo else f"{lo}" for lo, hi in zip(edges[:-1], edges[1:], strict=False)]
     return [*inner, f"{edges[-1]}+"]
 
 
@@ -206,7 +206,9 @@ def pair_segments(pairs: pd.DataFrame, train: Dataset, *, n_quantiles: int = 10)
     user_table["cold_warm"] = cold_warm(train, users)
 
     # item popularity bands: activity bands of the log read with users and items swapped
-    swapped = train.with_interactions(train.interactions[[C.USER, C.ITEM]].rename(columns={C.USER: C.ITEM, C.ITEM: C.USER}))
+    swapped = train.with_interactions(
+        train.interactions[[C.USER, C.ITEM]].rename(columns={C.USER: C.ITEM, C.ITEM: C.USER})
+    )
     item_parts = [activity_bands(swapped, items, n_quantiles=n_quantiles).rename("popularity_band")]
     if train.items is not None:
         catalogue = train.items

@@ -241,7 +241,7 @@ def group_labels(index: pd.Index, *, with_names: bool = True) -> list[str]:
     names = [str(name) for name in index.names]
     keys = index if isinstance(index, pd.MultiIndex) else [(value,) for value in index]
     if with_names:
-        return [", ".join(f"{n}={v}" for n, v in zip(names, key)) for key in keys]
+        return [", ".join(f"{n}={v}" for n, v in zip(names, key, strict=False)) for key in keys]
     return [", ".join(str(v) for v in key) for key in keys]
 
 
@@ -325,7 +325,9 @@ def _segment_frame(
     """The segment columns and, when they come indexed by user_id, the segments row of each row of ``frame``
     (whose user ids are ``ids``)."""
     if isinstance(segments, str) or (
-        isinstance(segments, Sequence) and not isinstance(segments, pd.Series) and all(isinstance(s, str) for s in segments)
+        isinstance(segments, Sequence)
+        and not isinstance(segments, pd.Series)
+        and all(isinstance(s, str) for s in segments)
     ):
         names = [segments] if isinstance(segments, str) else list(segments)
         if not names:

@@ -134,8 +134,8 @@ class IdMap:
         """True when no value of this dtype equals an id of this map (text in a map of ints, ints in a map of text)."""
         mine = self.ids.dtype
         if pd.api.types.is_integer_dtype(mine):
-            return dtype != object and pd.api.types.is_string_dtype(dtype)
-        if mine != object and pd.api.types.is_string_dtype(mine):
+            return not pd.api.types.is_object_dtype(dtype) and pd.api.types.is_string_dtype(dtype)
+        if not pd.api.types.is_object_dtype(mine) and pd.api.types.is_string_dtype(mine):
             return pd.api.types.is_integer_dtype(dtype)
         return False
 
@@ -145,8 +145,8 @@ class IdMap:
         mine = self.ids.dtype
         if pd.api.types.is_integer_dtype(mine):
             return not pd.api.types.is_numeric_dtype(dtype)
-        if mine != object and pd.api.types.is_string_dtype(mine):
-            return dtype == object or pd.api.types.is_numeric_dtype(dtype)
+        if not pd.api.types.is_object_dtype(mine) and pd.api.types.is_string_dtype(mine):
+            return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)
         return True
 
     def own_ids(self, values: pd.Series | np.ndarray | list) -> np.ndarray:
@@ -270,9 +270,7 @@ class Dataset:
         """Same user and item tables, another (already valid) interaction log."""
         return Dataset(interactions.reset_index(drop=True), self.users, self.items)
 
-    def user_item_matrix(
-        self, user_map: IdMap, item_map: IdMap, weights: np.ndarray | None = None
-    ) -> sp.csr_matrix:
+    def user_item_matrix(self, user_map: IdMap, item_map: IdMap, weights: np.ndarray | None = None) -> sp.csr_matrix:
         """CSR matrix users x items summing ``weights`` (1 per row by default); unknown ids dropped."""
         rows = user_map.codes(self.interactions[C.USER])
         cols = item_map.codes(self.interactions[C.ITEM])

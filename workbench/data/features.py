@@ -69,9 +69,7 @@ def build_features(
     """
     _check_pairs(pairs, scores, "build_features")
     _check_fraction(recent_fraction, "build_features")
-    prepared = prepare_history(
-        history, max_categories=max_categories, recent_fraction=recent_fraction, repeats=repeats
-    )
+    prepared = prepare_history(history, max_categories=max_categories, recent_fraction=recent_fraction, repeats=repeats)
     return prepared.features(pairs, scores=scores)
 
 
@@ -96,7 +94,7 @@ class _SideTable:
         """Numeric columns as floats and text columns as categoricals, looked up by id."""
         rows = self.table.reindex(pd.Index(ids))
         features: dict[str, object] = {}
-        for column, levels in zip(self.table.columns, self.levels):
+        for column, levels in zip(self.table.columns, self.levels, strict=False):
             if levels is None:
                 features[f"{self.prefix}_{column}"] = rows[column].to_numpy(dtype=np.float64, na_value=np.nan)
             else:
@@ -139,9 +137,7 @@ class _Repeats:
         gap = np.full(n_users, np.nan)
         if pairs.has_time:
             days = _purchase_days(history, user_map)
-            gap = np.divide(
-                (user_last - user_first) / SECONDS_PER_DAY, days - 1, out=gap, where=days > 1
-            )
+            gap = np.divide((user_last - user_first) / SECONDS_PER_DAY, days - 1, out=gap, where=days > 1)
         return cls(
             pairs,
             np.divide(repeaters, buyers, out=np.full(len(buyers), np.nan), where=buyers > 0),
@@ -169,9 +165,7 @@ class _Repeats:
             out["days_since_last"] = since
             out["repeat_interval_days"] = interval
             out["user_basket_gap_days"] = gap
-            out["due_ratio"] = np.divide(
-                since + gap, interval, out=np.full(len(u), np.nan), where=interval > 0
-            )
+            out["due_ratio"] = np.divide(since + gap, interval, out=np.full(len(u), np.nan), where=interval > 0)
         out["item_repurchase_rate"] = _take(self.item_rate, i)
         out["user_repeat_share"] = _take(self.user_share, u)
         return out
@@ -236,9 +230,7 @@ class HistoryFeatures:
             out[f"{name}_rank"] = within.rank(ascending=False, method="min").to_numpy()
             spread = within.transform("std").to_numpy()
             centred = values - within.transform("mean").to_numpy()
-            out[f"{name}_z"] = np.divide(
-                centred, spread, out=np.full(len(values), np.nan), where=spread > 0
-            )
+            out[f"{name}_z"] = np.divide(centred, spread, out=np.full(len(values), np.nan), where=spread > 0)
 
         if self.first_category is not None:
             out["item_category"] = pd.Categorical(
@@ -278,14 +270,8 @@ def prepare_history(
     items_table = history.items
     prices = _item_column(items_table, "price", item_map)
     if prices is not None:
-        paid = (
-            log[C.EVENT].eq("purchase").to_numpy()
-            if C.EVENT in log.columns
-            else np.ones(len(log), bool)
-        )
-        spent = np.bincount(
-            log_u[paid], weights=np.nan_to_num(prices[log_i[paid]]), minlength=n_users
-        )
+        paid = log[C.EVENT].eq("purchase").to_numpy() if C.EVENT in log.columns else np.ones(len(log), bool)
+        spent = np.bincount(log_u[paid], weights=np.nan_to_num(prices[log_i[paid]]), minlength=n_users)
         leading.append(_Lookup("user_monetary", True, spent, 0.0))
     if C.RATING in log.columns:
         rating = log[C.RATING].to_numpy(dtype=np.float64)
@@ -336,16 +322,12 @@ def prepare_history(
 def _check_pairs(pairs: pd.DataFrame, scores: Sequence[str], where: str) -> None:
     missing = [c for c in (C.USER, C.ITEM, *scores) if c not in pairs.columns]
     if missing:
-        raise DataError(
-            f"{where}: pairs lack the column {missing[0]!r} (columns: {list(pairs.columns)[:12]})"
-        )
+        raise DataError(f"{where}: pairs lack the column {missing[0]!r} (columns: {list(pairs.columns)[:12]})")
 
 
 def _check_fraction(recent_fraction: float, where: str) -> None:
     if not 0.0 < recent_fraction < 1.0:
-        raise DataError(
-            f"{where}: recent_fraction must be between 0 and 1, got {recent_fraction!r}"
-        )
+        raise DataError(f"{where}: recent_fraction must be between 0 and 1, got {recent_fraction!r}")
 
 
 def _lookups(lookups: Sequence[_Lookup], u: np.ndarray, i: np.ndarray) -> dict[str, np.ndarray]:
@@ -377,9 +359,7 @@ def _side_table(
         if column in skip:
             continue
         values = table[column]
-        if pd.api.types.is_numeric_dtype(
-            values.dtype
-        ) and not pd.api.types.is_bool_dtype(values.dtype):
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
             columns.append(column)
             levels.append(None)
         elif values.nunique() <= max_categories:
@@ -388,17 +368,11 @@ def _side_table(
     return _SideTable(prefix, table[columns], tuple(levels))
 
 
-def _item_column(
-    table: pd.DataFrame | None, column: str, item_map: IdMap
-) -> np.ndarray | None:
+def _item_column(table: pd.DataFrame | None, column: str, item_map: IdMap) -> np.ndarray | None:
     """A numeric item column aligned with ``item_map`` codes, or None when the table lacks it."""
     if table is None or column not in table.columns:
         return None
-    return (
-        pd.to_numeric(table[column], errors="coerce")
-        .reindex(item_map.ids)
-        .to_numpy(np.float64)
-    )
+    return pd.to_numeric(table[column], errors="coerce").reindex(item_map.ids).to_numpy(np.float64)
 
 
 def _categories(table: pd.DataFrame | None) -> tuple[pd.Series, pd.Series] | None:
@@ -436,16 +410,12 @@ def _category_share(seen: sp.csr_matrix, multi_hot: sp.csr_matrix) -> np.ndarray
     check_dense(
         seen.shape[0], multi_hot.shape[1], what="user x category affinity (a category column with very many values?)"
     )
-    per_user = np.asarray(
-        (seen @ multi_hot).todense(), dtype=np.float64
-    )  # users x categories (few)
+    per_user = np.asarray((seen @ multi_hot).todense(), dtype=np.float64)  # users x categories (few)
     totals = np.asarray(seen.sum(axis=1), dtype=np.float64).ravel()
     return per_user / np.maximum(totals, 1.0)[:, None]
 
 
-def _affinity(
-    share: np.ndarray, multi_hot: sp.csr_matrix, u: np.ndarray, i: np.ndarray
-) -> np.ndarray:
+def _affinity(share: np.ndarray, multi_hot: sp.csr_matrix, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     """Mean over the pair item's categories of their share (:func:`_category_share`) in the user's interactions."""
     result = np.full(len(u), np.nan)
     known = np.flatnonzero((u >= 0) & (i >= 0))

@@ -99,7 +99,6 @@ def pair_history(ds: Dataset, user_map: IdMap, item_map: IdMap) -> PairHistory:
     )
 
 
-
 def _own_maps(ds: Dataset) -> tuple[IdMap, IdMap]:
     """User and item maps of the log's own ids."""
     return IdMap.from_values(ds.interactions[C.USER]), IdMap.from_values(ds.interactions[C.ITEM])

@@ -28,7 +28,7 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset
-from workbench.errors import ConfigError, DataError
+from workbench.errors import DataError
 from workbench.guards import positive_int
 
 SIZES: dict[str, dict[str, int]] = {
@@ -40,17 +40,25 @@ SIZES: dict[str, dict[str, int]] = {
 # category: (log-mean price, brands, products)
 CATALOGUE: dict[str, tuple[float, tuple[str, ...], tuple[str, ...]]] = {
     "electronics": (
-        4.6, ("Voltix", "Nimbus", "Quanta", "Arcwave"), ("Headphones", "Speaker", "Charger", "Smartwatch", "Keyboard")
+        4.6,
+        ("Voltix", "Nimbus", "Quanta", "Arcwave"),
+        ("Headphones", "Speaker", "Charger", "Smartwatch", "Keyboard"),
     ),
     "fashion": (3.6, ("Linea", "Northwind", "Velour", "Acme"), ("Jacket", "Sneaker", "Dress", "Scarf", "Jeans")),
     "home": (3.8, ("Hearth", "Oakly", "Casa", "Lumen"), ("Lamp", "Cushion", "Pan", "Vase", "Blanket")),
     "beauty": (3.0, ("Glowa", "Petal", "Aurea", "Mira"), ("Serum", "Lipstick", "Shampoo", "Perfume", "Cream")),
     "sports": (
-        3.9, ("Acme", "Stride", "Peak", "Trailhead"), ("Trail Shoe", "Yoga Mat", "Bottle", "Backpack", "Dumbbell")
+        3.9,
+        ("Acme", "Stride", "Peak", "Trailhead"),
+        ("Trail Shoe", "Yoga Mat", "Bottle", "Backpack", "Dumbbell"),
     ),
     "books": (2.7, ("Inkwell", "Paperleaf", "Folio", "Quill"), ("Novel", "Cookbook", "Atlas", "Biography", "Thriller")),
     "toys": (3.2, ("Blokko", "Tinker", "Jolly", "Zoomi"), ("Puzzle", "Robot", "Doll", "Kite", "Board Game")),
-    "grocery": (2.2, ("Harvest", "Greenly", "Daily", "Orchard"), ("Coffee", "Olive Oil", "Tea", "Granola", "Chocolate")),
+    "grocery": (
+        2.2,
+        ("Harvest", "Greenly", "Daily", "Orchard"),
+        ("Coffee", "Olive Oil", "Tea", "Granola", "Chocolate"),
+    ),
 }
 CATEGORIES = tuple(CATALOGUE)
 ADJECTIVES = np.array(["Classic", "Pro", "Lite", "Eco", "Trail", "Urban", "Smart", "Mini", "Deluxe", "Everyday"])
@@ -163,13 +171,18 @@ def _users(rng: np.random.Generator, n_users: int, integer_ids: bool) -> tuple[p
 def _items(rng: np.random.Generator, n_items: int, integer_ids: bool) -> tuple[pd.DataFrame, np.ndarray]:
     """The items table and each item's category code."""
     category = rng.choice(len(CATEGORIES), size=n_items, p=CATEGORY_SHARE)
-    log_mean, brands, products = (np.array(column, dtype=object) for column in zip(*CATALOGUE.values()))
+    log_mean, brands, products = (np.array(column, dtype=object) for column in zip(*CATALOGUE.values(), strict=False))
     brand = np.stack(brands)[category, rng.integers(0, 4, n_items)]
     product = np.stack(products)[category, rng.integers(0, 5, n_items)]
     price = np.maximum(np.floor(np.exp(rng.normal(log_mean[category].astype(float), 0.45))), 1.0) - 0.01
     name = (
-        pd.Series(brand, dtype="str") + " " + ADJECTIVES[rng.integers(0, len(ADJECTIVES), n_items)]
-        + " " + pd.Series(product, dtype="str") + " " + pd.Series(rng.integers(1, 100, n_items)).astype("str")
+        pd.Series(brand, dtype="str")
+        + " "
+        + ADJECTIVES[rng.integers(0, len(ADJECTIVES), n_items)]
+        + " "
+        + pd.Series(product, dtype="str")
+        + " "
+        + pd.Series(rng.integers(1, 100, n_items)).astype("str")
     )
     items = pd.DataFrame(
         {

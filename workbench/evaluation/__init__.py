@@ -10,4 +10,12 @@ from workbench.evaluation.evaluate import (
 )
 from workbench.evaluation.metrics import METRICS
 
-__all__ = ["evaluate", "evaluate_next_basket", "evaluate_models", "evaluate_per_user", "catalog_coverage", "summarize", "METRICS"]
+__all__ = [
+    "evaluate",
+    "evaluate_next_basket",
+    "evaluate_models",
+    "evaluate_per_user",
+    "catalog_coverage",
+    "summarize",
+    "METRICS",
+]

@@ -31,9 +31,7 @@ def evaluate(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: int = 10) 
     return {name: float(table[name].mean()) for name in METRICS}
 
 
-def evaluate_models(
-    recs: Mapping[str, pd.DataFrame], truth: pd.DataFrame | Dataset, *, k: int = 10
-) -> pd.DataFrame:
+def evaluate_models(recs: Mapping[str, pd.DataFrame], truth: pd.DataFrame | Dataset, *, k: int = 10) -> pd.DataFrame:
     """One row per model (index ``model``), a column per metric: :func:`evaluate` of each frame.
 
     >>> evaluate_models({"popularity": pop_recs, "als": als_recs}, test, k=10)  # doctest: +SKIP

@@ -21,8 +21,8 @@ import pandas as pd
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import DataError
-from workbench.guards import positive_int
 from workbench.evaluation.ids import IdCodes, factorize_ids
+from workbench.guards import positive_int
 
 METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "mrr")
 

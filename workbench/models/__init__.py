@@ -5,7 +5,6 @@ from typing import Any
 
 from workbench.errors import ModelError
 from workbench.models import storage
-
 from workbench.models.als import ALSRecommender
 from workbench.models.base import Recommender
 from workbench.models.candidates import CandidateGenerator, candidate_recall

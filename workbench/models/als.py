@@ -34,7 +34,13 @@ class ALSRecommender(Recommender):
     """
 
     param_names: ClassVar[tuple[str, ...]] = (
-        "factors", "regularization", "iterations", "alpha", "seed", "weighting", "backend",
+        "factors",
+        "regularization",
+        "iterations",
+        "alpha",
+        "seed",
+        "weighting",
+        "backend",
     )
 
     def __init__(

@@ -255,7 +255,9 @@ class Recommender(ABC):
         if items is not None:
             allow = _id_list(items, "items")
             if not len(allow):
-                raise DataError("items: the allow-list is empty, so nothing may be recommended; pass None to allow every item")
+                raise DataError(
+                    "items: the allow-list is empty, so nothing may be recommended; pass None to allow every item"
+                )
             maps = [self.item_map, *(part.item_map for part in self._sub_models())]
             known = np.logical_or.reduce([m.codes(allow) >= 0 for m in maps])
             if not known.any():
@@ -370,7 +372,9 @@ class Recommender(ABC):
         if n_unknown:
             parts.append(f"{n_unknown:,} of {n_users:,} users are unknown to the model: served {self.fallback_name}")
         if n_short:
-            parts.append(f"{n_short:,} of {n_users:,} users have fewer than {k} items of their own: completed with popularity")
+            parts.append(
+                f"{n_short:,} of {n_users:,} users have fewer than {k} items of their own: completed with popularity"
+            )
         if parts:
             message = f"{type(self).__name__}: {'; '.join(parts)} (rows marked fallback=True)"
             warnings.warn(message, FallbackWarning, stacklevel=4)
@@ -398,7 +402,7 @@ class Recommender(ABC):
         e.g. ``"ranker.txt"``); extend in subclasses."""
         return {}
 
-    def _restore(self, state: dict[str, np.ndarray | str]) -> None:
+    def _restore(self, state: dict[str, np.ndarray | str]) -> None:  # noqa: B027 (an optional hook)
         """Inverse of ``_state`` (arrays and text files in one dict); id maps, seen matrix,
         popularity and parts are already set. Raise KeyError / ValueError / TypeError on
         inconsistent files: ``load`` turns them into a ModelError."""

@@ -75,7 +75,9 @@ class CandidateGenerator(Recommender):
         seed: int = 0,
         depth: int | None = None,
     ) -> None:
-        self.n_candidates = positive_int(_one_of(n_candidates, "n_candidates", depth, "depth", default=100), "n_candidates")
+        self.n_candidates = positive_int(
+            _one_of(n_candidates, "n_candidates", depth, "depth", default=100), "n_candidates"
+        )
         self.n_neighbours = positive_int(n_neighbours, "n_neighbours")
         self.factors = int(factors)
         self.regularization = float(regularization)
@@ -113,12 +115,8 @@ class CandidateGenerator(Recommender):
         items not ``allowed`` at -inf."""
         scores = {
             "als": np.asarray(self.als._score(user_codes), dtype=np.float64),
-            "knn": (self._seen[user_codes] @ self.similarity)
-            .toarray()
-            .astype(np.float64),
-            "popularity": np.tile(
-                self._popularity.astype(np.float64), (len(user_codes), 1)
-            ),
+            "knn": (self._seen[user_codes] @ self.similarity).toarray().astype(np.float64),
+            "popularity": np.tile(self._popularity.astype(np.float64), (len(user_codes), 1)),
         }
         for matrix in scores.values():
             if exclude_seen:
@@ -126,9 +124,7 @@ class CandidateGenerator(Recommender):
             apply_mask(matrix, allowed)
         return scores
 
-    def _fuse(
-        self, scores: dict[str, np.ndarray], k: int
-    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _fuse(self, scores: dict[str, np.ndarray], k: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Fused score (-inf outside every top ``k``) and per-source top-``k`` membership."""
         first = next(iter(scores.values()))
         fused = np.zeros(first.shape, dtype=np.float64)
@@ -140,9 +136,7 @@ class CandidateGenerator(Recommender):
             inside = np.zeros(first.shape, dtype=bool)
             inside[np.broadcast_to(rows, index.shape)[valid], index[valid]] = True
             ranks = np.broadcast_to(np.arange(1, k + 1), index.shape)
-            fused[np.broadcast_to(rows, index.shape)[valid], index[valid]] += 1.0 / (
-                RRF_K + ranks[valid]
-            )
+            fused[np.broadcast_to(rows, index.shape)[valid], index[valid]] += 1.0 / (RRF_K + ranks[valid])
             member[name] = inside
         in_any = np.logical_or.reduce(list(member.values()))
         return np.where(in_any, fused, -np.inf), member
@@ -195,29 +189,17 @@ class CandidateGenerator(Recommender):
             rows = slice(start, start + batch)
             part_codes = codes[rows]
             known = part_codes >= 0
-            scores = {
-                name: np.full((len(part_codes), n_items), np.nan) for name in SOURCES
-            }
+            scores = {name: np.full((len(part_codes), n_items), np.nan) for name in SOURCES}
             scores["popularity"][:] = self._popularity
             apply_mask(scores["popularity"], allowed)
             if known.any():
                 for name, matrix in self._source_scores(part_codes[known], allowed=allowed).items():
                     scores[name][known] = matrix
-            finite = {
-                name: np.where(np.isnan(m), -np.inf, m) for name, m in scores.items()
-            }
+            finite = {name: np.where(np.isnan(m), -np.inf, m) for name, m in scores.items()}
             fused, member = self._fuse(finite, k)
             index, values = top_k(fused, k)
-            parts.append(
-                _candidate_frame(
-                    ids[rows], index, values, scores, member, self.item_map.to_ids
-                )
-            )
-        columns = (
-            [C.USER, C.ITEM, C.SCORE, C.RANK]
-            + [f"{s}_score" for s in SOURCES]
-            + [f"in_{s}" for s in SOURCES]
-        )
+            parts.append(_candidate_frame(ids[rows], index, values, scores, member, self.item_map.to_ids))
+        columns = [C.USER, C.ITEM, C.SCORE, C.RANK] + [f"{s}_score" for s in SOURCES] + [f"in_{s}" for s in SOURCES]
         if not parts:
             return pd.DataFrame({c: [] for c in columns})
         return pd.concat(parts, ignore_index=True)[columns]
@@ -240,9 +222,7 @@ class CandidateGenerator(Recommender):
             ),
             shape=(n_items, n_items),
         )
-        if not self.als.item_map.ids.equals(self.item_map.ids) or not self.als.user_map.ids.equals(
-            self.user_map.ids
-        ):
+        if not self.als.item_map.ids.equals(self.item_map.ids) or not self.als.user_map.ids.equals(self.user_map.ids):
             raise ValueError("the ALS part was saved for other users or items")
         self.als._adopt(self)  # one copy of the id maps and seen matrix, as after fit
 
@@ -300,8 +280,6 @@ def candidate_recall(
     if relevant.empty:
         return 0.0
     top = candidates.loc[candidates[C.RANK] <= k, [C.USER, C.ITEM]].drop_duplicates()
-    hits = relevant.merge(top, on=[C.USER, C.ITEM], how="left", indicator=True)[
-        "_merge"
-    ].eq("both")
+    hits = relevant.merge(top, on=[C.USER, C.ITEM], how="left", indicator=True)["_merge"].eq("both")
     per_user = hits.groupby(relevant[C.USER].to_numpy()).mean()
     return float(per_user.mean())

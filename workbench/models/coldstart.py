@@ -98,7 +98,9 @@ def _demographics(users: pd.DataFrame, numeric: list[str], categorical: list[str
         values = pd.to_numeric(users[name], errors="coerce")
         frame[name] = values.to_numpy(dtype=np.float64, na_value=np.nan)
     for name in categorical:
-        frame[name] = users[name].astype(object).where(users[name].notna(), MISSING_LABEL).astype(str).to_numpy(dtype=str)
+        frame[name] = (
+            users[name].astype(object).where(users[name].notna(), MISSING_LABEL).astype(str).to_numpy(dtype=str)
+        )
     return frame
 
 
@@ -163,9 +165,7 @@ def _favourites(seen: sp.csr_matrix, labels: np.ndarray, n_clusters: int, shrink
     global_counts = np.asarray(seen.sum(axis=0)).ravel().astype(np.float64)
     global_share = global_counts / max(global_counts.sum(), 1.0)
     rows = np.flatnonzero(labels >= 0)
-    member = sp.csr_matrix(
-        (np.ones(len(rows)), (labels[rows], rows)), shape=(n_clusters, seen.shape[0])
-    )
+    member = sp.csr_matrix((np.ones(len(rows)), (labels[rows], rows)), shape=(n_clusters, seen.shape[0]))
     check_dense(n_clusters, seen.shape[1], what=f"cluster favourites (n_clusters={n_clusters})")
     counts = np.asarray((member @ seen).todense(), dtype=np.float64)
     totals = counts.sum(axis=1, keepdims=True)
@@ -281,15 +281,14 @@ class ClusterColdStart(Recommender):
         for k, fit in fits.items():
             lab, row_labels = labels[k], user_rows[k]
             fold_ndcg = [
-                _list_ndcg(_favourites(seen, np.where(h, -1, row_labels), k, self.shrinkage), t, row_labels[f],
-                           SELECTION_K)
-                for seen, h, t, f in zip(fit_seen, held, truth, folds)
+                _list_ndcg(
+                    _favourites(seen, np.where(h, -1, row_labels), k, self.shrinkage), t, row_labels[f], SELECTION_K
+                )
+                for seen, h, t, f in zip(fit_seen, held, truth, folds, strict=False)
             ]
             ndcg = float(np.average(fold_ndcg, weights=[len(f) for f in folds]))
             n_used = len(np.unique(lab[sample]))
-            silhouette = (
-                float(silhouette_score(features[sample], lab[sample])) if 1 < n_used < len(sample) else np.nan
-            )
+            silhouette = float(silhouette_score(features[sample], lab[sample])) if 1 < n_used < len(sample) else np.nan
             rows.append((k, ndcg, silhouette, fit.bic(features, lab)))
         return pd.DataFrame(rows, columns=["n_clusters", "ndcg", "silhouette", "bic"])
 
@@ -360,7 +359,7 @@ class ClusterColdStart(Recommender):
             shares = pd.crosstab(labels.to_numpy(), self._demo[name].to_numpy(), normalize="index")
             shares = shares.reindex(table["cluster"])
             mode, share = shares.idxmax(axis=1), shares.max(axis=1)
-            table[name] = [f"{m} ({s:.0%})" if pd.notna(s) else "" for m, s in zip(mode, share)]
+            table[name] = [f"{m} ({s:.0%})" if pd.notna(s) else "" for m, s in zip(mode, share, strict=False)]
         index, _ = top_k(self._scores[:k], top)
         table["top_items"] = [self.item_map.to_ids(row[row >= 0]).tolist() for row in index]
         return table

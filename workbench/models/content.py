@@ -184,9 +184,12 @@ class ContentRecommender(Recommender):
         return (profiles @ self._content.T).toarray()
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {"content_data": self._content.data, "content_indices": self._content.indices,
-                "content_indptr": self._content.indptr,
-                "content_shape": np.array(self._content.shape, dtype=np.int64)}
+        return {
+            "content_data": self._content.data,
+            "content_indices": self._content.indices,
+            "content_indptr": self._content.indptr,
+            "content_shape": np.array(self._content.shape, dtype=np.int64),
+        }
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         self._content = sp.csr_matrix(

@@ -122,16 +122,10 @@ class LightGBMReranker(Recommender):
         if holdout not in HOLDOUTS:
             raise ConfigError(f"holdout must be one of {HOLDOUTS}, got {holdout!r}")
         if positive_int(n_folds, "n_folds") < 2:
-            raise ConfigError(
-                f"n_folds must be an integer of at least 2, got {n_folds!r}"
-            )
+            raise ConfigError(f"n_folds must be an integer of at least 2, got {n_folds!r}")
         if not 0.0 < valid_fraction < 1.0:
-            raise ConfigError(
-                f"valid_fraction must be between 0 and 1 (exclusive), got {valid_fraction!r}"
-            )
-        self.candidates = (
-            candidates if candidates is not None else CandidateGenerator(seed=seed)
-        )
+            raise ConfigError(f"valid_fraction must be between 0 and 1 (exclusive), got {valid_fraction!r}")
+        self.candidates = candidates if candidates is not None else CandidateGenerator(seed=seed)
         self.n_candidates = n_candidates
         self.seed = int(seed)
         self.holdout = holdout
@@ -196,20 +190,9 @@ class LightGBMReranker(Recommender):
         if temporal:
             key = log[C.TIMESTAMP].rank(method="first").to_numpy()
         else:
-            key = (
-                np.random.default_rng(self.seed)
-                .permutation(len(log))
-                .astype(np.float64)
-            )
+            key = np.random.default_rng(self.seed).permutation(len(log)).astype(np.float64)
         users = log[C.USER].to_numpy()
-        position = (
-            pd.Series(-key)
-            .groupby(users)
-            .rank(method="first")
-            .to_numpy()
-            .astype(np.int64)
-            - 1
-        )
+        position = pd.Series(-key).groupby(users).rank(method="first").to_numpy().astype(np.int64) - 1
         counts = log[C.USER].map(log[C.USER].value_counts()).to_numpy()
         if temporal:
             n_out = np.minimum(np.round(counts / self.n_folds), counts - 1)
@@ -239,37 +222,21 @@ class LightGBMReranker(Recommender):
                 prepare_history(fit_part, repeats=self.repeats_),
             )
             truth = holdout.interactions[[C.USER, C.ITEM]].drop_duplicates()
-            hit = (
-                features[[C.USER, C.ITEM]]
-                .merge(truth, how="left", indicator=True)["_merge"]
-                .eq("both")
-            )
+            hit = features[[C.USER, C.ITEM]].merge(truth, how="left", indicator=True)["_merge"].eq("both")
             parts.append(features)
             labels.append(hit.to_numpy(np.int32))
-            groups.append(
-                pd.MultiIndex.from_arrays(
-                    [np.full(len(features), number), features[C.USER]]
-                )
-            )
+            groups.append(pd.MultiIndex.from_arrays([np.full(len(features), number), features[C.USER]]))
         if not parts:
-            raise DataError(
-                "fit: no user has two or more interactions, so no holdout can label the ranker"
-            )
+            raise DataError("fit: no user has two or more interactions, so no holdout can label the ranker")
         features = pd.concat(parts, ignore_index=True)
         label = np.concatenate(labels)
-        group = pd.factorize(
-            groups[0].append(groups[1:]) if len(groups) > 1 else groups[0]
-        )[0]
+        group = pd.factorize(groups[0].append(groups[1:]) if len(groups) > 1 else groups[0])[0]
         positives = np.bincount(group, weights=label) > 0
         users = pd.unique(features[C.USER][positives[group]])
         if len(users) < 2:
-            raise DataError(
-                "fit: fewer than two users have a holdout item among their candidates; nothing to learn"
-            )
+            raise DataError("fit: fewer than two users have a holdout item among their candidates; nothing to learn")
         rng = np.random.default_rng(self.seed)
-        valid_users = rng.choice(
-            users, size=max(1, round(self.valid_fraction * len(users))), replace=False
-        )
+        valid_users = rng.choice(users, size=max(1, round(self.valid_fraction * len(users))), replace=False)
         is_valid = features[C.USER].isin(valid_users).to_numpy() & positives[group]
         is_train = positives[group] & ~is_valid
         X, prior = self._model_inputs(features)
@@ -355,9 +322,7 @@ class LightGBMReranker(Recommender):
         X, prior = self._model_inputs(features)
         if not len(X):  # filters left no candidate: LightGBM refuses an empty frame
             return features, prior
-        return features, prior + self.booster.predict(
-            X, num_iteration=self.best_iteration_
-        )
+        return features, prior + self.booster.predict(X, num_iteration=self.best_iteration_)
 
     def _dense(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         features, scores = self._ranked(user_ids, allowed)
@@ -406,9 +371,7 @@ class LightGBMReranker(Recommender):
             codes = self.user_map.codes(features[C.USER])
             known = codes >= 0
             seen = np.zeros(len(features), dtype=bool)
-            seen[known] = np.asarray(
-                self._seen[codes[known], self.item_map.codes(features[C.ITEM])[known]]
-            ).ravel() > 0
+            seen[known] = np.asarray(self._seen[codes[known], self.item_map.codes(features[C.ITEM])[known]]).ravel() > 0
             scores = np.where(seen, -np.inf, scores)
         # the order of recommend: by requested user, best score first, ties to the lower item code
         # (top_k over the dense row)

@@ -144,9 +144,7 @@ def read_texts(directory: str | Path) -> dict[str, str]:
     """The text files a model directory's manifest lists besides its arrays (``extra_files`` of
     ``write_model``), by name; call it after ``read_model`` has checked them."""
     path = Path(directory)
-    names = [
-        name for name in _manifest_json(path).get("sha256", {}) if "/" not in name and name not in (ARRAYS, IDS)
-    ]
+    names = [name for name in _manifest_json(path).get("sha256", {}) if "/" not in name and name not in (ARRAYS, IDS)]
     try:
         return {name: (path / name).read_text(encoding="utf-8") for name in names}
     except (OSError, UnicodeDecodeError) as exc:
@@ -178,4 +176,3 @@ def read_model(
         if actual is None or list(actual) != shape:
             raise ModelError(f"{path}: array {name} has shape {actual}, manifest says {tuple(shape)}")
     return manifest.get("params", {}), arrays, ids
-

@@ -31,9 +31,7 @@ def confidence(train: Dataset, weighting: str | Mapping[str, float] = "auto") ->
         return log[C.RATING].to_numpy(dtype=np.float32)
     mapping = EVENT_WEIGHTS if weighting == "event" else weighting
     if not isinstance(mapping, Mapping):
-        raise ConfigError(
-            f"weighting must be 'auto', 'binary', 'rating', 'event' or a mapping, got {weighting!r}"
-        )
+        raise ConfigError(f"weighting must be 'auto', 'binary', 'rating', 'event' or a mapping, got {weighting!r}")
     if C.EVENT not in log.columns:
         raise DataError("event weighting needs an 'event' column, and the interactions have none")
     weights = log[C.EVENT].map(dict(mapping))

@@ -119,10 +119,14 @@ def _user_activity(p: Profile) -> alt.Chart:
 
 def _item_popularity(p: Profile) -> alt.Chart:
     data = p.item_popularity
-    return _base(data, "Item popularity: the long tail").mark_line(color=COLOR).encode(
-        x=alt.X("rank:Q", scale=alt.Scale(type="log"), title="Item rank by popularity (log scale)"),
-        y=alt.Y("interactions:Q", scale=alt.Scale(type="log"), title="Interactions (log scale)"),
-        tooltip=["rank", "interactions", alt.Tooltip("cumulative_share:Q", format=".1%", title="Cumulative share")],
+    return (
+        _base(data, "Item popularity: the long tail")
+        .mark_line(color=COLOR)
+        .encode(
+            x=alt.X("rank:Q", scale=alt.Scale(type="log"), title="Item rank by popularity (log scale)"),
+            y=alt.Y("interactions:Q", scale=alt.Scale(type="log"), title="Interactions (log scale)"),
+            tooltip=["rank", "interactions", alt.Tooltip("cumulative_share:Q", format=".1%", title="Cumulative share")],
+        )
     )
 
 
@@ -259,9 +263,11 @@ def distribution_chart(
     shares["bin_end"] = shares["bin_start"] + (high - low) / bins
     shares = _check(shares, ["bin_start", "bin_end", groups.name, "share"], title)
     order = list(pd.unique(groups))  # series colours follow first appearance, as in the other charts
-    series = {"color": alt.Color(f"{groups.name}:N", title=_label(groups.name), sort=order)} if color else {
-        "color": alt.value(COLOR)
-    }
+    series = (
+        {"color": alt.Color(f"{groups.name}:N", title=_label(groups.name), sort=order)}
+        if color
+        else {"color": alt.value(COLOR)}
+    )
     return (
         _base(shares, title)
         .mark_bar(opacity=0.6, binSpacing=0)
@@ -351,13 +357,22 @@ def exposure_chart(exposure: pd.DataFrame, attribute: str, *, k: int) -> alt.Lay
         alt.Chart(exposure)
         .mark_bar()
         .encode(
-            x=alt.X(f"{attribute}:N", sort=list(pd.unique(exposure[attribute])), title=attribute,
-                    axis=alt.Axis(labelAngle=-45)),
+            x=alt.X(
+                f"{attribute}:N",
+                sort=list(pd.unique(exposure[attribute])),
+                title=attribute,
+                axis=alt.Axis(labelAngle=-45),
+            ),
             xOffset=alt.XOffset("model:N", sort=models),
             y=alt.Y("ratio:Q", title="share of recommendations / share of training"),
             color=alt.Color("model:N", sort=models),
-            tooltip=[f"{attribute}:N", "model:N", alt.Tooltip("rec_share:Q", format=".1%"),
-                     alt.Tooltip("train_share:Q", format=".1%"), alt.Tooltip("ratio:Q", format=".2f")],
+            tooltip=[
+                f"{attribute}:N",
+                "model:N",
+                alt.Tooltip("rec_share:Q", format=".1%"),
+                alt.Tooltip("train_share:Q", format=".1%"),
+                alt.Tooltip("ratio:Q", format=".2f"),
+            ],
         )
     )
     parity = alt.Chart(pd.DataFrame({"ratio": [1.0]})).mark_rule(strokeDash=[4, 4], color="gray").encode(y="ratio:Q")

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -335,10 +335,10 @@ class Report:
 
 
 def _page(title: str, description: str, body: str) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     subtitle = html.escape(f"{description} · " if description else "") + f"generated {stamp} by workbench"
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
         f"<title>{html.escape(str(title))}</title><style>{CSS}</style></head>\n<body><main>"
@@ -370,7 +370,7 @@ def write_index(out_dir: str | Path, entries: Iterable[IndexEntry], *, title: st
         )
         items.append(
             f'<li><a href="{html.escape(entry.href, quote=True)}">{html.escape(entry.title)}</a>'
-            f"<p>{html.escape(entry.description)}</p><div class=\"numbers\">{numbers}</div></li>"
+            f'<p>{html.escape(entry.description)}</p><div class="numbers">{numbers}</div></li>'
         )
     body = f'<ul class="index-list">{"".join(items)}</ul>' if items else "<p>No reports were written.</p>"
     path = Path(out_dir) / "index.html"

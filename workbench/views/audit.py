@@ -107,8 +107,9 @@ class AuditView:
         """:func:`summary_flags` of each model's audits with a ``model`` column."""
         return pd.concat(
             [
-                summary_flags(*(r for (m, _), r in self.audits.items() if m == model), threshold=self.threshold)
-                .assign(model=model)
+                summary_flags(*(r for (m, _), r in self.audits.items() if m == model), threshold=self.threshold).assign(
+                    model=model
+                )
                 for model in self.run.models
             ],
             ignore_index=True,
@@ -235,8 +236,11 @@ class AuditView:
         if self.attribute:
             report.markdown(f"## Exposure by {self.attribute}")
             report.chart(self.exposure_chart)
-            report.table(self.exposure_wide, max_rows=100,
-                         caption="Share of top-k recommendations (or training interactions) per value.")
+            report.table(
+                self.exposure_wide,
+                max_rows=100,
+                caption="Share of top-k recommendations (or training interactions) per value.",
+            )
         else:
             report.markdown(f"## Exposure\n\n{self.exposure_note()}")
         report.markdown("## Details")
@@ -255,7 +259,11 @@ class AuditView:
 
 
 def audit_view(
-    run: StandardRun, audits: dict[tuple[str, str], Audit], *, metric: str = "ndcg", threshold: float = 0.1,
+    run: StandardRun,
+    audits: dict[tuple[str, str], Audit],
+    *,
+    metric: str = "ndcg",
+    threshold: float = 0.1,
     focus: str = "als",
 ) -> AuditView:
     """The tables, charts and report of notebook 07 for ``audits`` (:func:`audit_segments` of ``run``).

@@ -287,8 +287,13 @@ class HybridView:
 
 
 def hybrid_view(
-    split: ColdSplit, *, method: str = "kmeans", min_interactions: int = 5, k: int = 10,
-    ratio: float = RATIO, seed: int = SPLIT_SEED,
+    split: ColdSplit,
+    *,
+    method: str = "kmeans",
+    min_interactions: int = 5,
+    k: int = 10,
+    ratio: float = RATIO,
+    seed: int = SPLIT_SEED,
 ) -> HybridView:
     """Split the warm users' interactions per user (``ratio``, ``seed``), fit the cluster / ALS switch at
     ``min_interactions`` on the training share; evaluate on the rest plus the cold users.
@@ -298,7 +303,8 @@ def hybrid_view(
     warm_train, warm_test = stratified_split(split.train, ratio=ratio, seed=seed)
     truth = pd.concat([warm_test.interactions, split.test.interactions], ignore_index=True)
     hybrid = HybridRecommender(
-        ClusterColdStart(method=method, seed=MODEL_SEED), ALSRecommender(seed=MODEL_SEED),
+        ClusterColdStart(method=method, seed=MODEL_SEED),
+        ALSRecommender(seed=MODEL_SEED),
         min_interactions=min_interactions,
     ).fit(warm_train)
     return HybridView(hybrid, truth, k, ratio, seed)

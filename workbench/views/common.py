@@ -30,6 +30,7 @@ def fit_model(model: Recommender, train: Dataset) -> Recommender:
     """``model.fit(train)``: the default :data:`Fit`."""
     return model.fit(train)
 
+
 #: Share of each user's interactions that trains, in every notebook built on :func:`standard_run`.
 RATIO = 0.75
 #: Seed of the split.

@@ -48,7 +48,15 @@ WARNING_LOOKS = 10
 #: Columns of the A/B and every-metric tables in the report.
 AB_COLUMNS = ["a", "b", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest", "p_wilcoxon", "n_users"]
 MANY_COLUMNS = [
-    "metric", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest_adj", "p_wilcoxon_adj", "significant",
+    "metric",
+    "mean_a",
+    "mean_b",
+    "diff",
+    "ci_low",
+    "ci_high",
+    "p_ttest_adj",
+    "p_wilcoxon_adj",
+    "significant",
 ]
 
 
@@ -154,7 +162,9 @@ def experiments_view(run: StandardRun, tuned: TuningResult) -> ExperimentsView:
         raise ConfigError(f"experiments view: the run has no {missing[0]!r} model")
     tuned_per_user = evaluate_per_user(tuned.model.recommend(run.test_users, k=run.k), run.test, k=run.k)
     per_user = {
-        "popularity": run.per_user["popularity"], "default als": run.per_user["als"], "tuned als": tuned_per_user,
+        "popularity": run.per_user["popularity"],
+        "default als": run.per_user["als"],
+        "tuned als": tuned_per_user,
     }
     return ExperimentsView(run, tuned, per_user)
 
@@ -180,12 +190,15 @@ class OnlinePlan:
 
     def caption(self) -> str:
         """The assumptions in words."""
-        return (f"Baseline conversion {self.baseline:.0%}, relative lift {self.lift:.0%}, "
-                f"alpha {self.alpha:.0%}, two-sided.")
+        return (
+            f"Baseline conversion {self.baseline:.0%}, relative lift {self.lift:.0%}, "
+            f"alpha {self.alpha:.0%}, two-sided."
+        )
 
 
-def online_plan(baseline: float, lift: float, *, target_power: float = 0.8, n_per_arm: int = 5_000,
-              alpha: float = 0.05) -> OnlinePlan:
+def online_plan(
+    baseline: float, lift: float, *, target_power: float = 0.8, n_per_arm: int = 5_000, alpha: float = 0.05
+) -> OnlinePlan:
     """:func:`sample_size` and :func:`power` of a two-proportion test with a relative ``lift``.
 
     >>> online_plan(0.1, 0.2).needed

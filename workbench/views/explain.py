@@ -90,7 +90,10 @@ class ExplainView:
     @property
     def importance_chart(self) -> alt.Chart:
         return bar_chart(
-            self.importance.head(TOP_IMPORTANCE), "feature", "mean_abs_shap", title="Global importance: mean |SHAP| (raw score)"
+            self.importance.head(TOP_IMPORTANCE),
+            "feature",
+            "mean_abs_shap",
+            title="Global importance: mean |SHAP| (raw score)",
         )
 
     @property
@@ -174,7 +177,9 @@ class ExplainView:
         )
         report.metrics(self.headline, k=run.k)
         report.markdown("## Global importance")
-        report.table(self.importance, max_rows=30, caption="Mean |SHAP| and mean SHAP per feature over all explained rows.")
+        report.table(
+            self.importance, max_rows=30, caption="Mean |SHAP| and mean SHAP per feature over all explained rows."
+        )
         report.chart(self.importance_chart)
         report.chart(self.beeswarm)
         report.markdown(f"## Dependence: {feature}")
@@ -182,6 +187,10 @@ class ExplainView:
         report.markdown(f"## {why.title}")
         report.chart(why.chart)
         report.markdown("## SHAP by user activity band")
-        report.table(self.segment_table, max_rows=30, caption="Mean |SHAP| per feature (rows) and training-activity band (columns).")
+        report.table(
+            self.segment_table,
+            max_rows=30,
+            caption="Mean |SHAP| per feature (rows) and training-activity band (columns).",
+        )
         report.chart(self.segment_chart)
         return report

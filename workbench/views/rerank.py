@@ -96,9 +96,7 @@ class RerankView:
 
     @property
     def comparison_chart(self) -> alt.Chart:
-        return metric_comparison_chart(
-            self.run.scores, title=f"Popularity vs ALS vs re-ranker, metrics @ {self.run.k}"
-        )
+        return metric_comparison_chart(self.run.scores, title=f"Popularity vs ALS vs re-ranker, metrics @ {self.run.k}")
 
     @property
     def best_single(self) -> str:
@@ -128,7 +126,9 @@ class RerankView:
             recs[recs[C.USER].isin(users)]
             .merge(pool[[C.USER, C.ITEM, *SOURCE_FLAGS.values()]], on=[C.USER, C.ITEM], how="left")
             .merge(
-                als_order[[C.USER, C.ITEM, "rank"]].rename(columns={"rank": "als_rank"}), on=[C.USER, C.ITEM], how="left"
+                als_order[[C.USER, C.ITEM, "rank"]].rename(columns={"rank": "als_rank"}),
+                on=[C.USER, C.ITEM],
+                how="left",
             )
         )
         examples["moved"] = examples["als_rank"] - examples["rank"]
@@ -161,7 +161,9 @@ class RerankView:
         report.metrics(self.headline, k=run.k)
         report.markdown(f"## Against the best single model\n{self.verdict}")
         report.markdown("## Candidate recall")
-        report.table(self.recall_table, caption="Recall of the fused pool of n candidates, and of the part each source put in.")
+        report.table(
+            self.recall_table, caption="Recall of the fused pool of n candidates, and of the part each source put in."
+        )
         report.chart(self.recall_chart)
         report.markdown("## Metrics")
         report.table(run.scores, caption="Means over test users; a user without hits scores 0.")
@@ -169,7 +171,9 @@ class RerankView:
         report.markdown("## Fit time")
         report.table(run.fit_seconds, caption="Wall-clock seconds on this machine.")
         report.markdown("## Example re-ranked lists")
-        report.table(self.examples, max_rows=30, caption="moved = ALS rank - re-ranked rank; in_* = proposed by that source.")
+        report.table(
+            self.examples, max_rows=30, caption="moved = ALS rank - re-ranked rank; in_* = proposed by that source."
+        )
         if buy_again is not None:
             buy_again.add_to(report)
         return report
@@ -199,7 +203,9 @@ class BuyAgainView:
         if self.study is None:
             return None
         table = self.study.table
-        return table[table["segment"] == "all users"].set_index("model")[["ndcg", "ndcg_repeat", "ndcg_explore", "repeat_share"]]
+        return table[table["segment"] == "all users"].set_index("model")[
+            ["ndcg", "ndcg_repeat", "ndcg_explore", "repeat_share"]
+        ]
 
     @property
     def chart(self) -> alt.Chart | None:

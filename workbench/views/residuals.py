@@ -48,7 +48,11 @@ def residuals_run(ds: Dataset, *, n_candidates: int = 50, fit: Fit = fit_model) 
     2
     """
     model = LightGBMReranker(
-        CandidateGenerator(seed=SEED), n_candidates=n_candidates, seed=SEED, n_folds=N_FOLDS, learning_rate=LEARNING_RATE
+        CandidateGenerator(seed=SEED),
+        n_candidates=n_candidates,
+        seed=SEED,
+        n_folds=N_FOLDS,
+        learning_rate=LEARNING_RATE,
     )
     return standard_run(ds, extra={"reranker": model}, fit=fit)
 
@@ -71,7 +75,9 @@ class ResidualsView:
     @cached_property
     def table(self) -> pd.DataFrame:
         """:func:`residual_table`: calibrated probability, observed, residual and segments of the report half."""
-        return residual_table(self.scored, self.run.test, self.run.train, calibration_share=CALIBRATION_SHARE, seed=SEED)
+        return residual_table(
+            self.scored, self.run.test, self.run.train, calibration_share=CALIBRATION_SHARE, seed=SEED
+        )
 
     @property
     def segment_names(self) -> list[str]:

@@ -93,13 +93,6 @@ def _(mo, view):
 
 
 @app.cell
-def _(stage, view):
-    stage("drawing the shop's charts")
-    shop = view.shop_charts
-    return (shop,)
-
-
-@app.cell
 def _(p, section):
     section("top_items", p.top_items)
     return
@@ -146,7 +139,7 @@ def _(mo):
 def _(clean, cleaning, ds):
     cleaned = clean(ds, **cleaning.value)
     cleaned.changes
-    return (cleaned,)
+    return
 
 
 @app.cell
@@ -181,7 +174,7 @@ def _(dataset, headline, publish, stage, view):
     stage("writing report")
     report = view.report(f"Data profile: {dataset.value}")
     publish(report, "01_profile", headline)
-    return (report,)
+    return
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.models import ContentSimilarity
-    from workbench.notebooks import data_choice, publish, stage
+    from workbench.notebooks import data_choice, publish, stage, wait_for
     from workbench.report import format_value
     from workbench.views import (
         cold_split,
@@ -24,11 +24,11 @@ def _():
     )
 
     return (
+        ContentSimilarity,
         cold_split,
         cold_users_view,
         coldstart_note,
         coldstart_report,
-        ContentSimilarity,
         data_choice,
         format_value,
         hybrid_view,
@@ -38,6 +38,7 @@ def _():
         new_items_view,
         publish,
         stage,
+        wait_for,
     )
 
 
@@ -93,11 +94,8 @@ def _(cold_split, coldstart_note, ds, mo, stage):
 
 
 @app.cell
-def _(cold_users_view, k, method, mo, run, split, stage):
-    mo.stop(
-        mo.app_meta().mode == "edit" and not run.value,
-        mo.md("Press **Fit models** to cluster users and fit the baselines."),
-    )
+def _(cold_users_view, k, method, mo, run, split, stage, wait_for):
+    wait_for(run, "Press **Fit models** to cluster users and fit the baselines.")
     stage(f"clustering users ({method.value}), recommending to cold users")
     users = cold_users_view(split, method=method.value, k=k.value)
     mo.vstack([mo.md(users.choice()), users.selection])
@@ -218,7 +216,7 @@ def _(coldstart_report, dataset, hybrid, items, publish, stage, users):
     stage("writing report")
     headline = users.headline
     publish(coldstart_report(users, items, hybrid, dataset.value), "02_coldstart", headline)
-    return (headline,)
+    return
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ def _():
     import marimo as mo
 
     from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, fitted, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
     from workbench.views import als_view, standard_run
 
-    return als_view, data_choice, fitted, load_dataset, mo, publish, stage, standard_run
+    return als_view, data_choice, fitted, load_dataset, mo, publish, stage, standard_run, wait_for
 
 
 @app.cell
@@ -46,11 +46,8 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(als_view, ds, factors, fitted, k, mo, run, stage, standard_run):
-    mo.stop(
-        mo.app_meta().mode == "edit" and not run.value,
-        mo.md("Press **Train models** to fit popularity and ALS."),
-    )
+def _(als_view, ds, factors, fitted, k, mo, run, stage, standard_run, wait_for):
+    wait_for(run, "Press **Train models** to fit popularity and ALS.")
     stage("splitting, training popularity and ALS, recommending")
     view = als_view(standard_run(ds, k=k.value, factors=factors.value, fit=fitted))
     mo.vstack([mo.md(f"Scores on a {view.run.describe()}, top {view.run.k}."), view.run.scores])
@@ -86,7 +83,7 @@ def _(dataset, publish, stage, view):
     stage("writing report")
     headline = view.headline
     publish(view.report(dataset.value), "03_als", headline)
-    return (headline,)
+    return
 
 
 if __name__ == "__main__":

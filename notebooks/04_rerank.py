@@ -9,10 +9,22 @@ def _():
     import marimo as mo
 
     from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, fitted, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, rerank_controls, stage, wait_for
     from workbench.views import RerankView, buy_again_view, rerank_run
 
-    return buy_again_view, data_choice, fitted, load_dataset, mo, publish, rerank_run, RerankView, stage
+    return (
+        RerankView,
+        buy_again_view,
+        data_choice,
+        fitted,
+        load_dataset,
+        mo,
+        publish,
+        rerank_controls,
+        rerank_run,
+        stage,
+        wait_for,
+    )
 
 
 @app.cell
@@ -36,11 +48,9 @@ def _(mo):
 
 
 @app.cell
-def _(data_choice, mo):
+def _(data_choice, mo, rerank_controls):
     dataset = mo.ui.dropdown(**data_choice())
-    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
-    n_candidates = mo.ui.slider(20, 100, step=10, value=50, label="candidates per user")
-    n_folds = mo.ui.slider(2, 5, step=1, value=3, label="holdout folds")
+    k, n_candidates, n_folds = rerank_controls()
     run = mo.ui.run_button(label="Train models")
     mo.hstack([dataset, k, n_candidates, n_folds, run], justify="start", wrap=True)
     return dataset, k, n_candidates, n_folds, run
@@ -54,11 +64,8 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(RerankView, ds, fitted, k, mo, n_candidates, n_folds, rerank_run, run, stage):
-    mo.stop(
-        mo.app_meta().mode == "edit" and not run.value,
-        mo.md("Press **Train models** to fit popularity, ALS and the re-ranker."),
-    )
+def _(RerankView, ds, fitted, k, n_candidates, n_folds, rerank_run, run, stage, wait_for):
+    wait_for(run, "Press **Train models** to fit popularity, ALS and the re-ranker.")
     stage("splitting 75/25 per user; training popularity, ALS and the re-ranker")
     # a report run fits each model once for all notebooks (fitted)
     view = RerankView(rerank_run(ds, k=k.value, n_candidates=n_candidates.value, n_folds=n_folds.value, fit=fitted))
@@ -140,11 +147,8 @@ def _(mo):
 
 
 @app.cell
-def _(buy_again_view, ds, k, mo, n_candidates, n_folds, run, stage):
-    mo.stop(
-        mo.app_meta().mode == "edit" and not run.value,
-        mo.md("Press **Train models** to compare buying again with discovering."),
-    )
+def _(buy_again_view, ds, k, mo, n_candidates, n_folds, run, stage, wait_for):
+    wait_for(run, "Press **Train models** to compare buying again with discovering.")
     stage("buy again vs discover")
     buy_again = buy_again_view(ds, k=k.value, n_candidates=n_candidates.value, n_folds=n_folds.value)
     mo.md(buy_again.note)
@@ -163,7 +167,7 @@ def _(buy_again, dataset, publish, stage, view):
     headline = view.headline
     report = view.report(dataset.value, buy_again)
     publish(report, "04_rerank", headline)
-    return (headline,)
+    return
 
 
 if __name__ == "__main__":

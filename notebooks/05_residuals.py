@@ -9,10 +9,10 @@ def _():
     import marimo as mo
 
     from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, fitted, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
     from workbench.views import ResidualsView, residuals_run
 
-    return data_choice, fitted, load_dataset, mo, publish, residuals_run, ResidualsView, stage
+    return ResidualsView, data_choice, fitted, load_dataset, mo, publish, residuals_run, stage, wait_for
 
 
 @app.cell
@@ -56,11 +56,8 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ResidualsView, ds, fitted, mo, n_candidates, residuals_run, run, stage):
-    mo.stop(
-        mo.app_meta().mode == "edit" and not run.value,
-        mo.md("Press **Train re-ranker** to fit the candidates and the LightGBM ranker."),
-    )
+def _(ResidualsView, ds, fitted, n_candidates, residuals_run, run, stage, wait_for):
+    wait_for(run, "Press **Train re-ranker** to fit the candidates and the LightGBM ranker.")
     stage("training candidates and the LightGBM re-ranker")
     view = ResidualsView(residuals_run(ds, n_candidates=n_candidates.value, fit=fitted))
     return (view,)
@@ -93,7 +90,7 @@ def _(min_pairs, mo, view):
         mo.md("\n".join(f"- {message}" for message in worst["message"]) or f"No segment has {min_pairs.value} pairs."),
         kind="warn" if worst["significant"].any() else "success",
     )
-    return (worst,)
+    return
 
 
 @app.cell
@@ -115,7 +112,7 @@ def _(dataset, min_pairs, publish, stage, view):
     stage("writing report")
     headline = view.headline(min_pairs.value)
     publish(view.report(dataset.value, min_pairs=min_pairs.value), "05_residuals", headline)
-    return (headline,)
+    return
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ def _():
     import marimo as mo
 
     from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, fitted, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, rerank_controls, stage, wait_for
     from workbench.views import ExplainView, rerank_run
 
-    return data_choice, ExplainView, fitted, load_dataset, mo, publish, rerank_run, stage
+    return ExplainView, data_choice, fitted, load_dataset, mo, publish, rerank_controls, rerank_run, stage, wait_for
 
 
 @app.cell
@@ -31,11 +31,9 @@ def _(mo):
 
 
 @app.cell
-def _(data_choice, mo):
+def _(data_choice, mo, rerank_controls):
     dataset = mo.ui.dropdown(**data_choice())
-    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
-    n_candidates = mo.ui.slider(20, 100, step=10, value=50, label="candidates per user")
-    n_folds = mo.ui.slider(2, 5, step=1, value=3, label="holdout folds")
+    k, n_candidates, n_folds = rerank_controls()
     run = mo.ui.run_button(label="Train the re-ranker")
     mo.hstack([dataset, k, n_candidates, n_folds, run], justify="start", wrap=True)
     return dataset, k, n_candidates, n_folds, run
@@ -49,11 +47,8 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ExplainView, ds, fitted, k, mo, n_candidates, n_folds, rerank_run, run, stage):
-    mo.stop(
-        mo.app_meta().mode == "edit" and not run.value,
-        mo.md("Press **Train the re-ranker** to fit and explain it."),
-    )
+def _(ExplainView, ds, fitted, k, n_candidates, n_folds, rerank_run, run, stage, wait_for):
+    wait_for(run, "Press **Train the re-ranker** to fit and explain it.")
     stage("training the re-ranker")
     view = ExplainView(rerank_run(ds, k=k.value, n_candidates=n_candidates.value, n_folds=n_folds.value, fit=fitted))
     return (view,)
@@ -162,7 +157,7 @@ def _(dataset, feature, publish, stage, view, why):
     stage("writing report")
     headline = view.headline
     publish(view.report(dataset.value, feature=feature.value, why=why), "06_explain", headline)
-    return (headline,)
+    return
 
 
 if __name__ == "__main__":

@@ -12,21 +12,22 @@ def _():
     from workbench.analysis import user_segments
     from workbench.data import load_dataset
     from workbench.evaluation import METRICS
-    from workbench.notebooks import data_choice, fitted, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
     from workbench.views import audit_segments, audit_view, standard_run
 
     return (
+        METRICS,
         audit_segments,
         audit_view,
         data_choice,
         fitted,
         load_dataset,
-        METRICS,
         mo,
         publish,
         stage,
         standard_run,
         user_segments,
+        wait_for,
     )
 
 
@@ -65,11 +66,8 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ds, fitted, k, mo, run, stage, standard_run):
-    mo.stop(
-        mo.app_meta().mode == "edit" and not run.value,
-        mo.md("Press **Train models** to fit popularity and ALS."),
-    )
+def _(ds, fitted, k, mo, run, stage, standard_run, wait_for):
+    wait_for(run, "Press **Train models** to fit popularity and ALS.")
     stage("splitting, training popularity and ALS, scoring per user")
     base = standard_run(ds, k=k.value, fit=fitted)
     mo.vstack([mo.md(f"Scores on a {base.describe()}, top {base.k}."), base.scores])
@@ -137,7 +135,7 @@ def _(dataset, publish, stage, view):
     stage("writing report")
     headline = view.headline
     publish(view.report(dataset.value), "07_audit", headline)
-    return (headline,)
+    return
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ def _():
 
     from workbench.analysis import peeking_chart
     from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, fitted, publish, stage
+    from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
     from workbench.report import format_value
     from workbench.tracking import track_run
     from workbench.views import (
@@ -23,7 +23,7 @@ def _():
         peeking_warning,
         simulate_peeking,
         standard_run,
-        tune_als,
+        tuned_als,
     )
 
     return (
@@ -44,7 +44,8 @@ def _():
         standard_run,
         tempfile,
         track_run,
-        tune_als,
+        tuned_als,
+        wait_for,
     )
 
 
@@ -87,11 +88,8 @@ def _(ds, mo):
 
 
 @app.cell
-def _(ds, fitted, k, mo, run, stage, standard_run):
-    mo.stop(
-        mo.app_meta().mode == "edit" and not run.value,
-        mo.md("Press **Tune and compare** to run the search."),
-    )
+def _(ds, fitted, k, mo, run, stage, standard_run, wait_for):
+    wait_for(run, "Press **Tune and compare** to run the search.")
     stage("splitting, fitting the baselines")
     base = standard_run(ds, k=k.value, fit=fitted)
     mo.md(f"Baselines fitted on a {base.describe()}.")
@@ -99,9 +97,9 @@ def _(ds, fitted, k, mo, run, stage, standard_run):
 
 
 @app.cell
-def _(base, n_trials, stage, tune_als):
+def _(base, n_trials, stage, tuned_als):
     stage(f"tuning ALS: {n_trials.value} trials on a validation split of train")
-    tuned = tune_als(base, n_trials=n_trials.value)
+    tuned = tuned_als(base, n_trials=n_trials.value)
     return (tuned,)
 
 
@@ -271,7 +269,7 @@ def _(dataset, mo, tempfile, track, track_run, view):
             )
     _off = "MLflow is not installed: `pip install 'workbench[tracking]'`." if track.value else "Tracking is off."
     mo.md(f"Logged MLflow run `{run_id}` in ./mlruns." if run_id else _off)
-    return (run_id,)
+    return
 
 
 @app.cell
@@ -280,7 +278,7 @@ def _(bandits, dataset, experiments_report, peeking, plan, publish, stage, view)
     headline = view.headline
     report = experiments_report(view, plan, peeking, bandits, dataset.value)
     publish(report, "08_experiments", headline)
-    return headline, report
+    return
 
 
 if __name__ == "__main__":

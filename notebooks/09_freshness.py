@@ -10,10 +10,10 @@ def _():
     import marimo as mo
 
     from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, publish, stage
+    from workbench.notebooks import data_choice, publish, stage, wait_for
     from workbench.views import freshness_note, freshness_view
 
-    return data_choice, freshness_note, freshness_view, load_dataset, mo, publish, stage
+    return data_choice, freshness_note, freshness_view, load_dataset, mo, publish, stage, wait_for
 
 
 @app.cell
@@ -51,12 +51,9 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ds, freshness_note, freshness_view, k, mo, run, stage, start_fraction, window_days):
+def _(ds, freshness_note, freshness_view, k, mo, run, stage, start_fraction, wait_for, window_days):
     mo.stop(bool(freshness_note(ds)), mo.md(freshness_note(ds)))
-    mo.stop(
-        mo.app_meta().mode == "edit" and not run.value,
-        mo.md("Press **Replay** to train and replay the three strategies."),
-    )
+    wait_for(run, "Press **Replay** to train and replay the three strategies.")
     stage("replaying frozen, incremental and refit; measuring drift")
     view = freshness_view(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
     view.freshness
@@ -98,7 +95,7 @@ def _(dataset, publish, stage, view):
     stage("writing report")
     headline = view.headline
     publish(view.report(dataset.value), "09_freshness", headline)
-    return (headline,)
+    return
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = [
     "data_choice",
     "stage",
+    "wait_for",
+    "rerank_controls",
     "publish",
     "fitted",
     "model_key",
@@ -116,6 +118,32 @@ def data_choice() -> dict[str, Any]:
 def stage(name: str) -> None:
     """Announce a stage of a notebook run; the CLI shows it as progress."""
     print(f"{STAGE_PREFIX}{name}", flush=True)
+
+
+def wait_for(button: Any, message: str) -> None:
+    """In the marimo editor, stop the cell with ``message`` until the run ``button`` is pressed; run as
+    a script, an app, a report or a test, go on at once.
+
+    >>> wait_for(run, "Press **Train models** to fit popularity and ALS.")  # doctest: +SKIP
+    """
+    import marimo as mo
+
+    mo.stop(mo.app_meta().mode == "edit" and not button.value, mo.md(message))
+
+
+def rerank_controls() -> tuple[Any, Any, Any]:
+    """The sliders of notebooks 04 and 06, which train the same re-ranker: list length, candidates per
+    user and holdout folds.
+
+    >>> k, n_candidates, n_folds = rerank_controls()  # doctest: +SKIP
+    """
+    import marimo as mo
+
+    return (
+        mo.ui.slider(5, 50, step=5, value=10, label="k (list length)"),
+        mo.ui.slider(20, 100, step=10, value=50, label="candidates per user"),
+        mo.ui.slider(2, 5, step=1, value=3, label="holdout folds"),
+    )
 
 
 def publish(report: Report, name: str, headline: Mapping[str, Any]) -> Path | None:

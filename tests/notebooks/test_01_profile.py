@@ -36,8 +36,9 @@ def test_shop_sections_agree_with_pandas(run):
 
 def test_shop_charts_and_clean_switches(run):
     defs, _ = run
-    assert {"funnel", "mix_category", "mix_brand", "basket_sizes"} <= set(defs["shop"])
-    assert all(hasattr(chart, "to_json") for chart in defs["shop"].values())
+    shop = defs["view"].shop_charts
+    assert {"funnel", "mix_category", "mix_brand", "basket_sizes"} <= set(shop)
+    assert all(hasattr(chart, "to_json") for chart in shop.values())
     cleaned, ds = defs["cleaned"], defs["ds"]
     assert cleaned.changes.empty  # every switch starts off
     pd.testing.assert_frame_equal(cleaned.dataset.interactions, ds.interactions)

@@ -37,7 +37,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "experiments": [
             "ExperimentsView",
             "experiments_view",
-            "tune_als",
+            "tuned_als",
             "OnlinePlan",
             "online_plan",
             "simulate_peeking",

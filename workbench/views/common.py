@@ -19,7 +19,7 @@ from workbench.data.split import stratified_split
 from workbench.errors import DataError
 from workbench.evaluation import evaluate_per_user, summarize
 from workbench.guards import positive_int
-from workbench.models import ALSRecommender, PopularityRecommender, Recommender
+from workbench.models import ALSRecommender, LightGBMReranker, PopularityRecommender, Recommender
 
 #: How a view fits a model: ``fit(model, train) -> fitted model``. The default is ``model.fit(train)``;
 #: notebooks pass ``workbench.notebooks.fitted`` so that a report run fits each model once.
@@ -130,6 +130,18 @@ def standard_run(
     recs = {name: model.recommend(users, k=k) for name, model in models.items()}
     per_user = {name: evaluate_per_user(frame, test, k=k) for name, frame in recs.items()}
     return StandardRun(ds, train, test, k, seed, ratio, models, recs, per_user)
+
+
+@dataclass(frozen=True)
+class RerankerView:
+    """Base of the views of a standard run with a re-ranker named ``reranker`` (notebooks 04, 05, 06)."""
+
+    run: StandardRun
+
+    @property
+    def model(self) -> LightGBMReranker:
+        """The fitted re-ranker."""
+        return self.run.models["reranker"]
 
 
 #: How report prose names the baseline models.

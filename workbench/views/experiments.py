@@ -134,11 +134,11 @@ class ExperimentsView:
         }
 
 
-def tune_als(run: StandardRun, *, n_trials: int) -> TuningResult:
+def tuned_als(run: StandardRun, *, n_trials: int) -> TuningResult:
     """Tune ALS for ``n_trials`` Optuna trials on a validation split of ``run.train`` (never its test),
     then refit the best on all of train.
 
-    >>> tune_als(base, n_trials=20).best_params  # doctest: +SKIP
+    >>> tuned_als(base, n_trials=20).best_params  # doctest: +SKIP
     """
     return tune_and_test(run.train, run.test, n_trials=n_trials, k=run.k, seed=SEED, show_progress_bar=False)
 

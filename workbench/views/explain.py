@@ -27,10 +27,9 @@ from workbench.analysis.explain import (
     waterfall_chart,
 )
 from workbench.analysis.segments import activity_bands
-from workbench.models import LightGBMReranker
 from workbench.report import Report
 from workbench.report.charts import bar_chart
-from workbench.views.common import StandardRun
+from workbench.views.common import RerankerView
 
 #: Features shown in the importance bar chart and the segment chart.
 TOP_IMPORTANCE, TOP_BY_SEGMENT = 15, 8
@@ -54,14 +53,8 @@ class Why:
 
 
 @dataclass(frozen=True)
-class ExplainView:
+class ExplainView(RerankerView):
     """What notebook 06 shows of the re-ranker of a :func:`workbench.views.rerank.rerank_run`."""
-
-    run: StandardRun
-
-    @property
-    def model(self) -> LightGBMReranker:
-        return self.run.models["reranker"]
 
     @property
     def recs(self) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from workbench.data.repeats import has_repeats
 from workbench.models import CandidateGenerator, LightGBMReranker, candidate_recall
 from workbench.report import Report
 from workbench.report.charts import line_chart, metric_comparison_chart
-from workbench.views.common import MODEL_LABELS, Fit, StandardRun, fit_model, standard_run
+from workbench.views.common import MODEL_LABELS, Fit, RerankerView, StandardRun, fit_model, standard_run
 
 #: Seed of the candidate stage and the ranker.
 SEED = 0
@@ -63,14 +63,8 @@ def rerank_run(
 
 
 @dataclass(frozen=True)
-class RerankView:
+class RerankView(RerankerView):
     """What notebook 04 shows of a :func:`rerank_run`."""
-
-    run: StandardRun
-
-    @property
-    def model(self) -> LightGBMReranker:
-        return self.run.models["reranker"]
 
     @cached_property
     def recall_long(self) -> pd.DataFrame:

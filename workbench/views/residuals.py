@@ -27,7 +27,7 @@ from workbench.analysis.residuals import (
 from workbench.data.dataset import Dataset
 from workbench.models import CandidateGenerator, LightGBMReranker
 from workbench.report import Report
-from workbench.views.common import Fit, StandardRun, fit_model, standard_run
+from workbench.views.common import Fit, RerankerView, StandardRun, fit_model, standard_run
 
 #: Seed of the re-ranker, the calibration half and the bootstrap.
 SEED = 0
@@ -58,14 +58,8 @@ def residuals_run(ds: Dataset, *, n_candidates: int = 50, fit: Fit = fit_model) 
 
 
 @dataclass(frozen=True)
-class ResidualsView:
+class ResidualsView(RerankerView):
     """What notebook 05 shows of a :func:`residuals_run`."""
-
-    run: StandardRun
-
-    @property
-    def model(self) -> LightGBMReranker:
-        return self.run.models["reranker"]
 
     @cached_property
     def scored(self) -> pd.DataFrame:

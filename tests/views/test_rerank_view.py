@@ -140,3 +140,10 @@ def test_report_cards_sections_and_prose(view, buy_again):
         assert f"<h3>{heading}</h3>" in text
     assert "per-user 75/25 split (seed 42)" in text and "<script" not in text
     assert "Buy again vs discover" not in view.report("shop").to_html()
+
+
+def test_buy_again_does_not_apply_without_timestamps(shop):
+    from workbench.data import Dataset
+
+    section = buy_again_view(Dataset.from_frames(shop.interactions[["user_id", "item_id"]]))  # repeats, no time
+    assert section.study is None and section.note.startswith("Does not apply: the log has no timestamps")

@@ -175,16 +175,18 @@ class RerankView(RerankerView):
 
 @dataclass(frozen=True)
 class BuyAgainView:
-    """The buy-again section of notebook 04: a :class:`BuyAgainStudy`, or None when nobody bought twice."""
+    """The buy-again section of notebook 04: a :class:`BuyAgainStudy`, or None and why it does not apply."""
 
     study: BuyAgainStudy | None
+    #: why the section does not apply (when ``study`` is None)
+    reason: str = ""
 
     @property
     def note(self) -> str:
         """What the study did and its verdict, or why it does not apply."""
         study = self.study
         if study is None:
-            return "Does not apply: nobody bought an item twice in this log, so there is nothing to buy again."
+            return f"Does not apply: {self.reason}."
         return (
             f"Baskets are {study.by}s; {study.test.interactions[C.USER].nunique():,} users have a held-out last "
             f"basket, and {study.table['truth_repeat_share'].iloc[0]:.0%} of its items were bought before. "
@@ -229,5 +231,7 @@ def buy_again_view(
     'Does not apply:'
     """
     if not has_repeats(ds):
-        return BuyAgainView(None)
+        return BuyAgainView(None, "nobody bought an item twice in this log, so there is nothing to buy again")
+    if not ds.has_timestamps:
+        return BuyAgainView(None, "the log has no timestamps, so there is no last basket to hold out")
     return BuyAgainView(buy_again_study(ds, k=k, n_candidates=n_candidates, n_folds=n_folds, seed=seed))

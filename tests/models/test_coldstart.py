@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from workbench.data import Dataset
-from workbench.errors import ConfigError, DataError
+from workbench.errors import ConfigError, DataError, FallbackWarning, UnknownItemsWarning
 from workbench.evaluation import evaluate
 from workbench.models import PopularityRecommender
 from workbench.models.base import top_k
@@ -177,3 +177,146 @@ def test_bad_inputs_raise_one_line_errors(ds):
     model = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
     with pytest.raises(DataError, match="'gender' is missing"):
         model.assign(pd.DataFrame({"age": [30]}))
+
+
+# -- onboarding -------------------------------------------------------------------
+
+
+def onboarding_log() -> Dataset:
+    """One demographic group; counts p 2, q 3, r 1, s 1 (shares 2/7, 3/7, 1/7, 1/7).
+
+    Binary item columns: p {x1, x2}, q {x1, x2, x3}, r {x3}, s {x4}, so cos(p, q) = 2 / sqrt(6),
+    cos(q, r) = 1 / sqrt(3) and every other pair of distinct items has cosine 0.
+    """
+    log = pd.DataFrame(
+        {
+            "user_id": ["x1", "x1", "x2", "x2", "x3", "x3", "x4"],
+            "item_id": ["p", "q", "p", "q", "q", "r", "s"],
+        }
+    )
+    users = pd.DataFrame({"user_id": ["x1", "x2", "x3", "x4", "n1", "n2"], "group": ["G"] * 6})
+    items = pd.DataFrame({"item_id": ["p", "q", "r", "s"], "genres": ["Comedy", "Comedy|Drama", "Drama", "Horror"]})
+    return Dataset.from_frames(log, users=users, items=items)
+
+
+def onboarded(**weights) -> ClusterColdStart:
+    return ClusterColdStart(n_clusters=1, shrinkage=0.0, seed=0, **weights).fit(onboarding_log())
+
+
+def scores_of(recs: pd.DataFrame, user: str = "n1") -> dict:
+    rows = recs[recs["user_id"] == user]
+    return dict(zip(rows["item_id"], rows["score"], strict=True))
+
+
+COS_PQ, COS_QR = 2 / np.sqrt(6), 1 / np.sqrt(3)
+# favourites scaled by the top share (q): p 2/3, q 1, r 1/3, s 1/3
+SCALED = {"p": 2 / 3, "q": 1.0, "r": 1 / 3, "s": 1 / 3}
+
+
+def test_first_items_add_their_mean_cosine_by_hand():
+    model = onboarded(item_weight=1.0, pick_weight=0.0)
+    recs = model.recommend_onboarded(["n1"], first_items={"n1": ["r"]}, k=4, exclude_seen=False)
+    expected = {"p": SCALED["p"], "q": 1 + COS_QR, "r": SCALED["r"] + 1.0, "s": SCALED["s"]}
+    assert scores_of(recs) == pytest.approx(expected)
+    assert recs["item_id"].tolist() == ["q", "r", "p", "s"] and recs["rank"].tolist() == [1, 2, 3, 4]
+    assert not recs["fallback"].any()
+    # two first items: the mean of their cosines, weighted by item_weight; first items are not listed again
+    model = onboarded(item_weight=2.0, pick_weight=0.0)
+    recs = model.recommend_onboarded(["n1"], first_items={"n1": ["p", "r"]}, k=4)
+    assert scores_of(recs) == pytest.approx({"q": 1 + 2 * (COS_PQ + COS_QR) / 2, "s": SCALED["s"]})
+
+
+def test_picks_multiply_by_the_share_of_picked_labels_by_hand():
+    model = onboarded(item_weight=0.0, pick_weight=2.0)
+    assert model.labels_ == ["Comedy", "Drama", "Horror"]
+    recs = model.recommend_onboarded(["n1", "n2"], picks={"n1": ["drama"], "n2": "Horror"}, k=4)
+    # q is half drama, r all drama; names match ignoring case, one pick may be a plain string
+    assert scores_of(recs, "n1") == pytest.approx({"p": 2 / 3, "q": 1 * (1 + 2 * 0.5), "r": 1 / 3 * 3, "s": 1 / 3})
+    assert recs.loc[recs["user_id"] == "n1", "item_id"].tolist() == ["q", "r", "p", "s"]
+    assert scores_of(recs, "n2") == pytest.approx({"p": 2 / 3, "q": 1.0, "r": 1 / 3, "s": 1 / 3 * 3})
+    # with first items too: (scaled favourite + cosine) x (1 + share)
+    model = onboarded(item_weight=1.0, pick_weight=2.0)
+    recs = model.recommend_onboarded(["n1"], first_items={"n1": ["r"]}, picks={"n1": ["Drama"]}, k=4)
+    assert scores_of(recs) == pytest.approx({"p": 2 / 3, "q": (1 + COS_QR) * 2, "s": 1 / 3})
+
+
+def test_without_onboarding_the_ranking_is_the_clusters(ds):
+    model = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
+    users = ["nA1", "nB1", "u03", "stranger"]
+    with pytest.warns(FallbackWarning, match="3 of 4 users have neither"):
+        ours = model.recommend_onboarded(users, k=6)
+    theirs = model.recommend(users, k=6)
+    pd.testing.assert_frame_equal(ours.drop(columns="score"), theirs.drop(columns="score"))
+    # scores are the favourites scaled by each list's top score
+    for user in users:
+        a, b = ours.loc[ours.user_id == user, "score"], theirs.loc[theirs.user_id == user, "score"]
+        top = model._scores[model._cluster_of([user])].max()  # seen items of u03 may include the top one
+        np.testing.assert_allclose(a.to_numpy(), b.to_numpy() / top, rtol=1e-6)
+
+
+def test_first_items_outweigh_demographics(ds):
+    model = ClusterColdStart(n_clusters=2, seed=0, item_weight=2.0).fit(ds)
+    recs = model.recommend_onboarded(["nB1"], first_items={"nB1": ["a1", "a2"]}, k=2)
+    assert set(recs["item_id"]) == {"a3", "a4"}  # a B-group newcomer who started with a-items
+    assert set(model.recommend(["nB1"], k=2)["item_id"]) <= set(B_ITEMS)
+
+
+def test_a_demographics_frame_serves_users_the_model_never_saw(ds):
+    model = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
+    fresh = pd.DataFrame({"user_id": ["w1", "w2"], "age": [20, 62], "gender": ["F", "M"]})
+    recs = model.recommend_onboarded(fresh, first_items={"w2": ["b1"]}, k=3)
+    assert set(recs.loc[recs.user_id == "w1", "item_id"]) <= set(A_ITEMS)
+    assert set(recs.loc[recs.user_id == "w2", "item_id"]) <= set(B_ITEMS) - {"b1"}
+    assert recs.groupby("user_id")["fallback"].all().to_dict() == {"w1": True, "w2": False}
+    # the same users by id are unknown to train.users: global favourites
+    by_id = model.recommend_onboarded(["w1"], k=3)
+    assert by_id["item_id"].tolist() == model.recommend(["w1"], k=3)["item_id"].tolist()
+
+
+def test_unknown_first_items_are_ignored_and_counted():
+    model = onboarded(item_weight=1.0, pick_weight=0.0)
+    clean = model.recommend_onboarded(["n1"], first_items={"n1": ["r"]}, k=3)
+    with pytest.warns(UnknownItemsWarning, match="2 of 3 first items are not items of the model"):
+        noisy = model.recommend_onboarded(["n1"], first_items={"n1": ["r", "zz", 404]}, k=3)
+    pd.testing.assert_frame_equal(clean, noisy)
+    with pytest.warns(UnknownItemsWarning), pytest.warns(FallbackWarning, match="1 of 1 users"):
+        only_unknown = model.recommend_onboarded(["n1"], first_items={"n1": "zz"}, k=3)
+    assert only_unknown["fallback"].all()
+
+
+def test_onboarding_bad_inputs_raise_one_line_errors(ds):
+    model = onboarded()
+    with pytest.raises(
+        DataError, match=r"picks: 1 unknown genres / categories, e.g. 'Dramma' \(did you mean 'Drama'\?\)"
+    ):
+        model.recommend_onboarded(["n1"], picks={"n1": ["Dramma"]})
+    with pytest.raises(DataError, match="known ones \\(3\\) include 'Comedy', 'Drama', 'Horror'"):
+        model.recommend_onboarded(["n1"], picks={"n1": ["Western"]})
+    with pytest.raises(DataError, match="not among the users to recommend for \\(e.g. 'n2'\\)"):
+        model.recommend_onboarded(["n1"], first_items={"n2": ["p"]})
+    with pytest.raises(DataError, match="expected a dict of user_id -> list, got list"):
+        model.recommend_onboarded(["n1"], first_items=["p"])
+    with pytest.raises(DataError, match="missing values"):
+        model.recommend_onboarded(["n1"], first_items={"n1": ["p", None]})
+    with pytest.raises(DataError, match="appears more than once"):
+        model.recommend_onboarded(pd.DataFrame({"user_id": ["n1", "n1"], "group": ["G", "G"]}))
+    with pytest.raises(ConfigError, match="item_weight must be a finite number >= 0"):
+        ClusterColdStart(item_weight=-1)
+    without_labels = ClusterColdStart(n_clusters=2, seed=0).fit(ds)  # no items table
+    assert without_labels.labels_ == []
+    with pytest.raises(DataError, match="no genres or category column"):
+        without_labels.recommend_onboarded(["nA1"], picks={"nA1": ["Comedy"]})
+    with pytest.raises(DataError) as info:
+        model.recommend_onboarded(["n1"], picks={"n1": ["Western"]})
+    assert "\n" not in str(info.value)
+
+
+def test_onboarding_survives_save_and_load(tmp_path):
+    model = onboarded(item_weight=0.7, pick_weight=0.3)
+    model.save(tmp_path / "m")
+    loaded = ClusterColdStart.load(tmp_path / "m")
+    assert (loaded.item_weight, loaded.pick_weight, loaded.labels_) == (0.7, 0.3, model.labels_)
+    call = {"first_items": {"n1": ["r"]}, "picks": {"n2": ["Comedy"]}, "k": 4}
+    pd.testing.assert_frame_equal(
+        model.recommend_onboarded(["n1", "n2"], **call), loaded.recommend_onboarded(["n1", "n2"], **call)
+    )

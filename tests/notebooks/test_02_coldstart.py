@@ -37,3 +37,16 @@ def test_the_report_is_the_views(run):
     assert unstamped(html) == unstamped(
         coldstart_report(users, defs["items"], defs["hybrid"], "synthetic-small").to_html()
     )
+
+
+def test_the_notebook_shows_the_paired_difference_and_onboarding(run):
+    defs, report_dir = run
+    users = defs["users"]
+    per_user = users.cold_per_user
+    gain = (
+        per_user["clusters"].set_index("user_id")["ndcg"] - per_user["popularity"].set_index("user_id")["ndcg"]
+    ).mean()
+    assert defs["headline"]["ndcg_gain_vs_popularity"] == pytest.approx(gain)
+    html = (report_dir / "02_coldstart.html").read_text(encoding="utf-8")
+    assert users.verdict in html and "Onboarding: the first interactions of a new user" in html
+    assert list(users.onboarding["first_items"].unique()) == [1, 3]

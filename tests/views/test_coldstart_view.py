@@ -1,7 +1,8 @@
 """workbench.views.coldstart (notebook 02): held-out users, cluster choice, cold nDCG, content neighbours, hybrid."""
 
+import numpy as np
 import pytest
-from reference import mean_reference
+from reference import mean_reference, reference_metrics
 
 from workbench.data import Dataset
 from workbench.errors import DataError
@@ -14,6 +15,7 @@ from workbench.views.coldstart import (
     hybrid_view,
     item_options,
     new_items_view,
+    reveal_first,
 )
 
 
@@ -139,3 +141,47 @@ def test_data_without_users_or_items_says_so(shop):
     users = cold_users_view(no_items, k=5)
     html = coldstart_report(users, None, hybrid_view(no_items, k=5), "no items").to_html()
     assert "New items do not apply: the data set has no items table" in html
+
+
+def test_paired_difference_of_clusters_against_popularity(users, split):
+    k, test = users.k, split.test.interactions
+    clusters = reference_metrics(users.cold_recs["clusters"], test, k)
+    popular = reference_metrics(users.cold_recs["popularity"], test, k)
+    diffs = np.array([clusters[u]["ndcg"] - popular[u]["ndcg"] for u in popular])
+    paired = users.paired
+    assert paired.n_users == len(split.cold_users) == len(diffs)
+    assert paired.diff == pytest.approx(diffs.mean())
+    assert paired.ci_low < paired.diff < paired.ci_high
+    assert users.headline["ndcg_gain_vs_popularity"] == pytest.approx(diffs.mean())
+    assert users.verdict.startswith(f"Clusters - popularity, nDCG@{k}: {diffs.mean():+.4f} [")
+    # the headline keeps its earlier keys
+    assert {"ndcg_clusters", "ndcg_popularity", "ndcg_ratio", "n_clusters", "cold_users"} <= set(users.headline)
+
+
+def test_onboarding_scores_every_model_on_the_same_remaining_items(users, split):
+    k, log = users.k, split.test.interactions
+    table = users.onboarding.set_index(["first_items", "model"])
+    assert sorted(set(table.index.get_level_values(0))) == [1, 3]
+    for n in (1, 3):
+        first, rest = reveal_first(split.test, n)
+        # the first n distinct items by time are revealed; users with nothing left are dropped
+        ordered = log.sort_values("timestamp", kind="stable").drop_duplicates(["user_id", "item_id"])
+        user = next(iter(first))
+        assert first[user] == ordered.loc[ordered.user_id == user, "item_id"].head(n).tolist()
+        assert set(first) == set(rest["user_id"])
+        assert not any(item in first[u] for u, item in zip(rest["user_id"], rest["item_id"], strict=True))
+        per_user = users.onboarding_per_user[n]
+        for name, frame in per_user.items():
+            assert set(frame["user_id"]) == set(rest["user_id"])
+            row = table.loc[(n, name)]
+            assert row["users"] == len(first)
+            assert row["ndcg"] == pytest.approx(frame["ndcg"].mean())
+        # onboarded lists never hold a revealed item and match the model's own call
+        recs = users.cluster_model.recommend_onboarded(list(first), first_items=first, k=k)
+        assert row["ndcg"] == pytest.approx(mean_reference(recs, rest, k, "ndcg"))
+        assert not any(item in first[u] for u, item in zip(recs["user_id"], recs["item_id"], strict=True))
+        base = per_user["popularity"].set_index("user_id")["ndcg"]
+        onboarded = per_user[name].set_index("user_id")["ndcg"]
+        assert row["gain_vs_popularity"] == pytest.approx((onboarded - base.reindex(onboarded.index)).mean())
+        assert row["ci_low"] <= row["gain_vs_popularity"] <= row["ci_high"]
+        assert row["ratio_to_popularity"] == pytest.approx(onboarded.mean() / base.mean())

@@ -80,6 +80,7 @@ _MEASURES: dict[str, tuple[str, str]] = {
     "mrr": ("MRR@k", ""),
     "ndcg_ratio": ("nDCG@k ratio, clusters / popularity", ""),
     "ndcg_gain_vs_best": ("nDCG@k gain over the best single model", ""),
+    "ndcg_gain_vs_popularity": ("nDCG@k gain of clusters over popularity, per user", ""),
     "n_clusters": ("clusters", ""),
     "fit_seconds": ("fit time", "s"),
     "update_ms_per_1k": ("update time per 1,000 events", "ms"),

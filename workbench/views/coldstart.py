@@ -3,6 +3,7 @@ items, and the hybrid switch by segment.
 
 >>> split = cold_split(ds)  # doctest: +SKIP
 >>> users = cold_users_view(split, method="kmeans", k=10)  # doctest: +SKIP
+>>> users.verdict, users.onboarding  # doctest: +SKIP
 >>> items = new_items_view(split, ContentSimilarity().fit(ds), cold_items(split)[0], k=10)  # doctest: +SKIP
 >>> hybrid = hybrid_view(split, method="kmeans", min_interactions=5, k=10)  # doctest: +SKIP
 >>> coldstart_report(users, items, hybrid, "synthetic-small")  # doctest: +SKIP
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.analysis.experiment import Comparison, compare
 from workbench.analysis.explain import item_label, item_labels, with_item_names
 from workbench.analysis.segments import segment_metrics
 from workbench.data.dataset import Dataset
@@ -42,6 +44,10 @@ COLD_FRACTION = 0.2
 COLD_SEED = 0
 #: Top items per cluster in the profiles.
 PROFILE_TOP = 5
+#: Onboarding: how many first interactions of each cold user are revealed to the model.
+ONBOARDING_FIRST = (1, 3)
+#: Seed of the paired bootstrap intervals.
+BOOT_SEED = 0
 
 
 def coldstart_note(ds: Dataset) -> str:
@@ -93,6 +99,70 @@ def cold_split(ds: Dataset, *, fraction: float = COLD_FRACTION, seed: int = COLD
     return ColdSplit(ds, train, test, fraction, seed)
 
 
+def reveal_first(truth: Dataset | pd.DataFrame, n: int) -> tuple[dict[Any, list[Any]], pd.DataFrame]:
+    """Each user's first ``n`` distinct items (by timestamp, ties and logs without time in log order)
+    and the rest of the log without those items. Users with nothing left are dropped from both, so
+    every model is evaluated on the same remaining items of the same users.
+
+    >>> log = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": [5, 6, 5, 7], "timestamp": [3, 1, 4, 1]})
+    >>> first, rest = reveal_first(log, 1)
+    >>> first, rest["item_id"].tolist()
+    ({1: [6]}, [5, 5])
+    """
+    log = truth.interactions if isinstance(truth, Dataset) else truth
+    if C.TIMESTAMP in log.columns:
+        log = log.iloc[np.argsort(log[C.TIMESTAMP].to_numpy(), kind="stable")]
+    pairs = log[[C.USER, C.ITEM]].drop_duplicates()
+    revealed = pairs[pairs.groupby(C.USER, sort=False).cumcount().to_numpy() < n]
+    key = pd.MultiIndex.from_frame(log[[C.USER, C.ITEM]])
+    rest = log[~key.isin(pd.MultiIndex.from_frame(revealed))]
+    revealed = revealed[revealed[C.USER].isin(rest[C.USER])]
+    first = revealed.groupby(C.USER, sort=True)[C.ITEM].agg(list).to_dict()
+    return first, rest.sort_index()
+
+
+def without_revealed(recs: pd.DataFrame, first: dict[Any, list[Any]], k: int) -> pd.DataFrame:
+    """``recs`` without each user's revealed items, ranks renumbered, at most ``k`` per user: a baseline
+    that does not use the first items still never recommends them again.
+
+    >>> recs = pd.DataFrame({"user_id": [1, 1, 1], "item_id": [5, 6, 7], "rank": [1, 2, 3]})
+    >>> without_revealed(recs, {1: [5]}, 2)[["item_id", "rank"]].to_numpy().tolist()
+    [[6, 1], [7, 2]]
+    """
+    if not first:
+        return recs.groupby(C.USER, sort=False).head(k)
+    revealed = pd.DataFrame([(user, item) for user, items in first.items() for item in items], columns=[C.USER, C.ITEM])
+    key = pd.MultiIndex.from_frame(recs[[C.USER, C.ITEM]])
+    kept = recs[~key.isin(pd.MultiIndex.from_frame(revealed))].copy()
+    kept[C.RANK] = kept.groupby(C.USER, sort=False).cumcount().to_numpy() + 1
+    return kept[kept[C.RANK] <= k].reset_index(drop=True)
+
+
+def onboarding_per_user(
+    cluster_model: ClusterColdStart,
+    popularity_model: PopularityRecommender,
+    truth: Dataset | pd.DataFrame,
+    *,
+    n: int,
+    k: int = 10,
+) -> dict[str, pd.DataFrame]:
+    """Per-user metrics of the users of ``truth`` once their first ``n`` items are revealed
+    (:func:`reveal_first`), all on the same remaining items: ``popularity`` and ``clusters`` (neither
+    uses the first items, and neither lists them again) and ``clusters + n first``
+    (:meth:`ClusterColdStart.recommend_onboarded`).
+
+    >>> onboarding_per_user(model, PopularityRecommender().fit(train), test, n=3)["clusters + 3 first"]  # doctest: +SKIP
+    """
+    first, rest = reveal_first(truth, n)
+    users = rest[C.USER].unique()
+    recs = {
+        "popularity": without_revealed(popularity_model.recommend(users, k=k + n), first, k),
+        "clusters": without_revealed(cluster_model.recommend(users, k=k + n), first, k),
+        f"clusters + {n} first": cluster_model.recommend_onboarded(users, first_items=first, k=k),
+    }
+    return {name: evaluate_per_user(frame, rest, k=k) for name, frame in recs.items()}
+
+
 @dataclass(frozen=True)
 class ColdUsersView:
     """Clusters vs popularity for the held-out users; built by :func:`cold_users_view`."""
@@ -102,6 +172,7 @@ class ColdUsersView:
     k: int
     #: ``clusters`` and ``popularity`` -> top-k lists of the cold users
     cold_recs: dict[str, pd.DataFrame]
+    popularity_model: PopularityRecommender
 
     @property
     def selection(self) -> pd.DataFrame:
@@ -143,6 +214,48 @@ class ColdUsersView:
         scores = self.cold_scores
         return float(scores.loc["clusters", "ndcg"] / scores.loc["popularity", "ndcg"])
 
+    @cached_property
+    def paired(self) -> Comparison:
+        """Per-user paired difference of nDCG, clusters - popularity, on the cold users, with its bootstrap interval."""
+        per_user = self.cold_per_user
+        return compare(per_user["popularity"], per_user["clusters"], metric="ndcg", seed=BOOT_SEED)
+
+    @property
+    def verdict(self) -> str:
+        """The paired difference in one sentence."""
+        return self.paired.verdict("popularity", "clusters", metric=f"nDCG@{self.k}")
+
+    @cached_property
+    def onboarding_per_user(self) -> dict[int, dict[str, pd.DataFrame]]:
+        """For each count of revealed first items: per-user metrics on the remaining items (:func:`onboarding_per_user`)."""
+        return {
+            n: onboarding_per_user(self.cluster_model, self.popularity_model, self.split.test, n=n, k=self.k)
+            for n in ONBOARDING_FIRST
+        }
+
+    @property
+    def onboarding(self) -> pd.DataFrame:
+        """A row per revealed count and model: users, nDCG on the remaining items, its ratio to popularity
+        and the per-user paired difference with popularity with its interval."""
+        rows = []
+        for n, per_user in self.onboarding_per_user.items():
+            base = per_user["popularity"]
+            for name, table in per_user.items():
+                paired = compare(base, table, metric="ndcg", seed=BOOT_SEED) if name != "popularity" else None
+                rows.append(
+                    {
+                        "first_items": n,
+                        "model": name,
+                        "users": len(table),
+                        "ndcg": float(table["ndcg"].mean()),
+                        "ratio_to_popularity": float(table["ndcg"].mean() / base["ndcg"].mean()),
+                        "gain_vs_popularity": paired.diff if paired else 0.0,
+                        "ci_low": paired.ci_low if paired else np.nan,
+                        "ci_high": paired.ci_high if paired else np.nan,
+                    }
+                )
+        return pd.DataFrame(rows)
+
     @property
     def cold_chart(self) -> alt.Chart:
         """Metrics of both models side by side."""
@@ -158,12 +271,14 @@ class ColdUsersView:
 
     @property
     def headline(self) -> dict[str, Any]:
-        """nDCG of both models, their ratio, the number of clusters and of cold users."""
+        """nDCG of both models, their ratio, the per-user paired gain of the clusters, the number of
+        clusters and of cold users."""
         scores = self.cold_scores
         return {
             "ndcg_clusters": float(scores.loc["clusters", "ndcg"]),
             "ndcg_popularity": float(scores.loc["popularity", "ndcg"]),
             "ndcg_ratio": self.ndcg_ratio,
+            "ndcg_gain_vs_popularity": float(self.paired.diff),
             "n_clusters": int(self.cluster_model.n_clusters_),
             "cold_users": int(len(self.split.cold_users)),
         }
@@ -175,9 +290,10 @@ def cold_users_view(split: ColdSplit, *, method: str = "kmeans", k: int = 10) ->
     >>> cold_users_view(cold_split(ds), method="gmm").cold_scores  # doctest: +SKIP
     """
     cluster_model = ClusterColdStart(method=method, seed=MODEL_SEED).fit(split.train)
-    models = {"clusters": cluster_model, "popularity": PopularityRecommender().fit(split.train)}
+    popularity = PopularityRecommender().fit(split.train)
+    models = {"clusters": cluster_model, "popularity": popularity}
     recs = {name: model.recommend(split.cold_users, k=k) for name, model in models.items()}
-    return ColdUsersView(split, cluster_model, k, recs)
+    return ColdUsersView(split, cluster_model, k, recs, popularity)
 
 
 def cold_items(split: ColdSplit) -> pd.Index:
@@ -341,8 +457,16 @@ def coldstart_report(users: ColdUsersView, items: NewItemsView | None, hybrid: H
     )
     report.markdown("## Cold users: clusters vs popularity")
     report.table(users.cold_scores, caption="Means over the held-out users, who had no interactions in training.")
+    report.markdown(users.verdict)
     report.chart(users.cold_chart)
     report.table(users.by_cluster, caption="Cold users by the cluster their demographics assign them to.")
+    report.markdown("## Onboarding: the first interactions of a new user")
+    report.table(
+        users.onboarding,
+        caption="Each cold user's first items (by time) are revealed; every model is scored on the remaining items "
+        "and never lists the revealed ones. gain: per-user paired nDCG difference with popularity, 95% bootstrap "
+        "interval.",
+    )
     if items is None:
         report.markdown(f"## New items\n\n{split.items_note()}")
     else:

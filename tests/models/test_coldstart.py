@@ -55,6 +55,8 @@ def test_new_users_get_their_groups_items_where_popularity_does_not(ds, method):
     assert top["nB1"] == set(B_ITEMS)
     pop = PopularityRecommender().fit(ds).recommend(["nA1"], k=4)
     assert set(pop["item_id"]) == set(B_ITEMS)
+    with pytest.warns(FallbackWarning, match="3 of 3 users are unknown to the model: served their demographic cluster"):
+        model.recommend(["nA1", "nA2", "nB1"], k=4)
 
 
 def test_chosen_number_of_clusters_also_separates_groups(ds):

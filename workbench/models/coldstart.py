@@ -259,6 +259,7 @@ class ClusterColdStart(Recommender):
     >>> model.recommend_onboarded(new_users, first_items={"u9": [50]}, picks={"u9": ["Comedy"]})  # doctest: +SKIP
     """
 
+    fallback_name: ClassVar[str] = "their demographic cluster's favourites (the global ones without demographics)"
     param_names: ClassVar[tuple[str, ...]] = (
         "method",
         "n_clusters",

@@ -32,8 +32,8 @@ def _(mo):
     mo.md("""
     # Two-stage re-ranking
 
-    Stage one proposes `n` candidates per user from three sources (ALS,
-    item neighbours, popularity) fused by reciprocal rank; stage two, a
+    Stage one proposes `n` candidates per user from four sources (ALS,
+    EASE, item neighbours, popularity) fused by reciprocal rank; stage two, a
     LightGBM lambdarank model, re-orders them using user, item and
     user-item features. Every model trains on the notebooks' standard
     per-user random split (stated under the metrics) and is scored on the

@@ -20,7 +20,7 @@ def _(mo):
     mo.md("""
     # Residual analysis
 
-    Where is the re-ranker most wrong? A LightGBM re-ranker (ALS, item-neighbour and
+    Where is the re-ranker most wrong? A LightGBM re-ranker (ALS, EASE, item-neighbour and
     popularity candidates; quick settings, stated in the report) is trained on the
     notebooks' standard per-user split and scores its candidates for every test user.
     Its raw score becomes a probability of relevance by isotonic regression, fitted on

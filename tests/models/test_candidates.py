@@ -26,9 +26,11 @@ def test_frame_shape_and_order(gen, data):
     assert list(c.columns[:4]) == ["user_id", "item_id", "score", "rank"]
     assert {
         "als_score",
+        "ease_score",
         "knn_score",
         "popularity_score",
         "in_als",
+        "in_ease",
         "in_knn",
         "in_popularity",
     } <= set(c.columns)
@@ -37,7 +39,7 @@ def test_frame_shape_and_order(gen, data):
     assert (c.groupby("user_id")["score"].diff().dropna() <= 0).all()
     assert not c.duplicated(["user_id", "item_id"]).any()
     # every candidate comes from at least one source, and no candidate is a seen item
-    assert c[["in_als", "in_knn", "in_popularity"]].any(axis=1).all()
+    assert c[["in_als", "in_ease", "in_knn", "in_popularity"]].any(axis=1).all()
     seen = data.interactions[["user_id", "item_id"]].drop_duplicates()
     assert c.merge(seen, on=["user_id", "item_id"]).empty
 
@@ -49,6 +51,26 @@ def test_each_source_top_items_are_candidates(gen, data):
     # ALS: the ALS model's own top 5 (seen excluded)
     als = gen.als.recommend(users, k=5)
     assert set(map(tuple, als[["user_id", "item_id"]].to_numpy())) <= pairs
+    # EASE: scores X_u @ B of the closed form, brute force; X counts each user's rows per item
+    log = data.interactions
+    counts = log.groupby(["user_id", "item_id"]).size()
+    X = np.zeros((len(gen.user_map), len(gen.item_map)))
+    X[gen.user_map.codes(counts.index.get_level_values(0)), gen.item_map.codes(counts.index.get_level_values(1))] = (
+        counts
+    )
+    gram = X.T @ X + gen.ease_regularization * np.eye(X.shape[1])
+    P = np.linalg.inv(gram)
+    B = -P / np.diag(P)[None, :]
+    np.fill_diagonal(B, 0.0)
+    u = gen.user_map.codes([users[1]])[0]
+    expected = X[u] @ B
+    expected[X[u] > 0] = -np.inf
+    best_ease = gen.item_map.to_ids(np.argsort(-expected, kind="stable")[:3])
+    mine = c[c["user_id"] == users[1]].set_index("item_id")
+    assert set(best_ease) <= set(mine.index) and mine.loc[best_ease, "in_ease"].all()
+    np.testing.assert_allclose(
+        mine.loc[best_ease, "ease_score"], expected[gen.item_map.codes(best_ease)], rtol=1e-3, atol=1e-5
+    )
     # popularity: the 5 most popular unseen items (brute force on the log)
     log = data.interactions
     counts = log["item_id"].value_counts()

@@ -102,6 +102,19 @@ def test_bad_config(kwargs):
         LightGBMReranker(**kwargs)
 
 
+def test_excluded_features_leave_the_trees(model, data, tmp_path):
+    ablated = small_model(exclude_features=["ease_*", "category_affinity"]).fit(data)
+    kept = set(ablated.feature_names)
+    assert not any(name.startswith("ease_") for name in kept) and "category_affinity" not in kept
+    assert kept == {n for n in model.feature_names if not n.startswith("ease_") and n != "category_affinity"}
+    loaded = LightGBMReranker.load(ablated.save(tmp_path / "ablated"))
+    assert loaded.exclude_features == ("ease_*", "category_affinity") and loaded.feature_names == ablated.feature_names
+    with pytest.raises(ConfigError, match="'no_such_\\*' matches no feature"):
+        small_model(exclude_features=["no_such_*"]).fit(data)
+    with pytest.raises(ConfigError, match="exclude_features must be a list"):
+        LightGBMReranker(exclude_features="user_*")
+
+
 def test_all_missing_feature_and_temporal_holdout(data):
     items = data.items.assign(price=np.nan)  # an all-missing feature column
     ds = Dataset(data.interactions, data.users, items)

@@ -33,14 +33,19 @@ def brute_recall(pairs: pd.DataFrame, truth: pd.DataFrame) -> float:
 
 def test_candidate_recall_by_source(view):
     table, test = view.recall_table, view.run.test.interactions
-    assert list(table.columns) == ["als", "neighbours", "popularity", "fused"]
+    assert list(table.columns) == ["als", "ease", "neighbours", "popularity", "fused"]
     assert list(table.index) == [10, 20, 50]  # the re-ranker's depth, and the smaller ones
     for n in table.index:
         pool = view.model.candidates.candidates(view.run.test_users, n=n)
         assert (pool.groupby("user_id").size() <= n).all()
         assert table.loc[n, "fused"] == pytest.approx(candidate_recall(pool, test, n))
         assert table.loc[n, "fused"] == pytest.approx(brute_recall(pool, test))
-        for source, flag in (("als", "in_als"), ("neighbours", "in_knn"), ("popularity", "in_popularity")):
+        for source, flag in (
+            ("als", "in_als"),
+            ("ease", "in_ease"),
+            ("neighbours", "in_knn"),
+            ("popularity", "in_popularity"),
+        ):
             assert table.loc[n, source] == pytest.approx(brute_recall(pool[pool[flag]], test))
             assert table.loc[n, source] <= table.loc[n, "fused"] + 1e-12  # a part of the pool finds no more
     assert view.headline["candidate_recall"] == pytest.approx(table.loc[50, "fused"])
@@ -96,9 +101,11 @@ def test_examples_flags_and_rank_moves(view):
     assert (examples["moved"] == examples["als_rank"] - examples["rank"]).all()
     pool = view.model.candidates.candidates(users, n=view.model.n_candidates)
     flags = examples[["user_id", "item_id"]].merge(pool, on=["user_id", "item_id"])
-    for flag in ("in_als", "in_knn", "in_popularity"):
+    for flag in ("in_als", "in_ease", "in_knn", "in_popularity"):
         assert examples[flag].tolist() == flags[flag].tolist()
-    assert examples[["in_als", "in_knn", "in_popularity"]].any(axis=1).all()  # every item came from somewhere
+    assert (
+        examples[["in_als", "in_ease", "in_knn", "in_popularity"]].any(axis=1).all()
+    )  # every item came from somewhere
     assert examples["name"].notna().all()
     assert list(examples.columns).index("name") == list(examples.columns).index("item_id") + 1  # name beside id
 

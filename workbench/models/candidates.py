@@ -1,4 +1,4 @@
-"""First stage of a two-stage recommender: candidates from ALS, item neighbours and popularity.
+"""First stage of a two-stage recommender: candidates from ALS, EASE, item neighbours and popularity.
 
 Each source proposes its top ``k`` unseen items per user; the union is ordered by
 reciprocal-rank fusion (sum over sources of ``1 / (60 + rank)``) and cut at ``k``.
@@ -30,29 +30,34 @@ from workbench.models.base import (
     top_k,
     unique_users,
 )
+from workbench.models.ease import EASERecommender
 
 #: The sources, in the order of their columns.
-SOURCES = ("als", "knn", "popularity")
+SOURCES = ("als", "ease", "knn", "popularity")
+#: The EASE source models at most this many of the most popular items: its dense item x item matrix
+#: takes 4 n^2 bytes (400 MB at 10,000) and its fit grows as n^3 (seconds at a few thousand items).
+EASE_ITEMS = 10_000
 #: Reciprocal-rank-fusion constant (Cormack et al. 2009).
 RRF_K = 60.0
 
 
 class CandidateGenerator(Recommender):
-    """Union of ALS, item-item BM25 neighbours and popularity, ``n_candidates`` per user
+    """Union of ALS, EASE, item-item BM25 neighbours and popularity, ``n_candidates`` per user
     (``depth=`` is the older name of ``n_candidates``).
 
     ``recommend`` ranks by the fused score; :meth:`candidates` also returns each source's
-    score and whether the item is in that source's top ``k``. The ALS model is a part
-    (saved in the sub-directory ``als``).
+    score and whether the item is in that source's top ``k``. The ALS and EASE models are
+    parts (saved in the sub-directories ``als`` and ``ease``); EASE (``ease_regularization``)
+    models the :data:`EASE_ITEMS` most popular items, the others are never its candidates.
 
     >>> gen = CandidateGenerator(seed=0).fit(train)  # doctest: +SKIP
     >>> gen.candidates([1, 2], k=100).columns.tolist()  # doctest: +SKIP
-    ['user_id', 'item_id', 'score', 'rank', 'als_score', 'knn_score', 'popularity_score',
-     'in_als', 'in_knn', 'in_popularity']
+    ['user_id', 'item_id', 'score', 'rank', 'als_score', 'ease_score', 'knn_score', 'popularity_score',
+     'in_als', 'in_ease', 'in_knn', 'in_popularity']
     """
 
-    format_version: ClassVar[int] = 2  # 2: ALS saved as the part "als"; n_candidates (was depth)
-    parts: ClassVar[tuple[str, ...]] = ("als",)
+    format_version: ClassVar[int] = 3  # 2: ALS saved as the part "als"; n_candidates (was depth); 3: EASE
+    parts: ClassVar[tuple[str, ...]] = ("als", "ease")
     param_names: ClassVar[tuple[str, ...]] = (
         "n_candidates",
         "factors",
@@ -60,6 +65,7 @@ class CandidateGenerator(Recommender):
         "iterations",
         "alpha",
         "n_neighbours",
+        "ease_regularization",
         "seed",
     )
 
@@ -72,6 +78,7 @@ class CandidateGenerator(Recommender):
         iterations: int = 15,
         alpha: float = 0.5,
         n_neighbours: int = 100,
+        ease_regularization: float = 750.0,
         seed: int = 0,
         depth: int | None = None,
     ) -> None:
@@ -91,12 +98,15 @@ class CandidateGenerator(Recommender):
             alpha=alpha,
             seed=seed,
         )
+        self.ease = EASERecommender(regularization=ease_regularization, top_items=EASE_ITEMS)
+        self.ease_regularization = self.ease.regularization
 
     def _fit(self, train: Dataset) -> None:
         from implicit.nearest_neighbours import BM25Recommender
 
-        self.als._adopt(self)  # same train: the generator's id maps, seen matrix and popularity
-        self.als._fit(train)
+        for part in (self.als, self.ease):
+            part._adopt(self)  # same train: the generator's id maps, seen matrix and popularity
+            part._fit(train)
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Method expects CSR input")
             knn = BM25Recommender(K=self.n_neighbours, num_threads=1)
@@ -115,6 +125,7 @@ class CandidateGenerator(Recommender):
         items not ``allowed`` at -inf."""
         scores = {
             "als": np.asarray(self.als._score(user_codes), dtype=np.float64),
+            "ease": np.asarray(self.ease._score(user_codes), dtype=np.float64),
             "knn": (self._seen[user_codes] @ self.similarity).toarray().astype(np.float64),
             "popularity": np.tile(self._popularity.astype(np.float64), (len(user_codes), 1)),
         }
@@ -174,7 +185,7 @@ class CandidateGenerator(Recommender):
         with every source's score and membership; ``items`` and ``exclude_items`` as in ``recommend``.
 
         Columns: ``user_id, item_id, score, rank`` (fused), ``<source>_score`` and ``in_<source>``
-        for ``als, knn, popularity``. Users unknown to the model get popularity candidates only
+        for ``als, ease, knn, popularity``. Users unknown to the model get popularity candidates only
         (their ALS and neighbour scores are NaN).
         """
         self._require_fitted("candidates")
@@ -222,9 +233,11 @@ class CandidateGenerator(Recommender):
             ),
             shape=(n_items, n_items),
         )
-        if not self.als.item_map.ids.equals(self.item_map.ids) or not self.als.user_map.ids.equals(self.user_map.ids):
-            raise ValueError("the ALS part was saved for other users or items")
-        self.als._adopt(self)  # one copy of the id maps and seen matrix, as after fit
+        for name in self.parts:
+            part = getattr(self, name)
+            if not part.item_map.ids.equals(self.item_map.ids) or not part.user_map.ids.equals(self.user_map.ids):
+                raise ValueError(f"the {name} part was saved for other users or items")
+            part._adopt(self)  # one copy of the id maps and seen matrix, as after fit
 
 
 def _one_of(value: Any, name: str, old_value: Any, old_name: str, *, default: Any) -> Any:

@@ -1,6 +1,6 @@
 """Second stage: a LightGBM lambdarank model re-ranks the candidates of any recommender.
 
-The candidate stage is a ``CandidateGenerator`` (ALS, item neighbours and popularity fused;
+The candidate stage is a ``CandidateGenerator`` (ALS, EASE, item neighbours and popularity fused;
 the default) or any single Recommender (ALS, popularity, content, the repeat baseline...).
 When the training log repeats (some user bought some item twice, as in a grocery order log),
 the user's own purchase history is a candidate source as well, with repeat features (times
@@ -24,7 +24,8 @@ The trees boost from a fixed prior, ``prior_weight`` x the within-user z-score o
 score (of the single model's score for another stage; LightGBM ``init_score``): step
 functions alone tie and blur the fine ALS order at the top (on MovieLens-100K they fall
 below ALS alone). Rank features are monotone; an item a source did not propose has the rank
-just past its list.
+just past its list. ``exclude_features`` (names or shell patterns, e.g. ``["ease_*", "user_*"]``)
+leaves features out of the trees, for ablations; a pattern that matches none is a ConfigError.
 
 On MovieLens-100K with a random per-user test split (benchmarks/rerank_ml100k.py) a
 temporal holdout fails (nDCG@10 0.21 against 0.48): the ranker learns "recent items"
@@ -35,9 +36,10 @@ and serve forward in time.
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from io import StringIO
 from typing import Any, ClassVar
 
@@ -55,7 +57,7 @@ from workbench.models.base import Recommender, mask_rows, unique_users
 from workbench.models.candidates import CandidateGenerator
 
 #: Candidate columns of a CandidateGenerator handed to the feature builder as model scores.
-SCORE_COLUMNS = ("als_score", "knn_score", "fusion_score")
+SCORE_COLUMNS = ("als_score", "ease_score", "knn_score", "fusion_score")
 #: The source whose score the trees boost from, for a CandidateGenerator; ``explain`` names the
 #: prior's column ``<source>_prior`` ("als_prior").
 PRIOR_SOURCE = "als"
@@ -111,6 +113,7 @@ class LightGBMReranker(Recommender):
         n_folds: int = 5,
         valid_fraction: float = 0.2,
         prior_weight: float = 0.5,
+        exclude_features: Sequence[str] = (),
         **lgbm_params: Any,
     ) -> None:
         if candidates is not None and not isinstance(candidates, Recommender):
@@ -132,6 +135,9 @@ class LightGBMReranker(Recommender):
         self.n_folds = int(n_folds)
         self.valid_fraction = float(valid_fraction)
         self.prior_weight = float(prior_weight)
+        if isinstance(exclude_features, str) or not all(isinstance(p, str) for p in exclude_features):
+            raise ConfigError(f"exclude_features must be a list of feature names or patterns, got {exclude_features!r}")
+        self.exclude_features = tuple(exclude_features)
         self.lgbm_params = dict(lgbm_params)
 
     def get_params(self) -> dict[str, Any]:
@@ -142,6 +148,7 @@ class LightGBMReranker(Recommender):
             "n_folds": self.n_folds,
             "valid_fraction": self.valid_fraction,
             "prior_weight": self.prior_weight,
+            "exclude_features": list(self.exclude_features),
             **self.lgbm_params,
         }
 
@@ -283,7 +290,22 @@ class LightGBMReranker(Recommender):
         dropped = [C.USER, C.ITEM, *scores, *(f"{name}_z" for name in scores)]
         prior_feature = f"{self.prior_source}_score_z"
         prior = self.prior_weight * features[prior_feature].fillna(0.0).to_numpy()
-        return features.drop(columns=dropped), prior
+        X = features.drop(columns=dropped)
+        if self.exclude_features:
+            X = X.drop(columns=self._excluded(X.columns))
+        return X, prior
+
+    def _excluded(self, columns: pd.Index) -> list[str]:
+        """The feature columns matched by ``exclude_features`` (names or shell patterns such as ``user_*``)."""
+        excluded = []
+        for pattern in self.exclude_features:
+            matched = [name for name in columns if fnmatch.fnmatchcase(name, pattern)]
+            if not matched:
+                raise ConfigError(
+                    f"exclude_features: {pattern!r} matches no feature; the features are {', '.join(columns)}"
+                )
+            excluded += [name for name in matched if name not in excluded]
+        return excluded
 
     def _features(
         self, stage: Recommender, user_ids: np.ndarray, history: HistoryFeatures, allowed: np.ndarray | None = None

@@ -31,7 +31,7 @@ SEED = 0
 #: Candidate depths the recall table shows besides the re-ranker's own.
 RECALL_DEPTHS = (10, 20, 50)
 #: The candidate sources and the pool column flagging each one's items.
-SOURCE_FLAGS = {"als": "in_als", "neighbours": "in_knn", "popularity": "in_popularity"}
+SOURCE_FLAGS = {"als": "in_als", "ease": "in_ease", "neighbours": "in_knn", "popularity": "in_popularity"}
 #: How many test users' re-ranked lists the examples show.
 EXAMPLE_USERS = 3
 #: The single models the re-ranker is compared with.
@@ -39,7 +39,7 @@ SINGLE_MODELS = ("popularity", "als")
 
 
 def reranker(*, n_candidates: int = 50, n_folds: int = 3, seed: int = SEED) -> LightGBMReranker:
-    """The re-ranker of notebooks 04 and 06 (unfitted): ALS, neighbour and popularity candidates, labels
+    """The re-ranker of notebooks 04 and 06 (unfitted): ALS, EASE, neighbour and popularity candidates, labels
     from random holdouts, which mirror the random per-user test split.
 
     >>> reranker(n_candidates=50, n_folds=3).n_candidates
@@ -145,7 +145,7 @@ class RerankView(RerankerView):
         run, model = self.run, self.model
         report = Report(
             f"Two-stage re-ranking: {data_name}",
-            description=f"ALS + neighbours + popularity candidates, re-ranked by LightGBM; {run.split_name}",
+            description=f"ALS + EASE + neighbours + popularity candidates, re-ranked by LightGBM; {run.split_name}",
         )
         report.markdown(
             f"Trained on **{len(run.train):,}** interactions, the train part of the {run.describe()}; evaluated on "

@@ -5,17 +5,9 @@ import pkgutil
 import types
 
 import pytest
+from supported_api import PACKAGES
 
 from workbench.lazy import lazy_exports
-
-PACKAGES = (
-    "workbench.data",
-    "workbench.models",
-    "workbench.evaluation",
-    "workbench.analysis",
-    "workbench.report",
-    "workbench.views",
-)
 
 
 @pytest.mark.parametrize("name", PACKAGES)

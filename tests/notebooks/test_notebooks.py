@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from supported_api import NOTEBOOK_API
 
 from workbench.data.synthetic import SIZES, make_ecommerce
 from workbench.notebooks import export_twin, list_notebooks, notebooks_dir, twin_path
@@ -90,20 +91,6 @@ def test_profile_notebook_as_script(tmp_path):
     assert f"{len(log):,}" in html and "<script" not in html
 
 
-#: Where notebooks import from: each has an ``__all__``, the supported API.
-SUPPORTED_API = (
-    "workbench.data",
-    "workbench.models",
-    "workbench.evaluation",
-    "workbench.analysis",
-    "workbench.report",
-    "workbench.views",
-    "workbench.notebooks",
-    "workbench.tracking",
-    "workbench.tuning",
-)
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebooks_import_only_the_supported_api(path):
     imports = [
@@ -113,7 +100,7 @@ def test_notebooks_import_only_the_supported_api(path):
     ]
     assert imports
     for node in imports:
-        assert node.module in SUPPORTED_API, f"{path.name} imports from {node.module}"
+        assert node.module in NOTEBOOK_API, f"{path.name} imports from {node.module}"
         unsupported = {alias.name for alias in node.names} - set(importlib.import_module(node.module).__all__)
         assert not unsupported, f"{path.name}: {sorted(unsupported)} not in {node.module}.__all__"
 

@@ -163,3 +163,14 @@ def test_candidates_honour_items_and_exclude_items(gen, data):
     deep = gen.candidates(users, k=gen.n_candidates, items=allowed)  # recommend fuses at n_candidates
     top = deep[deep["rank"] <= 10]
     assert recs[["user_id", "item_id"]].values.tolist() == top[["user_id", "item_id"]].values.tolist()
+
+
+def test_ease_source_keeps_the_most_popular_items_of_a_large_catalogue(data, monkeypatch):
+    import workbench.models.candidates as candidates
+
+    monkeypatch.setattr(candidates, "EASE_ITEMS", 5)  # as a catalogue beyond EASE_ITEMS would be
+    gen = CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0).fit(data)
+    top5 = set(data.interactions["item_id"].value_counts(sort=True).index[:5])
+    c = gen.candidates(pd.unique(data.interactions["user_id"])[:30], k=20)
+    assert set(c.loc[c["in_ease"], "item_id"]) <= top5
+    assert np.isneginf(c.loc[~c["item_id"].isin(top5), "ease_score"]).all() and c["in_als"].any()

@@ -18,6 +18,7 @@ def test_candidates_are_scored_for_every_test_user(view):
     test_users = set(view.run.test.interactions["user_id"])
     assert set(scored["user_id"]) == test_users
     assert scored.groupby("user_id").size().max() == n
+    pd.testing.assert_frame_equal(scored, view.model.recommend(view.run.test_users, k=n))  # the run's lists
     train = view.run.train.interactions
     seen = pd.MultiIndex.from_frame(train[["user_id", "item_id"]])
     assert not pd.MultiIndex.from_frame(scored[["user_id", "item_id"]]).isin(seen).any()

@@ -54,17 +54,18 @@ def residuals_run(ds: Dataset, *, n_candidates: int = 50, fit: Fit = fit_model) 
         n_folds=N_FOLDS,
         learning_rate=LEARNING_RATE,
     )
-    return standard_run(ds, extra={"reranker": model}, fit=fit)
+    # lists as long as the pool: the run's re-ranker list is then every scored candidate
+    return standard_run(ds, k=n_candidates, extra={"reranker": model}, fit=fit)
 
 
 @dataclass(frozen=True)
 class ResidualsView(RerankerView):
     """What notebook 05 shows of a :func:`residuals_run`."""
 
-    @cached_property
+    @property
     def scored(self) -> pd.DataFrame:
-        """Every candidate of every test user with the re-ranker's score."""
-        return self.model.recommend(self.run.test_users, k=self.model.n_candidates)
+        """Every candidate of every test user with the re-ranker's score (the run's lists are pool-long)."""
+        return self.run.recs["reranker"]
 
     @cached_property
     def table(self) -> pd.DataFrame:

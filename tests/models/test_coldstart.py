@@ -9,11 +9,17 @@ import pytest
 import scipy.sparse as sp
 
 from workbench.data import Dataset
-from workbench.errors import ConfigError, DataError, FallbackWarning, UnknownItemsWarning
+from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError, UnknownItemsWarning
 from workbench.evaluation import evaluate
 from workbench.models import PopularityRecommender
 from workbench.models.base import top_k
-from workbench.models.coldstart import ClusterColdStart, _list_ndcg, selection_chart
+from workbench.models.coldstart import (
+    RIDGE_PENALTIES,
+    ClusterColdStart,
+    _list_ndcg,
+    ridge_coefficients,
+    selection_chart,
+)
 
 A_ITEMS = ["a1", "a2", "a3", "a4"]
 B_ITEMS = ["b1", "b2", "b3", "b4"]
@@ -157,7 +163,7 @@ def test_selection_ndcg_matches_the_evaluation_module():
     coo = truth.tocoo()
     truth_frame = pd.DataFrame({"user_id": coo.row, "item_id": coo.col})
     expected = evaluate(recs, truth_frame, k=5)["ndcg"]
-    assert _list_ndcg(favourites, truth, clusters, 5) == pytest.approx(expected)
+    assert _list_ndcg(index, truth) == pytest.approx(expected)
 
 
 def test_selection_chart(ds):
@@ -179,6 +185,105 @@ def test_bad_inputs_raise_one_line_errors(ds):
     model = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
     with pytest.raises(DataError, match="'gender' is missing"):
         model.assign(pd.DataFrame({"age": [30]}))
+
+
+# -- ridge favourites ---------------------------------------------------------------
+
+
+def test_ridge_favourites_by_hand():
+    # as test_shrinkage_formula_by_hand; ridge with penalty 1 on the one-hot of group (intercept free).
+    # Normal equations for item p (targets x1 1, y1 0, y2 0): 2 a_X + c = 1, 3 a_Y + 2 c = 0,
+    # a_X + 2 a_Y + 3 c = 1, so c = 3/7, a_X = 2/7, a_Y = -2/7: p is 5/7 for X and 1/7 for Y; q mirrors it
+    log = pd.DataFrame({"user_id": ["x1", "y1", "y2"], "item_id": ["p", "q", "q"]})
+    users = pd.DataFrame({"user_id": ["x1", "y1", "y2", "x9"], "group": ["X", "Y", "Y", "X"]})
+    ds = Dataset.from_frames(log, users=users)
+    model = ClusterColdStart(n_clusters=2, favourites="ridge", ridge_penalty=1.0, seed=0).fit(ds)
+    recs = model.recommend(["x1", "y1", "x9"], k=2, exclude_seen=False).set_index(["user_id", "item_id"])["score"]
+    expected = {"x1": {"p": 5 / 7, "q": 2 / 7}, "x9": {"p": 5 / 7, "q": 2 / 7}, "y1": {"q": 6 / 7, "p": 1 / 7}}
+    for user, scores in expected.items():
+        for item, score in scores.items():
+            assert recs[(user, item)] == pytest.approx(score)
+    assert model.ridge_penalty_ == 1.0 and model.ridge_selection_["penalty"].tolist() == [1.0]
+    coef = ridge_coefficients(
+        np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]), sp.csr_matrix(np.eye(3)[[0, 1, 1], :2]), 1.0
+    )
+    np.testing.assert_allclose(coef * 7, [[2, -2], [-2, 2], [3, 4]])  # a_X, a_Y, c for items p, q
+
+
+def test_ridge_with_a_huge_penalty_ranks_like_popularity(ds):
+    model = ClusterColdStart(n_clusters=2, favourites="ridge", ridge_penalty=1e12, seed=0).fit(ds)
+    pop = PopularityRecommender().fit(ds)
+    users = ["nA1", "nB1", "u03"]
+    ours, theirs = model.recommend(users, k=8), pop.recommend(users, k=8)
+    assert (ours["user_id"] == theirs["user_id"]).all()
+    # popularity's scores in the same order (items tie), times interactions / users: the intercept is
+    # each item's interactions per user
+    ratio = ours["score"].to_numpy() / theirs["score"].to_numpy()
+    np.testing.assert_allclose(ratio, len(ds.interactions) / ds.interactions["user_id"].nunique(), rtol=1e-6)
+
+
+def test_ridge_serves_each_group_its_items_and_keeps_the_clusters(ds):
+    model = ClusterColdStart(n_clusters=2, favourites="ridge", seed=0).fit(ds)
+    assert model.ridge_selection_["penalty"].tolist() == list(RIDGE_PENALTIES)
+    best = model.ridge_selection_.sort_values(["ndcg", "penalty"], ascending=[False, False]).iloc[0]
+    assert model.ridge_penalty_ == best["penalty"]
+    recs = model.recommend(["nA1", "nA2", "nB1", "stranger"], k=4)
+    top = recs.groupby("user_id")["item_id"].apply(set)
+    assert top["nA1"] == top["nA2"] == set(A_ITEMS) and top["nB1"] == set(B_ITEMS)
+    pop = PopularityRecommender().fit(ds).recommend(["stranger"], k=4)
+    assert top["stranger"] == set(pop["item_id"])  # no demographics: the global favourites
+    clusters = ClusterColdStart(n_clusters=2, seed=0).fit(ds)
+    pd.testing.assert_series_equal(model.assign(ds.users), clusters.assign(ds.users))
+    profiles = model.profiles(top=4)
+    female = profiles.loc[profiles["gender"].str.startswith("F")].iloc[0]
+    assert set(female["top_items"]) == set(A_ITEMS)
+    with pytest.raises(ModelError, match="favourites='ridge'"):
+        _ = clusters.ridge_penalty_
+
+
+def test_onboarding_blends_the_ridge_favourites(ds):
+    model = ClusterColdStart(n_clusters=2, favourites="ridge", ridge_penalty=10.0, seed=0).fit(ds)
+    users = ["nA1", "nB1", "u03"]
+    with pytest.warns(FallbackWarning):
+        ours = model.recommend_onboarded(users, k=6)
+    theirs = model.recommend(users, k=6)
+    pd.testing.assert_frame_equal(ours.drop(columns="score"), theirs.drop(columns="score"))
+    fresh = pd.DataFrame({"user_id": ["w1"], "age": [20], "gender": ["F"]})
+    assert set(model.recommend_onboarded(fresh, k=4)["item_id"]) == set(A_ITEMS)
+    recs = model.recommend_onboarded(["nB1"], first_items={"nB1": ["a1", "a2"]}, k=2)
+    assert set(recs["item_id"]) == {"a3", "a4"}
+
+
+def test_same_seed_same_ridge_model(ds):
+    first = ClusterColdStart(favourites="ridge", seed=3, candidates=(2, 3)).fit(ds)
+    second = ClusterColdStart(favourites="ridge", seed=3, candidates=(2, 3)).fit(ds)
+    pd.testing.assert_frame_equal(first.ridge_selection_, second.ridge_selection_)
+    pd.testing.assert_frame_equal(first.recommend(ds.users.index, k=3), second.recommend(ds.users.index, k=3))
+
+
+def test_ridge_save_load_round_trip(ds, tmp_path):
+    model = ClusterColdStart(favourites="ridge", candidates=(2, 3), seed=0).fit(ds)
+    model.save(tmp_path / "m")
+    loaded = ClusterColdStart.load(tmp_path / "m")
+    users = ["u00", "u20", "nA1", "nB1", "stranger"]
+    pd.testing.assert_frame_equal(model.recommend(users, k=5), loaded.recommend(users, k=5))
+    pd.testing.assert_frame_equal(model.ridge_selection_, loaded.ridge_selection_)
+    pd.testing.assert_frame_equal(model.profiles(), loaded.profiles())
+    assert (loaded.favourites, loaded.ridge_penalty_) == ("ridge", model.ridge_penalty_)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"favourites": "soft"}, "favourites must be one of"),
+        ({"ridge_penalty": 0}, "ridge_penalty must be a finite number > 0 or None, got 0"),
+        ({"ridge_penalty": np.inf}, "ridge_penalty must be a finite number > 0"),
+        ({"ridge_penalty": "10"}, "ridge_penalty must be a finite number > 0"),
+    ],
+)
+def test_bad_ridge_options_raise_one_line_errors(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        ClusterColdStart(**kwargs)
 
 
 # -- onboarding -------------------------------------------------------------------
@@ -252,7 +357,7 @@ def test_without_onboarding_the_ranking_is_the_clusters(ds):
     # scores are the favourites scaled by each list's top score
     for user in users:
         a, b = ours.loc[ours.user_id == user, "score"], theirs.loc[theirs.user_id == user, "score"]
-        top = model._scores[model._cluster_of([user])].max()  # seen items of u03 may include the top one
+        top = model._fallback_scores(np.array([user], dtype=object)).max()  # u03 may have seen the top one
         np.testing.assert_allclose(a.to_numpy(), b.to_numpy() / top, rtol=1e-6)
 
 

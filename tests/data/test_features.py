@@ -83,6 +83,29 @@ def test_known_answers(history, pairs):
     close("cooccurrence", [r / 2, (1 + r) / 2, nan, r / 2, (r + 1) / 2, nan])
     close("als_score_rank", [1, 3, 2, 2, 1, nan])
     close("als_score_z", [1, -1, 0, -r, r, nan])
+    # in time order u1 saw a, b, b and u2 a, c: (a, b) twice within the window, (a, c) once;
+    # scaled by sqrt of the items' user counts (a 2, b 1, c 1), averaged over the user's 2 items
+    close("sequence_cooccurrence", [r / 2, np.sqrt(2) / 2, nan, np.sqrt(2) / 2, r / 2, nan])
+    # one 7-day period: every user's, where a and b hold 2 of 5 interactions and c 1
+    close("period_popularity", [0.2, 0.4, nan, 0.4, 0.2, nan])
+    # user's last (u1: 1 day + 1 h, u2: 3 days) minus the item's first (a 0, b 1, c 3 days)
+    close("period_item_age_days", [1 / 24 - 2, 1 + 1 / 24, nan, 2, 0, nan])
+    # user's first (u1 0, u2 2 days) minus the item's last (a 2, b 1 day + 1 h, c 3 days)
+    close("period_item_idle_days", [-3, -2, nan, 1 - 1 / 24, -1, nan])
+
+
+def test_period_popularity_weighs_the_weeks_the_user_was_active():
+    interactions = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2, 2, 3],
+            "item_id": ["a", "b", "c", "a", "c"],
+            "timestamp": [0, 3600, 8 * DAY, 8 * DAY + 3600, 9 * DAY],
+        }
+    )
+    pairs = pd.DataFrame({"user_id": [1, 2, 1, 2], "item_id": ["c", "c", "a", "a"]})
+    f = build_features(pairs, Dataset.from_frames(interactions))
+    # week 0: a and b, half each; week 1: c 2 of 3, a 1 of 3; user 1 lived in week 0, user 2 in week 1
+    np.testing.assert_allclose(f["period_popularity"], [0, 2 / 3, 1 / 2, 1 / 3])
 
 
 def test_history_without_timestamps_ratings_or_tables():
@@ -154,3 +177,17 @@ def test_repeat_features_known_answers():
 
 def test_repeat_features_only_when_asked(history, pairs):
     assert "times_bought" not in build_features(pairs, history).columns
+
+
+def test_sequence_cooccurrence_only_pairs_items_within_the_window():
+    steps = list("abcdefg")  # user 1 in this time order: a and f are 5 steps apart, a and g 6
+    interactions = pd.DataFrame(
+        {
+            "user_id": [1] * len(steps) + [2],
+            "item_id": steps + ["a"],
+            "timestamp": [*range(len(steps)), 100],
+        }
+    )
+    f = build_features(pd.DataFrame({"user_id": [2, 2], "item_id": ["f", "g"]}), Dataset.from_frames(interactions))
+    # user 2's only item is a (2 users); f met a once within the window, g never
+    np.testing.assert_allclose(f["sequence_cooccurrence"], [1 / np.sqrt(2), 0])

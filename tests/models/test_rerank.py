@@ -94,12 +94,19 @@ def test_explain_before_fit_raises():
         {"n_candidates": 0},
         {"holdout": "future"},
         {"n_folds": 1},
+        {"n_rounds": 0},
         {"valid_fraction": 1.5},
     ],
 )
 def test_bad_config(kwargs):
     with pytest.raises(ConfigError):
         LightGBMReranker(**kwargs)
+
+
+def test_fixed_rounds_unless_early_stopping_is_asked(model, data):
+    assert model.best_iteration_ == model.n_rounds == model.booster.num_trees()
+    stopped = small_model(n_rounds=300, valid_fraction=0.3).fit(data)
+    assert 1 <= stopped.best_iteration_ < 300  # stopped on the held-out users before the last round
 
 
 def test_excluded_features_leave_the_trees(model, data, tmp_path):

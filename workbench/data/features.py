@@ -11,7 +11,7 @@ Everything is vectorized over sparse matrices; model scores come in as columns o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -30,6 +30,12 @@ SECONDS_PER_DAY = 86_400.0
 CATEGORY_COLUMNS = ("genres", "category")
 #: Users per block when co-occurrence is computed (bounds the memory of one sparse product).
 USERS_PER_BLOCK = 2_000
+#: Two interactions of a user at most this many steps apart in time are a sequence pair.
+SEQUENCE_WINDOW = 5
+#: Pairs per block when period features are computed.
+BLOCK_PAIRS = 200_000
+#: Width in days of the periods that place a user's activity in time.
+PERIOD_DAYS = 7.0
 
 
 def build_features(
@@ -55,6 +61,14 @@ def build_features(
     ``<score>_z`` (z-score within the user's pairs; NaN for a single pair or constant scores),
     ``category_affinity`` (mean over the item's categories of their share in the user's
     history) and ``cooccurrence`` (mean cosine similarity of the item to the user's items).
+    With timestamps, also ``sequence_cooccurrence`` (as ``cooccurrence``, but two items co-occur
+    only when some user interacted with both at most ``SEQUENCE_WINDOW`` steps apart in time:
+    watched in one sitting, bought in one basket or the next) and the period features, which
+    place the item at the time the user was active (weeks of ``PERIOD_DAYS``):
+    ``period_popularity`` (the item's share of the interactions in the user's weeks, weighted by
+    the user's activity in each), ``period_item_age_days`` (from the item's first interaction to
+    the user's last; negative when the item came after the user left) and ``period_item_idle_days``
+    (from the item's last interaction to the user's first; positive when it was gone before).
     With ``repeats=True``, the repeat-purchase features (purchases as in ``workbench.data.repeats``):
     ``times_bought``, ``days_since_last``, ``repeat_interval_days``, ``due_ratio`` (days since the
     last purchase over the pair's mean interval), ``item_repurchase_rate`` (share of the item's
@@ -130,10 +144,8 @@ class _Repeats:
         repeaters = np.bincount(items, weights=pairs.count > 1, minlength=len(item_map))
         bought = np.bincount(users, weights=pairs.count, minlength=n_users)
         repeated = np.bincount(users, weights=pairs.count - 1, minlength=n_users)
-        user_last = np.full(n_users, np.nan)
-        np.fmax.at(user_last, users, pairs.last)
-        user_first = np.full(n_users, np.nan)
-        np.fmin.at(user_first, users, pairs.first)
+        user_last = _extreme(users, pairs.last, n_users, np.fmax)
+        user_first = _extreme(users, pairs.first, n_users, np.fmin)
         gap = np.full(n_users, np.nan)
         if pairs.has_time:
             days = _purchase_days(history, user_map)
@@ -181,6 +193,64 @@ def _purchase_days(history: Dataset, user_map: IdMap) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
+class _Periods:
+    """Where users and items sit in time, in periods of ``PERIOD_DAYS`` from the first interaction."""
+
+    #: users x periods: share of the user's interactions in each period (sparse: users are active in few)
+    user_share: sp.csr_matrix
+    #: items x periods: the item's share of all interactions in each period
+    item_share: np.ndarray
+    #: first and last interaction time per user code and per item code (seconds)
+    user_first: np.ndarray
+    user_last: np.ndarray
+    item_first: np.ndarray
+    item_last: np.ndarray
+
+    @classmethod
+    def from_log(
+        cls, users: np.ndarray, items: np.ndarray, seconds: np.ndarray, n_users: int, n_items: int
+    ) -> _Periods:
+        period = np.floor((seconds - seconds.min()) / (PERIOD_DAYS * SECONDS_PER_DAY)).astype(np.int64)
+        n_periods = int(period.max()) + 1
+        check_dense(n_items, n_periods, what=f"item x period shares ({n_periods:,} periods of {PERIOD_DAYS:g} days)")
+        per_user = sp.csr_matrix((np.ones(len(users)), (users, period)), shape=(n_users, n_periods))
+        per_user.sum_duplicates()
+        user_share = (sp.diags(1.0 / np.maximum(np.asarray(per_user.sum(axis=1)).ravel(), 1.0)) @ per_user).tocsr()
+        per_item = np.zeros((n_items, n_periods))
+        np.add.at(per_item, (items, period), 1.0)
+        item_share = per_item / np.maximum(per_item.sum(axis=0), 1.0)
+        return cls(
+            user_share,
+            item_share,
+            user_first=_extreme(users, seconds, n_users, np.fmin),
+            user_last=_extreme(users, seconds, n_users, np.fmax),
+            item_first=_extreme(items, seconds, n_items, np.fmin),
+            item_last=_extreme(items, seconds, n_items, np.fmax),
+        )
+
+    def features(self, u: np.ndarray, i: np.ndarray) -> dict[str, np.ndarray]:
+        """``period_popularity``, ``period_item_age_days`` and ``period_item_idle_days`` (see :func:`build_features`)."""
+        popularity = np.full(len(u), np.nan)
+        known = np.flatnonzero((u >= 0) & (i >= 0))
+        for start in range(0, len(known), BLOCK_PAIRS):
+            rows = known[start : start + BLOCK_PAIRS]
+            shares = self.user_share[u[rows]].multiply(self.item_share[i[rows]])
+            popularity[rows] = np.asarray(shares.sum(axis=1)).ravel()
+        return {
+            "period_popularity": popularity,
+            "period_item_age_days": (_take(self.user_last, u) - _take(self.item_first, i)) / SECONDS_PER_DAY,
+            "period_item_idle_days": (_take(self.user_first, u) - _take(self.item_last, i)) / SECONDS_PER_DAY,
+        }
+
+
+def _extreme(codes: np.ndarray, values: np.ndarray, n: int, reduce: np.ufunc) -> np.ndarray:
+    """Per code 0..n-1, ``reduce`` (np.fmin / np.fmax) of its ``values``; NaN for a code without any."""
+    out = np.full(n, np.nan)
+    reduce.at(out, codes, values)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
 class HistoryFeatures:
     """Everything :func:`build_features` derives from the history alone, made by :func:`prepare_history`.
 
@@ -205,6 +275,10 @@ class HistoryFeatures:
     binary: sp.csr_matrix
     scaled: sp.csr_matrix
     history_size: np.ndarray
+    #: items x items co-occurrence within ``SEQUENCE_WINDOW`` steps, scaled like ``scaled`` (timestamps only)
+    sequence: sp.csr_matrix | None = None
+    #: where users and items sit in time (timestamps only)
+    periods: _Periods | None = None
     #: repeat-purchase features, when asked for (``prepare_history(repeats=True)``)
     repeats: _Repeats | None = None
 
@@ -237,10 +311,22 @@ class HistoryFeatures:
                 self.first_category.reindex(pd.Index(pairs[C.ITEM])).to_numpy(), categories=self.category_levels
             )
             out["category_affinity"] = _affinity(self.category_share, self.multi_hot, u, i)
-        out["cooccurrence"] = _cooccurrence(self.binary, self.scaled, self.history_size, u, i)
+        out["cooccurrence"] = _history_mean(self.binary, self.history_size, u, i, self._cosines)
+        if self.sequence is not None:
+            out["sequence_cooccurrence"] = _history_mean(self.binary, self.history_size, u, i, self._sequence_sums)
+        if self.periods is not None:
+            out.update(self.periods.features(u, i))
         if self.repeats is not None:
             out.update(self.repeats.features(u, i))
         return pd.DataFrame(out)
+
+    def _cosines(self, rows: sp.csr_matrix) -> sp.csr_matrix:
+        """Per user row, the sum over their items j of cos(i, j) for every item i: ``rows @ S.T @ S``."""
+        return (rows @ self.scaled.T).tocsr() @ self.scaled
+
+    def _sequence_sums(self, rows: sp.csr_matrix) -> sp.csr_matrix:
+        """Per user row, the sum over their items j of the scaled sequence co-occurrence of (i, j)."""
+        return rows @ self.sequence
 
 
 def prepare_history(
@@ -301,6 +387,11 @@ def prepare_history(
     binary = seen.copy()
     binary.data[:] = 1.0
     norms = np.sqrt(np.asarray(binary.sum(axis=0), dtype=np.float64)).ravel()
+    scale = sp.diags(1.0 / np.maximum(norms, 1.0))
+    sequence = periods = None
+    if history.has_timestamps:
+        sequence = (scale @ _sequence_pairs(log_u, log_i, seconds, n_items) @ scale).tocsr()
+        periods = _Periods.from_log(log_u, log_i, seconds, n_users, n_items)
     return HistoryFeatures(
         user_map=user_map,
         item_map=item_map,
@@ -313,8 +404,10 @@ def prepare_history(
         multi_hot=multi_hot,
         category_share=share,
         binary=binary,
-        scaled=(binary @ sp.diags(1.0 / np.maximum(norms, 1.0))).tocsr(),
+        scaled=(binary @ scale).tocsr(),
         history_size=np.asarray(binary.sum(axis=1), dtype=np.float64).ravel(),
+        sequence=sequence,
+        periods=periods,
         repeats=_Repeats.from_history(history, user_map, item_map) if repeats else None,
     )
 
@@ -426,13 +519,18 @@ def _affinity(share: np.ndarray, multi_hot: sp.csr_matrix, u: np.ndarray, i: np.
     return result
 
 
-def _cooccurrence(
-    binary: sp.csr_matrix, scaled: sp.csr_matrix, history_size: np.ndarray, u: np.ndarray, i: np.ndarray
+def _history_mean(
+    binary: sp.csr_matrix,
+    history_size: np.ndarray,
+    u: np.ndarray,
+    i: np.ndarray,
+    sums: Callable[[sp.csr_matrix], sp.spmatrix],
 ) -> np.ndarray:
-    """Mean cosine similarity (binary co-occurrence) between each pair's item and the user's items.
+    """Mean over each pair user's items j of an item-item similarity sim(i, j), by blocks of users.
 
-    ``binary`` is the 0/1 users x items history, ``scaled`` its columns divided by the square root of
-    their item counts, ``history_size`` the distinct items per user (see :func:`prepare_history`).
+    ``binary`` is the 0/1 users x items history, ``history_size`` the distinct items per user (see
+    :func:`prepare_history`); ``sums(rows)`` maps a block of rows of ``binary`` to the sums over the
+    rows' items of sim(., j), for every item.
     """
     result = np.full(len(u), np.nan)
     known = np.flatnonzero((u >= 0) & (i >= 0))
@@ -441,8 +539,30 @@ def _cooccurrence(
         block = users[start : start + USERS_PER_BLOCK]
         in_block = known[np.isin(u[known], block)]
         position = np.searchsorted(block, u[in_block])
-        # sum over j in history(u) of cos(i, j) = (X[u] @ S.T @ S)[i] with S = X scaled by 1 / sqrt(item count)
-        product = (binary[block] @ scaled.T).tocsr() @ scaled
+        product = sp.csr_matrix(sums(binary[block]))
         values = np.asarray(product[position, i[in_block]]).ravel()
         result[in_block] = values / np.maximum(history_size[u[in_block]], 1.0)
     return result
+
+
+def _sequence_pairs(users: np.ndarray, items: np.ndarray, seconds: np.ndarray, n_items: int) -> sp.csr_matrix:
+    """Items x items: how often two items were interacted with by one user at most
+    ``SEQUENCE_WINDOW`` steps apart (each user's interactions in time order), symmetric.
+
+    >>> _sequence_pairs(np.array([0, 0, 0]), np.array([0, 1, 2]), np.array([1.0, 2.0, 3.0]), 3).toarray().tolist()
+    [[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]
+    """
+    order = np.lexsort((seconds, users))
+    users, items = users[order], items[order]
+    rows, cols = [], []
+    for step in range(1, SEQUENCE_WINDOW + 1):
+        same = np.flatnonzero(users[step:] == users[:-step])
+        rows += [items[same], items[same + step]]
+        cols += [items[same + step], items[same]]
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    apart = rows != cols  # a repeat of one item is not a pair
+    pairs = sp.csr_matrix(
+        (np.ones(apart.sum(), np.float32), (rows[apart], cols[apart])), shape=(n_items, n_items), dtype=np.float32
+    )
+    pairs.sum_duplicates()
+    return pairs

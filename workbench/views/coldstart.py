@@ -1,11 +1,15 @@
-"""Notebook 02 (cold start): user clusters vs popularity for new users, content neighbours for new
-items, and the hybrid switch by segment.
+"""Notebook 02 (cold start): demographic favourites vs popularity for new users, content neighbours for
+new items, and the hybrid switch by segment.
+
+New users get the favourites of :class:`ClusterColdStart`: their cluster's (``favourites="clusters"``)
+or a ridge regression of the item columns on their demographics (``favourites="ridge"``); the model's
+rows, headline keys and prose carry that name (:data:`MODEL_NAMES`).
 
 >>> split = cold_split(ds)  # doctest: +SKIP
->>> users = cold_users_view(split, method="kmeans", k=10)  # doctest: +SKIP
->>> users.verdict, users.onboarding  # doctest: +SKIP
+>>> users = cold_users_view(split, method="kmeans", favourites="ridge", k=10)  # doctest: +SKIP
+>>> users.name, users.verdict, users.onboarding  # doctest: +SKIP
 >>> items = new_items_view(split, ContentSimilarity().fit(ds), cold_items(split)[0], k=10)  # doctest: +SKIP
->>> hybrid = hybrid_view(split, method="kmeans", min_interactions=5, k=10)  # doctest: +SKIP
+>>> hybrid = hybrid_view(split, method="kmeans", favourites="ridge", min_interactions=5, k=10)  # doctest: +SKIP
 >>> coldstart_report(users, items, hybrid, "synthetic-small")  # doctest: +SKIP
 """
 
@@ -48,6 +52,26 @@ PROFILE_TOP = 5
 ONBOARDING_FIRST = (1, 3)
 #: Seed of the paired bootstrap intervals.
 BOOT_SEED = 0
+#: ``ClusterColdStart(favourites=...)`` -> the model's name in tables, headline keys and prose.
+MODEL_NAMES = {"clusters": "clusters", "ridge": "ridge"}
+#: The favourites in a phrase (card labels, headings).
+FAVOURITES_LABEL = {"clusters": "cluster favourites", "ridge": "ridge favourites"}
+#: What each kind of favourites is, in words (report prose).
+FAVOURITES_TEXT = {
+    "clusters": "each user gets their demographic cluster's favourites (interaction shares shrunk toward "
+    "global popularity)",
+    "ridge": "each user gets the favourites of a closed-form ridge regression of the item columns on their "
+    "demographics (penalty chosen on warm users held out as if cold); the clusters are still shown below",
+}
+
+
+def model_name(model: ClusterColdStart) -> str:
+    """The name of ``model``'s rows: ``clusters`` or ``ridge``, after its favourites.
+
+    >>> model_name(ClusterColdStart(favourites="ridge"))
+    'ridge'
+    """
+    return MODEL_NAMES[model.favourites]
 
 
 def coldstart_note(ds: Dataset) -> str:
@@ -147,32 +171,44 @@ def onboarding_per_user(
     k: int = 10,
 ) -> dict[str, pd.DataFrame]:
     """Per-user metrics of the users of ``truth`` once their first ``n`` items are revealed
-    (:func:`reveal_first`), all on the same remaining items: ``popularity`` and ``clusters`` (neither
-    uses the first items, and neither lists them again) and ``clusters + n first``
-    (:meth:`ClusterColdStart.recommend_onboarded`).
+    (:func:`reveal_first`), all on the same remaining items: ``popularity`` and the cold-start model
+    under its name (:func:`model_name`, e.g. ``ridge``; neither uses the first items, and neither lists
+    them again) and ``<name> + n first`` (:meth:`ClusterColdStart.recommend_onboarded`).
 
     >>> onboarding_per_user(model, PopularityRecommender().fit(train), test, n=3)["clusters + 3 first"]  # doctest: +SKIP
     """
     first, rest = reveal_first(truth, n)
     users = rest[C.USER].unique()
+    name = model_name(cluster_model)
     recs = {
         "popularity": without_revealed(popularity_model.recommend(users, k=k + n), first, k),
-        "clusters": without_revealed(cluster_model.recommend(users, k=k + n), first, k),
-        f"clusters + {n} first": cluster_model.recommend_onboarded(users, first_items=first, k=k),
+        name: without_revealed(cluster_model.recommend(users, k=k + n), first, k),
+        f"{name} + {n} first": cluster_model.recommend_onboarded(users, first_items=first, k=k),
     }
-    return {name: evaluate_per_user(frame, rest, k=k) for name, frame in recs.items()}
+    return {key: evaluate_per_user(frame, rest, k=k) for key, frame in recs.items()}
 
 
 @dataclass(frozen=True)
 class ColdUsersView:
-    """Clusters vs popularity for the held-out users; built by :func:`cold_users_view`."""
+    """The cold-start model (cluster or ridge favourites) vs popularity for the held-out users; built by
+    :func:`cold_users_view`."""
 
     split: ColdSplit
     cluster_model: ClusterColdStart
     k: int
-    #: ``clusters`` and ``popularity`` -> top-k lists of the cold users
+    #: :attr:`name` and ``popularity`` -> top-k lists of the cold users
     cold_recs: dict[str, pd.DataFrame]
     popularity_model: PopularityRecommender
+
+    @property
+    def name(self) -> str:
+        """The cold-start model's name in every table, key and sentence: ``clusters`` or ``ridge``."""
+        return model_name(self.cluster_model)
+
+    @property
+    def favourites(self) -> str:
+        """The favourites of the cold-start model in words."""
+        return FAVOURITES_TEXT[self.cluster_model.favourites]
 
     @property
     def selection(self) -> pd.DataFrame:
@@ -180,9 +216,20 @@ class ColdUsersView:
         return self.cluster_model.selection_
 
     def choice(self) -> str:
-        """The chosen number of clusters and why, in words."""
+        """The chosen number of clusters (and ridge penalty) and why, in words."""
         n = self.cluster_model.n_clusters_
-        return f"Chosen: **{n} clusters** (highest nDCG@{SELECTION_K} of held-out warm users)."
+        text = f"Chosen: **{n} clusters** (highest nDCG@{SELECTION_K} of held-out warm users with cluster favourites)."
+        if self.ridge_selection is not None:
+            text += (
+                f" Ridge favourites: penalty **{self.cluster_model.ridge_penalty_:g}** (highest nDCG@{SELECTION_K} "
+                "of the same held-out warm users)."
+            )
+        return text
+
+    @property
+    def ridge_selection(self) -> pd.DataFrame | None:
+        """nDCG per ridge penalty on the held-out warm users; None with cluster favourites."""
+        return self.cluster_model.ridge_selection_
 
     @property
     def selection_plot(self) -> alt.Chart:
@@ -210,20 +257,20 @@ class ColdUsersView:
 
     @property
     def ndcg_ratio(self) -> float:
-        """nDCG of the clusters over nDCG of popularity."""
+        """nDCG of the cold-start model (:attr:`name`) over nDCG of popularity."""
         scores = self.cold_scores
-        return float(scores.loc["clusters", "ndcg"] / scores.loc["popularity", "ndcg"])
+        return float(scores.loc[self.name, "ndcg"] / scores.loc["popularity", "ndcg"])
 
     @cached_property
     def paired(self) -> Comparison:
-        """Per-user paired difference of nDCG, clusters - popularity, on the cold users, with its bootstrap interval."""
+        """Per-user paired difference of nDCG, the model - popularity, on the cold users, with its bootstrap interval."""
         per_user = self.cold_per_user
-        return compare(per_user["popularity"], per_user["clusters"], metric="ndcg", seed=BOOT_SEED)
+        return compare(per_user["popularity"], per_user[self.name], metric="ndcg", seed=BOOT_SEED)
 
     @property
     def verdict(self) -> str:
         """The paired difference in one sentence."""
-        return self.paired.verdict("popularity", "clusters", metric=f"nDCG@{self.k}")
+        return self.paired.verdict("popularity", self.name, metric=f"nDCG@{self.k}")
 
     @cached_property
     def onboarding_per_user(self) -> dict[int, dict[str, pd.DataFrame]]:
@@ -259,39 +306,54 @@ class ColdUsersView:
     @property
     def cold_chart(self) -> alt.Chart:
         """Metrics of both models side by side."""
-        title = f"Cold users: clusters vs popularity, metrics @ {self.k}"
+        title = f"Cold users: {self.name} vs popularity, metrics @ {self.k}"
         return metric_comparison_chart(self.cold_scores, title=title)
 
     @property
     def by_cluster(self) -> pd.DataFrame:
-        """The clusters' metrics per cluster the cold users' demographics assign them to."""
+        """The model's metrics (:attr:`name`) per cluster the cold users' demographics assign them to."""
         users = self.split.ds.users.reindex(self.split.cold_users)
         clusters = self.cluster_model.assign(users).astype(str)
-        return segment_metrics(self.cold_per_user["clusters"], clusters).rename(columns={"segment": "cluster"})
+        return segment_metrics(self.cold_per_user[self.name], clusters).rename(columns={"segment": "cluster"})
 
     @property
     def headline(self) -> dict[str, Any]:
-        """nDCG of both models, their ratio, the per-user paired gain of the clusters, the number of
-        clusters and of cold users."""
+        """``ndcg_<name>`` (e.g. ``ndcg_ridge``) and ``ndcg_popularity``, their ratio
+        (``ndcg_ratio_to_popularity``), the per-user paired gain of the model (``ndcg_gain_over_popularity``),
+        the number of clusters and of cold users. The ratio and gain keys name no model, so their
+        generic labels stay true for either favourites."""
         scores = self.cold_scores
         return {
-            "ndcg_clusters": float(scores.loc["clusters", "ndcg"]),
+            f"ndcg_{self.name}": float(scores.loc[self.name, "ndcg"]),
             "ndcg_popularity": float(scores.loc["popularity", "ndcg"]),
-            "ndcg_ratio": self.ndcg_ratio,
-            "ndcg_gain_vs_popularity": float(self.paired.diff),
+            "ndcg_ratio_to_popularity": self.ndcg_ratio,
+            "ndcg_gain_over_popularity": float(self.paired.diff),
             "n_clusters": int(self.cluster_model.n_clusters_),
             "cold_users": int(len(self.split.cold_users)),
         }
 
+    @property
+    def cards(self) -> dict[str, Any]:
+        """The headline with the model-named entries labelled in words (e.g. ``nDCG@10, ridge favourites``)."""
+        labels = {
+            f"ndcg_{self.name}": f"nDCG@{self.k}, {FAVOURITES_LABEL[self.cluster_model.favourites]}",
+            "ndcg_ratio_to_popularity": f"nDCG@{self.k} ratio, {self.name} / popularity",
+            "ndcg_gain_over_popularity": f"nDCG@{self.k} gain of {self.name} over popularity, per user",
+        }
+        return {labels.get(key, key): value for key, value in self.headline.items()}
 
-def cold_users_view(split: ColdSplit, *, method: str = "kmeans", k: int = 10) -> ColdUsersView:
-    """Fit :class:`ClusterColdStart` (``method``) and popularity on ``split.train``; recommend ``k`` to the cold users.
 
-    >>> cold_users_view(cold_split(ds), method="gmm").cold_scores  # doctest: +SKIP
+def cold_users_view(
+    split: ColdSplit, *, method: str = "kmeans", favourites: str = "clusters", k: int = 10
+) -> ColdUsersView:
+    """Fit :class:`ClusterColdStart` (``method``, ``favourites``: ``clusters`` or ``ridge``) and popularity on
+    ``split.train``; recommend ``k`` to the cold users.
+
+    >>> cold_users_view(cold_split(ds), method="gmm", favourites="ridge").cold_scores  # doctest: +SKIP
     """
-    cluster_model = ClusterColdStart(method=method, seed=MODEL_SEED).fit(split.train)
+    cluster_model = ClusterColdStart(method=method, favourites=favourites, seed=MODEL_SEED).fit(split.train)
     popularity = PopularityRecommender().fit(split.train)
-    models = {"clusters": cluster_model, "popularity": popularity}
+    models = {model_name(cluster_model): cluster_model, "popularity": popularity}
     recs = {name: model.recommend(split.cold_users, k=k) for name, model in models.items()}
     return ColdUsersView(split, cluster_model, k, recs, popularity)
 
@@ -401,25 +463,32 @@ class HybridView:
         """The warm users' split in words."""
         return f"{shares(self.ratio)} per user (seed {self.seed})"
 
+    @property
+    def cold_label(self) -> str:
+        """What serves the cold segment: ``cluster favourites`` or ``ridge favourites``."""
+        return FAVOURITES_LABEL[self.hybrid.cold_model.favourites]
+
 
 def hybrid_view(
     split: ColdSplit,
     *,
     method: str = "kmeans",
+    favourites: str = "clusters",
     min_interactions: int = 5,
     k: int = 10,
     ratio: float = RATIO,
     seed: int = SPLIT_SEED,
 ) -> HybridView:
-    """Split the warm users' interactions per user (``ratio``, ``seed``), fit the cluster / ALS switch at
-    ``min_interactions`` on the training share; evaluate on the rest plus the cold users.
+    """Split the warm users' interactions per user (``ratio``, ``seed``), fit the cold-start / ALS switch at
+    ``min_interactions`` on the training share (the cold-start model with ``favourites``: ``clusters`` or
+    ``ridge``); evaluate on the rest plus the cold users.
 
-    >>> hybrid_view(cold_split(ds), min_interactions=5).by_segment  # doctest: +SKIP
+    >>> hybrid_view(cold_split(ds), favourites="ridge", min_interactions=5).by_segment  # doctest: +SKIP
     """
     warm_train, warm_test = stratified_split(split.train, ratio=ratio, seed=seed)
     truth = pd.concat([warm_test.interactions, split.test.interactions], ignore_index=True)
     hybrid = HybridRecommender(
-        ClusterColdStart(method=method, seed=MODEL_SEED),
+        ClusterColdStart(method=method, favourites=favourites, seed=MODEL_SEED),
         ALSRecommender(seed=MODEL_SEED),
         min_interactions=min_interactions,
     ).fit(warm_train)
@@ -431,31 +500,39 @@ def coldstart_report(users: ColdUsersView, items: NewItemsView | None, hybrid: H
 
     >>> publish(coldstart_report(users, items, hybrid, "synthetic-small"), "02_coldstart", users.headline)  # doctest: +SKIP
     """
-    split, headline, model = users.split, users.headline, users.cluster_model
+    split, headline, model, name = users.split, users.headline, users.cluster_model, users.name
     report = Report(
         f"Cold start: {data_name}",
-        description="User clusters vs popularity for new users; content similarity for new items; hybrid switch",
+        description=f"Demographic favourites ({name}) vs popularity for new users; content similarity for new "
+        "items; hybrid switch",
     )
     report.markdown(
         f"**{len(split.cold_users):,}** users ({split.describe()}) are held out with their **{len(split.test):,}** "
-        f"interactions; users are clustered with **{model.method}** on demographics. nDCG@{users.k} of the cold users: "
-        f"clusters **{headline['ndcg_clusters']:.4f}** vs popularity **{headline['ndcg_popularity']:.4f}**, "
-        f"a ratio of **{users.ndcg_ratio:.3f}**."
+        f"interactions; users are clustered with **{model.method}** on demographics. Favourites (**{name}**): "
+        f"{users.favourites}. nDCG@{users.k} of the cold users: {name} **{headline[f'ndcg_{name}']:.4f}** vs "
+        f"popularity **{headline['ndcg_popularity']:.4f}**, a ratio of **{users.ndcg_ratio:.3f}**."
     )
-    report.metrics(headline, k=users.k)
+    report.metrics(users.cards, k=users.k)
     report.markdown("## Choosing the number of clusters")
     report.table(
         users.selection,
-        caption=f"nDCG@{SELECTION_K} of warm users held out as if cold ({SELECTION_FOLDS} folds); "
-        "higher silhouette and lower BIC mean tighter clusters.",
+        caption=f"nDCG@{SELECTION_K} of cluster favourites for warm users held out as if cold ({SELECTION_FOLDS} "
+        "folds); higher silhouette and lower BIC mean tighter clusters.",
     )
     report.chart(users.selection_plot)
+    if users.ridge_selection is not None:
+        report.markdown(f"Ridge penalty: **{model.ridge_penalty_:g}** pseudo-users.")
+        report.table(
+            users.ridge_selection,
+            caption=f"nDCG@{SELECTION_K} of the ridge favourites for the same held-out warm users, per penalty.",
+        )
     report.markdown(f"## Cluster profiles ({model.n_clusters_} clusters)")
+    top = "the cluster's top items" if name == "clusters" else "the ridge favourites at the cluster's mean demographics"
     report.table(
         users.profiles,
-        caption="Mean of numeric columns, most common value (with its share) of categorical ones, the cluster's top items.",
+        caption=f"Mean of numeric columns, most common value (with its share) of categorical ones, {top}.",
     )
-    report.markdown("## Cold users: clusters vs popularity")
+    report.markdown(f"## Cold users: {name} vs popularity")
     report.table(users.cold_scores, caption="Means over the held-out users, who had no interactions in training.")
     report.markdown(users.verdict)
     report.chart(users.cold_chart)
@@ -478,7 +555,8 @@ def coldstart_report(users: ColdUsersView, items: NewItemsView | None, hybrid: H
             caption=f"Cosine similarity of TF-IDF vectors: tags weigh {1 - weight:.1f}, title words {weight:.1f}.",
         )
     report.markdown(
-        f"## Hybrid switch (cluster model below {hybrid.hybrid.min_interactions} training interactions, ALS above)"
+        f"## Hybrid switch ({hybrid.cold_label} below {hybrid.hybrid.min_interactions} training "
+        "interactions, ALS above)"
     )
     report.table(
         hybrid.by_segment,

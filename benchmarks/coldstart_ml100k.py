@@ -91,12 +91,6 @@ def demographics_only(popularity, models, test) -> dict[str, pd.DataFrame]:
     return {name: evaluate_per_user(frame, test, k=K) for name, frame in recs.items()}
 
 
-def onboarding(model, name: str, popularity, test, n: int) -> dict[str, pd.DataFrame]:
-    """``onboarding_per_user`` of ``model``, its rows named after ``name`` (the view calls any model clusters)."""
-    per_user = onboarding_per_user(model, popularity, test, n=n, k=K)
-    return {key.replace("clusters", name): table for key, table in per_user.items()}
-
-
 def with_picks(model, test, picks, first_n: int = 0) -> pd.DataFrame:
     """Per-user nDCG of a model + simulated picks (and the first ``first_n`` items when > 0)."""
     from workbench.views.coldstart import reveal_first
@@ -125,7 +119,7 @@ def tune(ds) -> dict:
         item_rows, pick_rows = [], []
         for weight in ITEM_GRID:
             model.item_weight = weight
-            table = onboarding(model, name, popularity, test, 3)[f"{name} + 3 first"]
+            table = onboarding_per_user(model, popularity, test, n=3, k=K)[f"{name} + 3 first"]
             item_rows.append({"item_weight": weight, "ndcg": float(table["ndcg"].mean())})
         model.item_weight = ITEM_WEIGHT
         for weight in PICK_GRID:
@@ -148,7 +142,7 @@ def run_split(ds, seed: int) -> dict:
     settings = {"demographics": demographics_only(popularity, models, test), "first_1": {}, "first_3": {}}
     for name, model in models.items():
         for n in (1, 3):
-            settings[f"first_{n}"] |= onboarding(model, name, popularity, test, n)
+            settings[f"first_{n}"] |= onboarding_per_user(model, popularity, test, n=n, k=K)
         settings["demographics"][f"{name} + picks"] = with_picks(model, test, picks)
         settings["first_3"][f"{name} + 3 first + picks"] = with_picks(model, test, picks, first_n=3)
     row = {

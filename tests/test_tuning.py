@@ -109,7 +109,7 @@ def test_bad_inputs(split):
 
 
 # -- tune_reranker ---------------------------------------------------------------------------
-RERANKER_PARAMS = {"learning_rate", "num_leaves", "min_data_in_leaf", "lambda_l2", "prior_weight"}
+RERANKER_PARAMS = {"learning_rate", "num_leaves", "min_data_in_leaf", "lambda_l2", "prior_weight", "n_rounds"}
 RERANKER_FIXED = {"n_candidates": 20, "n_folds": 2}
 
 
@@ -132,6 +132,7 @@ def test_tune_reranker_best_params_build_the_reranker_and_value_is_valid_ndcg(sh
     p = study.best_params
     assert 0.01 <= p["learning_rate"] <= 0.3 and 7 <= p["num_leaves"] <= 63
     assert 20 <= p["min_data_in_leaf"] <= 1000 and 0.1 <= p["lambda_l2"] <= 100 and 0 <= p["prior_weight"] <= 2
+    assert 50 <= p["n_rounds"] <= 600
     assert study.user_attrs == {"k": 10, **RERANKER_FIXED}
     model = LightGBMReranker(**study.best_params, seed=0, **RERANKER_FIXED)
     assert {name: model.get_params()[name] for name in RERANKER_PARAMS} == pytest.approx(p)

@@ -7,8 +7,8 @@ optimistic number.
 
 Pruning is not used: implicit's ALS has no cheap partial result (a model after
 a few iterations ranks differently from the final one, and scoring it costs as
-much as scoring the final model), so every trial runs to the end. The re-ranker
-needs none: early stopping inside each fit already cuts its boosting short.
+much as scoring the final model), so every trial runs to the end; the re-ranker's
+boosting rounds are one of the searched parameters.
 
 >>> fit, valid = validation_split(train, seed=0)  # doctest: +SKIP
 >>> study = tune_als(fit, valid, n_trials=40, seed=0)  # doctest: +SKIP
@@ -155,6 +155,7 @@ def _reranker_space(trial: optuna.Trial) -> dict[str, Any]:
         "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 20, 1000, log=True),
         "lambda_l2": trial.suggest_float("lambda_l2", 0.1, 100.0, log=True),
         "prior_weight": trial.suggest_float("prior_weight", 0.0, 2.0),
+        "n_rounds": trial.suggest_int("n_rounds", 50, 600, log=True),
     }
 
 
@@ -175,8 +176,8 @@ def tune_reranker(
     """Search :class:`LightGBMReranker` hyper-parameters maximising nDCG@k on ``valid``.
 
     Space: learning_rate 0.01..0.3 (log), num_leaves 7..63 (log), min_data_in_leaf
-    20..1000 (log), lambda_l2 0.1..100 (log), prior_weight 0..2. The number of trees is
-    not searched: the re-ranker picks it by early stopping on its own validation users.
+    20..1000 (log), lambda_l2 0.1..100 (log), prior_weight 0..2, n_rounds 50..600 (log; early
+    stopping on the label folds' own users proved noise, see :data:`workbench.models.rerank.N_ROUNDS`).
     ``n_candidates`` and ``n_folds`` stay fixed (stored in ``study.user_attrs``); seeding,
     storage / resume and per-trial metrics as in :func:`tune_als`.
 

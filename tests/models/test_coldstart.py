@@ -227,7 +227,8 @@ def test_ridge_serves_each_group_its_items_and_keeps_the_clusters(ds):
     assert model.ridge_selection_["penalty"].tolist() == list(RIDGE_PENALTIES)
     best = model.ridge_selection_.sort_values(["ndcg", "penalty"], ascending=[False, False]).iloc[0]
     assert model.ridge_penalty_ == best["penalty"]
-    recs = model.recommend(["nA1", "nA2", "nB1", "stranger"], k=4)
+    with pytest.warns(FallbackWarning, match="unknown to the model: served the ridge favourites of their demographics"):
+        recs = model.recommend(["nA1", "nA2", "nB1", "stranger"], k=4)
     top = recs.groupby("user_id")["item_id"].apply(set)
     assert top["nA1"] == top["nA2"] == set(A_ITEMS) and top["nB1"] == set(B_ITEMS)
     pop = PopularityRecommender().fit(ds).recommend(["stranger"], k=4)

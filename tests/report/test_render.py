@@ -119,7 +119,7 @@ def test_metric_cards_carry_human_labels():
         "ndcg_reranker": 0.11,
         "fit_seconds_reranker": 3.29,
         "hit_rate_tuned_als": 0.5,
-        "ndcg_ratio": 1.07,
+        "ndcg_ratio_to_popularity": 1.07,
         "update_ms_per_1k": 12.5,
         "test_users": 216,
         "top_feature": "category_affinity",
@@ -131,7 +131,7 @@ def test_metric_cards_carry_human_labels():
         "nDCG@10, re-ranker",
         "fit time, re-ranker (s)",
         "hit rate@10, tuned ALS",
-        "nDCG@10 ratio, clusters / popularity",
+        "nDCG@10 ratio to popularity",
         "update time per 1,000 events (ms)",
         "test users",
         "top feature",
@@ -148,6 +148,7 @@ def test_metric_label_without_k_and_unknown_keys():
     assert metric_label("ndcg_als") == "nDCG, ALS"  # the index page does not know k
     assert metric_label("n_clusters") == "clusters"  # a whole key wins over a model suffix
     assert metric_label("recall_clusters", k=5) == "recall@5, clusters"
+    assert metric_label("ndcg_ridge", k=5) == "nDCG@5, ridge"
     assert metric_label("p_tuned_vs_default") == "p-value, tuned vs default ALS"
     assert metric_label("drift_alerts") == "drift alerts"
     assert metric_label("nDCG@10, ALS") == "nDCG@10, ALS"

@@ -315,7 +315,6 @@ class ClusterColdStart(Recommender):
     >>> model.recommend_onboarded(new_users, first_items={"u9": [50]}, picks={"u9": ["Comedy"]})  # doctest: +SKIP
     """
 
-    fallback_name: ClassVar[str] = "their demographic cluster's favourites (the global ones without demographics)"
     param_names: ClassVar[tuple[str, ...]] = (
         "method",
         "n_clusters",
@@ -370,6 +369,16 @@ class ClusterColdStart(Recommender):
         self.candidates = candidates
 
     # -- fitting ------------------------------------------------------------------
+    @property
+    def fallback_name(self) -> str:  # type: ignore[override]
+        """What users without interactions are served, for the fallback warning."""
+        served = (
+            "the ridge favourites of their demographics"
+            if self.favourites == "ridge"
+            else "their demographic cluster's favourites"
+        )
+        return f"{served} (the global ones without demographics)"
+
     def _fit(self, train: Dataset) -> None:
         if train.users is None or len(train.users) == 0:
             raise DataError(
@@ -593,8 +602,7 @@ class ClusterColdStart(Recommender):
         if served_fallback.any():
             warnings.warn(
                 f"{type(self).__name__}: {int(served_fallback.sum()):,} of {len(ids):,} users have neither training "
-                "interactions nor a usable first item or pick: served their cluster's favourites (the global ones "
-                "without demographics) (rows marked fallback=True)",
+                f"interactions nor a usable first item or pick: served {self.fallback_name} (rows marked fallback=True)",
                 FallbackWarning,
                 stacklevel=2,
             )

@@ -1,10 +1,22 @@
-"""Brute-force references the tests compare the package against: plain Python, one user at a time."""
+"""Brute-force references the tests compare the package against (plain Python, one user at a time), and known-answer data."""
 
 from __future__ import annotations
 
 import math
 
 import pandas as pd
+
+
+def two_blocks() -> pd.DataFrame:
+    """Known-answer log: users u0..u4 x items a0..a4 and v0..v4 x b0..b4; user i of a block misses item i."""
+    rows = [
+        (f"{user}{i}", f"{item}{j}")
+        for user, item in (("u", "a"), ("v", "b"))
+        for i in range(5)
+        for j in range(5)
+        if i != j
+    ]
+    return pd.DataFrame(rows, columns=["user_id", "item_id"])
 
 
 def reference_metrics(recs: pd.DataFrame, truth: pd.DataFrame, k: int) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from reference import two_blocks
 
 from workbench.data import Dataset, load_movielens_100k
 from workbench.data.split import stratified_split
@@ -18,15 +19,8 @@ def blocks() -> Dataset:
     """Two blocks: users u0..u4 x items a0..a4 and v0..v4 x b0..b4; user i of a block misses item i.
 
     Item b0 is made the most popular overall, so a popularity-like model would push it to block a."""
-    rows = [
-        (f"{user}{i}", f"{item}{j}")
-        for user, item in (("u", "a"), ("v", "b"))
-        for i in range(5)
-        for j in range(5)
-        if i != j
-    ]
-    rows += [(f"w{i}", "b0") for i in range(6)]
-    return Dataset.from_frames(pd.DataFrame(rows, columns=["user_id", "item_id"]))
+    extra = pd.DataFrame({"user_id": [f"w{i}" for i in range(6)], "item_id": "b0"})
+    return Dataset.from_frames(pd.concat([two_blocks(), extra], ignore_index=True))
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from reference import two_blocks
 
 from workbench.data import Dataset
 from workbench.errors import ModelError
@@ -13,21 +14,9 @@ from workbench.models import ALSRecommender
 PARAMS = {"factors": 4, "regularization": 0.1, "iterations": 30, "alpha": 2.0, "weighting": "binary"}
 
 
-def blocks() -> pd.DataFrame:
-    """Users u0..u4 x items a0..a4 and v0..v4 x b0..b4; user i of a block misses item i."""
-    rows = [
-        (f"{user}{i}", f"{item}{j}")
-        for user, item in (("u", "a"), ("v", "b"))
-        for i in range(5)
-        for j in range(5)
-        if i != j
-    ]
-    return pd.DataFrame(rows, columns=["user_id", "item_id"])
-
-
 @pytest.fixture()
 def model() -> ALSRecommender:
-    return ALSRecommender(**PARAMS, seed=1).fit(Dataset.from_frames(blocks()))
+    return ALSRecommender(**PARAMS, seed=1).fit(Dataset.from_frames(two_blocks()))
 
 
 def vector(model: ALSRecommender, user: str) -> np.ndarray:
@@ -35,7 +24,7 @@ def vector(model: ALSRecommender, user: str) -> np.ndarray:
 
 
 def test_a_new_user_with_a_known_users_history_gets_that_users_vector(model):
-    history = blocks()
+    history = two_blocks()
     twin = history[history["user_id"] == "u2"].assign(user_id="twin")
     model.partial_fit(twin)
     fitted, recomputed = vector(model, "u2"), vector(model, "twin")

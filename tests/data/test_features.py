@@ -191,3 +191,40 @@ def test_sequence_cooccurrence_only_pairs_items_within_the_window():
     f = build_features(pd.DataFrame({"user_id": [2, 2], "item_id": ["f", "g"]}), Dataset.from_frames(interactions))
     # user 2's only item is a (2 users); f met a once within the window, g never
     np.testing.assert_allclose(f["sequence_cooccurrence"], [1 / np.sqrt(2), 0])
+
+
+def test_cooccurrence_features_match_the_dense_products_on_random_pairs():
+    """The per-pair kernels against the users x items products they avoid forming."""
+    rng = np.random.default_rng(3)
+    log = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 300, 4_000),
+            "item_id": rng.integers(0, 200, 4_000),
+            "timestamp": rng.integers(0, 90 * DAY, 4_000),
+        }
+    )
+    pairs = pd.DataFrame({"user_id": rng.integers(0, 310, 2_000), "item_id": rng.integers(0, 210, 2_000)})
+    table = build_features(pairs, Dataset.from_frames(log))
+    users = pd.Index(pd.unique(log["user_id"]))
+    items = pd.Index(pd.unique(log["item_id"]))
+    binary = np.zeros((len(users), len(items)))
+    binary[users.get_indexer(log["user_id"]), items.get_indexer(log["item_id"])] = 1.0
+    scaled = binary / np.sqrt(binary.sum(axis=0))
+    order = log.sort_values(["user_id", "timestamp"], kind="stable")
+    steps = np.zeros((len(items), len(items)))
+    u, i = order["user_id"].to_numpy(), items.get_indexer(order["item_id"])
+    for step in range(1, 6):
+        same = np.flatnonzero(u[step:] == u[:-step])
+        np.add.at(steps, (i[same], i[same + step]), 1.0)
+        np.add.at(steps, (i[same + step], i[same]), 1.0)
+    np.fill_diagonal(steps, 0.0)
+    norms = np.sqrt(binary.sum(axis=0))
+    sequence = steps / norms[:, None] / norms[None, :]
+    row, column = users.get_indexer(pairs["user_id"]), items.get_indexer(pairs["item_id"])
+    known = (row >= 0) & (column >= 0)
+    size = binary.sum(axis=1)[row[known]]
+    cosine = (binary @ scaled.T @ scaled)[row[known], column[known]] / size
+    within = (binary @ sequence)[row[known], column[known]] / size
+    assert np.allclose(table["cooccurrence"].to_numpy()[known], cosine)
+    assert np.allclose(table["sequence_cooccurrence"].to_numpy()[known], within)
+    assert table["cooccurrence"][~known].isna().all() and (~known).sum() > 0

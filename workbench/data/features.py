@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numba
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -28,8 +29,8 @@ from workbench.guards import check_dense
 SECONDS_PER_DAY = 86_400.0
 #: Item columns read as a multi-valued ('|'-joined) or single category, in this order of preference.
 CATEGORY_COLUMNS = ("genres", "category")
-#: Users per block when co-occurrence is computed (bounds the memory of one sparse product).
-USERS_PER_BLOCK = 2_000
+#: Cells of the dense users x users block held at once when co-occurrence is computed.
+BATCH_CELLS = 1 << 22
 #: Two interactions of a user at most this many steps apart in time are a sequence pair.
 SEQUENCE_WINDOW = 5
 #: Pairs per block when period features are computed.
@@ -271,12 +272,15 @@ class HistoryFeatures:
     category_levels: pd.Index | None
     multi_hot: sp.csr_matrix | None
     category_share: np.ndarray | None
-    #: binary users x items, its columns scaled by 1 / sqrt(item count), distinct items per user
+    #: binary users x items (sorted indices), its columns scaled by 1 / sqrt(item count) (by user and
+    #: by item), distinct items per user
     binary: sp.csr_matrix
     scaled: sp.csr_matrix
+    scaled_by_item: sp.csc_matrix
     history_size: np.ndarray
-    #: items x items co-occurrence within ``SEQUENCE_WINDOW`` steps, scaled like ``scaled`` (timestamps only)
-    sequence: sp.csr_matrix | None = None
+    #: items x items co-occurrence within ``SEQUENCE_WINDOW`` steps, scaled like ``scaled``, by column
+    #: (timestamps only)
+    sequence_by_item: sp.csc_matrix | None = None
     #: where users and items sit in time (timestamps only)
     periods: _Periods | None = None
     #: repeat-purchase features, when asked for (``prepare_history(repeats=True)``)
@@ -311,22 +315,87 @@ class HistoryFeatures:
                 self.first_category.reindex(pd.Index(pairs[C.ITEM])).to_numpy(), categories=self.category_levels
             )
             out["category_affinity"] = _affinity(self.category_share, self.multi_hot, u, i)
-        out["cooccurrence"] = _history_mean(self.binary, self.history_size, u, i, self._cosines)
-        if self.sequence is not None:
-            out["sequence_cooccurrence"] = _history_mean(self.binary, self.history_size, u, i, self._sequence_sums)
+        out["cooccurrence"] = _history_mean(self.history_size, u, i, self._cosines)
+        if self.sequence_by_item is not None:
+            out["sequence_cooccurrence"] = _history_mean(self.history_size, u, i, self._sequence_sums)
         if self.periods is not None:
             out.update(self.periods.features(u, i))
         if self.repeats is not None:
             out.update(self.repeats.features(u, i))
         return pd.DataFrame(out)
 
-    def _cosines(self, rows: sp.csr_matrix) -> sp.csr_matrix:
-        """Per user row, the sum over their items j of cos(i, j) for every item i: ``rows @ S.T @ S``."""
-        return (rows @ self.scaled.T).tocsr() @ self.scaled
+    def _cosines(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Per pair, the sum over the user's items j of cos(i, j): ``(B S^T S)[u, i]`` with B the binary
+        history and S its scaled copy, as ``W[u] . S[:, i]`` with W = B S^T (users x users) made for
+        blocks of users, so that no users x items product is ever formed."""
+        scaled = self.scaled_by_item
+        out = np.empty(len(u))
+        users = np.unique(u)
+        per_block = max(1, BATCH_CELLS // max(len(self.user_map), 1))
+        for start in range(0, len(users), per_block):
+            block = users[start : start + per_block]
+            in_block = np.flatnonzero((u >= block[0]) & (u <= block[-1]))
+            weights = (self.binary[block] @ self.scaled.T).toarray()
+            rows = np.searchsorted(block, u[in_block])
+            part = np.empty(len(in_block))
+            _dense_column_dots(weights, rows, scaled.indptr, scaled.indices, scaled.data, i[in_block], part)
+            out[in_block] = part
+        return out
 
-    def _sequence_sums(self, rows: sp.csr_matrix) -> sp.csr_matrix:
-        """Per user row, the sum over their items j of the scaled sequence co-occurrence of (i, j)."""
-        return rows @ self.sequence
+    def _sequence_sums(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Per pair, the sum over the user's items j of the scaled sequence co-occurrence of (j, i)."""
+        binary, sequence = self.binary, self.sequence_by_item
+        out = np.empty(len(u))
+        _sparse_dots(binary.indptr, binary.indices, u, sequence.indptr, sequence.indices, sequence.data, i, out)
+        return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _dense_column_dots(
+    dense: np.ndarray,
+    rows: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    columns: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``out[p] = dense[rows[p]] . M[:, columns[p]]`` for a CSC matrix M (indptr, indices, data)."""
+    for p in range(len(rows)):
+        row, column = rows[p], columns[p]
+        total = 0.0
+        for k in range(indptr[column], indptr[column + 1]):
+            total += dense[row, indices[k]] * data[k]
+        out[p] = total
+
+
+@numba.njit(cache=True, nogil=True)
+def _sparse_dots(
+    a_indptr: np.ndarray,
+    a_indices: np.ndarray,
+    rows: np.ndarray,
+    b_indptr: np.ndarray,
+    b_indices: np.ndarray,
+    b_data: np.ndarray,
+    columns: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``out[p] = A[rows[p]] . M[:, columns[p]]`` for a 0/1 CSR matrix A and a CSC matrix M, both with
+    sorted indices: one merge of the two index lists per pair."""
+    for p in range(len(rows)):
+        a, a_end = a_indptr[rows[p]], a_indptr[rows[p] + 1]
+        b, b_end = b_indptr[columns[p]], b_indptr[columns[p] + 1]
+        total = 0.0
+        while a < a_end and b < b_end:
+            if a_indices[a] < b_indices[b]:
+                a += 1
+            elif a_indices[a] > b_indices[b]:
+                b += 1
+            else:
+                total += b_data[b]
+                a += 1
+                b += 1
+        out[p] = total
 
 
 def prepare_history(
@@ -386,11 +455,14 @@ def prepare_history(
         share = _category_share(seen, multi_hot)
     binary = seen.copy()
     binary.data[:] = 1.0
+    binary.sort_indices()
     norms = np.sqrt(np.asarray(binary.sum(axis=0), dtype=np.float64)).ravel()
     scale = sp.diags(1.0 / np.maximum(norms, 1.0))
+    scaled = (binary @ scale).tocsr()
     sequence = periods = None
     if history.has_timestamps:
-        sequence = (scale @ _sequence_pairs(log_u, log_i, seconds, n_items) @ scale).tocsr()
+        sequence = (scale @ _sequence_pairs(log_u, log_i, seconds, n_items) @ scale).tocsc()
+        sequence.sort_indices()
         periods = _Periods.from_log(log_u, log_i, seconds, n_users, n_items)
     return HistoryFeatures(
         user_map=user_map,
@@ -404,9 +476,10 @@ def prepare_history(
         multi_hot=multi_hot,
         category_share=share,
         binary=binary,
-        scaled=(binary @ scale).tocsr(),
+        scaled=scaled,
+        scaled_by_item=scaled.tocsc(),
         history_size=np.asarray(binary.sum(axis=1), dtype=np.float64).ravel(),
-        sequence=sequence,
+        sequence_by_item=sequence,
         periods=periods,
         repeats=_Repeats.from_history(history, user_map, item_map) if repeats else None,
     )
@@ -520,28 +593,17 @@ def _affinity(share: np.ndarray, multi_hot: sp.csr_matrix, u: np.ndarray, i: np.
 
 
 def _history_mean(
-    binary: sp.csr_matrix,
-    history_size: np.ndarray,
-    u: np.ndarray,
-    i: np.ndarray,
-    sums: Callable[[sp.csr_matrix], sp.spmatrix],
+    history_size: np.ndarray, u: np.ndarray, i: np.ndarray, sums: Callable[[np.ndarray, np.ndarray], np.ndarray]
 ) -> np.ndarray:
-    """Mean over each pair user's items j of an item-item similarity sim(i, j), by blocks of users.
+    """Mean over each pair user's items j of an item-item similarity sim(i, j).
 
-    ``binary`` is the 0/1 users x items history, ``history_size`` the distinct items per user (see
-    :func:`prepare_history`); ``sums(rows)`` maps a block of rows of ``binary`` to the sums over the
-    rows' items of sim(., j), for every item.
+    ``history_size`` is the distinct items per user (see :func:`prepare_history`); ``sums(u, i)`` gives,
+    for known user and item codes, the sums over the user's items j of sim(i, j).
     """
     result = np.full(len(u), np.nan)
     known = np.flatnonzero((u >= 0) & (i >= 0))
-    users = np.unique(u[known])
-    for start in range(0, len(users), USERS_PER_BLOCK):
-        block = users[start : start + USERS_PER_BLOCK]
-        in_block = known[np.isin(u[known], block)]
-        position = np.searchsorted(block, u[in_block])
-        product = sp.csr_matrix(sums(binary[block]))
-        values = np.asarray(product[position, i[in_block]]).ravel()
-        result[in_block] = values / np.maximum(history_size[u[in_block]], 1.0)
+    if len(known):
+        result[known] = sums(u[known], i[known]) / np.maximum(history_size[u[known]], 1.0)
     return result
 
 

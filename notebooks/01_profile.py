@@ -26,9 +26,9 @@ def _(mo):
 
     Volume, sparsity, activity and data quality of an interaction log, with
     the user demographics, and the shop's view: top items, category and
-    brand mix, funnel, baskets and repeat purchases, and what cleaning
-    could fix. Pick a data set; the default comes from the `WORKBENCH_DATA`
-    environment variable.
+    brand mix, funnel, baskets and repeat purchases, spend, and what
+    cleaning could fix. Pick a data set; the default comes from the
+    `WORKBENCH_DATA` environment variable.
     """)
     return
 
@@ -113,6 +113,12 @@ def _(p, section):
 @app.cell
 def _(section, stats, view):
     section("basket_sizes", stats(view.basket_numbers))
+    return
+
+
+@app.cell
+def _(p, section, stats, view):
+    section("spend", stats(view.spend_numbers), p.spend)
     return
 
 

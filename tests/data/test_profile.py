@@ -1,10 +1,10 @@
-"""Profile: a tiny hand-counted Dataset, time periods, value mixes, and sizes on real data."""
+"""Profile: a tiny hand-counted Dataset, time periods, value mixes, spend, and sizes on real data."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.data import Dataset, load_movielens_100k
+from workbench.data import Dataset, load_dataset, load_movielens_100k
 from workbench.data.profile import normalise_label, profile
 
 DAY = 86_400
@@ -264,7 +264,7 @@ def test_missing_attributes_and_unknown_ids(shop):
     text = " | ".join(p.warnings)
     assert "1 items (25%) are without price; they have 38.5% of the interactions." in text
     assert "1 users (33.3%) are without demographics" in text
-    assert p.not_applicable == {}
+    assert p.not_applicable == {"spend": "the interactions have no sales_value column"}
 
 
 def test_outlier_users_and_items_by_robust_z():
@@ -293,6 +293,7 @@ def test_sections_that_do_not_apply_say_why():
         "label_mix",
         "funnel",
         "basket_sizes",
+        "spend",
         "spellings",
         "missing_attributes",
     }
@@ -305,3 +306,132 @@ def test_sections_that_do_not_apply_say_why():
     assert q.not_applicable["basket_sizes"] == q.not_applicable["repeats"] == "there are no purchase events"
     assert q.funnel["users"].tolist() == [2, 0, 0] and q.top_items["purchases"].tolist() == [0]
     assert "repeat_rate" not in q.to_dict()
+
+
+# -- spend ------------------------------------------------------------------------------------------------
+def spend_shop(n_rows: int, *, seed: int) -> Dataset:
+    """A random shop with events, orders, amounts (some missing), departments (some missing), multi-valued
+    genres and brands, and items absent from the items table."""
+    rng = np.random.default_rng(seed)
+    log = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 40, n_rows),
+            "item_id": rng.integers(0, 60, n_rows),
+            "event": rng.choice(["view", "cart", "purchase"], n_rows, p=[0.3, 0.2, 0.5]),
+            "order_id": rng.integers(0, 150, n_rows).astype(float),
+            "sales_value": rng.gamma(2.0, 3.0, n_rows).round(2),
+        }
+    )
+    log.loc[rng.random(n_rows) < 0.05, "sales_value"] = np.nan
+    log.loc[rng.random(n_rows) < 0.05, "order_id"] = np.nan
+    items = pd.DataFrame(
+        {
+            "item_id": np.arange(50),  # 50-59 are not in the table
+            "department": rng.choice(["GROCERY", "PRODUCE", "DELI", None], 50),
+            "genres": rng.choice(["a|b", "b", "c|a|d", None], 50),
+            "brand": rng.choice(["National", "Private"], 50),
+        }
+    )
+    return Dataset.from_frames(log, items=items)
+
+
+def brute_force_spend(ds: Dataset, column: str) -> pd.DataFrame:
+    """The spend table of ``column``, one purchase row at a time in pandas."""
+    bought = ds.interactions[ds.interactions["event"] == "purchase"].assign(
+        sales_value=lambda f: f["sales_value"].fillna(0.0)
+    )
+    labels = ds.items[column].reindex(bought["item_id"]).to_numpy()
+    known = bought["item_id"].isin(ds.items.index).to_numpy()
+    labels = np.where(known, np.where(pd.isna(labels), "(missing)", labels), "(not in items table)")
+    frame = bought.assign(value=labels)
+    if column == "genres":
+        frame = frame.assign(value=frame["value"].str.split("|")).explode("value")
+    out = frame.groupby("value").agg(
+        spend=("sales_value", "sum"), orders=("order_id", "nunique"), users=("user_id", "nunique")
+    )
+    out["share"] = out["spend"] / bought["sales_value"].sum()
+    special = [v for v in ("(missing)", "(not in items table)") if v in out.index]
+    labelled = out.drop(index=special).sort_values("spend", ascending=False, kind="stable")
+    return pd.concat([labelled, out.loc[special]]).rename_axis("value").reset_index()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_spend_matches_pandas_row_by_row(seed):
+    ds = spend_shop(600, seed=seed)
+    p = profile(ds)
+    s = p.to_dict()
+    bought = ds.interactions[ds.interactions["event"] == "purchase"]
+    value = bought["sales_value"].fillna(0.0)
+    per_order = value.groupby(bought["order_id"]).sum()  # rows without an order are in no order
+    per_user = value.groupby(bought["user_id"]).sum()
+    assert s["spend_from"] == "sales_value" and s["spend"] == pytest.approx(value.sum())
+    assert s["spend_per_order"] == pytest.approx(per_order.mean())
+    assert s["median_spend_per_order"] == pytest.approx(per_order.median())
+    assert s["spend_per_user"] == pytest.approx(per_user.mean())
+    assert s["median_spend_per_user"] == pytest.approx(per_user.median())
+    assert p.spend["column"].unique().tolist() == ["genres", "department", "brand"]
+    for column in ("department", "genres", "brand"):
+        got = p.spend[p.spend["column"] == column].drop(columns="column").reset_index(drop=True)
+        expected = brute_force_spend(ds, column)[["value", "spend", "share", "orders", "users"]]
+        assert got["value"].tolist() == expected["value"].tolist(), column
+        assert got["spend"].to_numpy() == pytest.approx(expected["spend"].to_numpy()), column
+        assert got["share"].to_numpy() == pytest.approx(expected["share"].to_numpy()), column
+        assert got[["orders", "users"]].values.tolist() == expected[["orders", "users"]].values.tolist(), column
+    top = p.top_items.set_index("item_id")["spend"]
+    assert top.to_numpy() == pytest.approx(value.groupby(bought["item_id"]).sum().reindex(top.index, fill_value=0))
+    assert "spend" not in p.not_applicable
+
+
+def test_spend_counted_by_hand():
+    log = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2, 2, 3],
+            "item_id": ["milk", "bread", "milk", "milk", "gum", "bread"],
+            "order_id": [10, 10, 11, 12, 12, 13],
+            "sales_value": [2.0, 3.0, 2.5, 2.0, np.nan, 4.0],
+        }
+    )
+    items = pd.DataFrame({"item_id": ["milk", "bread"], "department": ["DAIRY", "BAKERY"]})
+    p = profile(Dataset.from_frames(log, items=items))
+    s = p.to_dict()
+    # orders 10: 5.0, 11: 2.5, 12: 2.0 (gum has no amount), 13: 4.0; users 1: 7.5, 2: 2.0, 3: 4.0
+    assert (s["spend"], s["spend_per_order"], s["median_spend_per_order"]) == (13.5, 13.5 / 4, 3.25)
+    assert (s["spend_per_user"], s["median_spend_per_user"]) == (4.5, 4.0)
+    rows = p.spend[["column", "value", "spend", "orders", "users"]].values.tolist()
+    assert rows == [
+        ["department", "BAKERY", 7.0, 2, 2],
+        ["department", "DAIRY", 6.5, 3, 2],
+        ["department", "(not in items table)", 0.0, 1, 1],  # gum
+    ]
+    assert p.spend["share"].tolist() == pytest.approx([7 / 13.5, 6.5 / 13.5, 0.0])
+
+
+def test_spend_says_why_it_does_not_apply():
+    log = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 1], "order_id": [5, 6]})
+    assert profile(Dataset.from_frames(log)).not_applicable["spend"] == "the interactions have no sales_value column"
+    texts = profile(Dataset.from_frames(log.assign(sales_value=["a", "b"])))
+    assert texts.not_applicable["spend"] == "the sales_value column holds str, not amounts"
+    assert "spend" not in texts.to_dict() and texts.spend.empty
+    views = profile(Dataset.from_frames(log.assign(sales_value=1.0, event="view")))
+    assert views.not_applicable["spend"] == "there are no purchase events"
+    bare = profile(Dataset.from_frames(log.assign(sales_value=[1.0, 2.5])))
+    assert bare.not_applicable["spend"] == "there is no items table to split spend by label"
+    assert (bare.to_dict()["spend"], bare.to_dict()["spend_per_order"]) == (3.5, 1.75)
+    assert bare.top_items["spend"].tolist() == [3.5]
+
+
+def test_complete_journey_profile_shows_departments_brands_and_spend():
+    ds = load_dataset("complete-journey")
+    p = profile(ds)
+    s = p.to_dict()
+    log = ds.interactions
+    assert (s["orders"], s["users"], s["items"]) == (155_848, 2_469, 68_509)
+    assert s["spend"] == pytest.approx(log["sales_value"].sum())
+    assert s["spend_per_order"] == pytest.approx(log["sales_value"].sum() / 155_848)
+    assert s["spend_per_user"] == pytest.approx(log["sales_value"].sum() / 2_469)
+    assert p.top_items["name"].iloc[0] == "BANANAS · National · 40 LB"
+    assert set(p.label_mix["column"]) == {"department", "brand"}
+    departments = p.spend[p.spend["column"] == "department"]
+    assert departments["value"].iloc[0] == "GROCERY" and departments["share"].sum() == pytest.approx(1.0)
+    by_department = log.groupby(log["item_id"].map(ds.items["department"]))["sales_value"].sum()
+    assert departments.set_index("value")["spend"]["DRUG GM"] == pytest.approx(by_department["DRUG GM"])

@@ -66,3 +66,33 @@ def test_report_has_every_section_and_finding(shop_view):
         level = 4 if name in FINDINGS else 3  # the page shifts markdown headings down one level
         assert re.search(rf"<h{level}>{re.escape(SECTIONS[name][0])}</h{level}>", html), name
     assert list(shop_view.findings) == [SECTIONS[name][0] for name in FINDINGS]
+
+
+def test_the_spend_section_shows_numbers_charts_and_a_table_per_label_column(bare_view):
+    log = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2, 3],
+            "item_id": [10, 11, 10, 12],
+            "order_id": [5, 5, 6, 7],
+            "sales_value": [2.0, 3.0, 2.0, 1.5],
+        }
+    )
+    items = pd.DataFrame({"item_id": [10, 11, 12], "department": ["DAIRY", "BAKERY", "DAIRY"], "brand": "Private"})
+    view = profile_view(Dataset.from_frames(log, items=items))
+    assert view.spend_numbers == pytest.approx(
+        {
+            "spend": 8.5,
+            "spend_per_order": 8.5 / 3,
+            "median_spend_per_order": 2.0,
+            "spend_per_user": 8.5 / 3,
+            "median_spend_per_user": 2.0,
+        }
+    )
+    section = view.section("spend")
+    assert section.applies and section.note == "" and "sales_value column of the interactions" in section.text
+    assert set(view.shop_charts) >= {"spend_department", "spend_brand"} and len(view.section_charts("spend")) == 2
+    html = view.report("spend").to_html()
+    assert "<h3>Spend</h3>" in html and "Department: share of spend" in html and "BAKERY" in html
+    bare = bare_view.section("spend")
+    assert not bare.applies and bare.note == "Does not apply: the interactions have no sales_value column."
+    assert bare_view.spend_numbers == {}

@@ -4,8 +4,9 @@ All counts come from integer codes and ``np.bincount`` / ``np.unique``, so a
 ten-million-row log is profiled in seconds; text columns of the user and item
 tables are only read when they are low-cardinality demographics or labels.
 Besides sizes and distributions, a profile holds what an e-commerce analyst
-reads first: top items by name, the category and brand mix, the view -> cart
--> purchase funnel, basket sizes and repeat purchases, and cleaning findings
+reads first: top items by name, the category (or department) and brand mix,
+the view -> cart -> purchase funnel, basket sizes and repeat purchases, spend
+(from a ``sales_value`` column: per order, per user and per label), and cleaning findings
 (one label spelled several ways, bot-like users, missing attributes) that
 :func:`workbench.data.clean.clean` can act on.
 
@@ -20,7 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import infer_dtype, is_datetime64_any_dtype, is_numeric_dtype, is_string_dtype
+from pandas.api.types import (
+    infer_dtype,
+    is_bool_dtype,
+    is_datetime64_any_dtype,
+    is_numeric_dtype,
+    is_string_dtype,
+)
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, to_seconds
@@ -41,7 +48,7 @@ DAY = 86_400
 TOP_ITEMS = 20
 #: Items-table columns read as the item's name, category (the first present wins) and brand.
 NAME_COLUMNS = ("name", "title")
-CATEGORY_COLUMNS = ("category", "genres")
+CATEGORY_COLUMNS = ("category", "genres", "department")
 LABEL_COLUMNS = (*CATEGORY_COLUMNS, "brand")
 PRICE_COLUMN = "price"
 #: Columns holding several labels joined by LABEL_SEPARATOR (MovieLens genres: "Action|Comedy").
@@ -62,6 +69,10 @@ UNKNOWN_ITEM = "(not in items table)"
 LABEL_MIX_COLUMNS = ["column", "value", "interactions", "share", "items", "catalogue_items"]
 FUNNEL_COLUMNS = ["stage", "users", "events", "users_from_previous", "events_from_previous", "users_from_views"]
 BASKET_COLUMNS = ["items", "orders", "share"]
+#: Interaction column holding what a row cost the shopper (The Complete Journey's line items); with events, only
+#: purchases count.
+SPEND_COLUMN = "sales_value"
+SPEND_COLUMNS = ["column", "value", "spend", "share", "orders", "users"]
 _COMBINING_MARKS = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 
 
@@ -77,14 +88,19 @@ class Profile:
     value_mix: pd.DataFrame
     demographics: dict[str, pd.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    #: item_id, name (when the items table has name or title), interactions, share, purchases (with events).
+    #: item_id, name (when the items table has name or title), interactions, share, purchases (with events),
+    #: spend (with a sales_value column).
     top_items: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: column (category, genres, brand), value, interactions, share, items (with interactions), catalogue_items.
+    #: column (category, genres, department, brand), value, interactions, share, items (with interactions),
+    #: catalogue_items.
     label_mix: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: stage (view, cart, purchase), users, events, users_from_previous, events_from_previous, users_from_views.
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: items (distinct items per order, "10+" last), orders, share.
     basket_sizes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: column (as in label_mix), value, spend, share of all spend, orders (with an order column) and users buying
+    #: the label: spend from the log's sales_value, per label, largest first; MISSING_LABEL and UNKNOWN_ITEM last.
+    spend: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: table, column, canonical (most frequent spelling), spelling, rows: labels spelled in two or more ways.
     spellings: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: kind (user, item), id, interactions, robust_z: the highest outliers first, at most MAX_OUTLIERS_SHOWN each.
@@ -378,9 +394,14 @@ def _outliers(kind: str, ids: pd.Index, counts: np.ndarray) -> tuple[pd.DataFram
 
 
 def _top_items(
-    item_ids: pd.Index, per_item: np.ndarray, purchases: np.ndarray | None, items: pd.DataFrame | None
+    item_ids: pd.Index,
+    per_item: np.ndarray,
+    purchases: np.ndarray | None,
+    items: pd.DataFrame | None,
+    spend: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The TOP_ITEMS items with most interactions (ties: first seen), with their name and purchases when known."""
+    """The TOP_ITEMS items with most interactions (ties: first seen), with their name, purchases and spend when
+    known."""
     top = np.argsort(-per_item, kind="stable")[:TOP_ITEMS]
     frame = pd.DataFrame({C.ITEM: item_ids[top]})
     name = _first_column(items, NAME_COLUMNS)
@@ -390,6 +411,8 @@ def _top_items(
     frame["share"] = per_item[top] / per_item.sum()
     if purchases is not None:
         frame["purchases"] = purchases[top]
+    if spend is not None:
+        frame["spend"] = spend[top]
     return frame
 
 
@@ -426,6 +449,128 @@ def _label_mix(items: pd.DataFrame, per_row: np.ndarray, unknown: tuple[int, int
         frame = pd.concat([frame, extra[(extra["items"] > 0) | (extra["catalogue_items"] > 0)]], ignore_index=True)
         parts.append(frame.assign(column=column, share=frame["interactions"] / total if total else 0.0))
     return pd.concat(parts, ignore_index=True)[LABEL_MIX_COLUMNS] if parts else pd.DataFrame(columns=LABEL_MIX_COLUMNS)
+
+
+def _reach(
+    row_groups: np.ndarray, n_groups: int, pair_rows: np.ndarray, pair_labels: np.ndarray, n_labels: int
+) -> np.ndarray:
+    """Distinct groups (orders or users) per label.
+
+    ``row_groups``: distinct ``table row * n_groups + group`` codes; ``pair_rows`` / ``pair_labels``: the
+    labels of each table row (every row has at least one). Each (row, group) is expanded to its row's
+    labels with ``np.repeat``, then the distinct (label, group) pairs are counted per label.
+    """
+    rows, groups = np.divmod(row_groups, n_groups)
+    labels_by_row = pair_labels[np.argsort(pair_rows, kind="stable")]
+    per_row = np.bincount(pair_rows, minlength=int(rows.max(initial=0)) + 1)
+    starts = np.cumsum(per_row) - per_row
+    reps = per_row[rows]
+    offsets = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
+    labels = labels_by_row[np.repeat(starts[rows], reps) + offsets].astype(np.int64)
+    pairs = _distinct(labels * n_groups + np.repeat(groups, reps))
+    return np.bincount(pairs // n_groups, minlength=n_labels)
+
+
+def _spend_by_label(
+    items: pd.DataFrame, table_rows: np.ndarray, value: np.ndarray, groups: dict[str, tuple[np.ndarray, int]]
+) -> pd.DataFrame:
+    """Spend, share of spend, and orders and users buying, per label of each LABEL_COLUMNS column of ``items``.
+
+    ``table_rows``: items-table row of each counted log row (len(items) for items absent from the table);
+    ``value``: its spend; ``groups``: name -> (code of each counted log row, -1 for none; number of codes).
+    A multi-valued label counts each row once per label; labels nobody bought are left out.
+    """
+    n_table = len(items)
+    spend_per_row = np.bincount(table_rows, weights=value, minlength=n_table + 1)
+    total = value.sum()
+    row_groups = {}
+    for name, (codes, n_codes) in groups.items():
+        known = codes >= 0
+        row_groups[name] = (_distinct(table_rows[known].astype(np.int64) * n_codes + codes[known]), n_codes)
+    parts = []
+    for column in [c for c in LABEL_COLUMNS if c in items.columns]:
+        labels = label_values(items[column])
+        codes, values = pd.factorize(labels)
+        k = len(values)
+        unlabelled = np.ones(n_table, dtype=bool)
+        unlabelled[labels.index.to_numpy()] = False
+        pair_rows = np.concatenate([labels.index.to_numpy(), np.flatnonzero(unlabelled), [n_table]])
+        pair_labels = np.concatenate([codes, np.full(int(unlabelled.sum()), k), [k + 1]])  # MISSING_LABEL, UNKNOWN_ITEM
+        frame = pd.DataFrame(
+            {
+                "value": [*values.astype(str), MISSING_LABEL, UNKNOWN_ITEM],
+                "spend": np.bincount(pair_labels, weights=spend_per_row[pair_rows], minlength=k + 2),
+            }
+        )
+        for name, (pairs, n_codes) in row_groups.items():
+            frame[name] = _reach(pairs, n_codes, pair_rows, pair_labels, k + 2)
+        frame = frame[frame["users"] > 0]
+        labelled = frame.iloc[: np.searchsorted(frame.index, k)].sort_values("spend", ascending=False, kind="stable")
+        frame = pd.concat([labelled, frame[frame.index >= k]], ignore_index=True)
+        parts.append(frame.assign(column=column, share=frame["spend"] / total if total else 0.0))
+    columns = [c for c in SPEND_COLUMNS if c in ("column", "value", "spend", "share", *groups)]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def _spend(
+    log: pd.DataFrame,
+    codes: tuple[np.ndarray, np.ndarray, int, int],
+    purchase: np.ndarray | None,
+    items: pd.DataFrame | None,
+    item_rows: np.ndarray | None,
+    summary: dict[str, float | int | str],
+    not_applicable: dict[str, str],
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Spend from SPEND_COLUMN: total, per order and per user in ``summary``, by label as a table, and the
+    spend of each item code (None when there is no spend); reasons it does not apply in ``not_applicable``.
+
+    ``codes``: user and item code of each row, the number of users and of items; ``purchase``: purchase
+    rows (None without events: every row counts); ``item_rows``: items-table row of each item code (-1: absent).
+    Missing values spend nothing; orders and users count those with at least one counted row.
+    """
+    user_codes, item_codes, n_users, n_items = codes
+    no_table = pd.DataFrame(columns=SPEND_COLUMNS)
+    if SPEND_COLUMN not in log.columns:
+        not_applicable["spend"] = f"the interactions have no {SPEND_COLUMN} column"
+        return no_table, None
+    column = log[SPEND_COLUMN]
+    if not is_numeric_dtype(column.dtype) or is_bool_dtype(column.dtype):
+        not_applicable["spend"] = f"the {SPEND_COLUMN} column holds {column.dtype}, not amounts"
+        return no_table, None
+    if purchase is not None and not purchase.any():
+        not_applicable["spend"] = "there are no purchase events"
+        return no_table, None
+    rows = np.ones(len(log), dtype=bool) if purchase is None else purchase
+    value = np.nan_to_num(column.to_numpy(dtype=np.float64, na_value=np.nan)[rows])
+    users, bought = user_codes[rows], item_codes[rows]
+    per_user = np.bincount(users, weights=value, minlength=n_users)[np.bincount(users, minlength=n_users) > 0]
+    summary["spend_from"] = SPEND_COLUMN
+    summary["spend"] = float(value.sum())
+    groups = {"users": (users, n_users)}
+    order_column = _first_column(log, ORDER_COLUMNS)
+    if order_column is not None:
+        orders, order_ids = pd.factorize(log[order_column].to_numpy()[rows])
+        if len(order_ids):
+            per_order = np.bincount(orders[orders >= 0], weights=value[orders >= 0], minlength=len(order_ids))
+            summary["spend_per_order"] = float(per_order.mean())
+            summary["median_spend_per_order"] = float(np.median(per_order))
+            groups = {"orders": (orders, len(order_ids)), **groups}
+    summary["spend_per_user"] = float(per_user.mean())
+    summary["median_spend_per_user"] = float(np.median(per_user))
+    per_item = np.bincount(bought, weights=value, minlength=n_items)
+    if items is None or item_rows is None:
+        not_applicable["spend"] = "there is no items table to split spend by label"
+        return no_table, per_item
+    table_rows = item_rows[bought]
+    table = _spend_by_label(items, np.where(table_rows >= 0, table_rows, len(items)), value, groups)
+    if table.empty:
+        not_applicable["spend"] = f"the items table has no {_label_columns_text()} column to split spend by"
+    return table, per_item
+
+
+def _label_columns_text() -> str:
+    """LABEL_COLUMNS in words: "category, genres, department or brand"."""
+    return f"{', '.join(LABEL_COLUMNS[:-1])} or {LABEL_COLUMNS[-1]}"
 
 
 def _funnel(stage: np.ndarray, user_codes: np.ndarray, n_users: int) -> pd.DataFrame:
@@ -696,7 +841,10 @@ def profile(ds: Dataset) -> Profile:
 
     not_applicable: dict[str, str] = {}
     purchases = None if purchase is None else np.bincount(item_codes[purchase], minlength=n_items)
-    top_items = _top_items(item_ids, per_item, purchases, ds.items)
+    spend, spend_per_item = _spend(
+        log, (user_codes, item_codes, n_users, n_items), purchase, ds.items, rows.get("items"), summary, not_applicable
+    )
+    top_items = _top_items(item_ids, per_item, purchases, ds.items, spend_per_item)
     if "name" not in top_items.columns:
         where = "there is no items table" if ds.items is None else "the items table has no name or title column"
         not_applicable["top_items"] = f"{where}: items are listed by id"
@@ -708,7 +856,7 @@ def profile(ds: Dataset) -> Profile:
         label_mix = _label_mix(ds.items, per_row["items"], unknown)
     if label_mix.empty:
         not_applicable["label_mix"] = (
-            "there is no items table" if ds.items is None else "the items table has no category, genres or brand column"
+            "there is no items table" if ds.items is None else f"the items table has no {_label_columns_text()} column"
         )
 
     funnel = pd.DataFrame(columns=FUNNEL_COLUMNS)
@@ -749,6 +897,7 @@ def profile(ds: Dataset) -> Profile:
         label_mix=label_mix,
         funnel=funnel,
         basket_sizes=basket_sizes,
+        spend=spend,
         spellings=spellings,
         outliers=outliers,
         missing_attributes=missing_attributes,

@@ -203,9 +203,35 @@ def _label_mix(p: Profile, column: str, catalogue: int) -> alt.Chart:
     )
 
 
+def _spend_mix(p: Profile, column: str) -> alt.Chart:
+    """Share of all spend of the MIX_LABELS labels of ``column`` with most spend (as the table orders them)."""
+    spend = p.spend[p.spend["column"] == column]
+    shown = f" (top {MIX_LABELS})" if len(spend) > MIX_LABELS else ""
+    title = f"{_label(column)}: share of spend{shown}"
+    data = _check(
+        spend.head(MIX_LABELS), [c for c in ("value", "spend", "share", "orders", "users") if c in spend], title
+    )
+    return (
+        _base(data, title)
+        .mark_bar(color=COLOR)
+        .encode(
+            x=alt.X("value:N", sort=list(data["value"]), title=_label(column), axis=alt.Axis(labelAngle=-30)),
+            y=alt.Y("share:Q", title="Share of spend", axis=alt.Axis(format="%")),
+            tooltip=[
+                "value:N",
+                alt.Tooltip("spend:Q", format=",.2f"),
+                alt.Tooltip("share:Q", format=".1%"),
+                *(["orders:Q"] if "orders" in data else []),
+                "users:Q",
+            ],
+        )
+    )
+
+
 def shop_charts(p: Profile) -> dict[str, alt.Chart | alt.LayerChart]:
     """The shop's charts by name: ``funnel``, one ``mix_<column>`` per label column (category, genres,
-    brand; top MIX_LABELS labels) and ``basket_sizes``; sections that do not apply give no chart.
+    department, brand; top MIX_LABELS labels), ``basket_sizes`` and one ``spend_<column>`` per label column
+    when the log has spend; sections that do not apply give no chart.
 
     >>> sorted(shop_charts(profile(make_ecommerce(300, 200, 5_000, seed=0))))  # doctest: +SKIP
     ['basket_sizes', 'funnel', 'mix_brand', 'mix_category']
@@ -218,6 +244,8 @@ def shop_charts(p: Profile) -> dict[str, alt.Chart | alt.LayerChart]:
         charts[f"mix_{column}"] = _label_mix(p, column, catalogue)
     if len(p.basket_sizes):
         charts["basket_sizes"] = bar_chart(p.basket_sizes, "items", "orders", title="Distinct items per order")
+    for column in dict.fromkeys(p.spend["column"]):
+        charts[f"spend_{column}"] = _spend_mix(p, column)
     return charts
 
 

@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.data.dataset import Dataset
-from workbench.data.profile import OUTLIER_Z, Profile, profile
+from workbench.data.profile import OUTLIER_Z, SPEND_COLUMN, Profile, profile
 from workbench.report import Report
 from workbench.report.charts import profile_charts, shop_charts
 
@@ -22,6 +22,8 @@ from workbench.report.charts import profile_charts, shop_charts
 HEADLINE_METRICS = ("interactions", "users", "items", "density")
 #: Summary rows shown as the basket section's numbers.
 BASKET_METRICS = ("orders", "mean_items_per_order", "median_items_per_order", "repeat_rate", "repeat_users_share")
+#: Summary rows shown as the spend section's numbers.
+SPEND_METRICS = ("spend", "spend_per_order", "median_spend_per_order", "spend_per_user", "median_spend_per_user")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Section:
         return f"## {self.title}\n{body}"
 
 
-#: Section name -> (title, prose); the prose may name ``{purchases}``, ``{repeats_of}`` or ``{outlier_z}``.
+#: Section name -> (title, prose); the prose may name ``{purchases}``, ``{repeats_of}``, ``{spend_from}`` or
+#: ``{outlier_z}``.
 SECTIONS = {
     "top_items": ("Top items", "Ranked by interactions{purchases}."),
     "label_mix": (
@@ -60,6 +63,11 @@ SECTIONS = {
         "Baskets and repeat purchases",
         "Distinct items per order; the repeat rate is the share of {repeats_of} whose user had the same item at "
         "an earlier time.",
+    ),
+    "spend": (
+        "Spend",
+        "Amounts from the {spend_from} column of the {repeats_of}: in total, per order and per user; per label, its "
+        "share of all spend and the orders and users buying it.",
     ),
     "spellings": (
         "Labels spelled in several ways",
@@ -92,25 +100,32 @@ class ProfileView:
         """The summary rows named in :data:`BASKET_METRICS` that the log has."""
         return {name: value for name, value in self.profile.to_dict().items() if name in BASKET_METRICS}
 
+    @property
+    def spend_numbers(self) -> dict[str, Any]:
+        """The summary rows named in :data:`SPEND_METRICS` that the log has."""
+        return {name: value for name, value in self.profile.to_dict().items() if name in SPEND_METRICS}
+
     def section(self, name: str) -> Section:
         """The section ``name`` of :data:`SECTIONS`: it applies unless the profile gives a reason and its
         table is empty (top items without an items table still list ids, under a note)."""
         title, text = SECTIONS[name]
         p = self.profile
         purchases = "; purchases are counted separately" if "purchases" in p.top_items.columns else ""
-        repeats_of = p.to_dict().get("repeats_of", "purchases")
-        text = text.format(purchases=purchases, repeats_of=repeats_of, outlier_z=OUTLIER_Z)
+        summary = p.to_dict()
+        repeats_of = summary.get("repeats_of", "purchases")
+        spend_from = summary.get("spend_from", SPEND_COLUMN)
+        text = text.format(purchases=purchases, repeats_of=repeats_of, spend_from=spend_from, outlier_z=OUTLIER_Z)
         reason = p.not_applicable.get(name)
         return Section(name, title, text, reason, reason is None or not getattr(p, name).empty)
 
     @cached_property
     def shop_charts(self) -> dict[str, alt.Chart]:
-        """Funnel, label mixes and basket sizes (those the log has)."""
+        """Funnel, label mixes, basket sizes and spend per label (those the log has)."""
         return shop_charts(self.profile)
 
     def section_charts(self, name: str) -> list[alt.Chart]:
-        """The shop charts of section ``name`` (``mix_*`` for the label mix)."""
-        prefix = {"label_mix": "mix_", "funnel": "funnel", "basket_sizes": "basket_sizes"}.get(name)
+        """The shop charts of section ``name`` (``mix_*`` for the label mix, ``spend_*`` for spend)."""
+        prefix = {"label_mix": "mix_", "funnel": "funnel", "basket_sizes": "basket_sizes", "spend": "spend_"}.get(name)
         if prefix is None:
             return []
         return [chart for chart_name, chart in self.shop_charts.items() if chart_name.startswith(prefix)]
@@ -161,17 +176,18 @@ class ProfileView:
 
     def _shop_sections(self, report: Report) -> None:
         p = self.profile
-        for name in ("top_items", "label_mix", "funnel", "basket_sizes"):
+        numbers = {"basket_sizes": self.basket_numbers, "spend": self.spend_numbers}
+        for name in ("top_items", "label_mix", "funnel", "basket_sizes", "spend"):
             section = self.section(name)
             report.markdown(section.markdown)
-            if name == "basket_sizes" and self.basket_numbers:
-                report.metrics(self.basket_numbers)
+            if numbers.get(name):
+                report.metrics(numbers[name])
             if not section.applies:
                 continue
             for chart in self.section_charts(name):
                 report.chart(chart)
-            if name == "label_mix":
-                for column, table in p.label_mix.groupby("column", sort=False):
+            if name in ("label_mix", "spend"):
+                for column, table in getattr(p, name).groupby("column", sort=False):
                     report.markdown(f"### {column}")
                     report.table(table.drop(columns="column"), max_rows=25)
             elif name != "basket_sizes":

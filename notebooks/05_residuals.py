@@ -20,9 +20,10 @@ def _(mo):
     mo.md("""
     # Residual analysis
 
-    Where is the re-ranker most wrong? A LightGBM re-ranker (ALS, EASE, item-neighbour and
-    popularity candidates; quick settings, stated in the report) is trained on the
-    notebooks' standard per-user split and scores its candidates for every test user.
+    Where is the re-ranker most wrong? The LightGBM re-ranker of notebooks 04 and 06 (ALS,
+    EASE, item-neighbour and popularity candidates; a report fits it once for the three) is
+    trained on the notebooks' standard per-user split and scores its candidates for every
+    test user.
     Its raw score becomes a probability of relevance by isotonic regression, fitted on
     the candidates of a random part of the test users; the residual
     (observed - predicted, observed = the pair is in the test set) is reported for the

@@ -25,14 +25,12 @@ from workbench.analysis.residuals import (
     worst_segments,
 )
 from workbench.data.dataset import Dataset
-from workbench.models import CandidateGenerator, LightGBMReranker
 from workbench.report import Report
 from workbench.views.common import Fit, RerankerView, StandardRun, fit_model, standard_run
+from workbench.views.rerank import reranker
 
-#: Seed of the re-ranker, the calibration half and the bootstrap.
+#: Seed of the calibration half and the bootstrap.
 SEED = 0
-#: Quick re-ranker settings: residuals need a ranker's scores, not its best nDCG.
-N_FOLDS, LEARNING_RATE = 2, 0.3
 #: Bootstrap resamples of the segment intervals; equal-count bins of the calibration curve.
 N_BOOT, N_BINS = 1000, 10
 #: How many worst segments are listed.
@@ -41,19 +39,14 @@ N_WORST = 8
 CALIBRATION_SHARE = 0.5
 
 
-def residuals_run(ds: Dataset, *, n_candidates: int = 50, fit: Fit = fit_model) -> StandardRun:
-    """The standard run with a quick re-ranker (``N_FOLDS`` folds, learning rate ``LEARNING_RATE``).
+def residuals_run(ds: Dataset, *, n_candidates: int = 50, n_folds: int = 3, fit: Fit = fit_model) -> StandardRun:
+    """The standard run with the re-ranker of notebooks 04 and 06 (:func:`workbench.views.rerank.reranker`:
+    a report fits it once for the three), its lists as long as the candidate pool.
 
     >>> residuals_run(ds, n_candidates=50).models["reranker"].n_folds  # doctest: +SKIP
-    2
+    3
     """
-    model = LightGBMReranker(
-        CandidateGenerator(seed=SEED),
-        n_candidates=n_candidates,
-        seed=SEED,
-        n_folds=N_FOLDS,
-        learning_rate=LEARNING_RATE,
-    )
+    model = reranker(n_candidates=n_candidates, n_folds=n_folds)
     # lists as long as the pool: the run's re-ranker list is then every scored candidate
     return standard_run(ds, k=n_candidates, extra={"reranker": model}, fit=fit)
 
@@ -140,8 +133,8 @@ class ResidualsView(RerankerView):
             description="Calibrated re-ranker residuals by user and item segment; rating residuals",
         )
         report.markdown(
-            f"LightGBM re-ranker over {self.model.n_candidates} candidates per test user (quick settings: "
-            f"{self.model.n_folds} holdout folds, learning rate {self.model.lgbm_params['learning_rate']}; {self.run.describe()}). "
+            f"The re-ranker of notebooks 04 and 06 over {self.model.n_candidates} candidates per test user "
+            f"({self.model.n_folds} holdout folds; {self.run.describe()}). "
             f"Scores are calibrated by isotonic regression on {CALIBRATION_SHARE:.0%} of the test users; residuals "
             "(observed - predicted probability) are reported on the others."
         )

@@ -22,3 +22,20 @@ def test_rows_per_model_and_segment_match_evaluate_next_basket():
     for name in FIGURES:
         assert row[name] == pytest.approx(light[name], nan_ok=True)
     assert table.set_index("segment").loc["heavy", "ndcg_repeat"] == 1.0
+
+
+def test_buy_again_study_without_a_second_basket_names_the_cause():
+    from workbench.analysis.next_basket import buy_again_study
+    from workbench.errors import DataError
+
+    # both customers bought an item twice, in one order each: order numbers 1 (ties), no second basket
+    log = pd.DataFrame({"user_id": [1, 1, 2, 2], "item_id": ["a", "a", "b", "b"], "timestamp": [1, 1, 4, 4]})
+    message = (
+        r"^buy again vs discover: no user has two or more baskets: baskets are a user's distinct timestamps, which "
+        r"look like order numbers \(1 to 4\), and every user has a single one, so none can be held out$"
+    )
+    with pytest.raises(DataError, match=message):
+        buy_again_study(Dataset.from_frames(log))
+    days = r"baskets are calendar days \(UTC\) of the timestamp \(the log has no order_id or session_id column\)"
+    with pytest.raises(DataError, match=days):
+        buy_again_study(Dataset.from_frames(log.assign(timestamp=[1_700_000_000, 1_700_000_060] * 2)))

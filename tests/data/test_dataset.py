@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.data import Dataset, IdMap
-from workbench.data.dataset import rows_for
+from workbench.data.dataset import are_order_numbers, rows_for
 from workbench.errors import DataError
 
 ids = st.one_of(
@@ -185,3 +185,28 @@ def test_user_table_indexed_by_id_is_accepted():
     users = pd.DataFrame({"age": [30, 40]}, index=pd.Index(["u1", "u2"], name="user_id"))
     ds = Dataset.from_frames(_log(), users)
     assert ds.users.index.tolist() == ["u1", "u2"]
+
+
+def test_order_numbers_are_told_from_times():
+    """Integers all below one day of seconds are order numbers; real times, even of one day, are not."""
+    assert are_order_numbers(pd.Series([1, 1, 2, 57]))
+    assert are_order_numbers(pd.Series([0, 86_399]))
+    assert not are_order_numbers(pd.Series([0, 86_400]))  # reaches 2 January 1970: seconds
+    assert not are_order_numbers(pd.Series([-1, 3]))
+    assert not are_order_numbers(pd.Series([1_709_280_000, 1_709_283_600]))
+    assert not are_order_numbers(pd.Series(pd.to_datetime(["1970-01-01 00:00:01", "1970-01-01 00:00:02"])))
+    assert not are_order_numbers(pd.Series([1.0, 2.0])) and not are_order_numbers(pd.Series([], dtype=np.int64))
+
+
+def test_seconds_refuse_order_numbers_in_one_line():
+    log = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [1, 2, 3], "timestamp": [1, 2, 7]})
+    ds = Dataset.from_frames(log)
+    assert ds.has_order_numbers
+    message = (
+        r"^DecayedPopularity needs wall-clock timestamps, and 'timestamp' holds order numbers \(1 to 7\), not times "
+        r"\(integers below 86,400, which as seconds would all fall on 1 January 1970\)$"
+    )
+    with pytest.raises(DataError, match=message):
+        ds.seconds("DecayedPopularity")
+    clock = Dataset.from_frames(log.assign(timestamp=[86_400, 86_460, 90_000]))
+    assert not clock.has_order_numbers and clock.seconds("replay").tolist() == [86_400, 86_460, 90_000]

@@ -8,6 +8,7 @@ from workbench.data import Dataset, load_dataset, load_movielens_100k
 from workbench.data.profile import normalise_label, profile
 
 DAY = 86_400
+EPOCH = 1_700_000_000  # 14 November 2023, in seconds
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +143,7 @@ def shop() -> Dataset:
         ],
         columns=["user_id", "item_id", "event", "timestamp", "order_id"],
     )
+    log["timestamp"] += EPOCH  # wall-clock seconds: integers below one day alone would be order numbers
     users = pd.DataFrame({"user_id": ["u1", "u2", "u4"], "age": [30, None, 50], "gender": ["F", None, "M"]})
     items = pd.DataFrame(
         {
@@ -223,11 +225,13 @@ def test_repeats_without_events_use_interactions_and_sessions():
 
 
 def test_repeats_sorted_the_same_when_pairs_and_times_overflow_one_int64():
-    filler = pd.DataFrame({"user_id": np.arange(100, 40_100), "item_id": np.arange(100, 40_100), "timestamp": 5})
-    log = pd.concat([pd.DataFrame({"user_id": [1, 1, 2], "item_id": [5, 5, 5], "timestamp": [0, 9, 3]}), filler])
+    filler = pd.DataFrame({"user_id": np.arange(100, 40_100), "item_id": np.arange(100, 40_100), "timestamp": DAY + 5})
+    times = [DAY, DAY + 9, DAY + 3]  # seconds on 2 January 1970 (below one day they would be order numbers)
+    log = pd.concat([pd.DataFrame({"user_id": [1, 1, 2], "item_id": [5, 5, 5], "timestamp": times}), filler])
     narrow = profile(Dataset.from_frames(log)).to_dict()
     # pair codes reach 1.6e9 and seconds span 9e9 (285 years): their product overflows, so lexsort orders the rows
-    wide = profile(Dataset.from_frames(log.assign(timestamp=log["timestamp"].replace(5, 9_000_000_000)))).to_dict()
+    wide = profile(Dataset.from_frames(log.assign(timestamp=log["timestamp"].replace(DAY + 5, 9_000_000_000))))
+    wide = wide.to_dict()
     for s in (narrow, wide):
         assert s["repeat_rate"] == pytest.approx(1 / 40_003) and s["repeat_users_share"] == pytest.approx(1 / 40_002)
 
@@ -435,3 +439,38 @@ def test_complete_journey_profile_shows_departments_brands_and_spend():
     assert departments["value"].iloc[0] == "GROCERY" and departments["share"].sum() == pytest.approx(1.0)
     by_department = log.groupby(log["item_id"].map(ds.items["department"]))["sales_value"].sum()
     assert departments.set_index("value")["spend"]["DRUG GM"] == pytest.approx(by_department["DRUG GM"])
+
+
+def test_order_numbers_are_baskets_and_never_dates():
+    """A shop export without order ids whose timestamps are order numbers (gaps and ties included):
+    the profile says so, counts a basket per distinct number of a customer and shows no 1970 date."""
+    log = pd.DataFrame(
+        {
+            "user_id": ["a", "a", "a", "a", "a", "b", "b", "b", "c"],
+            "item_id": ["x", "y", "z", "x", "w", "x", "y", "y", "q"],
+            "timestamp": [1, 1, 2, 5, 5, 3, 7, 7, 1],
+        }
+    )
+    p = profile(Dataset.from_frames(log))
+    s = p.to_dict()
+    assert (s["first_timestamp"], s["last_timestamp"], s["timestamps_are"]) == (1, 7, "order numbers")
+    assert "span_days" not in s
+    # baskets a1 {x, y}, a2 {z}, a5 {x, w}, b3 {x}, b7 {y (twice)}, c1 {q}
+    assert (s["orders_from"], s["orders"], s["mean_items_per_order"]) == ("timestamp", 6, pytest.approx(8 / 6))
+    assert p.basket_sizes[["items", "orders"]].values.tolist() == [["1", 4], ["2", 2]]
+    assert s["repeat_rate"] == pytest.approx(1 / 9)  # a's x in order 5; b's two y share order 7
+    assert p.not_applicable["basket_sizes"] == (
+        "timestamps look like order numbers (1 to 7 per customer): each distinct timestamp of a customer is a "
+        "basket, its rows the basket's items; 2 of 3 customers skip numbers, which is fine"
+    )
+    assert p.activity_over_time.empty
+    assert (
+        p.not_applicable["activity_over_time"]
+        == "'timestamp' holds order numbers (1 to 7), not times: there is no calendar"
+    )
+    text = " | ".join([*p.warnings, *map(str, s.values())])
+    assert "1970" not in text and "'timestamp' holds order numbers (1 to 7), not times" in text
+    # wall-clock seconds of the same shape are times: dates, a span, a chart and no basket note
+    clock = profile(Dataset.from_frames(log.assign(timestamp=log["timestamp"] * DAY))).to_dict()
+    assert clock["first_timestamp"] == "1970-01-02T00:00:00" and "timestamps_are" not in clock
+    assert "orders_from" not in clock

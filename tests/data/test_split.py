@@ -11,6 +11,7 @@ from workbench.data.split import (
     cold_user_split,
     leave_last_n_out,
     next_basket_split,
+    single_basket_reason,
     stratified_split,
     temporal_split,
 )
@@ -234,3 +235,70 @@ def test_next_basket_split_bad_input():
             next_basket_split(Dataset.from_frames(bad))
         messages.append(str(error.value))
     assert all("\n" not in message for message in messages)
+
+
+# -- shop exports whose timestamps are order numbers ------------------------------------------
+def _order_numbers() -> pd.DataFrame:
+    """Order numbers per customer, as a shop exports them: gaps (a: 1, 2, 5; b: 3, 7) and ties
+    (several items of one order share its number); rows out of order on purpose."""
+    return pd.DataFrame(
+        {
+            "user_id": ["a", "a", "a", "a", "a", "b", "b", "b", "c", "c"],
+            "item_id": [1, 2, 3, 1, 4, 1, 2, 9, 5, 6],
+            "timestamp": [5, 1, 2, 5, 1, 7, 3, 7, 1, 1],
+            "row": range(10),
+        }
+    )
+
+
+def test_next_basket_split_by_timestamp_holds_out_the_highest_order_number():
+    ds = Dataset.from_frames(_order_numbers())
+    train, test = next_basket_split(ds, by="timestamp")
+    _assert_partition(ds, train, test)
+    # a's order 5 (rows 0 and 3: one basket), b's order 7 (rows 5 and 7); c has a single order
+    assert _rows(test) == {0, 3, 5, 7}
+    # read as calendar days every number falls on 1 January 1970: one basket per user, nothing held out
+    assert len(next_basket_split(ds, by="day")[1]) == 0
+
+
+def test_next_basket_split_by_timestamp_on_wall_clock_times_takes_each_distinct_time():
+    log = _order_numbers().assign(timestamp=lambda f: 1_700_000_000 + 60 * f["timestamp"])
+    assert _rows(next_basket_split(Dataset.from_frames(log), by="timestamp")[1]) == {0, 3, 5, 7}
+
+
+def test_wall_clock_times_of_one_day_still_make_day_baskets():
+    """Real times (2024, and 2 January 1970 in seconds) are never order numbers: baskets stay calendar days."""
+    stamps = pd.to_datetime(["2024-03-01 08:00", "2024-03-01 12:00", "2024-03-01 18:00", "2024-03-02 09:00"])
+    log = pd.DataFrame({"user_id": [1, 1, 2, 2], "item_id": [1, 2, 3, 4], "timestamp": stamps, "row": range(4)})
+    for ds in (Dataset.from_frames(log), Dataset.from_frames(log.assign(timestamp=[DAY, DAY + 60, DAY + 9, 2 * DAY]))):
+        assert not ds.has_order_numbers
+        assert _rows(next_basket_split(ds, by="day")[1]) == {3}  # user 1's rows share one day: no holdout
+
+
+def test_single_basket_reason_names_what_a_basket_is():
+    one_day = pd.DataFrame(
+        {"user_id": [1, 1, 2], "item_id": [1, 2, 3], "timestamp": [1_700_000_000, 1_700_003_600, 1_700_000_100]}
+    )
+    ds = Dataset.from_frames(one_day)
+    assert len(next_basket_split(ds, by="day")[1]) == 0
+    assert single_basket_reason(ds, "day") == (
+        "no user has two or more baskets: baskets are calendar days (UTC) of the timestamp (the log has no "
+        "order_id or session_id column), and every user's timestamps fall on one day; give every row an order_id "
+        "(or session_id) saying which basket it belongs to"
+    )
+    partial = Dataset.from_frames(one_day.assign(order_id=pd.array([7, None, 8], "Int64")))
+    assert "('order_id' is missing in 1 of 3 rows)" in single_basket_reason(partial, "day")
+    numbered = Dataset.from_frames(one_day.assign(timestamp=[3, 3, 1]))
+    assert single_basket_reason(numbered, "day").endswith(
+        "; the timestamps look like order numbers (1 to 3): by='timestamp' makes each distinct number of a user a basket"
+    )
+    assert single_basket_reason(numbered, "timestamp") == (
+        "no user has two or more baskets: baskets are a user's distinct timestamps, which look like order numbers "
+        "(1 to 3), and every user has a single one"
+    )
+    orders = Dataset.from_frames(one_day.assign(order_id=[7, 7, 8]))
+    assert single_basket_reason(orders, "order") == (
+        "no user has two or more baskets: baskets are orders (order_id), and every user has a single order"
+    )
+    with pytest.raises(ConfigError, match="by must be one of"):
+        single_basket_reason(ds, "week")

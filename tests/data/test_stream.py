@@ -36,7 +36,7 @@ def test_count_batches_cover_every_row_once_in_time_order():
 
 def test_out_of_order_rows_are_sorted_stably_and_counted():
     # rows 2 and 4 arrive late (earlier than a row before them); the two ties at 50 keep input order
-    seconds = [10, 50, 20, 50, 30, 60]
+    seconds = [DAY + s for s in (10, 50, 20, 50, 30, 60)]  # on 2 January 1970: below DAY they are order numbers
     stream = replay(Dataset.from_frames(log(seconds)), batch_size=100)
     assert stream.n_out_of_order == 2
     (batch,) = list(stream)
@@ -88,7 +88,7 @@ def test_datetime_timestamps_and_paths(tmp_path):
 
 
 def test_input_is_not_mutated():
-    frame = log([30, 10, 20])
+    frame = log([DAY + 30, DAY + 10, DAY + 20])
     ds = Dataset.from_frames(frame)
     before = ds.interactions.copy()
     list(replay(ds, batch_size=1))
@@ -114,6 +114,17 @@ def test_a_log_without_timestamps_is_a_data_error():
     ds = Dataset.from_frames(pd.DataFrame({"user_id": [1], "item_id": [2]}))
     with pytest.raises(DataError, match="timestamp"):
         replay(ds, window="1D")
+
+
+def test_order_numbers_are_not_replayed_as_times():
+    """Timestamps all below one day of seconds are order numbers: replay refuses them in one line."""
+    ds = Dataset.from_frames(log([1, 2, 2, 3]))
+    for kwargs in ({"window": "1D"}, {"batch_size": 2}):
+        with pytest.raises(
+            DataError, match=r"^replay needs wall-clock timestamps, and 'timestamp' holds order numbers \(1 to 3\)"
+        ):
+            replay(ds, **kwargs)
+    assert [len(b) for b in replay(Dataset.from_frames(log([DAY, DAY + 1, 2 * DAY])), window="1D")] == [2, 1]
 
 
 def test_window_seconds():

@@ -26,6 +26,22 @@ def test_timestamps_int_text_and_datetime():
         validate.validate_interactions(base.assign(timestamp=pd.to_datetime(["2024-01-01", None])))
 
 
+def test_order_numbers_mixed_with_epoch_seconds_are_one_line():
+    base = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": [1, 2, 3, 4]})
+    # order numbers with gaps and ties are valid; so are seconds from 2 January 1970 with epoch seconds
+    assert validate.validate_interactions(base.assign(timestamp=[1, 1, 5, 2]))["timestamp"].tolist() == [1, 1, 5, 2]
+    validate.validate_interactions(base.assign(timestamp=[86_400, 1_700_000_000, 1_700_000_001, 1_700_000_002]))
+    few_small = (
+        r"^interactions: column 'timestamp' has order numbers \(0 to 86,399\) among epoch seconds in 1 of 4 rows"
+    )
+    with pytest.raises(DataError, match=few_small + r" \(e.g. row 2: 3\); use one kind: seconds since 1970") as error:
+        validate.validate_interactions(base.assign(timestamp=[1_700_000_000, 1_700_000_100, 3, 1_700_000_200]))
+    assert "\n" not in str(error.value)
+    few_epoch = r"has epoch seconds among order numbers \(0 to 86,399\) in 1 of 4 rows \(e.g. row 3: 1700000000\)"
+    with pytest.raises(DataError, match=few_epoch):
+        validate.validate_interactions(base.assign(timestamp=["1", "2", "3", "1700000000"]))
+
+
 def test_rating_booleans_and_numeric_text():
     base = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2]})
     assert validate.validate_interactions(base.assign(rating=[True, False]))["rating"].tolist() == [1.0, 0.0]

@@ -6,7 +6,7 @@ import pytest
 
 from workbench.data import load_dataset
 from workbench.data.dataset import Dataset
-from workbench.errors import ConfigError, ModelError
+from workbench.errors import ConfigError, DataError, ModelError
 from workbench.models.candidates import CandidateGenerator
 from workbench.models.rerank import LightGBMReranker
 
@@ -230,3 +230,62 @@ def test_filters_that_leave_no_candidate_give_empty_frames(model, data):
         assert model.recommend([user], k=5, items=items).empty
         explained = model.explain([user], k=5, items=items)
         assert explained.empty and list(explained.columns[:4]) == ["user_id", "item_id", "base_value", "als_prior"]
+
+
+# -- shop exports whose timestamps are order numbers ------------------------------------------
+@pytest.fixture(scope="module")
+def numbered(shop) -> Dataset:
+    """The order log as shops export it: no order id, and ``timestamp`` the customer's order number 1, 2, 3, ..."""
+    log = shop.interactions
+    number = log.groupby("user_id")["order_id"].rank(method="dense").astype(np.int64)
+    return Dataset(log.assign(timestamp=number).drop(columns="order_id"), shop.users, shop.items)
+
+
+def test_basket_holdout_fits_on_order_numbers(numbered):
+    from workbench.data.repeats import basket_by
+
+    log = numbered.interactions
+    assert numbered.has_order_numbers and basket_by(numbered) == "timestamp" and log["timestamp"].max() > 20
+    model = small_model()
+    model.repeats_ = True
+    folds = model._folds(numbered)
+    assert len(folds) == 3
+    _, held = folds[0]  # the first holdout: each customer's highest order number, all of its rows
+    last = log.groupby("user_id")["timestamp"].transform("max")
+    several = log.groupby("user_id")["timestamp"].transform("nunique") > 1
+    expected = log[(log["timestamp"] == last) & several]
+    assert sorted(map(tuple, held.interactions.values.tolist())) == sorted(map(tuple, expected.values.tolist()))
+    model = small_model().fit(numbered)  # auto: a repeating log with timestamps holds out baskets
+    assert model._resolved_holdout(numbered) == "basket"
+    users = pd.unique(log["user_id"])[:10]
+    recs = model.recommend(users, k=5, exclude_seen=False)
+    assert recs.groupby("user_id").size().eq(5).all() and not recs["fallback"].any()
+
+
+def test_a_holdout_that_cannot_be_built_names_the_cause():
+    one_each = pd.DataFrame({"user_id": [1, 2, 3], "item_id": ["a", "b", "a"]})
+    with pytest.raises(DataError, match=r"^fit: no user has two or more interactions, so no holdout"):
+        small_model().fit(Dataset.from_frames(one_each))
+    # every customer bought again, but within one day and without order ids: a basket is a day
+    one_day = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2, 2],
+            "item_id": ["a", "b", "a", "b", "b"],
+            "timestamp": pd.to_datetime(
+                ["2024-03-01 08:00", "2024-03-01 09:00", "2024-03-01 18:00"] + ["2024-03-02 10:00"] * 2
+            ),
+        }
+    )
+    days = (
+        r"^fit: no user has two or more baskets: baskets are calendar days \(UTC\) of the timestamp \(the log has "
+        r"no order_id or session_id column\), and every user's timestamps fall on one day; give every row an "
+        r"order_id \(or session_id\) saying which basket it belongs to, so no holdout can label the ranker$"
+    )
+    with pytest.raises(DataError, match=days):
+        small_model().fit(Dataset.from_frames(one_day))
+    with pytest.raises(DataError, match=days):
+        small_model(holdout="basket").fit(Dataset.from_frames(one_day))
+    numbers = r"^fit: no user has two or more baskets: baskets are a user's distinct timestamps, which look like order"
+    numbers += r" numbers \(1 to 1\), and every user has a single one, so no holdout can label the ranker$"
+    with pytest.raises(DataError, match=numbers):
+        small_model().fit(Dataset.from_frames(one_day.assign(timestamp=1)))

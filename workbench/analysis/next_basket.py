@@ -18,7 +18,7 @@ from workbench import columns as C
 from workbench.analysis.segments import activity_bands
 from workbench.data.dataset import Dataset
 from workbench.data.repeats import basket_by, has_repeats, purchase_rows
-from workbench.data.split import next_basket_split
+from workbench.data.split import next_basket_split, single_basket_reason
 from workbench.errors import DataError
 from workbench.evaluation import evaluate_next_basket
 from workbench.models import ALSRecommender, LightGBMReranker, PopularityRecommender, RepeatRecommender
@@ -126,8 +126,10 @@ def buy_again_study(
     """Hold out each user's last basket and compare :data:`STUDY_MODELS` on it, repeats allowed.
 
     Baskets are purchases (the ``purchase`` rows of a log with events, every row of an order
-    log), grouped by order, else session, else day. Needs a log where some user bought some
-    item twice (else there is nothing to buy again: a DataError says so) and timestamps.
+    log), grouped by order, else session, else order number (when the timestamps are order
+    numbers), else day (``workbench.data.repeats.basket_by``). Needs a log where some user bought
+    some item twice (else there is nothing to buy again: a DataError says so) and timestamps;
+    when no user has a second basket, the DataError says what a basket was.
     Activity bands are tertiles of training purchases.
 
     >>> study = buy_again_study(shop, k=10)  # doctest: +SKIP
@@ -141,7 +143,7 @@ def buy_again_study(
     by = basket_by(orders)
     train, test = next_basket_split(orders, by=by)
     if len(test) == 0:
-        raise DataError(f"buy again vs discover: no user has two baskets (by {by}), so none can be held out")
+        raise DataError(f"buy again vs discover: {single_basket_reason(orders, by)}, so none can be held out")
     users = test.interactions[C.USER].unique()
     recs, fit_seconds = {}, {}
     for name, (factory, exclude_seen) in STUDY_MODELS.items():

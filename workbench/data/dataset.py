@@ -17,7 +17,9 @@ from workbench.errors import DataError
 
 
 def to_seconds(values: pd.Series) -> np.ndarray:
-    """Timestamps as int seconds since the epoch (UTC for time-zone aware datetimes).
+    """Timestamps as int seconds since the epoch (UTC for time-zone aware datetimes); integers pass
+    through, so order numbers (:func:`are_order_numbers`) stay order numbers: fine to sort by, not
+    times (``Dataset.seconds`` refuses them).
 
     >>> to_seconds(pd.Series(pd.to_datetime(["1970-01-02"]))).tolist()
     [86400]
@@ -27,6 +29,31 @@ def to_seconds(values: pd.Series) -> np.ndarray:
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)
         return values.to_numpy("datetime64[s]").astype(np.int64)
     return values.to_numpy(np.int64)
+
+
+def are_order_numbers(values: pd.Series) -> bool:
+    """True when timestamps are order numbers (1, 2, 3, ... per customer), not times: integers, all
+    from 0 to ``ORDER_NUMBERS_BELOW - 1`` (86,399). Read as seconds, every row would fall on
+    1 January 1970, which no real log does; a log of real times, even of a single day, is not.
+
+    Gaps (1, 2, 5) and ties (several rows with one number: one basket) are fine; validation refuses
+    a column mixing order numbers with epoch seconds.
+
+    >>> are_order_numbers(pd.Series([1, 2, 2, 5])), are_order_numbers(pd.Series([1_700_000_000, 1_700_003_600]))
+    (True, False)
+    """
+    if not len(values) or not pd.api.types.is_integer_dtype(values.dtype):
+        return False
+    return bool(values.min() >= 0 and values.max() < validate.ORDER_NUMBERS_BELOW)
+
+
+def order_numbers_text(values: pd.Series) -> str:
+    """How messages and the profile name a timestamp column of order numbers.
+
+    >>> order_numbers_text(pd.Series([1, 2, 57]))
+    "'timestamp' holds order numbers (1 to 57), not times"
+    """
+    return f"'{C.TIMESTAMP}' holds order numbers ({int(values.min()):,} to {int(values.max()):,}), not times"
 
 
 def id_kind(values: pd.Series | pd.Index) -> str:
@@ -260,11 +287,27 @@ class Dataset:
     def has_timestamps(self) -> bool:
         return C.TIMESTAMP in self.interactions.columns
 
+    @property
+    def has_order_numbers(self) -> bool:
+        """True when ``timestamp`` holds order numbers, not times (:func:`are_order_numbers`): each
+        distinct timestamp of a user is then one basket (``next_basket_split(by="timestamp")``)."""
+        return self.has_timestamps and are_order_numbers(self.interactions[C.TIMESTAMP])
+
     def seconds(self, purpose: str) -> np.ndarray:
-        """Interaction timestamps as int seconds; ``purpose`` names what needs them in the error."""
+        """Interaction timestamps as int seconds; ``purpose`` names what needs them in the error.
+
+        Order numbers are not seconds (:attr:`has_order_numbers`): they raise DataError too, as time
+        windows and half-lives mean nothing on them. To sort rows, use :func:`to_seconds`.
+        """
         if not self.has_timestamps:
             raise DataError(f"{purpose} needs a 'timestamp' column, and the interactions have none")
-        return to_seconds(self.interactions[C.TIMESTAMP])
+        stamps = self.interactions[C.TIMESTAMP]
+        if are_order_numbers(stamps):
+            raise DataError(
+                f"{purpose} needs wall-clock timestamps, and {order_numbers_text(stamps)} "
+                f"(integers below {validate.ORDER_NUMBERS_BELOW:,}, which as seconds would all fall on 1 January 1970)"
+            )
+        return to_seconds(stamps)
 
     def with_interactions(self, interactions: pd.DataFrame) -> Dataset:
         """Same user and item tables, another (already valid) interaction log."""

@@ -30,7 +30,8 @@ from pandas.api.types import (
 )
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, to_seconds
+from workbench.data.dataset import Dataset, are_order_numbers, order_numbers_text, to_seconds
+from workbench.data.validate import ORDER_NUMBERS_BELOW
 from workbench.errors import DataError
 
 #: Users-table columns with at most this many distinct values are profiled as demographics.
@@ -694,6 +695,21 @@ def _cleaning_warnings(
     return warnings
 
 
+def _order_number_baskets(user_codes: np.ndarray, numbers: np.ndarray) -> str:
+    """The basket section's note for a log whose timestamps are order numbers: the rule, and the gaps."""
+    pairs = _distinct(user_codes.astype(np.int64) * ORDER_NUMBERS_BELOW + numbers)
+    users = pairs // ORDER_NUMBERS_BELOW
+    first = np.r_[True, users[1:] != users[:-1]]
+    last = np.r_[users[1:] != users[:-1], True]
+    distinct = np.diff(np.r_[np.flatnonzero(first), len(pairs)])
+    skipping = int(((pairs[last] - pairs[first]) + 1 > distinct).sum())
+    gaps = f"; {skipping:,} of {len(distinct):,} customers skip numbers, which is fine" if skipping else ""
+    return (
+        f"timestamps look like order numbers ({int(numbers.min()):,} to {int(numbers.max()):,} per customer): "
+        f"each distinct timestamp of a customer is a basket, its rows the basket's items{gaps}"
+    )
+
+
 def _orders_and_repeats(
     log: pd.DataFrame,
     codes: tuple[np.ndarray, np.ndarray, int],
@@ -703,6 +719,9 @@ def _orders_and_repeats(
     not_applicable: dict[str, str],
 ) -> pd.DataFrame:
     """Basket sizes, with orders and repeat numbers added to ``summary``; reasons they do not apply otherwise.
+
+    Orders come from ORDER_COLUMNS; without them, a log whose timestamps are order numbers has a basket
+    per distinct timestamp of a customer, and the section's note says so.
 
     ``codes``: user and item code of each row and the number of items; ``purchase``: purchase rows
     (None without events: every row counts).
@@ -714,10 +733,17 @@ def _orders_and_repeats(
     rows = np.ones(len(log), dtype=bool) if purchase is None else purchase
     basket_sizes = pd.DataFrame(columns=BASKET_COLUMNS)
     order_column = _first_column(log, ORDER_COLUMNS)
+    numbered = order_column is None and seconds is not None and are_order_numbers(log[C.TIMESTAMP])
+    if numbered:  # a shop export without order ids: its timestamps are the order numbers
+        order_column = C.TIMESTAMP
+        not_applicable["basket_sizes"] = _order_number_baskets(user_codes[rows], seconds[rows])
     if order_column is None:
         not_applicable["basket_sizes"] = f"the interactions have no {' or '.join(ORDER_COLUMNS)} column"
     else:
-        basket_sizes, sizes = _baskets(log[order_column][rows], item_codes[rows], n_items)
+        orders = log[order_column][rows]
+        if numbered:  # baskets are (customer, order number) pairs
+            orders = pd.Series(user_codes[rows].astype(np.int64) * ORDER_NUMBERS_BELOW + seconds[rows])
+        basket_sizes, sizes = _baskets(orders, item_codes[rows], n_items)
         summary["orders"] = len(sizes)
         summary["orders_from"] = order_column
         if len(sizes):
@@ -806,7 +832,15 @@ def profile(ds: Dataset) -> Profile:
             warnings.append(f"{unknown:,} {kind} in the interactions are missing from the {kind} table.")
 
     seconds = to_seconds(log[C.TIMESTAMP]) if ds.has_timestamps else None
-    if seconds is not None:
+    numbered = ds.has_order_numbers
+    if numbered:  # order numbers, not times: never shown as dates in 1970
+        summary["first_timestamp"], summary["last_timestamp"] = int(seconds.min()), int(seconds.max())
+        summary["timestamps_are"] = "order numbers"
+        warnings.append(
+            f"Column {order_numbers_text(log[C.TIMESTAMP])}: activity over time is not charted, and time "
+            "windows (replay, drift, decayed popularity) do not apply."
+        )
+    elif seconds is not None:
         first, last = int(seconds.min()), int(seconds.max())
         summary["first_timestamp"] = pd.Timestamp(first, unit="s").isoformat()
         summary["last_timestamp"] = pd.Timestamp(last, unit="s").isoformat()
@@ -840,6 +874,8 @@ def profile(ds: Dataset) -> Profile:
             warnings.append(f"{row.table}.{row.column} has {row.missing:,} missing values ({_pct(row.share)}).")
 
     not_applicable: dict[str, str] = {}
+    if numbered:
+        not_applicable["activity_over_time"] = f"{order_numbers_text(log[C.TIMESTAMP])}: there is no calendar"
     purchases = None if purchase is None else np.bincount(item_codes[purchase], minlength=n_items)
     spend, spend_per_item = _spend(
         log, (user_codes, item_codes, n_users, n_items), purchase, ds.items, rows.get("items"), summary, not_applicable
@@ -889,7 +925,7 @@ def profile(ds: Dataset) -> Profile:
         missing=missing,
         user_activity=_activity_bins(per_user, "users"),
         item_popularity=_long_tail(per_item),
-        activity_over_time=_over_time(seconds, user_codes, n_users),
+        activity_over_time=_over_time(None if numbered else seconds, user_codes, n_users),
         value_mix=_value_mix(log, events),
         demographics=_demographics(ds.users, per_row.get("users")),
         warnings=warnings,

@@ -132,10 +132,14 @@ BASKET_KEYS = (("order_id", "order"), ("session_id", "session"))
 def basket_by(ds: Dataset) -> str:
     """What a basket is in ``ds``, as ``next_basket_split(by=...)`` names it: ``order`` when every
     row has an ``order_id`` (an order log), else ``session`` when every row has a ``session_id``,
-    else ``day``.
+    else ``timestamp`` when the timestamps are order numbers (``Dataset.has_order_numbers``:
+    integers 0 to 86,399, as shops export the order number in place of a time; each distinct
+    timestamp of a user is a basket), else ``day`` (calendar days of wall-clock times).
 
-    >>> basket_by(ds)  # doctest: +SKIP
-    'order'
+    >>> log = pd.DataFrame({"user_id": [1, 1, 1], "item_id": ["a", "b", "a"], "timestamp": [1, 1, 2]})
+    >>> basket_by(Dataset.from_frames(log)), basket_by(Dataset.from_frames(log.assign(timestamp=[0, 86_400, 86_460])))
+    ('timestamp', 'day')
     """
     log = ds.interactions
-    return next((by for column, by in BASKET_KEYS if column in log.columns and log[column].notna().all()), "day")
+    found = next((by for column, by in BASKET_KEYS if column in log.columns and log[column].notna().all()), None)
+    return found or ("timestamp" if ds.has_order_numbers else "day")

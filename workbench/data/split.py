@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, to_seconds
 from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
 
@@ -86,7 +86,7 @@ def cold_user_split(ds: Dataset, *, fraction: float = 0.2, seed: int = 0) -> tup
     return _sides(ds, test_mask)
 
 
-BASKETS = {"order": "order_id", "session": "session_id", "day": C.TIMESTAMP}
+BASKETS = {"order": "order_id", "session": "session_id", "timestamp": C.TIMESTAMP, "day": C.TIMESTAMP}
 DAY = 86_400
 
 
@@ -100,14 +100,17 @@ def _plain(value: object) -> object:
 
 
 def _basket_key(ds: Dataset, by: str) -> tuple[pd.Series | np.ndarray, np.ndarray]:
-    """Each row's basket key (order id, session id or UTC day number) and int-second time; checks the columns."""
+    """Each row's basket key (order id, session id, timestamp or UTC day number) and its time (int seconds,
+    or the order number itself); checks the columns."""
     log = ds.interactions
     if not ds.has_timestamps:
         raise DataError(
             f"interactions: next_basket_split needs a 'timestamp' column to find each user's last basket, "
             f"and the interactions have none (columns are {_columns(log)})"
         )
-    seconds = ds.seconds("next_basket_split")
+    seconds = to_seconds(log[C.TIMESTAMP])  # order numbers pass through: only their order counts here
+    if by == "timestamp":
+        return seconds, seconds
     if by == "day":
         return seconds // DAY, seconds
     column = BASKETS[by]
@@ -146,9 +149,13 @@ def next_basket_split(ds: Dataset, *, by: str = "order") -> tuple[Dataset, Datas
     """Each user's last basket is the test set; users with a single basket stay wholly in train.
 
     A basket is one user's rows with the same ``order_id`` (by="order"), the same ``session_id``
-    (by="session") or the same calendar day (UTC) of ``timestamp`` (by="day"). The last basket
-    has the latest timestamp (of its latest row); ties go to the larger basket key. Order and
-    session ids are labels, not counts: gaps are fine.
+    (by="session"), the same ``timestamp`` (by="timestamp": for a log whose timestamps are order
+    numbers, see ``Dataset.has_order_numbers``; the last basket is the highest number) or the same
+    calendar day (UTC) of ``timestamp`` (by="day", which reads integers as seconds). The last basket
+    has the latest timestamp (of its latest row); ties go to the larger basket key. Order ids,
+    session ids and order numbers are labels, not counts: gaps are fine. ``workbench.data.repeats.basket_by``
+    picks ``by`` for a log. When no user has two baskets the test set is empty;
+    :func:`single_basket_reason` says why in words.
 
     >>> log = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": ["a", "b", "c", "d"],
     ...                     "timestamp": [0, 5, 86_400, 9], "order_id": [10, 10, 12, 11]})
@@ -178,3 +185,37 @@ def next_basket_split(ds: Dataset, *, by: str = "order") -> tuple[Dataset, Datas
     test_basket = np.zeros(len(pairs), dtype=bool)
     test_basket[last] = np.bincount(basket_user)[basket_user[last]] > 1
     return _sides(ds, test_basket[row_basket])
+
+
+def single_basket_reason(ds: Dataset, by: str) -> str:
+    """Why ``next_basket_split(ds, by=by)`` holds nothing out, in words: what a basket is here and
+    that no user has two (call it when the test set came back empty).
+
+    >>> log = pd.DataFrame({"user_id": [1, 1], "item_id": ["a", "b"], "timestamp": [1_700_000_000, 1_700_003_600]})
+    >>> single_basket_reason(Dataset.from_frames(log), "day")[:81]
+    'no user has two or more baskets: baskets are calendar days (UTC) of the timestamp'
+    """
+    if by not in BASKETS:
+        raise ConfigError(f"single_basket_reason: by must be one of {list(BASKETS)}, got {by!r}")
+    lead = "no user has two or more baskets: baskets are"
+    if by in ("order", "session"):
+        return f"{lead} {by}s ({BASKETS[by]}), and every user has a single {by}"
+    numbers = ""
+    if ds.has_order_numbers:
+        stamps = ds.interactions[C.TIMESTAMP]
+        numbers = f"order numbers ({int(stamps.min()):,} to {int(stamps.max()):,})"
+    if by == "timestamp":
+        what = f", which look like {numbers}" if numbers else ""
+        return f"{lead} a user's distinct timestamps{what}, and every user has a single one"
+    log = ds.interactions
+    present = [column for column in ("order_id", "session_id") if column in log.columns]
+    gaps = {column: int(log[column].isna().sum()) for column in present}
+    missing = " and ".join(f"'{column}' is missing in {n:,} of {len(log):,} rows" for column, n in gaps.items() if n)
+    why = missing or ("by='day' was asked" if present else "the log has no order_id or session_id column")
+    reason = (
+        f"{lead} calendar days (UTC) of the timestamp ({why}), and every user's timestamps fall on one day; "
+        "give every row an order_id (or session_id) saying which basket it belongs to"
+    )
+    if numbers:
+        reason += f"; the timestamps look like {numbers}: by='timestamp' makes each distinct number of a user a basket"
+    return reason

@@ -121,7 +121,9 @@ def replay(
 
     Windows are ``[start + i * window, start + (i + 1) * window)``; ``start`` defaults to the first
     event, and events before it are not replayed. A window without events is yielded as an empty
-    batch unless ``skip_empty``. Unknown or new ids pass through untouched.
+    batch unless ``skip_empty``. Unknown or new ids pass through untouched. Timestamps that are
+    order numbers, not times (``Dataset.has_order_numbers``), raise DataError: batches are bounded
+    by times.
 
     >>> for batch in replay("events.parquet", window="1D"):  # doctest: +SKIP
     ...     model.partial_fit(batch.interactions)
@@ -130,6 +132,7 @@ def replay(
         raise ConfigError("replay needs exactly one of batch_size= (events per batch) or window= (e.g. '7D')")
     if batch_size is not None:
         batch_size = positive_int(batch_size, "batch_size")
+    width = 0 if window is None else window_seconds(window)
     ds = _as_dataset(source)
     raw = ds.seconds("replay")
     n_out_of_order = int((raw[1:] < np.maximum.accumulate(raw)[:-1]).sum()) if len(raw) else 0
@@ -144,7 +147,6 @@ def replay(
     if batch_size is not None:
         bounds = np.unique(np.r_[np.arange(0, len(log), batch_size), len(log)])
         return Replay(log, seconds, bounds, np.empty(0, np.int64), 0, n_out_of_order)
-    width = window_seconds(window)
     index = (seconds - origin) // width
     n_windows = int(index[-1]) + 1 if len(index) else 0
     all_windows = np.arange(n_windows)

@@ -24,6 +24,12 @@ from workbench.errors import DataError
 INTEGER_TEXT = r"0|-?[1-9][0-9]{0,18}"
 _INT64_DIGITS = str(np.iinfo(np.int64).max)  # 19 digits; the same digits with a minus are in range up to ...808
 _INT64_MIN_DIGITS = str(np.iinfo(np.int64).min)[1:]
+#: Integer timestamps all from 0 to ORDER_NUMBERS_BELOW - 1 are order numbers (1, 2, 3, ... per customer),
+#: not times: read as seconds, every row would fall on 1 January 1970, which no real log does.
+ORDER_NUMBERS_BELOW = 86_400
+#: Integer timestamps from this value up are epoch seconds (3 March 1973 onwards); a column holding
+#: these and order numbers mixes two kinds of time.
+EPOCH_SECONDS_FROM = 100_000_000
 
 
 def integer_text(values: pd.Series | pd.Index) -> np.ndarray:
@@ -168,7 +174,11 @@ def check_numeric(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
 
 
 def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
-    """Timestamps are int seconds or datetime64; text dates are parsed, bad ones raise."""
+    """Timestamps are int seconds, order numbers or datetime64; text dates are parsed, bad ones raise.
+
+    Integers all below :data:`ORDER_NUMBERS_BELOW` are order numbers (see
+    ``workbench.data.dataset.are_order_numbers``); a column mixing them with epoch seconds raises.
+    """
     values = frame[C.TIMESTAMP]
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         missing = values.isna()
@@ -184,12 +194,26 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
         out_of_range = (as_float < -(2.0**63)) | (as_float >= 2.0**63)  # would wrap around in int64
         if out_of_range.any():
             raise _fail(table, C.TIMESTAMP, "has seconds beyond the int64 range", values[out_of_range], len(values))
-        return numbers.astype(np.int64)
+        return _one_kind_of_time(numbers.astype(np.int64), table)
     parsed = pd.to_datetime(values, errors="coerce", format="mixed")
     bad = parsed.isna()
     if bad.any():
         raise _fail(table, C.TIMESTAMP, "has values that are not dates or int seconds", values[bad], len(values))
     return parsed
+
+
+def _one_kind_of_time(seconds: pd.Series, table: str) -> pd.Series:
+    """Integer timestamps that mix order numbers (0 to 86,399) with epoch seconds (from 1e8) raise DataError."""
+    small = ((seconds >= 0) & (seconds < ORDER_NUMBERS_BELOW)).to_numpy()
+    epoch = (seconds >= EPOCH_SECONDS_FROM).to_numpy()
+    if small.any() and epoch.any():
+        if small.sum() <= epoch.sum():
+            few, problem = small, f"has order numbers (0 to {ORDER_NUMBERS_BELOW - 1:,}) among epoch seconds"
+        else:
+            few, problem = epoch, f"has epoch seconds among order numbers (0 to {ORDER_NUMBERS_BELOW - 1:,})"
+        hint = "; use one kind: seconds since 1970 (or dates) for every row, or order numbers per customer"
+        raise _fail(table, C.TIMESTAMP, problem, seconds[few], len(seconds), hint)
+    return seconds
 
 
 def validate_interactions(frame: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -12,7 +12,8 @@ among "discover", and the default holdout is each user's last baskets. On five s
 
 ``fit(train)`` carves holdouts out of ``train``: per user, ``n_folds`` random shares (each
 fold in turn), the latest share by time (``holdout="temporal"``) or the last ``n_folds``
-baskets one after the other (``holdout="basket"``: orders, else sessions, else days);
+baskets one after the other (``holdout="basket"``: orders, else sessions, else order numbers
+(timestamps 1, 2, 3, ... per customer), else days; ``workbench.data.repeats.basket_by``);
 ``holdout="auto"`` (the default) takes baskets for a repeating log with timestamps and random
 shares otherwise.
 For each, a copy of the candidate model is fitted on the rest and its candidates are
@@ -51,7 +52,7 @@ from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
 from workbench.data.features import HistoryFeatures, prepare_history
 from workbench.data.repeats import basket_by, has_repeats
-from workbench.data.split import next_basket_split
+from workbench.data.split import next_basket_split, single_basket_reason
 from workbench.errors import ConfigError, DataError, FallbackWarning, first_line
 from workbench.guards import check_dense, positive_int
 from workbench.models.base import Recommender, mask_rows, unique_users
@@ -242,7 +243,9 @@ class LightGBMReranker(Recommender):
             labels.append(hit.to_numpy(np.int32))
             groups.append(pd.MultiIndex.from_arrays([np.full(len(features), number), features[C.USER]]))
         if not parts:
-            raise DataError("fit: no user has two or more interactions, so no holdout can label the ranker")
+            by = basket_by(train) if self._resolved_holdout(train) == "basket" else None
+            why = single_basket_reason(train, by) if by else "no user has two or more interactions"
+            raise DataError(f"fit: {why}, so no holdout can label the ranker")
         features = pd.concat(parts, ignore_index=True)
         label = np.concatenate(labels)
         group = pd.factorize(groups[0].append(groups[1:]) if len(groups) > 1 else groups[0])[0]

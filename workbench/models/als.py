@@ -88,7 +88,16 @@ class ALSRecommender(Recommender):
         }
 
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
-        return self.user_factors[user_codes] @ self.item_factors.T
+        """Scores in float64: a float32 product's last digits depend on how many users a batch holds
+        (BLAS picks other kernels), and a user's scores must not change with the company they come in."""
+        return self.user_factors[user_codes].astype(np.float64) @ self._item_factors_f64().T
+
+    def _item_factors_f64(self) -> np.ndarray:
+        """``item_factors`` as float64, converted once per set of factors."""
+        cached = getattr(self, "_items_f64", None)
+        if cached is None or cached[0] is not self.item_factors:
+            cached = self._items_f64 = (self.item_factors, self.item_factors.astype(np.float64))
+        return cached[1]
 
     def partial_fit(self, new: Dataset | pd.DataFrame) -> Self:
         """Fold in new interactions: recompute the vectors of the users in ``new`` against the

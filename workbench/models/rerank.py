@@ -3,7 +3,8 @@
 The candidate stage is a ``CandidateGenerator`` (ALS, EASE, item neighbours and popularity fused;
 the default) or any single Recommender (ALS, popularity, content, the repeat baseline...).
 When the training log repeats (some user bought some item twice, as in a grocery order log),
-the user's own purchase history is a candidate source as well, with repeat features (times
+the user's own purchase history is a candidate source as well (the ``n_candidates`` items bought
+most often, as "buy again" orders them), with repeat features (times
 bought, days from the pair's last purchase to the user's latest, the pair's mean interval, how
 due the item is at the next basket, the item's repurchase rate, the user's repeat share; see
 ``workbench.data.features``): ``recommend(..., exclude_seen=False)`` then ranks "buy again"
@@ -95,7 +96,8 @@ class LightGBMReranker(Recommender):
 
     ``score`` in ``recommend`` is the ranker's raw score (prior + trees); :meth:`explain`
     splits it into the prior and exact SHAP contributions. When the training log repeats, the
-    user's purchased items are candidates too, kept by ``exclude_seen=False``; on a log where
+    ``n_candidates`` items the user bought most often are candidates too (a grocery household buys
+    hundreds of distinct items, most of them once), kept by ``exclude_seen=False``; on a log where
     nobody bought an item twice (MovieLens) nothing says a seen item comes back, so they are
     not candidates. Unknown users are ranked among the stage's fallback candidates with their
     user features missing; a user whose candidates run out is completed with popular items
@@ -328,7 +330,8 @@ class LightGBMReranker(Recommender):
     def _features(
         self, stage: Recommender, user_ids: np.ndarray, history: HistoryFeatures, allowed: np.ndarray | None = None
     ) -> pd.DataFrame:
-        """Candidates of ``user_ids`` from ``stage`` (plus their bought items when the log repeats),
+        """Candidates of ``user_ids`` from ``stage`` (plus, when the log repeats, their ``n_candidates``
+        items bought most often),
         of the ``allowed`` items only (a mask over this model's item codes; None: all), and their
         features from the prepared ``history``."""
         items = None if allowed is None else self.item_map.ids[allowed]
@@ -346,6 +349,7 @@ class LightGBMReranker(Recommender):
             if allowed is not None:
                 codes = self.item_map.codes(bought[C.ITEM])
                 bought = bought[(codes >= 0) & allowed[np.maximum(codes, 0)]]
+            bought = bought[bought.groupby(C.USER, sort=False).cumcount().to_numpy() < self.n_candidates]
             cands = pd.concat([cands, bought], ignore_index=True)
             cands = cands.drop_duplicates([C.USER, C.ITEM], ignore_index=True)
             by_user = np.argsort(pd.Index(user_ids).get_indexer(cands[C.USER]), kind="stable")
@@ -540,13 +544,16 @@ def source_name(model: Any) -> str:
 
 
 def _bought_pairs(history: HistoryFeatures, user_ids: np.ndarray) -> pd.DataFrame:
-    """``user_id, item_id`` of every item the users in ``user_ids`` bought in ``history``."""
+    """``user_id, item_id`` of every item the users in ``user_ids`` bought in ``history``, each user's
+    in "buy again" order: most often bought first, ties to the most recent purchase, then to the lower
+    item code."""
     pairs = history.repeats.pairs
     codes = history.user_map.codes(user_ids)
-    mine = np.isin(pairs.user_codes, codes[codes >= 0])
+    mine = np.flatnonzero(np.isin(pairs.user_codes, codes[codes >= 0]))
+    order = mine[np.lexsort((pairs.item_codes[mine], -pairs.last[mine], -pairs.count[mine], pairs.user_codes[mine]))]
     return pd.DataFrame(
         {
-            C.USER: history.user_map.to_ids(pairs.user_codes[mine]),
-            C.ITEM: history.item_map.to_ids(pairs.item_codes[mine]),
+            C.USER: history.user_map.to_ids(pairs.user_codes[order]),
+            C.ITEM: history.item_map.to_ids(pairs.item_codes[order]),
         }
     )

@@ -201,13 +201,16 @@ class CandidateGenerator(Recommender):
             rows = slice(start, start + batch)
             part_codes = codes[rows]
             known = part_codes >= 0
-            scores = {name: np.full((len(part_codes), n_items), np.nan) for name in SOURCES}
-            scores["popularity"][:] = self._popularity
-            apply_mask(scores["popularity"], allowed)
-            if known.any():
-                for name, matrix in self._source_scores(part_codes[known], allowed=allowed).items():
-                    scores[name][known] = matrix
-            finite = {name: np.where(np.isnan(m), -np.inf, m) for name, m in scores.items()}
+            if known.all():  # the common case: every source scored every user, no NaN to spell out
+                scores = finite = self._source_scores(part_codes, allowed=allowed)
+            else:
+                scores = {name: np.full((len(part_codes), n_items), np.nan) for name in SOURCES}
+                scores["popularity"][:] = self._popularity
+                apply_mask(scores["popularity"], allowed)
+                if known.any():
+                    for name, matrix in self._source_scores(part_codes[known], allowed=allowed).items():
+                        scores[name][known] = matrix
+                finite = {name: np.where(np.isnan(m), -np.inf, m) for name, m in scores.items()}
             fused, member = self._fuse(finite, k)
             index, values = top_k(fused, k)
             parts.append(_candidate_frame(ids[rows], index, values, scores, member, self.item_map.to_ids))

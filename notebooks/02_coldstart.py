@@ -16,7 +16,6 @@ def _():
     from workbench.views import (
         cold_split,
         cold_users_view,
-        coldstart_note,
         coldstart_report,
         hybrid_view,
         item_options,
@@ -27,7 +26,6 @@ def _():
         ContentSimilarity,
         cold_split,
         cold_users_view,
-        coldstart_note,
         coldstart_report,
         data_choice,
         format_value,
@@ -90,8 +88,7 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(cold_split, coldstart_note, ds, mo, stage):
-    mo.stop(bool(coldstart_note(ds)), mo.md(coldstart_note(ds)))
+def _(cold_split, ds, mo, stage):
     stage("holding out users")
     split = cold_split(ds)
     mo.md(
@@ -104,33 +101,42 @@ def _(cold_split, coldstart_note, ds, mo, stage):
 @app.cell
 def _(cold_users_view, favourites, k, method, mo, run, split, stage, wait_for):
     wait_for(run, "Press **Fit models** to cluster users and fit the baselines.")
-    stage(f"clustering users ({method.value}, {favourites.value} favourites), recommending to cold users")
-    users = cold_users_view(split, method=method.value, favourites=favourites.value, k=k.value)
-    _ridge = [] if users.ridge_selection is None else [users.ridge_selection]
-    mo.vstack([mo.md(users.choice()), users.selection, *_ridge])
+    if split.users_note():
+        users = None  # no demographics: this section and the hybrid switch say why
+        _shown = mo.md(split.users_note())
+    else:
+        stage(f"clustering users ({method.value}, {favourites.value} favourites), recommending to cold users")
+        users = cold_users_view(split, method=method.value, favourites=favourites.value, k=k.value)
+        _ridge = [] if users.ridge_selection is None else [users.ridge_selection]
+        _shown = mo.vstack([mo.md(users.choice()), users.selection, *_ridge])
+    _shown
     return (users,)
 
 
 @app.cell
-def _(users):
+def _(mo, users):
+    mo.stop(users is None)
     users.selection_plot
     return
 
 
 @app.cell
-def _(users):
+def _(mo, users):
+    mo.stop(users is None)
     users.profiles
     return
 
 
 @app.cell
-def _(users):
+def _(mo, users):
+    mo.stop(users is None)
     users.cold_scores
     return
 
 
 @app.cell
 def _(format_value, mo, users):
+    mo.stop(users is None)
     mo.hstack(
         [
             mo.stat(
@@ -151,18 +157,21 @@ def _(format_value, mo, users):
 
 @app.cell
 def _(mo, users):
+    mo.stop(users is None)
     mo.md(users.verdict)
     return
 
 
 @app.cell
-def _(users):
+def _(mo, users):
+    mo.stop(users is None)
     users.cold_chart
     return
 
 
 @app.cell
-def _(users):
+def _(mo, users):
+    mo.stop(users is None)
     users.by_cluster
     return
 
@@ -181,7 +190,8 @@ def _(mo):
 
 
 @app.cell
-def _(users):
+def _(mo, users):
+    mo.stop(users is None)
     users.onboarding
     return
 
@@ -250,29 +260,37 @@ def _(
     stage,
     users,
 ):
-    stage("fitting and evaluating the hybrid switch")
-    hybrid = hybrid_view(
-        split,
-        method=method.value,
-        favourites=favourites.value,
-        min_interactions=min_interactions.value,
-        k=k.value,
-    )
-    mo.vstack([mo.md(f"Warm users split {hybrid.describe()}; {users.k} items per list."), hybrid.by_segment])
+    if users is None:
+        hybrid = None  # the cold segment would need demographics: the section says why
+        _shown = mo.md(split.users_note())
+    else:
+        stage("fitting and evaluating the hybrid switch")
+        hybrid = hybrid_view(
+            split,
+            method=method.value,
+            favourites=favourites.value,
+            min_interactions=min_interactions.value,
+            k=k.value,
+        )
+        _shown = mo.vstack(
+            [mo.md(f"Warm users split {hybrid.describe()}; {k.value} items per list."), hybrid.by_segment]
+        )
+    _shown
     return (hybrid,)
 
 
 @app.cell
-def _(hybrid):
+def _(hybrid, mo):
+    mo.stop(hybrid is None)
     hybrid.segment_chart
     return
 
 
 @app.cell
-def _(coldstart_report, dataset, hybrid, items, publish, stage, users):
+def _(coldstart_report, dataset, hybrid, items, publish, split, stage, users):
     stage("writing report")
-    headline = users.headline
-    publish(coldstart_report(users, items, hybrid, dataset.value), "02_coldstart", headline)
+    headline = split.headline if users is None else users.headline
+    publish(coldstart_report(users, items, hybrid, dataset.value, split=split), "02_coldstart", headline)
     return
 
 

@@ -11,9 +11,19 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, publish, stage, wait_for
-    from workbench.views import freshness_note, freshness_view
+    from workbench.views import freshness_note, freshness_report, freshness_view
 
-    return data_choice, freshness_note, freshness_view, load_dataset, mo, publish, stage, wait_for
+    return (
+        data_choice,
+        freshness_note,
+        freshness_report,
+        freshness_view,
+        load_dataset,
+        mo,
+        publish,
+        stage,
+        wait_for,
+    )
 
 
 @app.cell
@@ -52,49 +62,59 @@ def _(dataset, load_dataset, stage):
 
 @app.cell
 def _(ds, freshness_note, freshness_view, k, mo, run, stage, start_fraction, wait_for, window_days):
-    mo.stop(bool(freshness_note(ds)), mo.md(freshness_note(ds)))
+    note = freshness_note(ds)
     wait_for(run, "Press **Replay** to train and replay the three strategies.")
-    stage("replaying frozen, incremental and refit; measuring drift")
-    view = freshness_view(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
-    view.freshness
-    return (view,)
+    if note:
+        view = None  # no times to replay: the page says why
+        _shown = mo.md(note)
+    else:
+        stage("replaying frozen, incremental and refit; measuring drift")
+        view = freshness_view(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
+        _shown = view.freshness
+    _shown
+    return note, view
 
 
 @app.cell
-def _(view):
+def _(mo, view):
+    mo.stop(view is None)
     view.summary
     return
 
 
 @app.cell
 def _(mo, view):
+    mo.stop(view is None)
     mo.vstack(list(view.charts.values()))
     return
 
 
 @app.cell
-def _(view):
+def _(mo, view):
+    mo.stop(view is None)
     view.drift
     return
 
 
 @app.cell
 def _(mo, view):
+    mo.stop(view is None)
     mo.vstack(list(view.drift_charts.values()))
     return
 
 
 @app.cell
-def _(view):
+def _(mo, view):
+    mo.stop(view is None)
     view.alerts
     return
 
 
 @app.cell
-def _(dataset, publish, stage, view):
+def _(dataset, freshness_report, note, publish, stage, view):
     stage("writing report")
-    headline = view.headline
-    publish(view.report(dataset.value), "09_freshness", headline)
+    headline = {} if view is None else view.headline
+    publish(freshness_report(view, dataset.value, note=note), "09_freshness", headline)
     return
 
 

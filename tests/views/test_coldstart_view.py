@@ -142,8 +142,18 @@ def test_report_names_the_query_item_and_the_split(users, items, hybrid, shop):
 def test_data_without_users_or_items_says_so(shop):
     bare = Dataset.from_frames(shop.interactions[["user_id", "item_id"]])
     assert "no users table" in coldstart_note(bare) and coldstart_note(shop) == ""
-    with pytest.raises(DataError, match="no users table"):
-        cold_split(bare)
+    split = cold_split(bare)  # the split still holds users out; the sections needing demographics say why not
+    assert split.users_note() == coldstart_note(bare) and split.headline == {"cold_users": len(split.cold_users)}
+    for view in (cold_users_view, hybrid_view):
+        with pytest.raises(DataError, match="no users table"):
+            view(split)
+    html = coldstart_report(None, None, None, "bare", split=split).to_html()
+    assert re.search(r"<h3>Cold users</h3>\s*<p>No demographics: the data set has no users table", html)
+    assert "<h3>Hybrid switch</h3>" in html and "New items do not apply: the data set has no items table" in html
+    with pytest.raises(ConfigError, match="split="):
+        coldstart_report(None, None, None, "bare")
+    ids_only = Dataset.from_frames(shop.interactions, users=shop.users[[]])  # a users table without columns
+    assert "no usable demographic column" in coldstart_note(ids_only)
     no_items = cold_split(Dataset.from_frames(shop.interactions, users=shop.users))
     assert "no items table" in no_items.items_note() and item_options(no_items) == {}
     with pytest.raises(DataError, match="no items table"):

@@ -1,5 +1,7 @@
 """workbench.views.freshness (notebook 09): the replay table, summary, drift and report agree with the package."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ import pytest
 from workbench.analysis.drift import drift_alerts, drift_table
 from workbench.data import Dataset
 from workbench.errors import DataError
-from workbench.views.freshness import freshness_note, freshness_view
+from workbench.views.freshness import freshness_note, freshness_report, freshness_view
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +59,10 @@ def test_a_log_without_timestamps_does_not_apply(shop):
     lonely = Dataset.from_frames(pd.DataFrame({"user_id": [1], "item_id": [2]}))
     with pytest.raises(DataError):
         freshness_view(lonely)
+    html = freshness_report(None, "bare", note=note).to_html()  # the page still says why
+    assert "<h3>Replay</h3>" in html and note in html and html.count("<h3>") == 1
+
+
+def test_the_report_of_a_view_is_its_page(view):
+    stamp = re.compile(r"generated [^<]* by workbench")
+    assert stamp.sub("", freshness_report(view, "x").to_html()) == stamp.sub("", view.report("x").to_html())

@@ -46,6 +46,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "bandit_study",
             "experiments_report",
         ],
-        "freshness": ["FreshnessView", "freshness_view", "freshness_note"],
+        "freshness": ["FreshnessView", "freshness_view", "freshness_note", "freshness_report"],
     },
 )

@@ -29,7 +29,7 @@ from workbench.analysis.explain import item_label, item_labels, with_item_names
 from workbench.analysis.segments import segment_metrics
 from workbench.data.dataset import Dataset
 from workbench.data.split import cold_user_split, stratified_split
-from workbench.errors import DataError
+from workbench.errors import ConfigError, DataError
 from workbench.evaluation import evaluate_per_user, summarize
 from workbench.models import (
     ALSRecommender,
@@ -38,7 +38,7 @@ from workbench.models import (
     HybridRecommender,
     PopularityRecommender,
 )
-from workbench.models.coldstart import SELECTION_FOLDS, SELECTION_K
+from workbench.models.coldstart import SELECTION_FOLDS, SELECTION_K, demographic_columns
 from workbench.report import Report
 from workbench.report.charts import metric_comparison_chart, selection_chart
 from workbench.views.common import MODEL_SEED, RATIO, SPLIT_SEED, shares
@@ -75,13 +75,23 @@ def model_name(model: ClusterColdStart) -> str:
 
 
 def coldstart_note(ds: Dataset) -> str:
-    """Why cold start does not apply to ``ds``, in words; empty when it does.
+    """Why the cold users and the hybrid switch do not apply to ``ds`` (they cluster users on demographics), in
+    words; empty when they do.
 
     >>> coldstart_note(Dataset.from_frames(pd.DataFrame({"user_id": [1], "item_id": [2]})))[:40]
-    'Cold start does not apply: the data set '
+    'No demographics: the data set has no use'
     """
-    if ds.users is None or ds.users.empty:
-        return "Cold start does not apply: the data set has no users table, so new users have no demographics."
+    if ds.users is None or len(ds.users) == 0:
+        return (
+            "No demographics: the data set has no users table, and clustering new users needs one "
+            "(pass it with --users)."
+        )
+    numeric, categorical = demographic_columns(ds.users)
+    if not numeric and not categorical:
+        return (
+            f"No demographics: the users table has no usable demographic column (its columns "
+            f"{list(map(str, ds.users.columns))[:12]} are all missing or id-like), and clustering new users needs one."
+        )
     return ""
 
 
@@ -100,6 +110,15 @@ class ColdSplit:
         """The held-out users."""
         return self.test.interactions[C.USER].unique()
 
+    def users_note(self) -> str:
+        """Why the cold users and the hybrid switch do not apply (:func:`coldstart_note`); empty when they do."""
+        return coldstart_note(self.ds)
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        """What the page's headline holds when the users section does not apply: the number of cold users."""
+        return {"cold_users": int(len(self.cold_users))}
+
     def items_note(self) -> str:
         """Why the new-items section does not apply, in words; empty when it does."""
         if self.ds.items is None or self.ds.items.empty:
@@ -112,13 +131,11 @@ class ColdSplit:
 
 
 def cold_split(ds: Dataset, *, fraction: float = COLD_FRACTION, seed: int = COLD_SEED) -> ColdSplit:
-    """Hold out ``fraction`` of the users of ``ds`` (their demographics stay); needs a users table.
+    """Hold out ``fraction`` of the users of ``ds`` (their demographics stay). Without demographics the split
+    still serves the new-items section; :meth:`ColdSplit.users_note` says why the users sections do not apply.
 
     >>> cold_split(ds).cold_users[:3]  # doctest: +SKIP
     """
-    note = coldstart_note(ds)
-    if note:
-        raise DataError(note)
     train, test = cold_user_split(ds, fraction=fraction, seed=seed)
     return ColdSplit(ds, train, test, fraction, seed)
 
@@ -351,6 +368,8 @@ def cold_users_view(
 
     >>> cold_users_view(cold_split(ds), method="gmm", favourites="ridge").cold_scores  # doctest: +SKIP
     """
+    if split.users_note():
+        raise DataError(split.users_note())
     cluster_model = ClusterColdStart(method=method, favourites=favourites, seed=MODEL_SEED).fit(split.train)
     popularity = PopularityRecommender().fit(split.train)
     models = {model_name(cluster_model): cluster_model, "popularity": popularity}
@@ -485,6 +504,8 @@ def hybrid_view(
 
     >>> hybrid_view(cold_split(ds), favourites="ridge", min_interactions=5).by_segment  # doctest: +SKIP
     """
+    if split.users_note():
+        raise DataError(split.users_note())
     warm_train, warm_test = stratified_split(split.train, ratio=ratio, seed=seed)
     truth = pd.concat([warm_test.interactions, split.test.interactions], ignore_index=True)
     hybrid = HybridRecommender(
@@ -495,17 +516,58 @@ def hybrid_view(
     return HybridView(hybrid, truth, k, ratio, seed)
 
 
-def coldstart_report(users: ColdUsersView, items: NewItemsView | None, hybrid: HybridView, data_name: str) -> Report:
-    """The cold-start report of the data set ``data_name`` (``items`` None: the new-items section says why not).
+def coldstart_report(
+    users: ColdUsersView | None,
+    items: NewItemsView | None,
+    hybrid: HybridView | None,
+    data_name: str,
+    *,
+    split: ColdSplit | None = None,
+) -> Report:
+    """The cold-start report of the data set ``data_name``. A section whose view is None says why it does
+    not apply (``users`` and ``hybrid`` without demographics, ``items`` without an items table); the others
+    are still shown. ``split`` is needed only when ``users`` is None.
 
     >>> publish(coldstart_report(users, items, hybrid, "synthetic-small"), "02_coldstart", users.headline)  # doctest: +SKIP
+    >>> coldstart_report(None, None, None, "orders.csv", split=cold_split(ds))  # doctest: +SKIP
     """
-    split, headline, model, name = users.split, users.headline, users.cluster_model, users.name
+    if users is None and split is None:
+        raise ConfigError("coldstart_report: pass split= when there is no cold users view")
+    split = users.split if users is not None else split
     report = Report(
         f"Cold start: {data_name}",
-        description=f"Demographic favourites ({name}) vs popularity for new users; content similarity for new "
-        "items; hybrid switch",
+        description=f"Demographic favourites{f' ({users.name})' if users else ''} vs popularity for new users; "
+        "content similarity for new items; hybrid switch",
     )
+    if users is None:
+        report.markdown(
+            f"**{len(split.cold_users):,}** users ({split.describe()}) are held out with their "
+            f"**{len(split.test):,}** interactions."
+        )
+        report.markdown(f"## Cold users\n\n{split.users_note()}")
+    else:
+        _cold_users_sections(report, users)
+    _new_items_section(report, split, items)
+    if hybrid is None:
+        why = split.users_note() or "The hybrid switch was not computed."
+        report.markdown(f"## Hybrid switch\n\nNot computed: its cold segment is served from demographics. {why}")
+    else:
+        report.markdown(
+            f"## Hybrid switch ({hybrid.cold_label} below {hybrid.hybrid.min_interactions} training "
+            "interactions, ALS above)"
+        )
+        report.table(
+            hybrid.by_segment,
+            caption="cold: fewer interactions than the switch (held-out users included); heavy: at least the median "
+            "of warm users.",
+        )
+        report.chart(hybrid.segment_chart)
+    return report
+
+
+def _cold_users_sections(report: Report, users: ColdUsersView) -> None:
+    """The cold users' sections: the split, the clusters, the scores against popularity and onboarding."""
+    split, headline, model, name = users.split, users.headline, users.cluster_model, users.name
     report.markdown(
         f"**{len(split.cold_users):,}** users ({split.describe()}) are held out with their **{len(split.test):,}** "
         f"interactions; users are clustered with **{model.method}** on demographics. Favourites (**{name}**): "
@@ -544,23 +606,17 @@ def coldstart_report(users: ColdUsersView, items: NewItemsView | None, hybrid: H
         "and never lists the revealed ones. gain: per-user paired nDCG difference with popularity, 95% bootstrap "
         "interval.",
     )
+
+
+def _new_items_section(report: Report, split: ColdSplit, items: NewItemsView | None) -> None:
+    """Content neighbours of the picked item, or why the section does not apply."""
     if items is None:
         report.markdown(f"## New items\n\n{split.items_note()}")
-    else:
-        report.markdown(f"## New items: content neighbours of {item_label(items.query_item, split.ds.items)}")
-        report.markdown(f"{items.cold_item_count:,} items have no training interactions.")
-        weight = items.similarity.text_weight
-        report.table(
-            items.similar.drop(columns=C.ITEM),  # the query item, named in the heading
-            caption=f"Cosine similarity of TF-IDF vectors: tags weigh {1 - weight:.1f}, title words {weight:.1f}.",
-        )
-    report.markdown(
-        f"## Hybrid switch ({hybrid.cold_label} below {hybrid.hybrid.min_interactions} training "
-        "interactions, ALS above)"
-    )
+        return
+    report.markdown(f"## New items: content neighbours of {item_label(items.query_item, split.ds.items)}")
+    report.markdown(f"{items.cold_item_count:,} items have no training interactions.")
+    weight = items.similarity.text_weight
     report.table(
-        hybrid.by_segment,
-        caption="cold: fewer interactions than the switch (held-out users included); heavy: at least the median of warm users.",
+        items.similar.drop(columns=C.ITEM),  # the query item, named in the heading
+        caption=f"Cosine similarity of TF-IDF vectors: tags weigh {1 - weight:.1f}, title words {weight:.1f}.",
     )
-    report.chart(hybrid.segment_chart)
-    return report

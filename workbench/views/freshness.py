@@ -16,12 +16,14 @@ import pandas as pd
 from workbench.analysis.drift import DEFAULT_THRESHOLDS, drift_alerts, drift_chart, drift_table
 from workbench.analysis.freshness import freshness_chart, freshness_summary, replay_experiment
 from workbench.data.dataset import Dataset
-from workbench.errors import DataError
+from workbench.errors import DataError, first_line
 from workbench.guards import positive_int
 from workbench.report import Report
 
 #: Seed of the replayed ALS models.
 SEED = 0
+#: What the page shows, under its title.
+DESCRIPTION = "Replay in time windows: frozen vs incremental vs refit ALS, drift"
 
 
 def freshness_note(ds: Dataset) -> str:
@@ -30,9 +32,13 @@ def freshness_note(ds: Dataset) -> str:
     >>> freshness_note(Dataset.from_frames(pd.DataFrame({"user_id": [1], "item_id": [2]})))[:40]
     'Fresh data does not apply: the log has n'
     """
-    if ds.has_timestamps:
-        return ""
-    return "Fresh data does not apply: the log has no timestamp column, so there is no time to replay."
+    if not ds.has_timestamps:
+        return "Fresh data does not apply: the log has no timestamp column, so there is no time to replay."
+    try:
+        ds.seconds("replaying the log in time windows")
+    except DataError as exc:  # e.g. timestamps that are order numbers, not times
+        return f"Fresh data does not apply: {first_line(exc)}."
+    return ""
 
 
 @dataclass(frozen=True)
@@ -105,9 +111,7 @@ class FreshnessView:
         >>> publish(view.report("synthetic-small"), "09_freshness", view.headline)  # doctest: +SKIP
         """
         headline = self.headline
-        report = Report(
-            f"Fresh data: {data_name}", description="Replay in time windows: frozen vs incremental vs refit ALS, drift"
-        )
+        report = _page(data_name)
         report.markdown(
             f"Trained on the first {self.start_fraction:.0%} of time; replayed **{self.replayed_events:,}** events in "
             f"**{headline['windows']}** windows of {self.window_days} days after training; "
@@ -127,6 +131,21 @@ class FreshnessView:
         for chart in self.drift_charts.values():
             report.chart(chart)
         return report
+
+
+def _page(data_name: str) -> Report:
+    return Report(f"Fresh data: {data_name}", description=DESCRIPTION)
+
+
+def freshness_report(view: FreshnessView | None, data_name: str, *, note: str = "") -> Report:
+    """The fresh-data report of ``view``, or, when the replay does not apply (``view`` None), a page saying
+    why in ``note`` (:func:`freshness_note`).
+
+    >>> publish(freshness_report(None, "orders.csv", note=freshness_note(ds)), "09_freshness", {})  # doctest: +SKIP
+    """
+    if view is not None:
+        return view.report(data_name)
+    return _page(data_name).markdown(f"## Replay\n\n{note or 'The replay was not computed.'}")
 
 
 def freshness_view(

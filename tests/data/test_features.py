@@ -228,3 +228,25 @@ def test_cooccurrence_features_match_the_dense_products_on_random_pairs():
     assert np.allclose(table["cooccurrence"].to_numpy()[known], cosine)
     assert np.allclose(table["sequence_cooccurrence"].to_numpy()[known], within)
     assert table["cooccurrence"][~known].isna().all() and (~known).sum() > 0
+
+
+def test_order_numbers_count_orders_and_leave_out_the_shared_clock():
+    """Timestamps 1, 2, 3 per customer: days are orders, and nothing compares customers' clocks."""
+    log = pd.DataFrame(
+        {
+            "user_id": ["u1"] * 5 + ["u2"] * 2,
+            "item_id": ["a", "b", "a", "c", "a", "a", "b"],
+            "timestamp": [1, 1, 2, 3, 5, 1, 2],
+        }
+    )
+    pairs = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "item_id": ["a", "c", "b"]})
+    table = build_features(pairs, Dataset.from_frames(log), repeats=True).set_index(["user_id", "item_id"])
+    absent = {"user_recency_days", "item_trend", "item_age_days", "period_popularity", "period_item_age_days"}
+    assert not absent & set(table.columns)
+    assert table.loc[("u1", "a"), "user_frequency"] == 4  # orders 1, 2, 3 and 5
+    assert table.loc[("u1", "a"), "times_bought"] == 3
+    assert table.loc[("u1", "a"), "days_since_last"] == 0  # bought in the user's latest order
+    assert table.loc[("u1", "a"), "repeat_interval_days"] == 2  # orders 1 -> 5 over two repeats
+    assert table.loc[("u1", "c"), "days_since_last"] == 2  # order 3, latest 5
+    assert table.loc[("u1", "a"), "user_basket_gap_days"] == 4 / 3  # orders 1 to 5 over 4 orders
+    assert table.loc[("u2", "b"), "days_since_last"] == 0

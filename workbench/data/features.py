@@ -75,7 +75,10 @@ def build_features(
     last purchase over the pair's mean interval), ``item_repurchase_rate`` (share of the item's
     buyers who bought it again) and ``user_repeat_share`` (share of the user's purchases that repeat).
     Users or items absent from ``history`` get counts 0 and NaN elsewhere.
-    Columns that need timestamps, ratings or prices appear only when the history has them.
+    Columns that need timestamps, ratings or prices appear only when the history has them. When the
+    timestamps are order numbers (``Dataset.has_order_numbers``) the "days" of ``user_frequency`` and
+    of the repeat features count orders, and the features that compare times across users
+    (``user_recency_days``, ``item_trend``, ``item_age_days``, the period features) are left out.
     For many batches of pairs on one history, call :func:`prepare_history` once and
     :meth:`HistoryFeatures.features` per batch (same table).
 
@@ -136,9 +139,11 @@ class _Repeats:
     #: per user code: latest purchase time, and mean days between the user's purchase days (NaN for one day)
     user_last: np.ndarray
     user_gap: np.ndarray
+    #: seconds per "day": SECONDS_PER_DAY, or 1 when the timestamps are order numbers (days are then orders)
+    day: float = SECONDS_PER_DAY
 
     @classmethod
-    def from_history(cls, history: Dataset, user_map: IdMap, item_map: IdMap) -> _Repeats:
+    def from_history(cls, history: Dataset, user_map: IdMap, item_map: IdMap, day: float = SECONDS_PER_DAY) -> _Repeats:
         pairs = pair_history(history, user_map, item_map)
         items, users, n_users = pairs.item_codes, pairs.user_codes, len(user_map)
         buyers = np.bincount(items, minlength=len(item_map)).astype(np.float64)
@@ -149,14 +154,15 @@ class _Repeats:
         user_first = _extreme(users, pairs.first, n_users, np.fmin)
         gap = np.full(n_users, np.nan)
         if pairs.has_time:
-            days = _purchase_days(history, user_map)
-            gap = np.divide((user_last - user_first) / SECONDS_PER_DAY, days - 1, out=gap, where=days > 1)
+            days = _purchase_days(history, user_map, day)
+            gap = np.divide((user_last - user_first) / day, days - 1, out=gap, where=days > 1)
         return cls(
             pairs,
             np.divide(repeaters, buyers, out=np.full(len(buyers), np.nan), where=buyers > 0),
             np.divide(repeated, bought, out=np.full(len(bought), np.nan), where=bought > 0),
             user_last,
             gap,
+            day,
         )
 
     def features(self, u: np.ndarray, i: np.ndarray) -> dict[str, np.ndarray]:
@@ -171,8 +177,8 @@ class _Repeats:
         count = np.where(bought, pairs.count[at], 0).astype(np.float64)
         out = {"times_bought": count}
         if pairs.has_time:
-            since = np.where(bought, (_take(self.user_last, u) - pairs.last[at]) / SECONDS_PER_DAY, np.nan)
-            span = np.where(bought, (pairs.last[at] - pairs.first[at]) / SECONDS_PER_DAY, np.nan)
+            since = np.where(bought, (_take(self.user_last, u) - pairs.last[at]) / self.day, np.nan)
+            span = np.where(bought, (pairs.last[at] - pairs.first[at]) / self.day, np.nan)
             interval = np.divide(span, count - 1, out=np.full(len(u), np.nan), where=count > 1)
             gap = _take(self.user_gap, u)
             out["days_since_last"] = since
@@ -184,11 +190,12 @@ class _Repeats:
         return out
 
 
-def _purchase_days(history: Dataset, user_map: IdMap) -> np.ndarray:
-    """Distinct calendar days (UTC) with a purchase, per user code."""
+def _purchase_days(history: Dataset, user_map: IdMap, day: float = SECONDS_PER_DAY) -> np.ndarray:
+    """Distinct calendar days (UTC; orders when ``day`` is 1 and timestamps are order numbers) with a
+    purchase, per user code."""
     bought = purchase_rows(history)
     users = user_map.codes(history.interactions[C.USER])[bought]
-    day = np.floor(to_seconds(history.interactions[C.TIMESTAMP])[bought] / SECONDS_PER_DAY).astype(np.int64)
+    day = np.floor(to_seconds(history.interactions[C.TIMESTAMP])[bought] / day).astype(np.int64)
     distinct = pd.DataFrame({"u": users, "d": day}).drop_duplicates()
     return np.bincount(distinct["u"], minlength=len(user_map)).astype(np.float64)
 
@@ -412,12 +419,17 @@ def prepare_history(
     user_count = np.bincount(log_u, minlength=n_users).astype(np.float64)
     item_count = np.bincount(log_i, minlength=n_items).astype(np.float64)
     leading = [_Lookup("user_count", True, user_count, 0.0)]
+    # Order numbers (1, 2, 3 per customer) order each user's rows, but no clock is shared between users:
+    # "days" count orders, and the features that compare users' times are left out.
+    clock = history.has_timestamps and not history.has_order_numbers
+    day_seconds = SECONDS_PER_DAY if clock else 1.0
     if history.has_timestamps:
         seconds = to_seconds(log[C.TIMESTAMP]).astype(np.float64)
         now = seconds.max()
-        last = pd.Series(seconds).groupby(log_u).max().to_numpy()
-        leading.append(_Lookup("user_recency_days", True, (now - last) / SECONDS_PER_DAY, np.nan))
-        day = np.floor(seconds / SECONDS_PER_DAY).astype(np.int64)
+        if clock:
+            last = pd.Series(seconds).groupby(log_u).max().to_numpy()
+            leading.append(_Lookup("user_recency_days", True, (now - last) / SECONDS_PER_DAY, np.nan))
+        day = np.floor(seconds / day_seconds).astype(np.int64)
         active = pd.DataFrame({"u": log_u, "d": day}).drop_duplicates()
         frequency = np.bincount(active["u"], minlength=n_users).astype(np.float64)
         leading.append(_Lookup("user_frequency", True, frequency, 0.0))
@@ -438,7 +450,7 @@ def prepare_history(
         )
 
     item_lookups = [_Lookup("item_popularity", False, item_count / max(len(log), 1), 0.0)]
-    if history.has_timestamps:
+    if clock:
         recent = seconds >= np.quantile(seconds, 1.0 - recent_fraction)
         recent_count = np.bincount(log_i[recent], minlength=n_items)
         item_lookups.append(_Lookup("item_trend", False, recent_count / np.maximum(item_count, 1), np.nan))
@@ -463,6 +475,7 @@ def prepare_history(
     if history.has_timestamps:
         sequence = (scale @ _sequence_pairs(log_u, log_i, seconds, n_items) @ scale).tocsc()
         sequence.sort_indices()
+    if clock:
         periods = _Periods.from_log(log_u, log_i, seconds, n_users, n_items)
     return HistoryFeatures(
         user_map=user_map,
@@ -481,7 +494,7 @@ def prepare_history(
         history_size=np.asarray(binary.sum(axis=1), dtype=np.float64).ravel(),
         sequence_by_item=sequence,
         periods=periods,
-        repeats=_Repeats.from_history(history, user_map, item_map) if repeats else None,
+        repeats=_Repeats.from_history(history, user_map, item_map, day_seconds) if repeats else None,
     )
 
 

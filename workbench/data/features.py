@@ -314,7 +314,8 @@ class HistoryFeatures:
             within = pd.Series(values).groupby(pd.factorize(pairs[C.USER])[0])
             out[f"{name}_rank"] = within.rank(ascending=False, method="min").to_numpy()
             spread = within.transform("std").to_numpy()
-            centred = values - within.transform("mean").to_numpy()
+            with np.errstate(invalid="ignore"):  # -inf scores (items a source does not rank) give NaN, as meant
+                centred = values - within.transform("mean").to_numpy()
             out[f"{name}_z"] = np.divide(centred, spread, out=np.full(len(values), np.nan), where=spread > 0)
 
         if self.first_category is not None:

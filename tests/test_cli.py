@@ -12,8 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import workbench.notebooks
 from workbench.cli import main
+from workbench.data.synthetic import SIZES, make_ecommerce, order_log
 from workbench.errors import DataError
+from workbench.notebooks import data_description, list_notebooks
 
 
 @pytest.fixture
@@ -117,7 +120,7 @@ def test_report_validates_data_before_running_notebooks(tmp_path, capsys):
     out = tmp_path / "reports"
     assert main(["report", "--data", str(bad), "--out", str(out), "--only", "01_profile"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: interactions: column 'item_id'")
+    assert len(err) == 1 and err[0].startswith(f"error: interactions ({bad}): column 'item_id'")
     assert not out.exists()  # no notebook ran
 
 
@@ -126,24 +129,161 @@ def test_report_unknown_notebook(tmp_path, capsys):
     assert "unknown notebook '99_nope'" in capsys.readouterr().err
 
 
-def test_report_end_to_end_subprocess(tmp_path):
+def shop_export(path: Path) -> pd.DataFrame:
+    """What a shop exports: a row per purchased item with integer ids, order ids and ISO times (the purchases of
+    the synthetic-small shop), written to ``path``; no users or items table."""
+    log = order_log(make_ecommerce(**SIZES["small"], seed=0))
+    frame = pd.DataFrame(
+        {
+            "order_id": log["order_id"],
+            "user_id": log["user_id"].str[1:].astype(int),
+            "item_id": log["product_id"].str[1:].astype(int),
+            "timestamp": pd.to_datetime(log["timestamp"], unit="s").dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+    )
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_report_on_a_shops_export_from_another_folder(tmp_path):
+    """Every notebook writes its page on a bare order log; the sections that need more data say why."""
+    (tmp_path / "exports").mkdir()
+    shop_export(tmp_path / "exports" / "orders.csv")
+    work = tmp_path / "work"
+    work.mkdir()
     script = Path(sys.executable).with_name("workbench")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "workbench.cli"]
-    out = tmp_path / "reports"
-    env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATA", "WORKBENCH_REPORT_DIR")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
     result = subprocess.run(
-        [*command, "report", "--data", "synthetic-small", "--out", str(out), "--only", "01_profile"],
+        [*command, "report", "--data", "../exports/orders.csv", "--out", "reports"],
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        cwd=work,
+        timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = work / "reports"
+    stems = [path.stem for path in list_notebooks()]
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert 'href="01_profile.html"' in index
-    summary = json.loads((out / "01_profile.json").read_text(encoding="utf-8"))
-    assert summary["title"] == "Data profile: synthetic-small"
-    assert "<svg" in (out / "01_profile.html").read_text(encoding="utf-8")
+    assert re.findall(r'<a href="([^"]+)"', index) == [f"{stem}.html" for stem in stems]
+    assert 'class="failed"' not in index and "<h2>Data: ../exports/orders.csv</h2>" in index
+    pages = {stem: (out / f"{stem}.html").read_text(encoding="utf-8") for stem in stems}
+    said = (
+        f'<p class="data">Data: orders.csv. {html.escape(data_description(str(tmp_path / "exports" / "orders.csv")))}'
+    )
+    assert all(said in page for page in pages.values())
+    assert all(json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))["data"] == "orders.csv" for stem in stems)
+    coldstart = pages["02_coldstart"]
+    assert re.search(r"<h3>Cold users</h3>\s*<p>No demographics: the data set has no users table", coldstart)
+    assert "New items do not apply: the data set has no items table" in coldstart
+    assert "<h3>Hybrid switch</h3>" in coldstart
+    assert "Drift against the training period" in pages["09_freshness"]  # ISO times: the replay applies
+
+
+def test_report_without_timestamps_says_why_the_replay_does_not_apply(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shop_export(tmp_path / "log.csv")[["user_id", "item_id"]].to_csv(tmp_path / "pairs.csv", index=False)
+    assert main(["report", "--data", "pairs.csv", "--out", "reports", "--only", "09_freshness"]) == 0
+    page = (tmp_path / "reports" / "09_freshness.html").read_text(encoding="utf-8")
+    assert re.search(r"<h3>Replay</h3>\s*<p>Fresh data does not apply: the log has no timestamp column", page)
+    assert json.loads((tmp_path / "reports" / "09_freshness.json").read_text(encoding="utf-8"))["headline"] == {}
+
+
+def test_report_gives_each_data_set_its_folder_and_the_file_its_tables(tmp_path, monkeypatch):
+    """Two data sets in one run: the file gets --users, --items and --column (paths relative to the caller)."""
+    ds = make_ecommerce(**SIZES["small"], seed=0)
+    orders = order_log(ds).rename(columns={"user_id": "customer"})
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    ds.items.rename_axis("product_id").to_csv(tmp_path / "products.csv")
+    ds.users.rename_axis("customer").to_csv(tmp_path / "customers.csv")
+    monkeypatch.chdir(tmp_path)
+    flags = ["--users", "customers.csv", "--items", "products.csv", "--column", "customer=user_id"]
+    argv = ["report", "--data", "synthetic-small", "--data", "orders.csv", *flags, "--column", "product_id=item_id"]
+    assert main([*argv, "--out", "reports", "--only", "01_profile"]) == 0
+    out = tmp_path / "reports"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<a href="([^"]+)"', index) == ["synthetic-small/01_profile.html", "orders/01_profile.html"]
+    assert re.findall(r"<h2>(Data: [^<]*)</h2>", index) == ["Data: synthetic-small", "Data: orders.csv"]
+    assert f"Users from {tmp_path / 'customers.csv'}. Items from {tmp_path / 'products.csv'}." in index
+    assert "Columns: customer as user_id, product_id as item_id." in index
+    shop = (out / "orders" / "01_profile.html").read_text(encoding="utf-8")
+    top = ds.interactions.loc[ds.interactions["event"] == "purchase", "item_id"].value_counts().index[0]
+    assert html.escape(ds.items.loc[top, "name"]) in shop  # a product name from the items table
+    assert f"Users from {tmp_path / 'customers.csv'}" in shop and "region" in shop  # and the users' demographics
+    synthetic = json.loads((out / "synthetic-small" / "01_profile.json").read_text(encoding="utf-8"))
+    assert synthetic["title"] == "Data profile: synthetic-small" and "Users from" not in synthetic["data_description"]
+    assert not (out / "01_profile.html").exists()  # several data sets: nothing directly in --out
+
+
+FAKE_PAGE = """from workbench.notebooks import publish
+from workbench.report import Report
+publish(Report("Good page", "a page"), "{stem}", {{"users": 3}})
+"""
+
+
+def test_a_failing_notebook_is_marked_in_the_index_and_the_exit_code_is_1(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "checkout" / "notebooks"
+    folder.mkdir(parents=True)
+    (folder / "01_good.py").write_text(FAKE_PAGE.format(stem="01_good"), encoding="utf-8")
+    (folder / "02_broken.py").write_text("print('working')\nraise KeyError('b')\n", encoding="utf-8")
+    (folder / "03_silent.py").write_text("print('nothing to show')\n", encoding="utf-8")
+    monkeypatch.setattr(workbench.notebooks, "notebooks_dir", lambda: folder)
+    out = tmp_path / "reports"
+    (out / "ml-100k").mkdir(parents=True)
+    (out / "ml-100k" / "02_broken.html").write_text("an earlier run's page", encoding="utf-8")
+    assert main(["report", "--data", "ml-100k", "--data", "synthetic-small", "--out", str(out), "--jobs", "2"]) == 1
+    captured = capsys.readouterr()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<a href="([^"]+)">Good page</a>', index) == [
+        "ml-100k/01_good.html",
+        "synthetic-small/01_good.html",
+    ]
+    failed = re.findall(r'<li class="failed"><span class="name">(\w+)</span><p class="error">(.*?)</p></li>', index)
+    assert failed == 2 * [
+        ("02_broken", "<strong>Failed:</strong> KeyError: &#x27;b&#x27;"),
+        ("03_silent", "<strong>Failed:</strong> ran to the end but wrote no page"),
+    ]
+    assert index.count("2 of 3 notebooks failed.") == 2
+    assert not (out / "ml-100k" / "02_broken.html").exists()  # the stale page is not linked as if it were new
+    assert "failed: ml-100k: 02_broken: KeyError: 'b'" in captured.err
+    assert "wrote 2 of 6 report(s)" in captured.out
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        (
+            ["--column", "sku=item_id"],
+            "column mapping names 'sku', which none of the files has: interactions (orders.csv)",
+        ),
+        (["--column", "product_id"], "--column takes YOURS=CANONICAL"),
+        (["--users", "strangers.csv"], "users (strangers.csv): none of its 2 user_ids appears in the interactions"),
+        (["--items", "twice.csv"], "items (twice.csv): column 'item_id' has duplicate ids"),
+        (["--data", "orders.csv"], "--data orders.csv is given twice"),
+        (["--data", "ml100k"], "--data 'ml100k' is neither a file nor a data set the workbench knows"),
+    ],
+)
+def test_report_refuses_bad_flags_before_any_notebook_runs(tmp_path, monkeypatch, capsys, flags, needle):
+    monkeypatch.chdir(tmp_path)
+    Path("orders.csv").write_text("user_id,item_id\n1,10\n2,11\n", encoding="utf-8")
+    Path("strangers.csv").write_text("user_id,age\n100,31\n101,45\n", encoding="utf-8")
+    Path("twice.csv").write_text("item_id,name\n10,Mug\n10,Cup\n", encoding="utf-8")
+    assert main(["report", "--data", "orders.csv", *flags, "--out", "reports", "--only", "01_profile"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and needle in err[0], err
+    assert not Path("reports").exists()
+
+
+def test_report_tables_and_columns_need_a_file(tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert main(["report", "--data", "ml-100k", "--users", "u.csv", "--column", "a=user_id", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: --users and --column describe your own interaction file, and --data names only built-in data sets "
+        "(ml-100k); pass --data PATH"
+    )
+    assert not out.exists()
 
 
 def test_benchmark_lists_scripts_and_refuses_unknown_names(capsys):

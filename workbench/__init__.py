@@ -9,3 +9,6 @@ __version__ = "0.1.0"
 #: default. Kept here, below every layer, so the CLI can read them without importing pandas.
 DATA_ENV = "WORKBENCH_DATA"
 DEFAULT_DATA = "ml-100k"
+#: Set by the report runner beside ``DATA_ENV``: JSON ``{"users": path, "items": path, "columns": {yours: canonical}}``
+#: that ``load_dataset`` applies when it loads the data set ``DATA_ENV`` names (``workbench report --users`` etc.).
+DATA_OPTIONS_ENV = "WORKBENCH_DATA_OPTIONS"

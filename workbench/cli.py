@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import argparse
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from workbench import DEFAULT_DATA
 from workbench.errors import ConfigError, WorkbenchError, first_line
 from workbench.notebooks import NAMED_DATA, checkout_dir, default_jobs
+
+if TYPE_CHECKING:
+    from workbench.notebooks import NotebookResult
+    from workbench.report.render import IndexEntry
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     report = commands.add_parser("report", help="run the notebooks headless and write HTML reports")
-    report.add_argument("--data", default=NAMED_DATA[0], help=f"{' | '.join(NAMED_DATA)} | a CSV/Parquet path")
+    report.add_argument(
+        "--data",
+        action="append",
+        default=None,
+        help=f"{' | '.join(NAMED_DATA)} | a CSV/Parquet path (default: {NAMED_DATA[0]}); repeat it for several "
+        "data sets, each written into its own subfolder of --out",
+    )
+    _table_flags(report, "--data files")
     report.add_argument("--out", default="reports", help="output folder (default: reports/)")
     report.add_argument("--only", default=None, help="comma-separated notebook names, e.g. 01_profile,03_als")
     report.add_argument(
@@ -35,16 +50,8 @@ def _parser() -> argparse.ArgumentParser:
 
     profile = commands.add_parser("profile", help="profile an interaction file and print a summary")
     profile.add_argument("path", help="interactions CSV or Parquet")
-    profile.add_argument("--users", default=None, help="user table (CSV or Parquet)")
-    profile.add_argument("--items", default=None, help="item table (CSV or Parquet)")
+    _table_flags(profile, "the file")
     profile.add_argument("--html", default=None, help="also write the profile as an HTML report here")
-    profile.add_argument(
-        "--column",
-        action="append",
-        default=[],
-        metavar="YOURS=CANONICAL",
-        help="map a column name to a canonical one, e.g. --column product_id=item_id (repeatable)",
-    )
 
     benchmark = commands.add_parser("benchmark", help="run scripts in benchmarks/ (all of them by default)")
     benchmark.add_argument("names", nargs="*", help="script names to run, e.g. evaluate_speed ml100k")
@@ -60,39 +67,158 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _table_flags(command: argparse.ArgumentParser, what: str) -> None:
+    """``--users``, ``--items`` and ``--column``, shared by ``profile`` and ``report``."""
+    command.add_argument("--users", default=None, help=f"user table (CSV or Parquet) of {what}")
+    command.add_argument("--items", default=None, help=f"item table (CSV or Parquet) of {what}")
+    command.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="YOURS=CANONICAL",
+        help="map a column name to a canonical one, e.g. --column product_id=item_id (repeatable)",
+    )
+
+
+@dataclass(frozen=True)
+class _DataSet:
+    """One ``--data`` of a report run."""
+
+    #: how the index names it: a named data set, or the path as given
+    label: str
+    #: what the notebooks load: the name, or the file's absolute path
+    name: str
+    #: the folder its pages go into, and the same relative to --out ("" or "ml-100k/")
+    folder: Path
+    prefix: str
+    #: users / items (absolute paths) and columns of a file; empty for a named data set
+    options: dict[str, Any]
+
+
+def _is_named(data: str) -> bool:
+    from workbench.data.loaders import synthetic_size
+
+    return not Path(data).is_file() and (data in NAMED_DATA or synthetic_size(data) is not None)
+
+
+def _data_sets(args: argparse.Namespace, out: Path) -> list[_DataSet]:
+    """The ``--data`` of the run, checked: a bad file, flag or synthetic size fails here, in one line, before
+    any notebook runs (named data sets are not loaded). Paths are the caller's: relative to the current folder."""
+    from workbench.data.loaders import read_interactions
+
+    given = args.data or [DEFAULT_DATA]
+    twice = [data for data in dict.fromkeys(given) if given.count(data) > 1]
+    if twice:
+        raise ConfigError(f"--data {twice[0]} is given twice")
+    columns = _column_mapping(args.column)
+    tables = {table: getattr(args, table) for table in ("users", "items") if getattr(args, table)}
+    files = [data for data in given if not _is_named(data)]
+    if (tables or columns) and not files:
+        flags = " and ".join([*(f"--{table}" for table in tables), *(["--column"] if columns else [])])
+        raise ConfigError(
+            f"{flags} describe your own interaction file, and --data names only built-in data sets "
+            f"({', '.join(given)}); pass --data PATH"
+        )
+    options = {table: str(Path(path).resolve()) for table, path in tables.items()}
+    options.update({"columns": columns} if columns else {})
+    several = len(given) > 1
+    folders: set[str] = set()
+    sets = []
+    for data in given:
+        if data in files:
+            if not Path(data).exists() and not Path(data).suffix:
+                raise ConfigError(
+                    f"--data {data!r} is neither a file nor a data set the workbench knows "
+                    f"({', '.join(NAMED_DATA)}, synthetic-SIZE)"
+                )
+            read_interactions(data, columns=columns, users=args.users, items=args.items)
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", data if data not in files else Path(data).stem).strip("-.") or "data"
+        folder = slug
+        while folder in folders:
+            folder = f"{slug}-{len(folders) + 1}"
+        folders.add(folder)
+        sets.append(
+            _DataSet(
+                label=data,
+                name=str(Path(data).resolve()) if data in files else data,
+                folder=out / folder if several else out,
+                prefix=f"{folder}/" if several else "",
+                options=options if data in files else {},
+            )
+        )
+    return sets
+
+
 def _report(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from workbench.data.loaders import load_dataset, synthetic_size
-    from workbench.notebooks import list_notebooks, read_summary, run_notebooks
+    from workbench.notebooks import NotebookJob, data_description, list_notebooks, run_notebooks
     from workbench.report.render import write_index
 
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     notebooks = list_notebooks(args.only)
-    # A bad file or synthetic size fails here, in one line, before any notebook runs (synthetic data is not built).
-    if args.data not in NAMED_DATA and synthetic_size(args.data) is None:
-        load_dataset(args.data)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with tqdm(total=len(notebooks), desc="notebooks", unit="nb") as bar:
+    sets = _data_sets(args, out)
+    planned = [
+        (
+            NotebookJob(
+                path,
+                data=data.name,
+                report_dir=data.folder,
+                options=data.options or None,
+                label=f"{data.prefix}{path.stem}",
+            ),
+            data,
+        )
+        for data in sets
+        for path in notebooks
+    ]
+    jobs = [job for job, _ in planned]
+    for job in jobs:  # a page left from an earlier run must not stand for a notebook that fails now
+        for suffix in (".html", ".json"):
+            (job.report_dir / f"{job.path.stem}{suffix}").unlink(missing_ok=True)
+        job.report_dir.mkdir(parents=True, exist_ok=True)
+    width = max(len(job.name) for job in jobs)
+    with tqdm(total=len(jobs), desc="notebooks", unit="nb") as bar:
 
-        def done(name: str, seconds: float) -> None:
-            bar.write(f"{name:16s} {seconds:6.1f} s")
+        def done(result: NotebookResult) -> None:
+            failed = f"  failed: {result.error}" if result.error else ""
+            bar.write(f"{result.name:{width}s} {result.seconds:6.1f} s{failed}")
             bar.update()
 
-        run_notebooks(
-            notebooks,
-            data=args.data,
-            report_dir=out,
+        results = run_notebooks(
+            jobs,
             jobs=args.jobs,
             on_stage=lambda name, stage: bar.set_postfix_str(f"{name}: {stage}"),
             on_done=done,
         )
-    entries = [read_summary(out / f"{path.stem}.json") for path in notebooks]
-    index = write_index(out, entries)
-    print(f"wrote {len(entries)} report(s); open {index}")
-    return 0
+    entries = [_index_entry(result, data) for result, (_, data) in zip(results, planned, strict=True)]
+    notes = {data.label: data_description(data.name, data.options) for data in sets}
+    index = write_index(out, entries, data_notes=notes)
+    failed = [entry for entry in entries if entry.error]
+    print(f"wrote {len(entries) - len(failed)} of {len(entries)} report(s); open {index}")
+    for entry in failed:
+        print(f"failed: {entry.data}: {entry.title}: {entry.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _index_entry(result: NotebookResult, data: _DataSet) -> IndexEntry:
+    """The index line of one notebook run: its page's summary, or what went wrong in one line."""
+    from workbench.notebooks import read_summary
+    from workbench.report.render import IndexEntry
+
+    stem = result.job.path.stem
+    page = data.folder / f"{stem}.html"
+    error = result.error
+    if not error:
+        try:
+            return replace(
+                read_summary(data.folder / f"{stem}.json", href=f"{data.prefix}{stem}.html"), data=data.label
+            )
+        except WorkbenchError as exc:
+            error = "ran to the end but wrote no page" if not page.exists() else first_line(exc)
+    return IndexEntry(f"{data.prefix}{stem}.html" if page.exists() else "", stem, data=data.label, error=error)
 
 
 def _column_mapping(pairs: Sequence[str]) -> dict[str, str]:

@@ -19,19 +19,22 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import runpy
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import workbench
-from workbench import DATA_ENV, DEFAULT_DATA
+from workbench import DATA_ENV, DATA_OPTIONS_ENV, DEFAULT_DATA
 from workbench.errors import ConfigError, WorkbenchError
 
 if TYPE_CHECKING:
@@ -52,6 +55,11 @@ __all__ = [
     "export_twin",
     "twin_path",
     "read_summary",
+    "data_label",
+    "data_description",
+    "NotebookJob",
+    "NotebookResult",
+    "error_line",
     "default_jobs",
     "main",
 ]
@@ -74,6 +82,8 @@ PRELOAD = (
     "workbench.report.render",
 )
 STAGE_PREFIX = "[workbench stage] "
+#: Lines of a notebook's output kept to find its error line (a traceback's frames come before it).
+TAIL_LINES = 400
 #: The data sets every notebook's dropdown offers (``workbench.data.load_dataset`` names; no pandas needed here).
 NAMED_DATA = (DEFAULT_DATA, "complete-journey", "synthetic-small", "synthetic-medium")
 
@@ -147,33 +157,77 @@ def rerank_controls() -> tuple[Any, Any, Any]:
     )
 
 
-def publish(report: Report, name: str, headline: Mapping[str, Any]) -> Path | None:
+def data_label(name: str) -> str:
+    """How a page names its data: a :func:`workbench.data.load_dataset` name as is, a file by its file name.
+
+    >>> data_label("ml-100k"), data_label("/home/me/shop/orders.csv")
+    ('ml-100k', 'orders.csv')
+    """
+    return Path(name).name or str(name)
+
+
+def data_description(name: str, options: Mapping[str, Any] | None = None) -> str:
+    """Where the data set ``name`` comes from (``workbench.data.loaders.data_note``), with the users and items
+    tables and the column mapping given with it (``options``, as in ``DATA_OPTIONS_ENV``).
+
+    >>> data_description("orders.csv", {"items": "/shop/products.csv", "columns": {"product_id": "item_id"}})
+    'Your file orders.csv. Items from /shop/products.csv. Columns: product_id as item_id.'
+    """
+    from workbench.data.loaders import data_note
+
+    parts = [data_note(name)]
+    options = options or {}
+    for table in ("users", "items"):
+        if options.get(table):
+            parts.append(f"{table.capitalize()} from {options[table]}.")
+    if options.get("columns"):
+        parts.append("Columns: " + ", ".join(f"{yours} as {ours}" for yours, ours in options["columns"].items()) + ".")
+    return " ".join(parts)
+
+
+def publish(report: Report, name: str, headline: Mapping[str, Any], *, data: str | None = None) -> Path | None:
     """Write ``<dir>/<name>.html`` and ``<dir>/<name>.json`` when ``WORKBENCH_REPORT_DIR`` is set.
 
-    The JSON holds the title, description and headline numbers; returns the HTML path (None when unset).
+    The page says under its title which data it was computed on: ``data`` (the notebook's data set;
+    default: the one ``WORKBENCH_DATA`` names), described by :func:`data_description` with the
+    options the run gave it. The JSON holds the title, description, data and headline numbers;
+    returns the HTML path (None when unset).
     """
     directory = os.environ.get(REPORT_DIR_ENV)
     if not directory:
         return None
+    from workbench.data.loaders import data_options
+
+    data = data or os.environ.get(DATA_ENV) or DEFAULT_DATA
+    described = data_description(data, data_options(data))
+    page = replace(report, data=f"Data: {data_label(data)}. {described}")
     out = Path(directory)
-    html_path = report.write(out / f"{name}.html")
-    summary = {"title": report.title, "description": report.description, "headline": dict(headline)}
+    html_path = page.write(out / f"{name}.html")
+    summary = {
+        "title": report.title,
+        "description": report.description,
+        "data": data_label(data),
+        "data_description": described,
+        "headline": dict(headline),
+    }
     (out / f"{name}.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
     return html_path
 
 
-def read_summary(json_path: str | Path) -> IndexEntry:
-    """The index entry of a published report, from its JSON file."""
+def read_summary(json_path: str | Path, *, href: str | None = None) -> IndexEntry:
+    """The index entry of a published report, from its JSON file; ``href`` links the page (default: its
+    file name, beside the index)."""
     from workbench.report.render import IndexEntry
 
     path = Path(json_path)
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
         return IndexEntry(
-            href=f"{path.stem}.html",
+            href=href if href is not None else f"{path.stem}.html",
             title=str(summary["title"]),
             description=str(summary.get("description", "")),
             headline=dict(summary.get("headline", {})),
+            data=str(summary.get("data", "")),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise WorkbenchError(f"{path}: not a readable report summary ({exc})") from None
@@ -236,68 +290,162 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+@dataclass(frozen=True)
+class NotebookJob:
+    """One notebook to run on one data set.
+
+    ``data`` is a :func:`workbench.data.load_dataset` name or an absolute path, ``report_dir`` the
+    folder its page goes into, and ``options`` the ``users`` / ``items`` paths and ``columns``
+    mapping that :func:`workbench.data.load_dataset` applies to that data (see ``DATA_OPTIONS_ENV``).
+    ``label`` names the run in progress and errors (default: the notebook's stem).
+
+    >>> NotebookJob(Path("notebooks/03_als.py"), data="ml-100k", label="ml-100k/03_als").name
+    'ml-100k/03_als'
+    """
+
+    path: Path
+    data: str | None = None
+    report_dir: Path | None = None
+    options: Mapping[str, Any] | None = None
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """:attr:`label`, or the notebook's stem."""
+        return self.label or Path(self.path).stem
+
+    def env(self) -> dict[str, str]:
+        """What the notebook's process finds in its environment (a job naming its data also names its options,
+        so no options leak in from the caller's environment)."""
+        env = {}
+        if self.data is not None:
+            env[DATA_ENV] = str(self.data)
+            env[DATA_OPTIONS_ENV] = json.dumps(dict(self.options)) if self.options else ""
+        elif self.options:
+            env[DATA_OPTIONS_ENV] = json.dumps(dict(self.options))
+        if self.report_dir is not None:
+            env[REPORT_DIR_ENV] = str(Path(self.report_dir).resolve())
+        return env
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    """How one :class:`NotebookJob` ended: its time and, when it failed, the failure in one line."""
+
+    job: NotebookJob
+    seconds: float
+    #: the notebook's error in one line (e.g. ``KeyError: 'b'``); empty when it ran to the end
+    error: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.job.name
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
 def run_notebooks(
-    paths: Sequence[Path],
+    notebooks: Sequence[Path | NotebookJob],
     *,
     data: str | None = None,
     report_dir: str | Path | None = None,
+    options: Mapping[str, Any] | None = None,
     jobs: int | None = None,
     on_stage: Callable[[str, str], None] | None = None,
-    on_done: Callable[[str, float], None] | None = None,
-) -> None:
-    """Run notebooks headless, ``jobs`` at a time (default: :func:`default_jobs`), in workflow order.
+    on_done: Callable[[NotebookResult], None] | None = None,
+) -> list[NotebookResult]:
+    """Run notebooks headless, ``jobs`` at a time (default: :func:`default_jobs`), in the order given.
 
-    Each notebook runs as ``__main__`` in a process forked from a server that imported
-    :data:`PRELOAD` once, with ``data`` and ``report_dir`` in its environment and a model cache
+    ``notebooks`` are paths, run on ``data`` into ``report_dir`` with ``options`` (see
+    :class:`NotebookJob`), or jobs that name their own: the notebooks of several data sets share one
+    call, so the slots stay busy. Each runs as ``__main__`` in a process forked from a server that
+    imported :data:`PRELOAD` once, with its settings in the environment and a model cache
     (:func:`fitted`) that lives as long as this call. ``on_stage(name, stage)`` hears the stages a
-    notebook announces, ``on_done(name, seconds)`` its end. The first failure stops the run with a
-    WorkbenchError naming the notebook and its last error line.
+    notebook announces, ``on_done(result)`` its end. A failing notebook does not stop the others:
+    every notebook runs, and the results (in the order given) hold each failure in one line.
+
+    >>> failed = [r for r in run_notebooks(list_notebooks(), data="synthetic-small") if not r.ok]  # doctest: +SKIP
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
     slots = jobs or default_jobs()
-    waiting = deque(paths)
+    todo = [
+        item if isinstance(item, NotebookJob) else NotebookJob(Path(item), data, report_dir, options)
+        for item in notebooks
+    ]
+    waiting = deque(enumerate(todo))
     running: list[_Run] = []
+    results: dict[int, NotebookResult] = {}
     with tempfile.TemporaryDirectory(prefix="workbench-report-") as scratch:
-        env = {MODEL_CACHE_ENV: str(Path(scratch) / "models")}
-        if data is not None:
-            env[DATA_ENV] = str(data)
-        if report_dir is not None:
-            env[REPORT_DIR_ENV] = str(Path(report_dir).resolve())
+        cache = {MODEL_CACHE_ENV: str(Path(scratch) / "models")}
         try:
             while waiting or running:
                 while waiting and len(running) < slots:
-                    running.append(_Run(context, waiting.popleft(), env, Path(scratch)))
+                    number, job = waiting.popleft()
+                    running.append(_Run(context, number, job, {**cache, **job.env()}, Path(scratch)))
                 wait([run.process.sentinel for run in running], timeout=0.2)
                 for run in list(running):
                     for stage_name in run.read():
                         if on_stage is not None:
-                            on_stage(run.path.stem, stage_name)
+                            on_stage(run.job.name, stage_name)
                     if run.process.exitcode is None:
                         continue
                     running.remove(run)
-                    run.finish()
+                    results[run.number] = run.finish()
                     if on_done is not None:
-                        on_done(run.path.stem, run.seconds)
+                        on_done(results[run.number])
         finally:
             for run in running:
                 run.process.terminate()
                 run.process.join()
                 run.log.close()
+    return [results[number] for number in range(len(todo))]
+
+
+#: A traceback's last line names the exception with its module (``workbench.errors.DataError: ...``).
+_EXCEPTION_MODULE = re.compile(r"^(?:[A-Za-z_][\w]*\.)+(?=[A-Za-z_]\w*(?::|$))")
+
+
+def error_line(output: Sequence[str], exitcode: int) -> str:
+    """The one line that says why a notebook process ended with ``exitcode`` (empty for 0), from the tail
+    of what it printed: the exception line of the last traceback (without the exception's module), else
+    the exit code or signal with the last line printed.
+
+    >>> error_line(["Traceback (most recent call last):", '  File "x.py", line 1', "    f()",
+    ...             "workbench.errors.DataError: no user_id", "more text"], 1)
+    'DataError: no user_id'
+    >>> error_line(["loading", "no data here"], 3), error_line([], -9)
+    ('exit code 3 after: no data here', 'killed by SIGKILL')
+    """
+    if exitcode == 0:
+        return ""
+    lines = [line for line in output if line.strip()]
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    after = [line for line in lines[starts[-1] + 1 :] if not line[:1].isspace()] if starts else []
+    if after:
+        return _EXCEPTION_MODULE.sub("", after[0].strip())
+    try:
+        how = f"killed by {signal.Signals(-exitcode).name}" if exitcode < 0 else f"exit code {exitcode}"
+    except ValueError:
+        how = f"exit code {exitcode}"
+    return f"{how} after: {lines[-1].strip()}" if lines else how
 
 
 class _Run:
     """One notebook's process, its output file and the tail of what it printed."""
 
-    def __init__(self, context: Any, path: Path, env: Mapping[str, str], scratch: Path) -> None:
-        self.path = path
-        log = scratch / f"{path.stem}.log"
+    def __init__(self, context: Any, number: int, job: NotebookJob, env: Mapping[str, str], scratch: Path) -> None:
+        self.number = number
+        self.job = job
+        path = Path(job.path)
+        log = scratch / f"{number:03d}_{path.stem}.log"
         log.touch()
         self.log = log.open(encoding="utf-8", errors="replace")
         self.pending = ""
-        self.tail: deque[str] = deque(maxlen=50)
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.start = time.perf_counter()
-        self.seconds = 0.0
         self.process = context.Process(target=_notebook_main, args=(str(path), dict(env), str(log)), name=path.stem)
         self.process.start()
 
@@ -309,20 +457,18 @@ class _Run:
             if line.startswith(STAGE_PREFIX):
                 stages.append(line.removeprefix(STAGE_PREFIX).strip())
             elif line.strip():
-                self.tail.append(line.strip())
+                self.tail.append(line.rstrip())
         return stages
 
-    def finish(self) -> None:
-        """Close the output; a notebook that failed raises WorkbenchError with its last error line."""
-        self.seconds = time.perf_counter() - self.start
+    def finish(self) -> NotebookResult:
+        """Close the output; the result holds the time and, when the notebook failed, its error in one line."""
+        seconds = time.perf_counter() - self.start
         self.process.join()
         self.read()
         if self.pending.strip():
-            self.tail.append(self.pending.strip())
+            self.tail.append(self.pending.rstrip())
         self.log.close()
-        if self.process.exitcode != 0:
-            detail = self.tail[-1] if self.tail else f"exit code {self.process.exitcode}"
-            raise WorkbenchError(f"notebook {self.path.stem} failed: {detail}")
+        return NotebookResult(self.job, seconds, error_line(self.tail, self.process.exitcode))
 
 
 def _notebook_main(path: str, env: Mapping[str, str], log: str) -> None:

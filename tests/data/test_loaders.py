@@ -1,6 +1,7 @@
 """Loaders: CSV / Parquet round trips, bad files as one-line DataErrors, MovieLens-100K and The Complete Journey."""
 
 import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -219,3 +220,44 @@ def test_data_note_says_where_each_data_set_comes_from():
     assert data_note("exports/orders.csv") == "Your file exports/orders.csv."
     with pytest.raises(DataError, match="unknown synthetic size 'huge'"):
         data_note("synthetic-huge")
+
+
+def test_load_dataset_applies_the_options_the_environment_gives_its_data(tmp_path, monkeypatch):
+    log = _write_csv(tmp_path / "orders.csv", "customer,product_id\n1,10\n1,11\n2,10\n")
+    items = _write_csv(tmp_path / "products.csv", "product_id,name\n10,Mug\n11,Cup\n")
+    options = json.dumps({"items": str(items), "columns": {"customer": "user_id", "product_id": "item_id"}})
+    monkeypatch.setenv("WORKBENCH_DATA", str(log))
+    monkeypatch.setenv("WORKBENCH_DATA_OPTIONS", options)
+    for ds in (load_dataset(str(log)), load_dataset()):
+        assert ds.items.loc[10, "name"] == "Mug" and ds.interactions["user_id"].tolist() == [1, 1, 2]
+    assert loaders.data_options(str(log)) == {
+        "items": str(items),
+        "columns": {"customer": "user_id", "product_id": "item_id"},
+    }
+    other = _write_csv(tmp_path / "other.csv", "user_id,item_id\n1,2\n")
+    assert loaders.data_options(str(other)) == {} and load_dataset(str(other)).items is None  # not that data set
+    monkeypatch.setenv("WORKBENCH_DATA_OPTIONS", "[1]")
+    with pytest.raises(DataError, match="WORKBENCH_DATA_OPTIONS takes an object"):
+        load_dataset()
+
+
+def test_side_tables_and_mappings_that_do_not_fit_name_their_file(tmp_path):
+    log = _write_csv(tmp_path / "orders.csv", "user_id,item_id\n1,10\n2,11\n")
+    strangers = _write_csv(tmp_path / "users.csv", "user_id,age\n100,31\n101,45\n")
+    with pytest.raises(DataError) as info:
+        read_interactions(log, users=strangers)
+    assert str(info.value).startswith(f"users ({strangers}): none of its 2 user_ids appears in the interactions")
+    assert "e.g. 100 there, 1 in the interactions" in str(info.value)
+    twice = _write_csv(tmp_path / "items.csv", "item_id,name\n10,Mug\n10,Cup\n11,Pan\n")
+    with pytest.raises(DataError, match=rf"^items \({twice}\): column 'item_id' has duplicate ids in 1 of 3 rows"):
+        read_interactions(log, items=twice)
+    with pytest.raises(DataError) as info:
+        read_interactions(
+            log, items=_write_csv(tmp_path / "p.csv", "sku,name\n10,Mug\n"), columns={"sku_id": "item_id"}
+        )
+    message = str(info.value)
+    assert message.startswith("column mapping names 'sku_id', which none of the files has: ")
+    assert f"interactions ({log}) has ['user_id', 'item_id']" in message and "p.csv) has ['sku', 'name']" in message
+    blank = _write_csv(tmp_path / "blank.csv", "user_id,item_id\n1,\n")
+    with pytest.raises(DataError, match=rf"^interactions \({blank}\): column 'item_id' has"):
+        read_interactions(blank)

@@ -15,7 +15,7 @@ import pytest
 from supported_api import NOTEBOOK_API
 
 from workbench.data.synthetic import SIZES, make_ecommerce
-from workbench.notebooks import export_twin, list_notebooks, notebooks_dir, twin_path
+from workbench.notebooks import data_description, export_twin, list_notebooks, notebooks_dir, twin_path
 
 NOTEBOOKS = list_notebooks()
 SMALL = "synthetic-small"
@@ -41,7 +41,9 @@ def run_in_process(name: str, monkeypatch, report_dir: Path | None = None) -> di
 
 def unstamped(page: str) -> str:
     """A report page without its "generated <minute> UTC" stamp, so two renderings compare equal
-    even when the minute turns between them."""
+    even when the minute turns between them, and without the line naming its data, which ``publish``
+    adds to the view's report (tested in test_profile_notebook_as_script)."""
+    page = re.sub(r'</p><p class="data">[^<]*', "", page)
     return re.sub(r"generated \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", "generated <stamp>", page)
 
 
@@ -89,6 +91,9 @@ def test_profile_notebook_as_script(tmp_path):
     )
     html = (tmp_path / "01_profile.html").read_text(encoding="utf-8")
     assert f"{len(log):,}" in html and "<script" not in html
+    # the page says which data it was computed on, under its title
+    said = f"Data: {SMALL}. {data_description(SMALL)}"
+    assert f'<p class="data">{said}</p></header>' in html
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -229,6 +229,34 @@ def test_write_index_links_and_numbers(tmp_path):
     assert all(bad not in text for bad in HOSTILE)
 
 
+def test_index_has_a_section_per_data_set_and_marks_failures(tmp_path):
+    entries = [
+        IndexEntry("ml-100k/01_profile.html", "Profile", "Data profile", {"users": 943}, data="ml-100k"),
+        IndexEntry("", "02_coldstart", data="ml-100k", error=f"DataError: {HOSTILE[0]}"),
+        IndexEntry("shop/01_profile.html", "Profile", "Data profile", {"users": 12}, data=HOSTILE[1]),
+    ]
+    notes = {"ml-100k": "MovieLens-100K, read from the recbole wheel.", HOSTILE[1]: HOSTILE[2]}
+    text = write_index(tmp_path, entries, data_notes=notes).read_text(encoding="utf-8")
+    sections = re.findall(r'<section class="dataset"><h2>(.*?)</h2><p class="data">(.*?)</p>', text)
+    assert sections == [
+        ("Data: ml-100k", "MovieLens-100K, read from the recbole wheel. 1 of 2 notebooks failed."),
+        (f"Data: {html.escape(HOSTILE[1])}", html.escape(HOSTILE[2])),
+    ]
+    assert re.findall(r'<a href="([^"]+)"', text) == ["ml-100k/01_profile.html", "shop/01_profile.html"]
+    failed = re.findall(r'<li class="failed">(.*?)</li>', text)
+    assert failed == [
+        f'<span class="name">02_coldstart</span><p class="error"><strong>Failed:</strong> DataError: '
+        f"{html.escape(HOSTILE[0])}</p>"
+    ]
+    assert all(bad not in text for bad in HOSTILE)
+
+
+def test_a_page_says_which_data_under_its_title():
+    page = Report("ALS: ml-100k", "metrics", data=f"Data: ml-100k. {HOSTILE[0]}").to_html()
+    assert f'<p class="data">Data: ml-100k. {html.escape(HOSTILE[0])}</p></header>' in page
+    assert '<p class="data">' not in Report("ALS").to_html()
+
+
 def test_report_does_not_mutate_inputs():
     frame = pd.DataFrame({"a": [1.0, 2.0]}, index=pd.Index(["x", "y"], name="id"))
     before = frame.copy()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import importlib.resources
 import importlib.util
+import json
 import os
 from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from workbench import DATA_ENV, DEFAULT_DATA
+from workbench import DATA_ENV, DATA_OPTIONS_ENV, DEFAULT_DATA
 from workbench import columns as C
 from workbench.data import validate
 from workbench.data.dataset import Dataset
@@ -295,7 +297,26 @@ def read_interactions(
     for key, sources in names.items():
         csv_columns = [(t, c) for t in frames if key in keys[t] and _is_csv(paths[t]) for c in sources]
         _ids_as_written(frames, csv_columns)
-    return Dataset.from_frames(frames["interactions"], frames.get("users"), frames.get("items"), columns=mapping)
+    files = {table: f"{table} ({paths[table]})" for table in frames}
+    for source in mapping:
+        if not any(source in frame.columns for frame in frames.values()):
+            found = "; ".join(f"{files[t]} has {list(map(str, frame.columns))[:12]}" for t, frame in frames.items())
+            raise DataError(f"column mapping names {source!r}, which none of the files has: {found}")
+    try:
+        ds = Dataset.from_frames(frames["interactions"], frames.get("users"), frames.get("items"), columns=mapping)
+    except DataError as exc:  # its message starts with the table: name the file too
+        table, colon, rest = str(exc).partition(": ")
+        raise DataError(f"{files[table]}: {rest}" if colon and table in files else str(exc)) from None
+    for table, key in (("users", C.USER), ("items", C.ITEM)):
+        side = getattr(ds, table)
+        if side is not None and len(side) and not side.index.isin(ds.interactions[key]).any():
+            raise DataError(
+                f"{files[table]}: none of its {len(side):,} {key}s appears in the {files['interactions']}: "
+                f"e.g. {side.index[:1].tolist()[0]!r} there, {ds.interactions[key].iloc[:1].tolist()[0]!r} in the "
+                "interactions; "
+                "check that both spell the ids the same way"
+            )
+    return ds
 
 
 def synthetic_size(name: str) -> str | None:
@@ -332,7 +353,27 @@ def load_dataset(name: str | None = None) -> Dataset:
         from workbench.data.synthetic import SIZES, make_ecommerce
 
         return make_ecommerce(**SIZES[size], seed=0)
-    return read_interactions(name)
+    return read_interactions(name, **data_options(name))
+
+
+def data_options(name: str) -> dict[str, Any]:
+    """The ``users`` and ``items`` paths and ``columns`` mapping that the environment gives the data set ``name``:
+    the JSON in ``WORKBENCH_DATA_OPTIONS`` when ``name`` is the data set ``WORKBENCH_DATA`` names (as
+    ``workbench report --users/--items/--column`` sets them for its notebooks), else nothing.
+
+    >>> data_options("orders.csv")  # doctest: +SKIP
+    {'items': '/home/me/products.csv', 'columns': {'product_id': 'item_id'}}
+    """
+    raw = os.environ.get(DATA_OPTIONS_ENV, "").strip()
+    if not raw or name != os.environ.get(DATA_ENV):
+        return {}
+    try:
+        options = json.loads(raw)
+    except ValueError as exc:
+        raise DataError(f"{DATA_OPTIONS_ENV} is not JSON: {first_line(exc)}") from None
+    if not isinstance(options, dict) or set(options) - {"users", "items", "columns"}:
+        raise DataError(f"{DATA_OPTIONS_ENV} takes an object with users, items and columns; got {raw[:80]!r}")
+    return {key: value for key, value in options.items() if value}
 
 
 def data_note(name: str) -> str:

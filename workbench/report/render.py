@@ -62,6 +62,13 @@ figure.chart svg{max-width:100%;height:auto;display:block}
 .index-list .numbers{margin-top:6px;font-size:13px;color:#39404f}
 .index-list .numbers span{display:inline-block;margin-right:18px}
 .index-list .numbers b{font-variant-numeric:tabular-nums}
+.index-list li.failed{border-color:#e3a3a3;background:#fdf3f3}
+.index-list .name{font-size:18px;font-weight:620;color:#5b6475}
+.index-list .error{color:#9b1c1c;font-size:14px}
+header.page p.data{color:#39404f;font-size:14px}
+section.dataset{margin:28px 0}
+section.dataset h2{margin-bottom:4px}
+section.dataset p.data{margin:0 0 6px;color:#39404f}
 """
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -291,6 +298,8 @@ class Report:
     title: str
     description: str = ""
     blocks: list[str] = field(default_factory=list)
+    #: which data the page was computed on, in a sentence or two (shown under the title; empty: not shown)
+    data: str = ""
 
     def _add(self, block: str, caption: str | None = None, kind: str = "block") -> Self:
         if caption:
@@ -326,7 +335,7 @@ class Report:
 
     def to_html(self) -> str:
         """The whole page as one string."""
-        return _page(self.title, self.description, "\n".join(self.blocks))
+        return _page(self.title, self.description, "\n".join(self.blocks), data=self.data)
 
     def write(self, path: str | Path) -> Path:
         """Write the page (UTF-8), creating parent folders; returns the path."""
@@ -336,9 +345,11 @@ class Report:
         return path
 
 
-def _page(title: str, description: str, body: str) -> str:
+def _page(title: str, description: str, body: str, *, data: str = "") -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     subtitle = html.escape(f"{description} · " if description else "") + f"generated {stamp} by workbench"
+    if data:
+        subtitle += f'</p><p class="data">{html.escape(data)}'
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -351,30 +362,71 @@ def _page(title: str, description: str, body: str) -> str:
 
 @dataclass(frozen=True)
 class IndexEntry:
-    """One line of the index page: a link, a one-line description and headline numbers."""
+    """One line of the index page: a link, a one-line description and headline numbers.
+
+    ``data`` names the data set the page was computed on (the index has a section per data set);
+    ``error`` says in one line why the notebook wrote no page (or a failed one): the line is marked,
+    and ``href`` may be empty.
+    """
 
     href: str
     title: str
     description: str = ""
     headline: Mapping[str, Any] = field(default_factory=dict)
+    data: str = ""
+    error: str = ""
 
 
-def write_index(out_dir: str | Path, entries: Iterable[IndexEntry], *, title: str = "Workbench reports") -> Path:
+def _index_item(entry: IndexEntry) -> str:
+    title = html.escape(entry.title)
+    link = (
+        f'<a href="{html.escape(entry.href, quote=True)}">{title}</a>'
+        if entry.href
+        else f'<span class="name">{title}</span>'
+    )
+    if entry.error:
+        return f'<li class="failed">{link}<p class="error"><strong>Failed:</strong> {html.escape(entry.error)}</p></li>'
+    numbers = "".join(
+        f"<span>{html.escape(metric_label(key))}: <b>{html.escape(format_value(v))}</b></span>"
+        for key, v in entry.headline.items()
+    )
+    return f'<li>{link}<p>{html.escape(entry.description)}</p><div class="numbers">{numbers}</div></li>'
+
+
+def write_index(
+    out_dir: str | Path,
+    entries: Iterable[IndexEntry],
+    *,
+    title: str = "Workbench reports",
+    data_notes: Mapping[str, str] | None = None,
+) -> Path:
     """Write ``out_dir/index.html`` linking each report; returns its path.
+
+    Entries that name their ``data`` are grouped in a section per data set, in order of first
+    appearance, headed by the data set's name and its sentence in ``data_notes`` (where it came from).
+    A failed entry shows its error instead of numbers.
 
     >>> write_index("reports", [IndexEntry("01_profile.html", "Profile", "943 users", {"users": 943})])  # doctest: +SKIP
     """
-    items = []
+    notes = dict(data_notes or {})
+    groups: dict[str, list[IndexEntry]] = {}
     for entry in entries:
-        numbers = "".join(
-            f"<span>{html.escape(metric_label(key))}: <b>{html.escape(format_value(v))}</b></span>"
-            for key, v in entry.headline.items()
+        groups.setdefault(entry.data, []).append(entry)
+    sections = []
+    for data, group in groups.items():
+        items = f'<ul class="index-list">{"".join(_index_item(entry) for entry in group)}</ul>'
+        failed = sum(bool(entry.error) for entry in group)
+        if not data:
+            sections.append(items)
+            continue
+        status = f" {failed} of {len(group)} notebooks failed." if failed else ""
+        note = html.escape(notes.get(data, "")) + html.escape(status)
+        sections.append(
+            f'<section class="dataset"><h2>Data: {html.escape(data)}</h2>'
+            + (f'<p class="data">{note.strip()}</p>' if note.strip() else "")
+            + f"{items}</section>"
         )
-        items.append(
-            f'<li><a href="{html.escape(entry.href, quote=True)}">{html.escape(entry.title)}</a>'
-            f'<p>{html.escape(entry.description)}</p><div class="numbers">{numbers}</div></li>'
-        )
-    body = f'<ul class="index-list">{"".join(items)}</ul>' if items else "<p>No reports were written.</p>"
+    body = "\n".join(sections) if sections else "<p>No reports were written.</p>"
     path = Path(out_dir) / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_page(title, "", body), encoding="utf-8")

@@ -1,4 +1,4 @@
-# Two commands: `make report` (set up, then reports on MovieLens-100K) and `make test`.
+# Two commands: `make report` (set up, then reports on MovieLens-100K and The Complete Journey) and `make test`.
 # Both install the versions locked in requirements/ (compiled from pyproject.toml by `make lock`)
 # with uv, one pinned wheel bootstrapped into .venv/.uv, or with plain pip when uv cannot be had.
 PYTHON ?= python3
@@ -56,7 +56,7 @@ $(VENV)/.core $(VENV)/.all: $(VENV)/.%: pyproject.toml requirements/%.txt requir
 	@rm $(VENV)/.installing && touch $@
 
 report: setup
-	$(BIN)/workbench report --data ml-100k --out reports
+	$(BIN)/workbench report --data ml-100k --data complete-journey --out reports
 
 test: setup-all lint
 	$(BIN)/python -m pytest -q

@@ -15,3 +15,7 @@ OPTIONAL = (RATING, TIMESTAMP, EVENT)
 RECOMMENDATION = (USER, ITEM, SCORE, RANK, FALLBACK)
 
 EVENT_TYPES = ("view", "cart", "purchase")
+
+#: Item columns read as an item's category, in this order of preference (a cell may join several with
+#: '|', as MovieLens genres do): genres, a shop's category, a grocer's department.
+CATEGORIES = ("genres", "category", "department")

@@ -115,3 +115,25 @@ def test_segment_metrics_orders_other_segments_after_the_hybrid_ones_and_rejects
         segment_metrics(per_user, pd.Series([], dtype=object))
     with pytest.raises(DataError, match="user_id"):
         segment_metrics(per_user.set_index("user_id"), clusters)
+
+
+def test_user_segments_of_a_grocer_text_bands_and_spend():
+    """The Complete Journey's shape: age already in bands (text), income bands, a spend column in the log."""
+    users = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3, 4],
+            "age": ["25-34", "65+", "25-34", None],
+            "income": ["35-49K", "35-49K", "100-124K", "Under 15K"],
+            "member_no": ["a1", "a2", "a3", "a4"],  # every user their own value: an id, not a segment
+        }
+    )
+    log = pd.DataFrame(
+        {"user_id": [1, 1, 2, 3, 4], "item_id": [1, 2, 1, 3, 3], "sales_value": [1.0, 1.0, 4.0, 10.0, 20.0]}
+    )
+    ds = Dataset.from_frames(log, users)
+    train = ds.with_interactions(log[log["user_id"] != 4])
+    segments = user_segments(ds, train, n_quantiles=2)
+    assert segments.columns.tolist() == ["age", "income", "activity_band", "spend_band"]
+    assert segments.loc[2, "age"] == "65+" and segments.loc[3, "income"] == "100-124K"
+    # training spend: 2, 4 and 10; median 4 splits them into two bands; user 4 has no training rows
+    assert segments["spend_band"].tolist() == ["2.00-4.00", "2.00-4.00", "4.00-10.00", "0 (cold)"]

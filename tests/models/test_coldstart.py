@@ -412,7 +412,7 @@ def test_onboarding_bad_inputs_raise_one_line_errors(ds):
         ClusterColdStart(item_weight=-1)
     without_labels = ClusterColdStart(n_clusters=2, seed=0).fit(ds)  # no items table
     assert without_labels.labels_ == []
-    with pytest.raises(DataError, match="no genres or category column"):
+    with pytest.raises(DataError, match="no genres, category or department column"):
         without_labels.recommend_onboarded(["nA1"], picks={"nA1": ["Comedy"]})
     with pytest.raises(DataError) as info:
         model.recommend_onboarded(["n1"], picks={"n1": ["Western"]})

@@ -99,7 +99,7 @@ def test_without_demographics_or_item_attributes_the_sections_say_so(shop):
     assert list(segments.columns) == ["activity_band"]  # no demographics: only the activity band is audited
     view = audit_view(run, audit_segments(run, segments), metric="recall", threshold=0.2)
     assert view.attribute is None and view.exposure_chart is None and view.exposure_wide.empty
-    assert "no genres or category column" in view.exposure_note()
+    assert "no genres, category or department column" in view.exposure_note()
     assert "Exposure does not apply" in view.report("bare").to_html()
     with pytest.raises(ConfigError, match="unknown metric"):
         audit_view(run, view.audits, metric="rmse")

@@ -28,13 +28,19 @@ from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
 from workbench.models.hybrid import SEGMENTS
 
-#: Demographic columns of ``Dataset.users`` copied as they are into :func:`user_segments`.
+#: Demographic columns of ``Dataset.users`` copied as they are into :func:`user_segments`, first.
 CATEGORICAL = ("gender", "occupation", "region", "country")
+#: Any other text column of ``Dataset.users`` with 2 to this many distinct values, some shared by several
+#: users, is a segment as it is (a household's income band or composition; a zip code is not).
+MAX_SEGMENT_VALUES = 12
+#: The log's column of money spent per line item (The Complete Journey's); its training sum per user
+#: gives :func:`spend_bands`.
+SPEND_COLUMN = "sales_value"
 #: Lower edges of the default age bands: <18, 18-24, 25-34, 35-44, 45-54, 55+.
 AGE_EDGES = (18, 25, 35, 45, 55)
 COLD = "0 (cold)"
 #: Item attributes copied into the pair segments (text joined with '|' counts in every part).
-ITEM_ATTRIBUTES = ("genres", "category")
+ITEM_ATTRIBUTES = C.CATEGORIES
 PRICE_BANDS = 4
 #: Segments of the hybrid switch (:meth:`HybridRecommender.segments`), in the order its tables show them.
 HYBRID_SEGMENTS = SEGMENTS
@@ -167,8 +173,10 @@ def user_segments(ds: Dataset, train: Dataset, *, n_quantiles: int = 4) -> pd.Da
     """One row per user of ``ds`` (users table and log): demographic segments and activity band.
 
     Columns, when the users table has what they need: ``gender``, ``occupation``,
-    ``region``, ``country`` (as given), ``age_band`` (from ``age``); always
-    ``activity_band`` (training activity quantiles, see :func:`activity_bands`).
+    ``region``, ``country`` (as given), ``age_band`` (from a numeric ``age``), then every other
+    text column with 2 to :data:`MAX_SEGMENT_VALUES` values as given (e.g. an ``age`` already in
+    bands, ``income``); always ``activity_band`` (training activity quantiles, see
+    :func:`activity_bands`); ``spend_band`` when the log has :data:`SPEND_COLUMN` (:func:`spend_bands`).
 
     >>> user_segments(ds, train).columns.tolist()  # doctest: +SKIP
     ['gender', 'occupation', 'age_band', 'activity_band']
@@ -178,12 +186,50 @@ def user_segments(ds: Dataset, train: Dataset, *, n_quantiles: int = 4) -> pd.Da
     index = _user_index(ds, train)
     parts: list[pd.Series] = []
     if ds.users is not None:
-        users = rows_for(ds.users, index)
-        parts += [users[name] for name in CATEGORICAL if name in users.columns]
-        if "age" in users.columns:
-            parts.append(age_bands(users))
+        parts += _demographics(rows_for(ds.users, index))
     parts.append(activity_bands(train, index, n_quantiles=n_quantiles))
+    if SPEND_COLUMN in train.interactions.columns:
+        parts.append(spend_bands(train, index, n_quantiles=n_quantiles))
     return pd.concat(parts, axis=1).rename_axis(C.USER)
+
+
+def _demographics(users: pd.DataFrame) -> list[pd.Series]:
+    """The segment columns of a users table (see :func:`user_segments`)."""
+    numeric_age = "age" in users.columns and pd.api.types.is_numeric_dtype(users["age"].dtype)
+    named = [users[name] for name in CATEGORICAL if name in users.columns]
+    other = [
+        users[name]
+        for name in users.columns
+        if name not in CATEGORICAL
+        and not (name == "age" and numeric_age)
+        and not pd.api.types.is_numeric_dtype(users[name].dtype)
+        and 2 <= users[name].nunique() <= min(MAX_SEGMENT_VALUES, users[name].notna().sum() - 1)
+    ]
+    return [*named, *([age_bands(users)] if numeric_age else []), *other]
+
+
+def spend_bands(
+    train: Dataset, users: pd.DataFrame | Dataset | Iterable[Any] | None = None, *, n_quantiles: int = 4
+) -> pd.Series:
+    """Band of each user's training spend (the sum of :data:`SPEND_COLUMN`): ``n_quantiles`` quantiles
+    of the spend of warm users (tied quantiles merge), labelled ``low-high``; ``"0 (cold)"`` for users
+    without training interactions.
+
+    >>> log = pd.DataFrame({"user_id": [1, 2, 2, 3], "item_id": [1, 1, 2, 3], "sales_value": [1.0, 2.0, 3.0, 9.0]})
+    >>> spend_bands(Dataset.from_frames(log), [1, 2, 3, 4], n_quantiles=2).tolist()
+    ['1.00-5.00', '1.00-5.00', '5.00-9.00', '0 (cold)']
+    """
+    if not isinstance(train, Dataset) or SPEND_COLUMN not in train.interactions.columns:
+        raise DataError(f"spend_bands: the training log has no {SPEND_COLUMN!r} column")
+    index = _user_index(users, train)
+    log = train.interactions
+    spend = pd.to_numeric(log[SPEND_COLUMN], errors="coerce").groupby(log[C.USER].to_numpy()).sum()
+    warm = spend.reindex(index)
+    bands = pd.qcut(warm, positive_int(n_quantiles, "n_quantiles"), duplicates="drop")
+    labels = [f"{interval.left:.2f}-{interval.right:.2f}" for interval in bands.cat.categories]
+    bands = bands.cat.rename_categories(labels).cat.add_categories(COLD).cat.reorder_categories([COLD, *labels])
+    bands[warm.isna().to_numpy()] = COLD
+    return pd.Series(bands.to_numpy(), index=index, name="spend_band")
 
 
 def pair_segments(pairs: pd.DataFrame, train: Dataset, *, n_quantiles: int = 10) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from workbench.guards import check_dense
 
 SECONDS_PER_DAY = 86_400.0
 #: Item columns read as a multi-valued ('|'-joined) or single category, in this order of preference.
-CATEGORY_COLUMNS = ("genres", "category")
+CATEGORY_COLUMNS = C.CATEGORIES
 #: Cells of the dense users x users block held at once when co-occurrence is computed.
 BATCH_CELLS = 1 << 22
 #: Two interactions of a user at most this many steps apart in time are a sequence pair.

@@ -94,7 +94,7 @@ SELECTION_K = 10
 #: Silhouette is computed on at most this many users (it is quadratic).
 SILHOUETTE_SAMPLE = 2000
 #: Item columns whose labels onboarding picks name, first present wins ('|' separates several labels).
-LABEL_COLUMNS = ("genres", "category")
+LABEL_COLUMNS = C.CATEGORIES
 #: Default onboarding weights (the cluster part weighs 1), measured in benchmarks/coldstart_ml100k.py.
 ITEM_WEIGHT = 2.0
 PICK_WEIGHT = 0.25
@@ -676,7 +676,7 @@ class ClusterColdStart(Recommender):
         names = self._label_names
         if len(values) and not len(names):
             raise DataError(
-                f"picks: the training items have no {' or '.join(LABEL_COLUMNS)} column, so there is nothing to "
+                f"picks: the training items have no {', '.join(LABEL_COLUMNS[:-1])} or {LABEL_COLUMNS[-1]} column, so there is nothing to "
                 "pick; pass picks=None"
             )
         lookup = pd.Index(np.char.lower(names.astype(str)))

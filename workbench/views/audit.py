@@ -15,6 +15,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from workbench import columns as C
 from workbench.analysis.audit import Audit, audit, exposure, group_labels, popularity_bias, summary_flags
 from workbench.errors import ConfigError
 from workbench.report import Report
@@ -22,7 +23,7 @@ from workbench.report.charts import audit_comparison_chart, exposure_chart, popu
 from workbench.views.common import StandardRun, model_names
 
 #: Item columns whose values the exposure section compares, the first present one wins.
-ATTRIBUTES = ("genres", "category")
+ATTRIBUTES = C.CATEGORIES
 #: Seed of the audit's bootstrap.
 AUDIT_SEED = 0
 
@@ -159,7 +160,9 @@ class AuditView:
         """Why the exposure section is empty, in words; empty when it applies."""
         if self.attribute:
             return ""
-        return f"Exposure does not apply: the items table has no {' or '.join(ATTRIBUTES)} column."
+        return (
+            f"Exposure does not apply: the items table has no {', '.join(ATTRIBUTES[:-1])} or {ATTRIBUTES[-1]} column."
+        )
 
     @cached_property
     def exposure_table(self) -> pd.DataFrame:

@@ -82,6 +82,11 @@ PRELOAD = (
     "workbench.report.render",
 )
 STAGE_PREFIX = "[workbench stage] "
+#: The order a report run starts notebooks in (results keep the order given): the longest first, so that
+#: two slots finish together, and 05 and 06, which load the re-ranker 04 fits (:func:`fitted`), last,
+#: so that they find it made instead of holding a slot while they wait for it. Others follow in order.
+START_ORDER = ("04_rerank", "08_experiments", "09_freshness", "02_coldstart", "07_audit", "03_als", "01_profile")
+LAST = ("05_residuals", "06_explain")
 #: Lines of a notebook's output kept to find its error line (a traceback's frames come before it).
 TAIL_LINES = 400
 #: The data sets every notebook's dropdown offers (``workbench.data.load_dataset`` names; no pandas needed here).
@@ -356,7 +361,8 @@ def run_notebooks(
     on_stage: Callable[[str, str], None] | None = None,
     on_done: Callable[[NotebookResult], None] | None = None,
 ) -> list[NotebookResult]:
-    """Run notebooks headless, ``jobs`` at a time (default: :func:`default_jobs`), in the order given.
+    """Run notebooks headless, ``jobs`` at a time (default: :func:`default_jobs`), started in
+    :data:`START_ORDER` (stable: the data sets of one notebook side by side).
 
     ``notebooks`` are paths, run on ``data`` into ``report_dir`` with ``options`` (see
     :class:`NotebookJob`), or jobs that name their own: the notebooks of several data sets share one
@@ -375,7 +381,7 @@ def run_notebooks(
         item if isinstance(item, NotebookJob) else NotebookJob(Path(item), data, report_dir, options)
         for item in notebooks
     ]
-    waiting = deque(enumerate(todo))
+    waiting = deque(sorted(enumerate(todo), key=lambda numbered: _start_rank(Path(numbered[1].path).stem)))
     running: list[_Run] = []
     results: dict[int, NotebookResult] = {}
     with tempfile.TemporaryDirectory(prefix="workbench-report-") as scratch:
@@ -402,6 +408,17 @@ def run_notebooks(
                 run.process.join()
                 run.log.close()
     return [results[number] for number in range(len(todo))]
+
+
+def _start_rank(name: str) -> int:
+    """Where a notebook stands in :data:`START_ORDER` (unlisted ones between it and :data:`LAST`).
+
+    >>> sorted(["05_residuals", "10_new", "01_profile", "04_rerank"], key=_start_rank)
+    ['04_rerank', '01_profile', '10_new', '05_residuals']
+    """
+    if name in START_ORDER:
+        return START_ORDER.index(name)
+    return len(START_ORDER) + 1 + LAST.index(name) if name in LAST else len(START_ORDER)
 
 
 #: A traceback's last line names the exception with its module (``workbench.errors.DataError: ...``).

@@ -174,3 +174,33 @@ def test_ease_source_keeps_the_most_popular_items_of_a_large_catalogue(data, mon
     c = gen.candidates(pd.unique(data.interactions["user_id"])[:30], k=20)
     assert set(c.loc[c["in_ease"], "item_id"]) <= top5
     assert np.isneginf(c.loc[~c["item_id"].isin(top5), "ease_score"]).all() and c["in_als"].any()
+
+
+def test_sources_score_only_the_pool_of_a_large_catalogue(data, monkeypatch, tmp_path):
+    """With POOL_ITEMS below the catalogue, every candidate is a pool item, and each source's scores of
+    those items are what the source scores them over the whole catalogue."""
+    import workbench.models.candidates as candidates
+
+    users = pd.unique(data.interactions["user_id"])[:40]
+    whole = CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0).fit(data)
+    monkeypatch.setattr(candidates, "EASE_ITEMS", 10)
+    whole_ease = CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0).fit(data)
+    monkeypatch.setattr(candidates, "POOL_ITEMS", 30)
+    gen = CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0).fit(data)
+    assert whole._pool is None and len(gen._pool) == 30
+    counts = data.interactions["item_id"].value_counts(sort=False)
+    order = np.argsort(-counts.to_numpy(), kind="stable")
+    pool_ids = set(counts.index[order[:30]])
+    c = gen.candidates([*users, "nobody"], k=15)
+    assert set(c["item_id"]) <= pool_ids and c.groupby("user_id").size().max() == 15
+    codes = whole.user_map.codes(users)
+    reference = {name: whole_ease._source_scores(codes)[name] for name in candidates.SOURCES}
+    known = c[c["user_id"].isin(users)]
+    rows = pd.Index(users).get_indexer(known["user_id"])
+    cols = whole.item_map.codes(known["item_id"])
+    for name in candidates.SOURCES:
+        assert np.allclose(known[f"{name}_score"], reference[name][rows, cols], equal_nan=True)
+    recs = gen.recommend(users, k=10)
+    assert set(recs.loc[~recs["fallback"], "item_id"]) <= pool_ids
+    loaded = CandidateGenerator.load(gen.save(tmp_path / "gen"))
+    pd.testing.assert_frame_equal(loaded.candidates(users, k=15), c[c["user_id"] != "nobody"].reset_index(drop=True))

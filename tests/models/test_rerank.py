@@ -289,3 +289,13 @@ def test_a_holdout_that_cannot_be_built_names_the_cause():
     numbers += r" numbers \(1 to 1\), and every user has a single one, so no holdout can label the ranker$"
     with pytest.raises(DataError, match=numbers):
         small_model().fit(Dataset.from_frames(one_day.assign(timestamp=1)))
+
+
+def test_label_folds_stop_at_max_rows(tmp_path):
+    """Folds stop once max_rows candidate rows are labelled; without the cap every fold labels."""
+    shop = load_dataset("synthetic-small")
+    capped = LightGBMReranker(n_candidates=20, n_folds=4, holdout="random", max_rows=1, seed=0).fit(shop)
+    full = LightGBMReranker(n_candidates=20, n_folds=4, holdout="random", seed=0).fit(shop)
+    assert capped.n_folds_used_ == 1 and full.n_folds_used_ == 4
+    assert capped.get_params()["max_rows"] == 1
+    assert LightGBMReranker.load(capped.save(tmp_path / "m")).max_rows == 1

@@ -18,7 +18,8 @@ baskets one after the other (``holdout="basket"``: orders, else sessions, else o
 ``holdout="auto"`` (the default) takes baskets for a repeating log with timestamps and random
 shares otherwise.
 For each, a copy of the candidate model is fitted on the rest and its candidates are
-labelled with the holdout (1 = the user interacted). The ranker is trained for ``n_rounds``
+labelled with the holdout (1 = the user interacted); folds stop once ``max_rows`` candidate rows
+are labelled (``n_folds_used_`` says how many were). The ranker is trained for ``n_rounds``
 on every labelled user (with ``valid_fraction``, early stopping on that share of the users
 instead), then the candidate model is refitted on all of ``train``: serving features come
 from the full training data.
@@ -85,6 +86,10 @@ DEFAULT_LGBM = {
 #: nDCG is flat noise. 100 rounds at 0.04 tie 200 at 0.02 in half the time; both were measured on
 #: tuning splits (seeds 100-104, benchmarks/rerank_rounds_ml100k.py), apart from the evaluation seeds.
 N_ROUNDS = 100
+#: Label folds stop once this many candidate rows are labelled: the ranker's training set, and the
+#: number of candidate-stage fits, stop growing with the log (MovieLens-100K's five folds label under
+#: half a million; The Complete Journey's first three about 1.3 million).
+MAX_ROWS = 1_000_000
 EARLY_STOPPING = 100
 RANKER_FILE = "ranker.txt"
 TABLES_FILE = "tables.json"
@@ -120,6 +125,7 @@ class LightGBMReranker(Recommender):
         holdout: str = "auto",
         n_folds: int = 5,
         n_rounds: int = N_ROUNDS,
+        max_rows: int = MAX_ROWS,
         valid_fraction: float | None = None,
         prior_weight: float = 0.5,
         exclude_features: Sequence[str] = (),
@@ -143,6 +149,7 @@ class LightGBMReranker(Recommender):
         self.holdout = holdout
         self.n_folds = int(n_folds)
         self.n_rounds = positive_int(n_rounds, "n_rounds")
+        self.max_rows = positive_int(max_rows, "max_rows")
         self.valid_fraction = None if valid_fraction is None else float(valid_fraction)
         self.prior_weight = float(prior_weight)
         if isinstance(exclude_features, str) or not all(isinstance(p, str) for p in exclude_features):
@@ -157,6 +164,7 @@ class LightGBMReranker(Recommender):
             "holdout": self.holdout,
             "n_folds": self.n_folds,
             "n_rounds": self.n_rounds,
+            "max_rows": self.max_rows,
             "valid_fraction": self.valid_fraction,
             "prior_weight": self.prior_weight,
             "exclude_features": list(self.exclude_features),
@@ -244,6 +252,9 @@ class LightGBMReranker(Recommender):
             parts.append(features)
             labels.append(hit.to_numpy(np.int32))
             groups.append(pd.MultiIndex.from_arrays([np.full(len(features), number), features[C.USER]]))
+            if sum(map(len, parts)) >= self.max_rows:
+                break
+        self.n_folds_used_ = len(parts)
         if not parts:
             by = basket_by(train) if self._resolved_holdout(train) == "basket" else None
             why = single_basket_reason(train, by) if by else "no user has two or more interactions"

@@ -17,18 +17,23 @@ boosting rounds are one of the searched parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
+import numpy as np
 import optuna
 import pandas as pd
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset
-from workbench.data.split import stratified_split
-from workbench.errors import DataError, ModelError
+from workbench.data.repeats import basket_by, purchase_rows
+from workbench.data.split import next_basket_split, single_basket_reason, stratified_split
+from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError
 from workbench.evaluation import evaluate
 from workbench.guards import positive_int
 from workbench.models import ALSRecommender, LightGBMReranker
@@ -283,3 +288,95 @@ def importance_chart(study: optuna.Study, *, seed: int = 0) -> alt.Chart:
         )
         .properties(title="Parameter importances", width=420, height=160)
     )
+
+
+@dataclass(frozen=True)
+class BasketTuning:
+    """Outcome of :func:`tune_next_basket`: every setting's validation metrics and the best one."""
+
+    #: one row per setting of the grid, best first: the parameters, then ``ndcg``, ``recall``,
+    #: ``hit_rate``, ``precision``, ``map``, ``mrr`` on the validation baskets, and ``seconds`` (fit, when
+    #: the setting needed one, and recommend)
+    table: pd.DataFrame
+    #: keyword arguments of the model: the setting with the highest validation nDCG@k (the first in grid order on ties)
+    best_params: dict[str, Any]
+    #: what a basket was (``next_basket_split``'s ``by``)
+    by: str
+    k: int
+    #: users with a validation basket
+    users: int
+
+
+def _settings(grid: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if not isinstance(grid, Mapping) or not grid:
+        raise ConfigError(f"grid must be a non-empty mapping of parameter name -> values, got {grid!r}")
+    values = {}
+    for name, options in grid.items():
+        options = [options] if isinstance(options, str) or not isinstance(options, Iterable) else list(options)
+        if not options:
+            raise ConfigError(f"grid: parameter {name!r} has no values to try")
+        values[name] = options
+    return [dict(zip(values, combination, strict=True)) for combination in itertools.product(*values.values())]
+
+
+def tune_next_basket(
+    model: type[Recommender] | Callable[..., Recommender],
+    train: Dataset,
+    grid: Mapping[str, Any] | None = None,
+    *,
+    k: int = 10,
+    by: str | None = None,
+) -> BasketTuning:
+    """Choose a next-basket model's hyper-parameters on each user's second-to-last basket.
+
+    ``train`` is what is left once the test baskets are held out (``next_basket_split(ds)``); this
+    function holds out each user's last basket *of train* (``next_basket_split(train, by=by)``,
+    purchases only, ``by`` from ``basket_by`` when None), fits ``model(**setting)`` on the rest for
+    every setting of ``grid`` (name -> values; their product is tried; None: the class's
+    ``default_grid``) and scores ``recommend(users, k=k, exclude_seen=False)`` (repeats allowed) by
+    nDCG@k on those baskets. The test baskets are never seen: they are not in ``train``. Refit on all
+    of ``train`` with ``best_params``. Parameters a class lists in ``scoring_params`` (read at
+    recommend time, such as TIFU-KNN's alpha) are varied on one fitted model instead of refitting.
+
+    >>> train, test = next_basket_split(orders)  # doctest: +SKIP
+    >>> tuned = tune_next_basket(TIFUKNNRecommender, train, k=10)  # doctest: +SKIP
+    >>> model = TIFUKNNRecommender(**tuned.best_params).fit(train)  # doctest: +SKIP
+    """
+    _check_datasets(train=train)
+    k = positive_int(k, "k")
+    if grid is None:
+        grid = getattr(model, "default_grid", None)
+        if grid is None:
+            raise ConfigError(f"tune_next_basket: {getattr(model, '__name__', model)!r} has no default_grid; pass grid")
+    settings = _settings(grid)
+    scoring = set(getattr(model, "scoring_params", ())) if isinstance(model, type) else set()
+    orders = train.with_interactions(train.interactions[purchase_rows(train)])
+    by = by or basket_by(orders)
+    fit, valid = next_basket_split(orders, by=by)
+    if len(valid) == 0:
+        raise DataError(f"tune_next_basket: {single_basket_reason(orders, by)}, so none can be held out to validate on")
+    users = pd.unique(valid.interactions[C.USER])
+    keys = [
+        tuple((name, repr(value)) for name, value in setting.items() if name not in scoring) for setting in settings
+    ]
+    first = {key: i for i, key in reversed(list(enumerate(keys)))}
+    rows: list[dict[str, float]] = [{} for _ in settings]
+    fitted, fitted_key = None, None
+    for i in sorted(range(len(settings)), key=lambda i: first[keys[i]]):  # one fit per fitted parameters
+        candidate = model(**settings[i])
+        start = time.perf_counter()
+        if fitted is not None and keys[i] == fitted_key:
+            for name in scoring & set(settings[i]):
+                setattr(fitted, name, getattr(candidate, name))  # the constructor checked the value
+        else:
+            fitted, fitted_key = candidate.fit(fit), keys[i]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FallbackWarning)
+            recs = fitted.recommend(users, k=k, exclude_seen=False)
+        rows[i] = {**evaluate(recs, valid, k=k), "seconds": time.perf_counter() - start}
+    table = pd.DataFrame(rows)
+    for name in reversed(list(settings[0])):
+        table.insert(0, name, pd.Series([setting[name] for setting in settings], dtype=object))
+    order = np.argsort(-table["ndcg"].to_numpy(), kind="stable")
+    table = table.iloc[order].reset_index(drop=True)
+    return BasketTuning(table=table, best_params=dict(settings[order[0]]), by=by, k=k, users=len(users))

@@ -26,6 +26,8 @@ FACTORIES = {
     "PopularityRecommender": models.PopularityRecommender,
     "DecayedPopularity": lambda: models.DecayedPopularity(half_life="7D"),
     "RepeatRecommender": models.RepeatRecommender,
+    "TIFUKNNRecommender": lambda: models.TIFUKNNRecommender(n_neighbours=20),
+    "UPCFRecommender": lambda: models.UPCFRecommender(recency=3),
     "ALSRecommender": lambda: models.ALSRecommender(factors=8, iterations=3, seed=0),
     "EASERecommender": models.EASERecommender,
     "ContentRecommender": models.ContentRecommender,
@@ -220,6 +222,9 @@ def test_a_bad_parameter_is_a_config_error_in_every_constructor():
         ),
         lambda: models.LightGBMReranker(n_candidates=0),
         lambda: models.LightGBMReranker(n_folds=0),
+        lambda: models.TIFUKNNRecommender(n_neighbours=0),
+        lambda: models.TIFUKNNRecommender(n_groups=2.5),
+        lambda: models.UPCFRecommender(recency=0),
     ]
     for make in cases:
         with pytest.raises(ConfigError, match="must be a positive integer"):

@@ -15,12 +15,16 @@ from workbench.models.hybrid import HybridRecommender
 from workbench.models.popularity import DecayedPopularity, PopularityRecommender
 from workbench.models.repeat import RepeatRecommender
 from workbench.models.rerank import LightGBMReranker
+from workbench.models.tifuknn import TIFUKNNRecommender
+from workbench.models.upcf import UPCFRecommender
 
 __all__ = [
     "Recommender",
     "PopularityRecommender",
     "DecayedPopularity",
     "RepeatRecommender",
+    "TIFUKNNRecommender",
+    "UPCFRecommender",
     "ALSRecommender",
     "EASERecommender",
     "ClusterColdStart",

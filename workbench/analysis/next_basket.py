@@ -21,7 +21,14 @@ from workbench.data.repeats import basket_by, has_repeats, purchase_rows
 from workbench.data.split import next_basket_split, single_basket_reason
 from workbench.errors import DataError
 from workbench.evaluation import evaluate_next_basket
-from workbench.models import ALSRecommender, LightGBMReranker, PopularityRecommender, RepeatRecommender
+from workbench.models import (
+    ALSRecommender,
+    LightGBMReranker,
+    PopularityRecommender,
+    RepeatRecommender,
+    TIFUKNNRecommender,
+    UPCFRecommender,
+)
 
 #: Columns of :func:`buy_again_vs_discover` after ``model, segment, users``.
 FIGURES = (
@@ -76,10 +83,13 @@ def buy_again_vs_discover(
 
 
 #: The models of :func:`buy_again_study`: name -> (unfitted model from ``(n_candidates, n_folds, seed)``,
-#: ``exclude_seen``). ALS is shown both ways: repeats excluded (the usual setting) and allowed.
+#: ``exclude_seen``). ALS is shown both ways: repeats excluded (the usual setting) and allowed. TIFU-KNN
+#: and UP-CF@r, the published next-basket baselines, run with their default (untuned) settings.
 STUDY_MODELS: dict[str, tuple[Callable[[int, int, int], object], bool]] = {
     "popularity": (lambda n, folds, seed: PopularityRecommender(), False),
     "buy again": (lambda n, folds, seed: RepeatRecommender(), False),
+    "TIFU-KNN": (lambda n, folds, seed: TIFUKNNRecommender(), False),
+    "UP-CF@r": (lambda n, folds, seed: UPCFRecommender(), False),
     "ALS, repeats excluded": (lambda n, folds, seed: ALSRecommender(seed=seed), True),
     "ALS": (lambda n, folds, seed: ALSRecommender(seed=seed), False),
     "re-ranker": (lambda n, folds, seed: LightGBMReranker(n_candidates=n, n_folds=folds, seed=seed), False),

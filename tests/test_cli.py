@@ -181,6 +181,79 @@ def test_report_on_a_shops_export_from_another_folder(tmp_path):
     assert "Drift against the training period" in pages["09_freshness"]  # ISO times: the replay applies
 
 
+def complete_journey_slice(folder: Path, *, households: int = 40) -> dict[str, Path]:
+    """A small slice of The Complete Journey as its own three tables, in the package's column names:
+    ``households`` households with demographics and as many without, their line items, the products they
+    bought (with a few never bought) and the demographics of the first half."""
+    from workbench.data import load_dataset
+
+    ds = load_dataset("complete-journey")
+    log = ds.interactions
+    lines = log["user_id"].value_counts()
+    modest = lines[(lines >= 60) & (lines <= 250)].index
+    with_table = [user for user in modest if user in ds.users.index][:households]
+    without = [user for user in modest if user not in ds.users.index][:households]
+    rows = log[log["user_id"].isin(with_table + without)]
+    bought = pd.unique(rows["item_id"])
+    products = ds.items.loc[ds.items.index.intersection(bought).append(ds.items.index.difference(bought)[:20])]
+    paths = {name: folder / f"{name}.csv" for name in ("transactions", "products", "demographics")}
+    rows.rename(
+        columns={"user_id": "household_id", "item_id": "product_id", "order_id": "basket_id", "timestamp": "when"}
+    ).to_csv(paths["transactions"], index=False)
+    products.rename_axis("product_id").to_csv(paths["products"])
+    ds.users.loc[with_table].rename_axis("household_id").to_csv(paths["demographics"])
+    return paths
+
+
+def test_report_on_a_slice_of_the_complete_journey_with_its_tables(tmp_path):
+    """The Complete Journey's own tables and column names through every notebook, from another folder: the
+    products' labels, the households' demographics and their spend reach the pages."""
+    paths = complete_journey_slice(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    script = Path(sys.executable).with_name("workbench")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "workbench.cli"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    columns = ["household_id=user_id", "product_id=item_id", "basket_id=order_id", "when=timestamp"]
+    result = subprocess.run(
+        [
+            *command,
+            "report",
+            "--data",
+            "../transactions.csv",
+            "--users",
+            "../demographics.csv",
+            "--items",
+            "../products.csv",
+            *(f"--column={pair}" for pair in columns),
+            "--out",
+            "reports",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=work,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = work / "reports"
+    stems = [path.stem for path in list_notebooks()]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<a href="([^"]+)"', index) == [f"{stem}.html" for stem in stems]
+    assert 'class="failed"' not in index
+    pages = {stem: (out / f"{stem}.html").read_text(encoding="utf-8") for stem in stems}
+    products = pd.read_csv(paths["products"])
+    log = pd.read_csv(paths["transactions"])
+    top = log["product_id"].value_counts().index[0]
+    label = products.set_index("product_id").loc[top, "name"]
+    assert html.escape(label) in pages["01_profile"]  # the product table's readable label
+    assert "Spend" in pages["01_profile"] and "department" in pages["01_profile"]
+    audit = pages["07_audit"]
+    assert "income" in audit and "spend_band" in audit and "marital_status" in audit  # demographics, spend
+    assert "No demographics" not in pages["02_coldstart"]  # clusters on the households' demographics
+    assert "buy again" in pages["04_rerank"] and "TIFU-KNN" in pages["04_rerank"]
+
+
 def test_report_without_timestamps_says_why_the_replay_does_not_apply(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     shop_export(tmp_path / "log.csv")[["user_id", "item_id"]].to_csv(tmp_path / "pairs.csv", index=False)

@@ -131,3 +131,50 @@ def test_recommender_keeps_its_text_weight_through_save_and_load(tmp_path):
     loaded = ContentRecommender.load(model.save(tmp_path / "content"))
     assert loaded.text_weight == 0.6
     pd.testing.assert_frame_equal(model.recommend(["sf", "rom"], k=3), loaded.recommend(["sf", "rom"], k=3))
+
+
+def _reference_words_and_tags(items: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The per-item implementation the vectorised one replaced (a groupby-join per tag column)."""
+    from workbench.models.content import TAG_SEPARATOR, TEXT_COLUMNS
+
+    text_parts, tag_columns = [], []
+    for name in items.columns:
+        values = items[name]
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            continue
+        (text_parts if str(name).lower() in TEXT_COLUMNS else tag_columns).append(name)
+    words = pd.Series("", index=items.index, dtype=object)
+    for name in text_parts:
+        words = words + " " + items[name].fillna("").astype(str)
+    tags = pd.Series("", index=items.index, dtype=object)
+    for name in tag_columns:
+        values = items[name].dropna().astype(str).str.split(TAG_SEPARATOR).explode().str.strip()
+        values = values[values != ""]
+        slug = str(name).lower() + "_" + values.str.lower().str.replace(r"\W+", "_", regex=True).str.strip("_")
+        joined = slug.groupby(level=0, sort=False).agg(" ".join)
+        tags = tags + " " + joined.reindex(items.index).fillna("")
+    return words.str.strip(), tags.str.strip()
+
+
+def test_vectorised_documents_equal_the_per_item_ones():
+    """Blank and missing cells, empty pieces, repeated tags, punctuation-only tags, text ids: same documents."""
+    from workbench.models.content import _words_and_tags
+
+    items = pd.DataFrame(
+        {
+            "name": ["Milk 2%", None, "Bread · Rye", "", "Crème Brûlée", "Ice"],
+            "genres": ["Sci-Fi|Action", "", None, " | Drama |Drama", "--|x", "A"],
+            "department": ["DAIRY", "BAKERY", "BAKERY", None, "Frozen Foods", "GROCERY"],
+            "package_size": [None, None, "22 LB", None, None, None],
+            "count": [1, 2, 3, 4, 5, 6],
+        },
+        index=pd.Index(["p9", "p2", "p7", "p1", "p3", "p5"], name="item_id"),
+    )
+    for frame in (items, items.iloc[[1]], items[["genres"]], items.iloc[::-1]):
+        words, tags = _words_and_tags(frame)
+        ref_words, ref_tags = _reference_words_and_tags(frame)
+        assert words.tolist() == ref_words.tolist()
+        assert tags.tolist() == ref_tags.tolist()
+        assert tags.index.equals(frame.index)
+    assert _words_and_tags(items)[1].loc["p1"] == "genres_drama genres_drama"
+    assert _words_and_tags(items)[1].loc["p3"] == "genres_ genres_x department_frozen_foods"

@@ -57,12 +57,33 @@ def _words_and_tags(items: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         words = words + " " + items[name].fillna("").astype(str)
     tags = pd.Series("", index=items.index, dtype=object)
     for name in tag_columns:
-        values = items[name].dropna().astype(str).str.split(TAG_SEPARATOR).explode().str.strip()
-        values = values[values != ""]
-        slug = str(name).lower() + "_" + values.str.lower().str.replace(r"\W+", "_", regex=True).str.strip("_")
-        joined = slug.groupby(level=0, sort=False).agg(" ".join)
-        tags = tags + " " + joined.reindex(items.index).fillna("")
+        tags = tags + " " + _column_tags(items[name], str(name).lower())
     return words.str.strip(), tags.str.strip()
+
+
+def _column_tags(values: pd.Series, prefix: str) -> np.ndarray:
+    """Each cell's ``prefix_tag`` tokens, ``" "`` apart in cell order ('' for a missing or blank cell).
+
+    Vectorised over the whole column: the pieces of every cell are slugged at once, then each
+    cell's run of pieces is joined by one ``np.add.reduceat`` (no per-cell Python call).
+    """
+    present = values.notna().to_numpy()
+    cells = values[present].astype(str)
+    owner = np.flatnonzero(present)
+    if cells.str.contains(TAG_SEPARATOR, regex=False).any():  # else each cell is its one piece
+        split = cells.str.split(TAG_SEPARATOR)
+        owner = np.repeat(owner, split.str.len().to_numpy(dtype=np.int64))
+        cells = split.explode()
+    pieces = cells.str.strip()
+    keep = (pieces != "").to_numpy(dtype=bool)
+    pieces, owner = pieces[keep], owner[keep]
+    slug = prefix + "_" + pieces.str.lower().str.replace(r"\W+", "_", regex=True).str.strip("_")
+    out = np.full(len(values), "", dtype=object)
+    if len(owner):
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        joined = np.add.reduceat((" " + slug).to_numpy(dtype=object), starts)  # " a b" per run of one cell
+        out[owner[starts]] = pd.Series(joined, dtype=object).str.slice(1).to_numpy(dtype=object)
+    return out
 
 
 def item_documents(items: pd.DataFrame) -> pd.Series:

@@ -276,7 +276,7 @@ def popularity_bias(recs: pd.DataFrame, train: Dataset, *, k: int = 10) -> Popul
     popularity = np.bincount(item_codes, minlength=n_items)
     boundary = np.sort(popularity)[::-1][math.ceil(0.2 * n_items) - 1]
     head = popularity >= boundary
-    pairs = np.unique(user_codes.astype(np.int64) * n_items + item_codes)
+    pairs = pd.unique(user_codes.astype(np.int64) * n_items + item_codes)  # np.unique hashes wide ints slowly
     item_users = np.maximum(np.bincount(pairs % n_items, minlength=n_items), 1)
 
     rec = IdMap(items).codes(top[C.ITEM])

@@ -21,6 +21,7 @@ def _():
         experiments_view,
         online_plan,
         peeking_warning,
+        search_plan,
         simulate_peeking,
         standard_run,
         tuned_als,
@@ -39,6 +40,7 @@ def _():
         peeking_chart,
         peeking_warning,
         publish,
+        search_plan,
         simulate_peeking,
         stage,
         standard_run,
@@ -80,11 +82,11 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ds, mo):
-    _default_trials = 8 if len(ds) < 20_000 else 20
-    n_trials = mo.ui.slider(4, 60, step=1, value=_default_trials, label="tuning trials (default by data size)")
+def _(ds, mo, search_plan):
+    search = search_plan(ds)
+    n_trials = mo.ui.slider(4, 60, step=1, value=search.n_trials, label="tuning trials (default by data size)")
     n_trials
-    return (n_trials,)
+    return n_trials, search
 
 
 @app.cell
@@ -97,17 +99,17 @@ def _(ds, fitted, k, mo, run, stage, standard_run, wait_for):
 
 
 @app.cell
-def _(base, n_trials, stage, tuned_als):
+def _(base, n_trials, search, stage, tuned_als):
     stage(f"tuning ALS: {n_trials.value} trials on a validation split of train")
-    tuned = tuned_als(base, n_trials=n_trials.value)
+    tuned = tuned_als(base, n_trials=n_trials.value, plan=search)
     return (tuned,)
 
 
 @app.cell
-def _(base, experiments_view, mo, stage, tuned):
+def _(base, experiments_view, mo, search, stage, tuned):
     stage("scoring the test set")
-    view = experiments_view(base, tuned)
-    mo.hstack([view.history, view.importance], justify="start")
+    view = experiments_view(base, tuned, plan=search)
+    mo.vstack([mo.md(view.search), mo.hstack([view.history, view.importance], justify="start")])
     return (view,)
 
 

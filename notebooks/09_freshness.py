@@ -36,8 +36,9 @@ def _(mo):
     in it and is scored on their events there, then sees the window: **frozen**
     never updates, **incremental** folds the window in (`partial_fit` of the user
     vectors; new items get their decayed-popularity placement until the next refit),
-    **refit** trains from scratch on everything so far. Drift compares each window
-    with the training period.
+    **refit** trains from scratch on everything so far (after every window, or every
+    n-th on a large log: the rule is stated with the results). Drift compares each
+    window with the training period.
     """)
     return
 
@@ -70,7 +71,7 @@ def _(ds, freshness_note, freshness_view, k, mo, run, stage, start_fraction, wai
     else:
         stage("replaying frozen, incremental and refit; measuring drift")
         view = freshness_view(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
-        _shown = view.freshness
+        _shown = mo.vstack([mo.md(view.work), view.freshness])
     _shown
     return note, view
 

@@ -4,13 +4,17 @@ import pandas as pd
 import pytest
 
 from workbench.data import Dataset, load_dataset, load_movielens_100k
-from workbench.data.split import stratified_split
+from workbench.data.split import stratified_split, user_sample
 from workbench.errors import ConfigError, DataError, ModelError
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender, LightGBMReranker
+from workbench.models.als import log_size
 from workbench.tuning import (
+    ALS_SPACES,
+    AlsSpace,
     history_chart,
     importance_chart,
+    plan_als_search,
     tune_als,
     tune_and_test,
     tune_reranker,
@@ -106,6 +110,50 @@ def test_bad_inputs(split):
         tune_als(fit, valid.interactions, n_trials=1)
     with pytest.raises(ModelError, match="no completed trials"):
         history_chart(optuna.create_study(direction="maximize"))
+
+
+def test_a_narrower_space_and_a_validation_sample_are_what_the_trials_see(split):
+    fit, valid = split
+    space = AlsSpace(factors=(8, 12), iterations=(2, 3))
+    study = tune_als(fit, valid, n_trials=3, seed=0, space=space, max_valid_users=40, show_progress_bar=False)
+    for trial in study.trials:
+        assert 8 <= trial.params["factors"] <= 12 and 2 <= trial.params["iterations"] <= 3
+    assert study.user_attrs == {"k": 10, "factors_range": [8, 12], "iterations_range": [2, 3], "max_valid_users": 40}
+    # the objective is nDCG@10 on the seeded sample of 40 validation users (seed = the study's seed)
+    sample = user_sample(valid, 40, seed=0)
+    model = ALSRecommender(**study.best_params, seed=0).fit(fit)
+    recs = model.recommend(pd.unique(sample.interactions["user_id"]), k=10)
+    assert evaluate(recs, sample, k=10)["ndcg"] == pytest.approx(study.best_value)
+    with pytest.raises(ConfigError, match="factors"):
+        AlsSpace(factors=(64, 16))
+
+
+def test_the_search_plan_picks_the_widest_space_the_budget_affords(small):
+    users, items, pairs = log_size(small)
+    fit_pairs = round(0.5 * pairs)
+    ranked = min(users, 30)
+    wide = ALS_SPACES[0].trial_seconds(users, items, fit_pairs, n_ranked=users)
+    middle = ALS_SPACES[1].trial_seconds(users, items, fit_pairs, n_ranked=ranked)
+    narrow = ALS_SPACES[2].trial_seconds(users, items, fit_pairs, n_ranked=ranked)
+    assert wide > middle > narrow
+
+    def plan(budget: float):
+        return plan_als_search(small, max_trials=20, fit_share=0.5, budget=budget, min_trials=8, max_valid_users=30)
+
+    roomy = plan(20 * wide * 1.01)  # 20 trials on the widest ranges, every validation user
+    assert (roomy.n_trials, roomy.space, roomy.max_valid_users) == (20, ALS_SPACES[0], None)
+    assert (roomy.users, roomy.items, roomy.pairs, roomy.ranked_users) == (users, items, fit_pairs, users)
+    assert roomy.trial_seconds == pytest.approx((wide,))
+    second = plan(20 * middle * 1.01)  # too little for the widest: the middle ranges, a sample of 30 users
+    assert (second.n_trials, second.space, second.max_valid_users) == (20, ALS_SPACES[1], 30)
+    assert second.trial_seconds == pytest.approx((wide, middle)) and second.ranked_users == 30
+    short = plan(12.5 * narrow)  # not even the narrowest affords 20: as many as fit there
+    assert (short.n_trials, short.space) == (12, ALS_SPACES[2])
+    assert plan(narrow).n_trials == 8  # never fewer than min_trials
+    assert plan_als_search(small, max_trials=5, budget=1e-9, min_trials=8).n_trials == 5  # nor more than max
+    assert plan(20 * middle * 1.01) == second  # a rule of size: the same data, the same plan
+    text = second.describe(25)
+    assert "**25 trials** over 16-128 factors, 5-20 iterations" in text and "chose 20" in text
 
 
 # -- tune_reranker ---------------------------------------------------------------------------

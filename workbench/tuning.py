@@ -10,6 +10,10 @@ a few iterations ranks differently from the final one, and scoring it costs as
 much as scoring the final model), so every trial runs to the end; the re-ranker's
 boosting rounds are one of the searched parameters.
 
+Work chosen by size (:func:`plan_als_search`): on a large log the trials, the factor and
+iteration ranges and the validation users follow from the estimated cost of one trial (a rule of
+the data's size, never a clock), so the same data always gets the same search.
+
 >>> fit, valid = validation_split(train, seed=0)  # doctest: +SKIP
 >>> study = tune_als(fit, valid, n_trials=40, seed=0)  # doctest: +SKIP
 >>> ALSRecommender(**study.best_params, seed=0).fit(train)  # doctest: +SKIP
@@ -32,11 +36,12 @@ import pandas as pd
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.data.repeats import basket_by, purchase_rows
-from workbench.data.split import next_basket_split, single_basket_reason, stratified_split
+from workbench.data.split import next_basket_split, single_basket_reason, stratified_split, user_sample
 from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError
 from workbench.evaluation import evaluate
 from workbench.guards import positive_int
 from workbench.models import ALSRecommender, LightGBMReranker
+from workbench.models.als import fit_seconds, log_size, rank_seconds
 from workbench.models.base import Recommender
 from workbench.tracking import quiet_loggers
 
@@ -49,13 +54,148 @@ def validation_split(train: Dataset, *, ratio: float = 0.75, seed: int = 0) -> t
     return stratified_split(train, ratio=ratio, seed=seed)
 
 
-def _als_space(trial: optuna.Trial) -> dict[str, Any]:
-    return {
-        "factors": trial.suggest_int("factors", 16, 256, log=True),
-        "regularization": trial.suggest_float("regularization", 0.01, 100.0, log=True),
-        "alpha": trial.suggest_float("alpha", 0.1, 50.0, log=True),
-        "iterations": trial.suggest_int("iterations", 5, 30),
-    }
+@dataclass(frozen=True)
+class AlsSpace:
+    """The ranges :func:`tune_als` searches for ALS's factors (log scale) and iterations; regularization
+    (0.01..100) and alpha (0.1..50), both on a log scale, are searched whatever the space.
+
+    >>> AlsSpace().describe()
+    '16-256 factors, 5-30 iterations'
+    """
+
+    factors: tuple[int, int] = (16, 256)
+    iterations: tuple[int, int] = (5, 30)
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in (("factors", self.factors), ("iterations", self.iterations)):
+            if not 1 <= low <= high:
+                raise ConfigError(f"AlsSpace: {name} must be a range 1 <= low <= high, got {(low, high)!r}")
+
+    def describe(self) -> str:
+        """The two ranges in words."""
+        return f"{self.factors[0]}-{self.factors[1]} factors, {self.iterations[0]}-{self.iterations[1]} iterations"
+
+    def trial_seconds(self, n_users: int, n_items: int, n_pairs: int, *, n_ranked: int) -> float:
+        """Estimated seconds of one core of an average trial: an ALS fit on the sizes given, then a ranking
+        of every item for ``n_ranked`` validation users (:func:`workbench.models.als.fit_seconds`,
+        :func:`workbench.models.als.rank_seconds`; means over the ranges)."""
+        fit = fit_seconds(n_users, n_items, n_pairs, factors=self.factors, iterations=self.iterations)
+        return fit + rank_seconds(n_ranked, n_items, factors=self.factors)
+
+    def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
+        """One trial's keyword arguments of :class:`ALSRecommender`."""
+        return {
+            "factors": trial.suggest_int("factors", *self.factors, log=True),
+            "regularization": trial.suggest_float("regularization", 0.01, 100.0, log=True),
+            "alpha": trial.suggest_float("alpha", 0.1, 50.0, log=True),
+            "iterations": trial.suggest_int("iterations", *self.iterations),
+        }
+
+
+#: The spaces :func:`plan_als_search` chooses from, widest first; the first is :func:`tune_als`'s default.
+ALS_SPACES = (AlsSpace(), AlsSpace((16, 128), (5, 20)), AlsSpace((16, 64), (5, 15)))
+#: Seconds of one core that the trials of a planned search may cost in all, as estimated (not measured).
+TUNING_BUDGET = 20.0
+#: Fewest trials of a planned search, whatever they cost (fewer would barely search).
+MIN_TRIALS = 8
+#: Validation users of a planned search on narrowed ranges: a seeded sample of this many when the data has more.
+VALID_USERS = 1_000
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What :func:`plan_als_search` chose for a data set, and why (:meth:`describe`)."""
+
+    n_trials: int
+    space: AlsSpace
+    #: validation users each trial is scored on, at most (a seeded sample above it); None: all of them
+    max_valid_users: int | None
+    #: users, items and distinct user-item pairs a trial fits on (estimated), and users it ranks for
+    users: int
+    items: int
+    pairs: int
+    ranked_users: int
+    #: estimated seconds of one core of an average trial on each space weighed, widest first
+    trial_seconds: tuple[float, ...]
+    budget: float
+    min_trials: int
+    max_trials: int
+
+    def describe(self, n_trials: int | None = None) -> str:
+        """The search and the rule that chose it, in words; ``n_trials``: the trials run, when set by hand."""
+        n_trials = self.n_trials if n_trials is None else int(n_trials)
+        sampled = " (a seeded sample)" if self.max_valid_users is not None and self.users > self.ranked_users else ""
+        text = (
+            f"**{n_trials} trials** over {self.space.describe()}, each scored on up to {self.ranked_users:,} "
+            f"validation users{sampled}. "
+        )
+        if n_trials != self.n_trials:
+            text += f"The trials were set by hand; the rule chose {self.n_trials}. "
+        text += (
+            f"Chosen by the data's size: a trial fits ALS on about {self.pairs:,} user-item pairs ({self.users:,} "
+            f"users, {self.items:,} items) and ranks every item for each validation user, an estimated "
+            f"{self.trial_seconds[-1]:.2f} s of one core"
+        )
+        if len(self.trial_seconds) > 1:
+            text += f" ({self.trial_seconds[0]:.2f} s on the widest ranges, {ALS_SPACES[0].describe()})"
+        return text + (
+            f". The rule: the trials get {self.budget:g} s of one core in all; the widest ranges that afford "
+            f"the notebook's {self.max_trials} trials, else the narrowest, with as many trials as fit and at least "
+            f"{self.min_trials}; narrowed ranges score at most {VALID_USERS:,} validation users. An estimate from "
+            "sizes, not a clock: the same data gets the same search."
+        )
+
+
+def plan_als_search(
+    data: Dataset,
+    *,
+    max_trials: int,
+    fit_share: float = 0.75,
+    budget: float = TUNING_BUDGET,
+    min_trials: int = MIN_TRIALS,
+    max_valid_users: int = VALID_USERS,
+) -> SearchPlan:
+    """The ALS search to run on ``data`` (the log whose split the trials fit on ``fit_share`` of).
+
+    Each trial fits ALS on about ``fit_share`` of the distinct user-item pairs of ``data`` and ranks
+    every item for the validation users (on the narrower spaces, a seeded sample of at most
+    ``max_valid_users``; a user of ``data`` counts as a validation user). Its cost is estimated from
+    those sizes (:meth:`AlsSpace.trial_seconds`); the plan takes the first space of :data:`ALS_SPACES`
+    on which ``budget`` seconds afford ``max_trials`` trials, else the narrowest space with as many
+    trials as the budget affords, but at least ``min_trials`` (and at most ``max_trials``).
+
+    >>> plan_als_search(load_movielens_100k(), max_trials=20, fit_share=0.5625).n_trials  # doctest: +SKIP
+    20
+    """
+    max_trials, min_trials = positive_int(max_trials, "max_trials"), positive_int(min_trials, "min_trials")
+    max_valid_users = positive_int(max_valid_users, "max_valid_users")
+    if not 0 < fit_share <= 1 or not budget > 0:
+        raise ConfigError(f"fit_share must be in (0, 1] and budget > 0, got {fit_share!r}, {budget!r}")
+    users, items, pairs = log_size(data)
+    pairs = int(round(fit_share * pairs))
+    costs: list[float] = []
+    for step, space in enumerate(ALS_SPACES):
+        ranked = users if step == 0 else min(users, max_valid_users)
+        costs.append(space.trial_seconds(users, items, pairs, n_ranked=ranked))
+        affordable = int(budget // costs[-1])
+        if affordable >= max_trials:
+            n_trials = max_trials
+            break
+    else:
+        n_trials = min(max_trials, max(min_trials, affordable))
+    return SearchPlan(
+        n_trials=n_trials,
+        space=space,
+        max_valid_users=None if step == 0 else max_valid_users,
+        users=users,
+        items=items,
+        pairs=pairs,
+        ranked_users=ranked,
+        trial_seconds=tuple(costs),
+        budget=float(budget),
+        min_trials=min_trials,
+        max_trials=max_trials,
+    )
 
 
 def _check_datasets(**datasets: Any) -> None:
@@ -124,11 +264,16 @@ def tune_als(
     study_name: str | None = None,
     timeout: float | None = None,
     show_progress_bar: bool = True,
+    space: AlsSpace = ALS_SPACES[0],
+    max_valid_users: int | None = None,
 ) -> optuna.Study:
     """Search ALS hyper-parameters maximising nDCG@k on ``valid`` (models fitted on ``train``).
 
-    Space: factors 16..256 (log), regularization 0.01..100 (log), alpha 0.1..50
-    (log), iterations 5..30; TPE sampler seeded with ``seed``. ``best_params``
+    Space (:class:`AlsSpace`, by default): factors 16..256 (log), regularization 0.01..100 (log),
+    alpha 0.1..50 (log), iterations 5..30; TPE sampler seeded with ``seed``. With
+    ``max_valid_users``, trials are scored on a seeded sample of that many validation users
+    (``workbench.data.split.user_sample``, seed ``seed``) when ``valid`` has more; the space and
+    the sample size are stored in ``study.user_attrs``. ``best_params``
     are keyword arguments of :class:`ALSRecommender`; every trial also stores
     all validation metrics in ``trial.user_attrs``. With ``storage``
     (e.g. ``"sqlite:///tuning.db"``) and ``study_name`` a later call resumes the
@@ -139,10 +284,19 @@ def tune_als(
     >>> study.best_params  # doctest: +SKIP
     {'factors': 87, 'regularization': 12.3, 'alpha': 1.9, 'iterations': 21}
     """
+    if not isinstance(space, AlsSpace):
+        raise ConfigError(f"space must be an AlsSpace, got {type(space).__name__}")
+    settings: dict[str, Any] = {}
+    if space != ALS_SPACES[0]:
+        settings.update(factors_range=list(space.factors), iterations_range=list(space.iterations))
+    if max_valid_users is not None:
+        _check_datasets(valid=valid)
+        valid = user_sample(valid, positive_int(max_valid_users, "max_valid_users"), seed=seed)
+        settings["max_valid_users"] = int(max_valid_users)
     return _tune(
         train,
         valid,
-        lambda trial: ALSRecommender(**_als_space(trial), seed=seed),
+        lambda trial: ALSRecommender(**space.suggest(trial), seed=seed),
         n_trials=n_trials,
         k=k,
         seed=seed,
@@ -150,6 +304,7 @@ def tune_als(
         study_name=study_name,
         timeout=timeout,
         show_progress_bar=show_progress_bar,
+        settings=settings,
     )
 
 
@@ -230,7 +385,8 @@ def tune_and_test(
 ) -> TuningResult:
     """Tune on validation carved from ``train``, refit on all of ``train``, score ``test`` once.
 
-    ``tune_options`` go to :func:`tune_als` (storage, study_name, timeout, show_progress_bar).
+    ``tune_options`` go to :func:`tune_als` (storage, study_name, timeout, show_progress_bar, space,
+    max_valid_users).
 
     >>> result = tune_and_test(train, test, n_trials=40, seed=0)  # doctest: +SKIP
     >>> result.test_metrics["ndcg"], result.best_params  # doctest: +SKIP

@@ -10,14 +10,17 @@ from workbench.analysis.freshness import (
     freshness_chart,
     freshness_summary,
     place_new_items,
+    plan_replay,
     replay_experiment,
 )
 from workbench.data import Dataset
+from workbench.data.split import user_sample
 from workbench.data.stream import replay
 from workbench.data.synthetic import make_ecommerce
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender, DecayedPopularity
+from workbench.models.als import fit_seconds, log_size
 
 DAY = 86_400
 SMALL_ALS = {"factors": 8, "iterations": 5}
@@ -130,6 +133,46 @@ def test_refit_every_and_strategies(shop):
         replay_experiment(shop, start_fraction=1.0)
     with pytest.raises(DataError, match="timestamp"):
         replay_experiment(Dataset.from_frames(pd.DataFrame({"user_id": [1], "item_id": [1]})))
+
+
+def test_a_window_with_more_active_users_is_scored_on_a_seeded_sample(shop):
+    table = replay_experiment(
+        shop, start_fraction=0.7, window="4D", strategies=("frozen",), k=5, model_params=SMALL_ALS, max_users=20
+    )
+    stamps = shop.interactions["timestamp"]
+    cut = int(np.ceil(stamps.min() + 0.7 * (stamps.max() - stamps.min())))
+    model = ALSRecommender(**SMALL_ALS, seed=0).fit(shop.with_interactions(shop.interactions[stamps < cut]))
+    batches = [b for b in replay(shop, window="4D", start=cut) if len(b)]
+    assert max(b.interactions["user_id"].nunique() for b in batches) > 20  # some windows are sampled
+    assert table["n_users"].tolist() == [min(20, b.interactions["user_id"].nunique()) for b in batches]
+    assert table["n_events"].tolist() == [len(b) for b in batches]  # the window's events, all of them
+    for row, (number, batch) in zip(table.itertuples(), enumerate(batches), strict=True):
+        scored = user_sample(shop.with_interactions(batch.interactions), 20, seed=number).interactions
+        expected = evaluate(model.recommend(scored["user_id"].unique(), k=5), scored, k=5)
+        assert row.ndcg == pytest.approx(expected["ndcg"])
+
+
+def test_the_replay_plan_refits_as_often_as_its_budget_affords(shop):
+    stamps = shop.interactions["timestamp"]
+    cut = int(np.ceil(stamps.min() + 0.7 * (stamps.max() - stamps.min())))
+    batches = [b for b in replay(shop, window="2D", start=cut) if len(b)]
+    one = fit_seconds(*log_size(shop), factors=8, iterations=5)
+
+    def plan(refits: float):
+        return plan_replay(shop, start_fraction=0.7, window="2D", model_params=SMALL_ALS, budget=refits * one)
+
+    n = len(batches)
+    assert n >= 4 and plan(1.01).refit_seconds == pytest.approx(one)
+    assert (plan(n + 0.01).refit_every, plan(n + 0.01).refits) == (1, n)  # the budget affords a refit per window
+    for refits in (1, 2, 3):  # else the shortest interval whose refits (one per n-th window) fit the budget
+        chosen = plan(refits + 0.01)
+        every = min(e for e in range(1, n + 1) if n // e <= refits)
+        assert (chosen.refit_every, chosen.refits, chosen.windows) == (every, n // every, n)
+    assert plan(0.01).refits == 1  # at least one refit
+    active = max(b.interactions["user_id"].nunique() for b in batches)
+    assert plan(1).most_active == active and plan(1).max_users == 500
+    sampled = plan_replay(shop, start_fraction=0.7, window="2D", max_users=active - 1)
+    assert f"sample of {active - 1:,}" in sampled.describe() and "sample" not in plan(1).describe()
 
 
 def test_summary_weights_windows_by_users(table):

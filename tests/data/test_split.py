@@ -14,6 +14,7 @@ from workbench.data.split import (
     single_basket_reason,
     stratified_split,
     temporal_split,
+    user_sample,
 )
 from workbench.data.synthetic import make_ecommerce
 from workbench.errors import ConfigError, DataError
@@ -302,3 +303,18 @@ def test_single_basket_reason_names_what_a_basket_is():
     )
     with pytest.raises(ConfigError, match="by must be one of"):
         single_basket_reason(ds, "week")
+
+
+def test_user_sample_keeps_all_rows_of_a_seeded_sample_of_users():
+    ds = _random_log(5, n=300, n_users=20)
+    sample = user_sample(ds, 7, seed=3)
+    users = sample.interactions["user_id"].unique()
+    assert len(users) == 7
+    pd.testing.assert_frame_equal(
+        sample.interactions, ds.interactions[ds.interactions["user_id"].isin(users)].reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(user_sample(ds, 7, seed=3).interactions, sample.interactions)  # seeded
+    assert set(user_sample(ds, 7, seed=4).interactions["user_id"]) != set(users)
+    assert user_sample(ds, 20, seed=0) is ds  # no more users than asked for: the data itself
+    with pytest.raises(ConfigError):
+        user_sample(ds, 0)

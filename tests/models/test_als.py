@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from reference import two_blocks
@@ -11,6 +12,7 @@ from workbench.data.split import stratified_split
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender, PopularityRecommender
+from workbench.models.als import FIT_COST, fit_seconds, log_size, rank_seconds
 
 PARAMS = {"factors": 4, "regularization": 0.1, "iterations": 20, "alpha": 2.0}
 
@@ -90,3 +92,19 @@ def test_beats_popularity_on_movielens_100k():
     pop = evaluate(PopularityRecommender().fit(train).recommend(users, k=10), test, k=10)
     assert als["ndcg"] > pop["ndcg"] + 0.05
     assert als["precision"] > pop["precision"]
+
+
+def test_fit_seconds_is_a_rule_of_size_and_a_range_is_its_log_scale_mean():
+    a, b, c, d = FIT_COST
+    # known answer: per iteration a rows f² + b pairs f + c pairs + d rows
+    expected = 10 * (a * 300 * 64**2 + b * 5_000 * 64 + c * 5_000 + d * 300)
+    assert fit_seconds(100, 200, 5_000, factors=64, iterations=10) == pytest.approx(expected)
+    # a range is the mean over its integers weighted as optuna's log-scale suggest_int samples them
+    values = np.arange(16, 65)
+    weights = np.log((values + 0.5) / (values - 0.5))
+    one = [fit_seconds(100, 200, 5_000, factors=int(f), iterations=10) for f in values]
+    mean = fit_seconds(100, 200, 5_000, factors=(16, 64), iterations=(5, 15))
+    assert mean == pytest.approx(np.average(one, weights=weights))
+    assert rank_seconds(10, 200, factors=64) < rank_seconds(10, 200, factors=128) < rank_seconds(20, 200, factors=128)
+    log = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": ["a", "a", "b", "a"]})
+    assert log_size(Dataset.from_frames(log)) == (2, 2, 3)

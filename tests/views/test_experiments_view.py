@@ -1,5 +1,7 @@
 """workbench.views.experiments (notebook 08): tuning protocol, A/B statistics, planning, peeking, bandits."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,13 +12,16 @@ from workbench.analysis.experiment import peeking_curve
 from workbench.errors import ConfigError
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender
-from workbench.tuning import tune_and_test, validation_split
+from workbench.tuning import AlsSpace, plan_als_search, tune_and_test, validation_split
 from workbench.views.experiments import (
     bandit_study,
+    default_trials,
     experiments_report,
     experiments_view,
     online_plan,
     peeking_warning,
+    search_plan,
+    tuned_als,
 )
 
 
@@ -126,3 +131,27 @@ def test_a_run_without_the_baselines_is_one_line(view):
     other = type(view.run)(**{**view.run.__dict__, "per_user": {"x": pd.DataFrame()}})
     with pytest.raises(ConfigError, match="no 'popularity' model"):
         experiments_view(other, view.tuned)
+
+
+def test_the_search_follows_the_size_rule_and_the_page_states_it(shop, small_run, view, peeking):
+    assert default_trials(shop) == 8  # synthetic-small: under 20,000 interactions
+    assert default_trials(shop.with_interactions(pd.concat([shop.interactions] * 3))) == 20
+    search = search_plan(shop)  # the trials fit on the validation split (75%) of a 75% train
+    assert search == plan_als_search(shop, max_trials=8, fit_share=0.75 * 0.75)
+    assert view.search == ""  # tuned without a plan: nothing to state
+    planned = experiments_view(small_run, view.tuned, plan=search)
+    assert planned.search == search.describe(view.trials) and "8 trials" in planned.search
+    bandits = bandit_study(view, n_steps=1_000)
+    html = experiments_report(planned, online_plan(0.1, 0.1), peeking, bandits, "shop").to_html()
+    assert (
+        "Chosen by the data" in html
+        and "Chosen by the data"
+        not in experiments_report(view, online_plan(0.1, 0.1), peeking, bandits, "shop").to_html()
+    )
+
+
+def test_tuning_on_a_plan_searches_its_ranges_and_validation_sample(shop, small_run):
+    narrow = replace(search_plan(shop), space=AlsSpace(factors=(8, 10), iterations=(2, 2)), max_valid_users=50)
+    tuned = tuned_als(small_run, n_trials=2, plan=narrow)
+    assert all(8 <= t.params["factors"] <= 10 and t.params["iterations"] == 2 for t in tuned.study.trials)
+    assert tuned.study.user_attrs["max_valid_users"] == 50

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from workbench.analysis.drift import drift_alerts, drift_table
+from workbench.analysis.freshness import plan_replay
 from workbench.data import Dataset
 from workbench.errors import DataError
 from workbench.views.freshness import freshness_note, freshness_report, freshness_view
@@ -66,3 +67,13 @@ def test_a_log_without_timestamps_does_not_apply(shop):
 def test_the_report_of_a_view_is_its_page(view):
     stamp = re.compile(r"generated [^<]* by workbench")
     assert stamp.sub("", freshness_report(view, "x").to_html()) == stamp.sub("", view.report("x").to_html())
+
+
+def test_the_replay_follows_the_size_rule_and_the_page_states_it(view, shop):
+    plan = plan_replay(shop, start_fraction=0.8, window="7D")
+    assert view.plan == plan
+    refit = view.freshness[view.freshness["strategy"] == "refit"]
+    refitted = refit["update_seconds"].to_numpy() > 0
+    assert refitted.tolist() == ((refit["window"].to_numpy() + 1) % plan.refit_every == 0).tolist()
+    assert (view.freshness["n_users"] <= plan.max_users).all()
+    assert view.work == plan.describe() and plan.describe() in view.report("x").to_html()

@@ -86,6 +86,22 @@ def cold_user_split(ds: Dataset, *, fraction: float = 0.2, seed: int = 0) -> tup
     return _sides(ds, test_mask)
 
 
+def user_sample(ds: Dataset, max_users: int, *, seed: int = 0) -> Dataset:
+    """``ds`` restricted to a seeded random sample of ``max_users`` of its users (all of their rows), or
+    ``ds`` itself when it has no more users than that. Users keep their order of first appearance.
+
+    >>> log = pd.DataFrame({"user_id": [1, 2, 3, 1], "item_id": [5, 6, 7, 8]})
+    >>> len(user_sample(Dataset.from_frames(log), 2, seed=0).interactions["user_id"].unique())
+    2
+    """
+    max_users = positive_int(max_users, "max_users")
+    users = pd.unique(ds.interactions[C.USER])
+    if len(users) <= max_users:
+        return ds
+    chosen = np.sort(np.random.default_rng(seed).choice(len(users), size=max_users, replace=False))
+    return ds.with_interactions(ds.interactions[ds.interactions[C.USER].isin(users[chosen])])
+
+
 BASKETS = {"order": "order_id", "session": "session_id", "timestamp": C.TIMESTAMP, "day": C.TIMESTAMP}
 DAY = 86_400
 

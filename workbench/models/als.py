@@ -19,6 +19,82 @@ from workbench.models.base import BATCH_CELLS, Recommender, top_k
 from workbench.models.weights import confidence
 
 BACKENDS = ("implicit", "spark")
+#: Seconds of one core per unit of work of one ALS iteration of implicit's CPU solver (conjugate
+#: gradient): per (user or item) row x factors², per distinct (user, item) pair x factors, per pair
+#: and per row. Least squares over 16-256 factors on MovieLens-100K, a 150,000-line shop export and
+#: The Complete Journey; estimates within about 0.6-1.3x of measured seconds (``benchmarks/als_cost.py``).
+FIT_COST = (0.135e-9, 1.27e-9, 111e-9, 595e-9)
+#: Seconds of one core per (user, item) score of a top-k ranking: a fixed part and a part per factor.
+RANK_COST = (5e-9, 0.05e-9)
+
+
+def fit_seconds(
+    n_users: int,
+    n_items: int,
+    n_pairs: int,
+    *,
+    factors: float | tuple[int, int],
+    iterations: float | tuple[int, int],
+) -> float:
+    """Estimated seconds of one core for one ALS fit of ``factors`` x ``iterations`` on a log of ``n_users``
+    users, ``n_items`` items and ``n_pairs`` distinct (user, item) pairs (coefficients :data:`FIT_COST`).
+
+    A ``(low, high)`` range gives the mean over it as a search samples it: factors on a log scale,
+    iterations uniformly (``workbench.tuning.AlsSpace``). A rule of size, not a clock: the same sizes
+    always give the same estimate, so work chosen by it is reproducible.
+
+    >>> round(fit_seconds(943, 1682, 100_000, factors=64, iterations=15), 2)
+    0.33
+    >>> round(fit_seconds(943, 1682, 100_000, factors=(16, 256), iterations=(5, 30)), 2)
+    0.48
+    """
+    per_square, per_pair_factor, per_pair, per_row = FIT_COST
+    rows = n_users + n_items
+    mean, mean_square = _factor_moments(factors)
+    per_iteration = per_square * rows * mean_square + per_pair_factor * n_pairs * mean + per_pair * n_pairs
+    low, high = (iterations, iterations) if np.isscalar(iterations) else iterations
+    return (per_iteration + per_row * rows) * (low + high) / 2
+
+
+def _factor_moments(factors: float | tuple[int, int]) -> tuple[float, float]:
+    """Mean of factors and of their square: of one number, or of a range sampled on a log scale (as
+    optuna's ``suggest_int(..., log=True)``: every integer weighted by the log width it rounds from)."""
+    if np.isscalar(factors):
+        return float(factors), float(factors) ** 2
+    low, high = factors
+    values = np.arange(low, high + 1, dtype=np.float64)
+    weights = np.log((values + 0.5) / (values - 0.5))
+    weights /= weights.sum()
+    return float(weights @ values), float(weights @ values**2)
+
+
+def rank_seconds(n_users: int, n_items: int, *, factors: float | tuple[int, int]) -> float:
+    """Estimated seconds of one core to score every item for ``n_users`` users and keep the top k
+    (coefficients :data:`RANK_COST`; a ``(low, high)`` range of factors as in :func:`fit_seconds`).
+
+    >>> round(rank_seconds(2_469, 68_509, factors=64), 2)
+    1.39
+    """
+    fixed, per_factor = RANK_COST
+    return n_users * n_items * (fixed + per_factor * _factor_moments(factors)[0])
+
+
+def log_size(ds: Dataset) -> tuple[int, int, int]:
+    """``(users, items, distinct user-item pairs)`` of ``ds``: the sizes :func:`fit_seconds` takes.
+
+    >>> log_size(Dataset.from_frames(pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["a", "a", "b"]})))
+    (2, 2, 2)
+    """
+    log = ds.interactions
+    users, n_users = _codes(log[C.USER])
+    items, n_items = _codes(log[C.ITEM])
+    n_pairs = len(pd.unique(users.astype(np.int64) * max(n_items, 1) + items))
+    return n_users, n_items, n_pairs
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(values)
+    return codes, len(uniques)
 
 
 class ALSRecommender(Recommender):

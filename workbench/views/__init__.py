@@ -38,6 +38,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "ExperimentsView",
             "experiments_view",
             "tuned_als",
+            "search_plan",
+            "default_trials",
             "OnlinePlan",
             "online_plan",
             "simulate_peeking",

@@ -1,7 +1,8 @@
 """Notebook 08 (experiments): ALS tuning, paired A/B of three models, test planning, peeking and bandits.
 
 >>> base = standard_run(ds, k=10)  # doctest: +SKIP
->>> view = experiments_view(base, tune_and_test(base.train, base.test, n_trials=8, k=10, seed=0))  # doctest: +SKIP
+>>> search = search_plan(ds)  # doctest: +SKIP
+>>> view = experiments_view(base, tuned_als(base, n_trials=search.n_trials, plan=search), plan=search)  # doctest: +SKIP
 >>> report = experiments_report(view, online_plan(0.1, 0.1), peeking_curve(seed=0),
 ...                             bandit_study(view, n_steps=5_000), "synthetic-small")  # doctest: +SKIP
 """
@@ -26,11 +27,12 @@ from workbench.analysis.experiment import (
     sample_size,
     simulate_conversions,
 )
+from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError
 from workbench.evaluation import evaluate_per_user, summarize
 from workbench.report import Report
-from workbench.tuning import TuningResult, history_chart, importance_chart, tune_and_test
-from workbench.views.common import StandardRun
+from workbench.tuning import SearchPlan, TuningResult, history_chart, importance_chart, plan_als_search, tune_and_test
+from workbench.views.common import RATIO, StandardRun
 
 #: The paired comparisons of the offline A/B table, (a, b): diff = b - a.
 PAIRS = (("popularity", "default als"), ("default als", "tuned als"), ("popularity", "tuned als"))
@@ -41,6 +43,13 @@ HIT = "hit_rate"
 CORRECTION = "holm"
 #: Seed of every bootstrap, replay and simulation of the notebook.
 SEED = 0
+#: Logs with fewer interactions get :data:`SMALL_TRIALS` tuning trials, the others :data:`TRIALS` (then
+#: :func:`search_plan` may afford fewer on a large log).
+SMALL_LOG = 20_000
+SMALL_TRIALS = 8
+TRIALS = 20
+#: Share of train the tuning trials fit on (the rest validates: ``workbench.tuning.validation_split``).
+VALIDATION_RATIO = 0.75
 #: Level of the A/B table's bootstrap intervals.
 LEVEL = 0.95
 #: The number of looks the peeking warning speaks of.
@@ -68,6 +77,8 @@ class ExperimentsView:
     tuned: TuningResult
     #: ``popularity``, ``default als``, ``tuned als`` -> per-user metrics on the run's test users
     per_user: dict[str, pd.DataFrame] = field(repr=False)
+    #: the search chosen by the data's size (:func:`search_plan`), when the tuning followed one
+    plan: SearchPlan | None = None
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -78,6 +89,11 @@ class ExperimentsView:
     def trials(self) -> int:
         """The number of tuning trials."""
         return len(self.tuned.study.trials)
+
+    @property
+    def search(self) -> str:
+        """The search and the rule that chose it, in words (empty without a plan)."""
+        return "" if self.plan is None else self.plan.describe(self.trials)
 
     @property
     def best(self) -> pd.DataFrame:
@@ -134,13 +150,40 @@ class ExperimentsView:
         }
 
 
-def tuned_als(run: StandardRun, *, n_trials: int) -> TuningResult:
-    """Tune ALS for ``n_trials`` Optuna trials on a validation split of ``run.train`` (never its test),
-    then refit the best on all of train.
+def default_trials(ds: Dataset) -> int:
+    """The notebook's trials before any cost rule: :data:`SMALL_TRIALS` below :data:`SMALL_LOG` interactions,
+    else :data:`TRIALS`."""
+    return SMALL_TRIALS if len(ds) < SMALL_LOG else TRIALS
 
-    >>> tuned_als(base, n_trials=20).best_params  # doctest: +SKIP
+
+def search_plan(ds: Dataset) -> SearchPlan:
+    """The ALS search for ``ds`` chosen by its size (:func:`workbench.tuning.plan_als_search`): the trials
+    fit on the validation split of a standard run's train, :data:`RATIO` x :data:`VALIDATION_RATIO` of
+    the log.
+
+    >>> search_plan(load_dataset("complete-journey")).describe()  # doctest: +SKIP
     """
-    return tune_and_test(run.train, run.test, n_trials=n_trials, k=run.k, seed=SEED, show_progress_bar=False)
+    return plan_als_search(ds, max_trials=default_trials(ds), fit_share=RATIO * VALIDATION_RATIO)
+
+
+def tuned_als(run: StandardRun, *, n_trials: int, plan: SearchPlan | None = None) -> TuningResult:
+    """Tune ALS for ``n_trials`` Optuna trials on a validation split of ``run.train`` (never its test),
+    then refit the best on all of train; with ``plan`` (:func:`search_plan`), on its ranges and
+    validation users.
+
+    >>> tuned_als(base, n_trials=20, plan=search_plan(base.ds)).best_params  # doctest: +SKIP
+    """
+    options = {} if plan is None else {"space": plan.space, "max_valid_users": plan.max_valid_users}
+    return tune_and_test(
+        run.train,
+        run.test,
+        n_trials=n_trials,
+        k=run.k,
+        ratio=VALIDATION_RATIO,
+        seed=SEED,
+        show_progress_bar=False,
+        **options,
+    )
 
 
 def simulate_peeking() -> pd.DataFrame:
@@ -152,10 +195,11 @@ def simulate_peeking() -> pd.DataFrame:
     return peeking_curve(seed=SEED)
 
 
-def experiments_view(run: StandardRun, tuned: TuningResult) -> ExperimentsView:
-    """Score ``tuned.model`` on ``run``'s test users beside its baselines (ALS as ``default als``).
+def experiments_view(run: StandardRun, tuned: TuningResult, *, plan: SearchPlan | None = None) -> ExperimentsView:
+    """Score ``tuned.model`` on ``run``'s test users beside its baselines (ALS as ``default als``); ``plan``:
+    the search the tuning followed, which the page states.
 
-    >>> experiments_view(base, tuned).ab  # doctest: +SKIP
+    >>> experiments_view(base, tuned, plan=search).ab  # doctest: +SKIP
     """
     missing = [name for name in ("popularity", "als") if name not in run.per_user]
     if missing:
@@ -166,7 +210,7 @@ def experiments_view(run: StandardRun, tuned: TuningResult) -> ExperimentsView:
         "default als": run.per_user["als"],
         "tuned als": tuned_per_user,
     }
-    return ExperimentsView(run, tuned, per_user)
+    return ExperimentsView(run, tuned, per_user, plan)
 
 
 @dataclass(frozen=True)
@@ -275,6 +319,8 @@ def experiments_report(
     )
     report.metrics(view.headline, k=run.k)
     report.markdown("## Tuning")
+    if view.search:
+        report.markdown(view.search)
     report.chart(view.history)
     report.chart(view.importance)
     report.table(view.best, caption="Best parameters and their validation nDCG.")

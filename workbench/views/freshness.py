@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.analysis.drift import DEFAULT_THRESHOLDS, drift_alerts, drift_chart, drift_table
-from workbench.analysis.freshness import freshness_chart, freshness_summary, replay_experiment
+from workbench.analysis.freshness import ReplayPlan, freshness_chart, freshness_summary, plan_replay, replay_experiment
 from workbench.data.dataset import Dataset
 from workbench.errors import DataError, first_line
 from workbench.guards import positive_int
@@ -52,6 +52,13 @@ class FreshnessView:
     freshness: pd.DataFrame
     #: :func:`drift_table` of the same windows, with the frozen model's nDCG drop
     drift: pd.DataFrame
+    #: the refit interval and users per window chosen by the data's size (:func:`plan_replay`)
+    plan: ReplayPlan | None = None
+
+    @property
+    def work(self) -> str:
+        """The replay's refit interval and scored users, and the rules that chose them, in words."""
+        return "" if self.plan is None else self.plan.describe()
 
     @property
     def window(self) -> str:
@@ -119,6 +126,8 @@ class FreshnessView:
         )
         report.metrics(headline, k=self.k)
         report.markdown("## Strategies")
+        if self.work:
+            report.markdown(self.work)
         report.table(
             self.summary,
             caption="nDCG and hit rate averaged over (user, window) pairs; update time per 1,000 replayed events.",
@@ -151,7 +160,8 @@ def freshness_report(view: FreshnessView | None, data_name: str, *, note: str = 
 def freshness_view(
     ds: Dataset, *, start_fraction: float = 0.8, window_days: int = 7, k: int = 10, seed: int = SEED
 ) -> FreshnessView:
-    """Replay ``ds`` after the first ``start_fraction`` of time in windows of ``window_days`` and measure drift.
+    """Replay ``ds`` after the first ``start_fraction`` of time in windows of ``window_days`` and measure drift;
+    the refit interval and the users scored per window follow :func:`plan_replay` (by the data's size).
 
     A log without timestamps is one DataError line (:func:`freshness_note`).
 
@@ -162,6 +172,15 @@ def freshness_view(
         raise DataError(note)
     window_days, k = positive_int(window_days, "window_days"), positive_int(k, "k")
     window = f"{window_days}D"
-    freshness = replay_experiment(ds, start_fraction=start_fraction, window=window, k=k, seed=seed)
+    plan = plan_replay(ds, start_fraction=start_fraction, window=window)
+    freshness = replay_experiment(
+        ds,
+        start_fraction=start_fraction,
+        window=window,
+        refit_every=plan.refit_every,
+        max_users=plan.max_users,
+        k=k,
+        seed=seed,
+    )
     drift = drift_table(ds, window=window, start_fraction=start_fraction, quality=freshness)
-    return FreshnessView(k, start_fraction, window_days, freshness, drift)
+    return FreshnessView(k, start_fraction, window_days, freshness, drift, plan)

@@ -177,8 +177,9 @@ def test_ease_source_keeps_the_most_popular_items_of_a_large_catalogue(data, mon
 
 
 def test_sources_score_only_the_pool_of_a_large_catalogue(data, monkeypatch, tmp_path):
-    """With POOL_ITEMS below the catalogue, every candidate is a pool item, and each source's scores of
-    those items are what the source scores them over the whole catalogue."""
+    """With POOL_ITEMS below the catalogue, every candidate is a pool item, and ALS's, EASE's and
+    popularity's scores of those items are what they score them over the whole catalogue (the neighbour
+    similarities are fitted on the pool's items alone)."""
     import workbench.models.candidates as candidates
 
     users = pd.unique(data.interactions["user_id"])[:40]
@@ -198,8 +199,9 @@ def test_sources_score_only_the_pool_of_a_large_catalogue(data, monkeypatch, tmp
     known = c[c["user_id"].isin(users)]
     rows = pd.Index(users).get_indexer(known["user_id"])
     cols = whole.item_map.codes(known["item_id"])
-    for name in candidates.SOURCES:
+    for name in ("als", "ease", "popularity"):
         assert np.allclose(known[f"{name}_score"], reference[name][rows, cols], equal_nan=True)
+    assert gen.similarity.shape == (30, 30) and np.isfinite(known.loc[known["in_knn"], "knn_score"]).all()
     recs = gen.recommend(users, k=10)
     assert set(recs.loc[~recs["fallback"], "item_id"]) <= pool_ids
     loaded = CandidateGenerator.load(gen.save(tmp_path / "gen"))

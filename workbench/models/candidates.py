@@ -114,17 +114,18 @@ class CandidateGenerator(Recommender):
         for part in (self.als, self.ease):
             part._adopt(self)  # same train: the generator's id maps, seen matrix and popularity
             part._fit(train)
+        self._set_pool()
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Method expects CSR input")
             knn = BM25Recommender(K=self.n_neighbours, num_threads=1)
-            knn.fit(self._seen, show_progress=False)
+            knn.fit(self._seen if self._pool is None else self._pool_seen, show_progress=False)
         self.similarity = knn.similarity.tocsr().astype(np.float32)
-        self._set_pool()
 
     def _set_pool(self) -> None:
         """The :data:`POOL_ITEMS` most popular item codes (sorted; None: every item) and what the sources
-        need of them: the seen matrix, neighbour similarities and ALS factors of those columns, and
-        where EASE's items (the most popular of all, so among them) sit."""
+        need of them: the seen matrix and ALS factors of those columns, and where EASE's items (the
+        most popular of all, so among them) sit. The neighbour similarities are fitted on the pool's
+        columns alone (pool x pool)."""
         n_items = len(self.item_map)
         if n_items <= POOL_ITEMS:
             self._pool = None
@@ -132,7 +133,6 @@ class CandidateGenerator(Recommender):
         pool = np.sort(np.argsort(-self._popularity, kind="stable")[:POOL_ITEMS])
         self._pool = pool
         self._pool_seen = self._seen[:, pool].tocsr()
-        self._pool_similarity = self.similarity[:, pool].tocsr()
         self._pool_factors = self.als._item_factors_f64()[pool]
         self._pool_ease = np.searchsorted(pool, self.ease._kept)
         if not np.array_equal(pool[np.minimum(self._pool_ease, len(pool) - 1)], self.ease._kept):
@@ -175,7 +175,7 @@ class CandidateGenerator(Recommender):
             scores = {
                 "als": self.als.user_factors[user_codes].astype(np.float64) @ self._pool_factors.T,
                 "ease": ease,
-                "knn": (self._seen[user_codes] @ self._pool_similarity).toarray().astype(np.float64),
+                "knn": (self._pool_seen[user_codes] @ self.similarity).toarray().astype(np.float64),
             }
             seen, popularity = self._pool_seen, self._popularity[pool]
             allowed = None if allowed is None else allowed[pool]
@@ -284,21 +284,20 @@ class CandidateGenerator(Recommender):
         }
 
     def _restore(self, state: dict[str, np.ndarray | str]) -> None:
-        n_items = len(self.item_map)
-        self.similarity = sp.csr_matrix(
-            (
-                state["similarity_data"],
-                state["similarity_indices"],
-                state["similarity_indptr"],
-            ),
-            shape=(n_items, n_items),
-        )
         for name in self.parts:
             part = getattr(self, name)
             if not part.item_map.ids.equals(self.item_map.ids) or not part.user_map.ids.equals(self.user_map.ids):
                 raise ValueError(f"the {name} part was saved for other users or items")
             part._adopt(self)  # one copy of the id maps and seen matrix, as after fit
         self._set_pool()
+        self.similarity = sp.csr_matrix(
+            (
+                state["similarity_data"],
+                state["similarity_indices"],
+                state["similarity_indptr"],
+            ),
+            shape=(self._width, self._width),
+        )
 
 
 def _one_of(value: Any, name: str, old_value: Any, old_name: str, *, default: Any) -> Any:

@@ -238,6 +238,7 @@ class LightGBMReranker(Recommender):
 
         self.repeats_ = has_repeats(train)
         parts, labels, groups = [], [], []
+        labelled_rows, self.n_folds_used_ = 0, 0
         for number, (fit_part, holdout) in enumerate(self._folds(train)):
             if len(holdout) == 0:
                 continue
@@ -248,18 +249,23 @@ class LightGBMReranker(Recommender):
                 prepare_history(fit_part, repeats=self.repeats_),
             )
             truth = holdout.interactions[[C.USER, C.ITEM]].drop_duplicates()
-            hit = features[[C.USER, C.ITEM]].merge(truth, how="left", indicator=True)["_merge"].eq("both")
+            hit = features[[C.USER, C.ITEM]].merge(truth, how="left", indicator=True)["_merge"].eq("both").to_numpy()
+            labelled_rows += len(features)
+            self.n_folds_used_ += 1
+            user_rows = pd.factorize(features[C.USER])[0]
+            kept = (np.bincount(user_rows, weights=hit) > 0)[user_rows]  # a user without a hit teaches nothing
+            features = features[kept].reset_index(drop=True)
             parts.append(features)
-            labels.append(hit.to_numpy(np.int32))
+            labels.append(hit[kept].astype(np.int32))
             groups.append(pd.MultiIndex.from_arrays([np.full(len(features), number), features[C.USER]]))
-            if sum(map(len, parts)) >= self.max_rows:
+            if labelled_rows >= self.max_rows:
                 break
-        self.n_folds_used_ = len(parts)
         if not parts:
             by = basket_by(train) if self._resolved_holdout(train) == "basket" else None
             why = single_basket_reason(train, by) if by else "no user has two or more interactions"
             raise DataError(f"fit: {why}, so no holdout can label the ranker")
         features = pd.concat(parts, ignore_index=True)
+        del parts
         label = np.concatenate(labels)
         group = pd.factorize(groups[0].append(groups[1:]) if len(groups) > 1 else groups[0])[0]
         positives = np.bincount(group, weights=label) > 0

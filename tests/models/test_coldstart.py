@@ -428,3 +428,70 @@ def test_onboarding_survives_save_and_load(tmp_path):
     pd.testing.assert_frame_equal(
         model.recommend_onboarded(["n1", "n2"], **call), loaded.recommend_onboarded(["n1", "n2"], **call)
     )
+
+
+def test_top_lists_over_the_reachable_items_equal_those_over_every_item(monkeypatch):
+    """Ridge-like favourites over a long tail: the pruned lists (ties included) are the full-catalogue ones."""
+    from workbench.models import coldstart
+
+    rng = np.random.default_rng(3)
+    n_items, n_levels = 3000, 9
+    popularity = np.sort(rng.pareto(1.2, n_items))[::-1] / 5
+    effects = rng.normal(0, 0.3, (n_levels, n_items)) * popularity
+    weights = np.vstack([effects, popularity, np.zeros(n_items)])
+    weights[:, 40] = weights[:, 7]  # an exact tie: the earlier column must win in both
+    design = np.zeros((60, n_levels + 2))
+    design[np.arange(60), rng.integers(0, n_levels, 60)] = 1.0
+    design[:, n_levels] = 1.0
+    model = ClusterColdStart()
+
+    def full(design, weights, k):
+        return top_k(np.maximum(design @ weights, 0.0), k)[0]
+
+    monkeypatch.setattr(coldstart, "PRUNE_ITEMS", 100)
+    monkeypatch.setattr(coldstart, "PROBE_ITEMS", 50)
+    reachable = coldstart._reachable_items(design, weights, 10)
+    assert reachable is not None and 10 < len(reachable) < n_items // 4
+    for k in (1, 10, 12):
+        np.testing.assert_array_equal(model._top_lists(design, weights, k), full(design, weights, k))
+    # fewer than k positive scores in a row: nothing can be ruled out, every item is scored
+    few = np.full_like(weights, -1.0)
+    few[:, :5] = weights[:, :5]
+    assert coldstart._reachable_items(design, few, 10) is None
+    np.testing.assert_array_equal(model._top_lists(design, few, 10), full(design, few, 10))
+
+
+def test_ridge_selection_and_profiles_do_not_depend_on_pruning(monkeypatch):
+    from workbench.models import coldstart
+
+    rng = np.random.default_rng(5)
+    n_users, n_items = 120, 400
+    users = pd.DataFrame(
+        {"user_id": np.arange(n_users), "band": rng.choice(list("abcd"), n_users), "size": rng.integers(1, 5, n_users)}
+    )
+    weights = 1.0 / np.arange(1, n_items + 1)
+    log = pd.DataFrame(
+        {"user_id": rng.integers(0, n_users, 4000), "item_id": rng.choice(n_items, 4000, p=weights / weights.sum())}
+    )
+    ds = Dataset.from_frames(log, users=users)
+
+    def fit():
+        model = ClusterColdStart(favourites="ridge", candidates=(2, 3), seed=0).fit(ds)
+        return model.ridge_selection_, model.profiles(top=5)
+
+    monkeypatch.setattr(coldstart, "PRUNE_ITEMS", 10**9)
+    whole = fit()
+    monkeypatch.setattr(coldstart, "PRUNE_ITEMS", 50)
+    monkeypatch.setattr(coldstart, "PROBE_ITEMS", 40)
+    reachable, sizes = coldstart._reachable_items, []
+
+    def spy(*args):
+        found = reachable(*args)
+        sizes.append(n_items if found is None else len(found))
+        return found
+
+    monkeypatch.setattr(coldstart, "_reachable_items", spy)
+    pruned = fit()
+    assert sizes and min(sizes) < n_items  # the pruned path ran
+    pd.testing.assert_frame_equal(whole[0], pruned[0])
+    pd.testing.assert_frame_equal(whole[1], pruned[1])

@@ -72,6 +72,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
@@ -91,6 +92,10 @@ AGE_EDGES = np.array([18, 25, 35, 45, 50, 56])
 #: Warm users are split into this many folds; each fold in turn is held out as if cold.
 SELECTION_FOLDS = 5
 SELECTION_K = 10
+#: Top lists over more items than this score only the items that can reach them (``_reachable_items``),
+#: probing each row's k-th best score on this many items of highest bound.
+PRUNE_ITEMS = 5000
+PROBE_ITEMS = 256
 #: Silhouette is computed on at most this many users (it is quadratic).
 SILHOUETTE_SAMPLE = 2000
 #: Item columns whose labels onboarding picks name, first present wins ('|' separates several labels).
@@ -167,7 +172,10 @@ class _Clusters:
     @classmethod
     def fit(cls, features: np.ndarray, method: str, n_clusters: int, seed: int) -> _Clusters:
         if method == "kmeans":
-            model = KMeans(n_clusters=n_clusters, n_init=4, random_state=seed).fit(features)
+            # one OpenMP thread: the same centres on any machine (threads split the sums), and no threads
+            # waiting on a busy core for every Lloyd iteration (a few thousand users need no parallelism)
+            with threadpool_limits(1, "openmp"):
+                model = KMeans(n_clusters=n_clusters, n_init=4, random_state=seed).fit(features)
             ones = np.ones_like(model.cluster_centers_)
             return cls(method, model.cluster_centers_, ones, np.full(n_clusters, 1.0 / n_clusters))
         gmm = GaussianMixture(n_clusters, covariance_type="diag", reg_covar=1e-3, random_state=seed).fit(features)
@@ -241,10 +249,46 @@ def ridge_coefficients(features: np.ndarray, seen: sp.csr_matrix, penalty: float
     >>> np.round(np.array([[1.0, 0.0, 1.0]]) @ coef * 7, 6).tolist()  # the first user: 5/7 and 2/7
     [[5.0, 2.0]]
     """
+    return _ridge_solve(*_ridge_normal(features, seen), penalty)
+
+
+def _ridge_normal(features: np.ndarray, seen: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """``D'D`` and ``D' seen`` with ``D = [features, 1]``: what every penalty of :func:`ridge_coefficients` shares."""
     design = np.hstack([features, np.ones((len(features), 1))])
-    gram = design.T @ design + penalty * np.diag(np.r_[np.ones(features.shape[1]), 0.0])
     check_dense(design.shape[1], seen.shape[1], what=f"ridge coefficients ({features.shape[1]} demographic features)")
-    return np.linalg.solve(gram, np.asarray((seen.T @ design).T, dtype=np.float64))
+    return design.T @ design, np.asarray((seen.T @ design).T, dtype=np.float64)
+
+
+def _ridge_solve(gram: np.ndarray, rhs: np.ndarray, penalty: float) -> np.ndarray:
+    """The coefficients of :func:`ridge_coefficients` from its normal equations (:func:`_ridge_normal`)."""
+    return np.linalg.solve(gram + penalty * np.diag(np.r_[np.ones(len(gram) - 1), 0.0]), rhs)
+
+
+def _reachable_items(design: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray | None:
+    """Sorted item codes that may be among the top ``k`` of ``max(0, design @ weights)`` in some row;
+    None when there are at most :data:`PRUNE_ITEMS` items or no item can be ruled out.
+
+    An item's score in any row is at most its bound over the box of the rows, ``zmax . w+ + zmin . w-``
+    (``w+`` / ``w-`` the positive / negative parts of its weights). Each row's ``k``-th best score among
+    the :data:`PROBE_ITEMS` items of highest bound is at most its ``k``-th best overall; an item whose
+    bound (plus a rounding margin) is below the smallest of those, which is positive, scores below
+    ``k`` others in every row: it can neither enter a list nor move a tie, so leaving it out changes no list.
+    """
+    n_items = weights.shape[1]
+    if n_items <= max(PRUNE_ITEMS, 4 * k) or len(design) == 0 or k < 1:
+        return None
+    high, low = design.max(axis=0), design.min(axis=0)
+    bound = high @ np.maximum(weights, 0.0) + low @ np.minimum(weights, 0.0)
+    margin = 1e-9 * (np.abs(high) + np.abs(low)) @ np.abs(weights)
+    size = max(PROBE_ITEMS, 4 * k)  # fewer than n_items
+    probe = np.sort(np.argpartition(-bound, size)[:size])
+    check_dense(len(design), size, what="probe scores")
+    probe_scores = np.maximum(design @ weights[:, probe], 0.0)
+    threshold = float(np.partition(probe_scores, size - k, axis=1)[:, size - k].min())
+    if threshold <= 0.0:
+        return None
+    items = np.union1d(np.flatnonzero(bound + margin >= threshold), probe)
+    return None if len(items) == n_items else items
 
 
 def item_labels_matrix(items: pd.DataFrame | None, item_map: IdMap) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -452,8 +496,9 @@ class ClusterColdStart(Recommender):
         for j, fold in enumerate(folds):
             fit_rows = np.setdiff1d(pool, fold)
             design = self._design(features[fold], np.zeros(len(fold), np.int64))  # pool users have demographics
+            normal = _ridge_normal(features[fit_rows], self._seen[fit_rows])  # the same for every penalty
             for i, penalty in enumerate(penalties):
-                coef = ridge_coefficients(features[fit_rows], self._seen[fit_rows], penalty)
+                coef = _ridge_solve(*normal, penalty)
                 weights = np.vstack([coef, np.zeros((1, coef.shape[1]))])  # no global row needed
                 ndcg[i, j] = _list_ndcg(self._top_lists(design, weights, SELECTION_K), self._seen[fold])
         table = pd.DataFrame({"penalty": np.array(penalties, dtype=np.float64)})
@@ -518,12 +563,18 @@ class ClusterColdStart(Recommender):
         return np.maximum(design @ weights, 0.0)
 
     def _top_lists(self, design: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
-        """Item codes of each design row's top ``k`` favourites, scored in batches of bounded size."""
+        """Item codes of each design row's top ``k`` favourites, scored in batches of bounded size, over
+        the items that can reach a top ``k`` (:func:`_reachable_items`; the lists are those of every item)."""
+        items = _reachable_items(design, weights, k)
+        if items is not None:
+            weights = weights[:, items]
         lists = np.full((len(design), k), -1, dtype=np.int64)
         batch = max(1, BATCH_CELLS // max(weights.shape[1], 1))
         for start in range(0, len(design), batch):
             part = slice(start, start + batch)
             lists[part] = top_k(self._favourites_of(design[part], weights), k)[0]
+        if items is not None:
+            lists = np.where(lists >= 0, items[np.maximum(lists, 0)], -1)
         return lists
 
     # -- scoring --------------------------------------------------------------------

@@ -149,3 +149,16 @@ def test_evaluate_next_basket_splits_repeat_and_explore_items():
     assert result["repeat_share"] == 0.75  # milk, tea, soap were bought before; rice was not
     assert result["truth_repeat_share"] == pytest.approx(1 / 3)
     assert result["ndcg"] == evaluate(recs, truth, k=2)["ndcg"]
+
+
+def test_int_and_text_spellings_of_one_id_match_and_a_mismatch_says_so():
+    """A list with int ids scored against truth read as text (and back) matches "1" with 1; ids that match
+    in no spelling ("01" is not 1) are an error, not a silent 0."""
+    recs = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [10, 11, 10], "rank": [1, 2, 1]})
+    as_text = pd.DataFrame({"user_id": ["1", "2"], "item_id": ["11", "12"]})
+    as_int = pd.DataFrame({"user_id": [1, 2], "item_id": [11, 12]})
+    assert evaluate(recs, as_text, k=2) == evaluate(recs, as_int, k=2)
+    assert evaluate(recs, as_text, k=2)["hit_rate"] == 0.5
+    assert evaluate(recs.astype(str), as_int, k=2) == evaluate(recs, as_int, k=2)
+    with pytest.raises(DataError, match=r"column 'user_id' holds int ids and the truth text ids.*e\.g\. 1\)"):
+        evaluate(recs, as_text.assign(user_id=["01", "02"]), k=2)

@@ -135,12 +135,12 @@ def test_id_types_give_the_same_metrics(user_ids, item_ids):
     assert got.index.tolist() == expected.index.map(users).astype(user_ids).tolist()
 
 
-def test_ids_of_different_types_never_match():
+def test_int_and_text_spellings_of_an_id_match():
     truth = pd.DataFrame({"user_id": [1, 2], "item_id": [5, 6]})
     recs = pd.DataFrame({"user_id": ["1", "2"], "item_id": [5, 6]})
-    assert per_user_metrics(recs, truth, k=2)["hit_rate"].tolist() == [0.0, 0.0]
-    recs = pd.DataFrame({"user_id": [1, 2], "item_id": ["5", "6"]})
-    assert per_user_metrics(recs, truth, k=2)["hit_rate"].tolist() == [0.0, 0.0]
+    assert per_user_metrics(recs, truth, k=2)["hit_rate"].tolist() == [1.0, 1.0]
+    recs = pd.DataFrame({"user_id": [1, 2], "item_id": ["5", "7"]})
+    assert per_user_metrics(recs, truth, k=2)["hit_rate"].tolist() == [1.0, 0.0]
 
 
 def test_a_user_split_across_the_frame_is_scored_once_in_rank_order():

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset
+from workbench.data.dataset import Dataset, IdMap, id_kind
 from workbench.errors import DataError
 from workbench.evaluation.ids import IdCodes, factorize_ids
 from workbench.guards import positive_int
@@ -41,6 +41,26 @@ def _truth_frame(truth: pd.DataFrame | Dataset) -> pd.DataFrame:
         if n_missing:
             raise DataError(f"truth: column '{column}' has {n_missing:,} missing values")
     return frame
+
+
+def _in_truth_spelling(recs: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """``recs`` with its user and item ids spelled as ``truth`` spells them when one side holds int ids
+    and the other text (1 and "1" are one id, "07" is not 7); a column of which then no id is a truth
+    id is a DataError rather than a silent score of 0."""
+    for column in (C.USER, C.ITEM):
+        mine, theirs = id_kind(recs[column]), id_kind(truth[column])
+        if {mine, theirs} != {"int", "text"} or not len(recs):
+            continue
+        ids = IdMap.from_values(truth[column])
+        if not (ids.codes(recs[column]) >= 0).any():
+            example = recs[column].iloc[0]
+            example = example.item() if isinstance(example, np.generic) else example
+            raise DataError(
+                f"recommendations: column '{column}' holds {mine} ids and the truth {theirs} ids, and none of "
+                f"them is a truth id in either spelling (e.g. {example!r}); use the ids of the truth"
+            )
+        recs = recs.assign(**{column: ids.own_ids(recs[column])})
+    return recs
 
 
 def _check_recs(recs: pd.DataFrame) -> None:
@@ -216,7 +236,8 @@ def per_user_metrics(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: in
 
     ``recs`` needs user_id and item_id, and ``rank`` (1 = best) unless its rows
     are already in rank order per user. A pair repeated in ``truth`` is one
-    relevant item; a truth user without recommendations scores 0.
+    relevant item; a truth user without recommendations scores 0. Int and text
+    spellings of one id match (``1`` and ``"1"``), as in ``recommend``.
 
     >>> recs = pd.DataFrame({"user_id": [1, 1], "item_id": ["a", "b"], "rank": [1, 2]})
     >>> per_user_metrics(recs, pd.DataFrame({"user_id": [1], "item_id": ["b"]}), k=2)["mrr"].tolist()
@@ -225,6 +246,7 @@ def per_user_metrics(recs: pd.DataFrame, truth: pd.DataFrame | Dataset, *, k: in
     k = positive_int(k, "k")
     truth_frame = _truth_frame(truth)
     _check_recs(recs)
+    recs = _in_truth_spelling(recs, truth_frame)
     ranks = _ranks(recs)
     with ThreadPoolExecutor(max_workers=1) as background:  # users are grouped while items are coded
         grouping = background.submit(_users_grouped, truth_frame[C.USER], recs[C.USER], ranks)

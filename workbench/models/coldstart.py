@@ -96,6 +96,7 @@ SELECTION_K = 10
 #: probing each row's k-th best score on this many items of highest bound.
 PRUNE_ITEMS = 5000
 PROBE_ITEMS = 256
+BOUND_CHUNK = 2048
 #: Silhouette is computed on at most this many users (it is quadratic).
 SILHOUETTE_SAMPLE = 2000
 #: Item columns whose labels onboarding picks name, first present wins ('|' separates several labels).
@@ -278,8 +279,15 @@ def _reachable_items(design: np.ndarray, weights: np.ndarray, k: int) -> np.ndar
     if n_items <= max(PRUNE_ITEMS, 4 * k) or len(design) == 0 or k < 1:
         return None
     high, low = design.max(axis=0), design.min(axis=0)
-    bound = high @ np.maximum(weights, 0.0) + low @ np.minimum(weights, 0.0)
-    margin = 1e-9 * (np.abs(high) + np.abs(low)) @ np.abs(weights)
+    # bound = high . w+ + low . w- = low . w + (high - low) . w+;  margin ~ max(|high|, |low|) . |w|, |w| = 2 w+ - w
+    scale = np.maximum(np.abs(high), np.abs(low))
+    on_weights, on_positive = np.vstack([low, scale]), np.vstack([high - low, scale])
+    bound, margin = np.empty(n_items), np.empty(n_items)
+    for start in range(0, n_items, BOUND_CHUNK):  # chunks that stay in cache: no large temporaries
+        part = weights[:, start : start + BOUND_CHUNK]
+        plain, positive = on_weights @ part, on_positive @ np.maximum(part, 0.0)
+        bound[start : start + BOUND_CHUNK] = plain[0] + positive[0]
+        margin[start : start + BOUND_CHUNK] = 1e-9 * (2.0 * positive[1] - plain[1])
     size = max(PROBE_ITEMS, 4 * k)  # fewer than n_items
     probe = np.sort(np.argpartition(-bound, size)[:size])
     check_dense(len(design), size, what="probe scores")
@@ -287,8 +295,9 @@ def _reachable_items(design: np.ndarray, weights: np.ndarray, k: int) -> np.ndar
     threshold = float(np.partition(probe_scores, size - k, axis=1)[:, size - k].min())
     if threshold <= 0.0:
         return None
-    items = np.union1d(np.flatnonzero(bound + margin >= threshold), probe)
-    return None if len(items) == n_items else items
+    keep = bound + margin >= threshold
+    keep[probe] = True
+    return None if keep.all() else np.flatnonzero(keep)
 
 
 def item_labels_matrix(items: pd.DataFrame | None, item_map: IdMap) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -567,7 +576,7 @@ class ClusterColdStart(Recommender):
         the items that can reach a top ``k`` (:func:`_reachable_items`; the lists are those of every item)."""
         items = _reachable_items(design, weights, k)
         if items is not None:
-            weights = weights[:, items]
+            weights = np.ascontiguousarray(weights[:, items])  # the layout of the whole: the same products
         lists = np.full((len(design), k), -1, dtype=np.int64)
         batch = max(1, BATCH_CELLS // max(weights.shape[1], 1))
         for start in range(0, len(design), batch):

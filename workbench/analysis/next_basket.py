@@ -17,7 +17,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.analysis.segments import activity_bands
 from workbench.data.dataset import Dataset
-from workbench.data.repeats import basket_by, has_repeats, purchase_rows
+from workbench.data.repeats import basket_by, bought_before, has_repeats, purchase_rows
 from workbench.data.split import next_basket_split, single_basket_reason
 from workbench.errors import DataError
 from workbench.evaluation import evaluate_next_basket
@@ -69,12 +69,13 @@ def buy_again_vs_discover(
         names = label.cat.categories if isinstance(label.dtype, pd.CategoricalDtype) else pd.unique(label.dropna())
         groups += [(str(name), pairs[(label == name).to_numpy()]) for name in names]
     rows = []
+    bought = bought_before(history)  # read once for every model and segment
     for model, frame in recs.items():
         for segment, subset in groups:
             if len(subset) == 0:
                 continue
             mine = frame[frame[C.USER].isin(subset[C.USER])]
-            figures = evaluate_next_basket(mine, subset, history, k=k)
+            figures = evaluate_next_basket(mine, subset, bought, k=k)
             rows.append(
                 {"model": model, "segment": segment, "users": subset[C.USER].nunique()}
                 | {name: figures[name] for name in FIGURES}

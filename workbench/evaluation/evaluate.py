@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,11 @@ def summarize(per_user: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def evaluate_next_basket(
-    recs: pd.DataFrame, truth: pd.DataFrame | Dataset, history: Dataset, *, k: int = 10
+    recs: pd.DataFrame,
+    truth: pd.DataFrame | Dataset,
+    history: Dataset | Callable[[pd.DataFrame], np.ndarray],
+    *,
+    k: int = 10,
 ) -> dict[str, float]:
     """:func:`evaluate` plus the repeat / explore split of Li et al. (TOIS 2023).
 
@@ -59,14 +63,15 @@ def evaluate_next_basket(
     ``workbench.data.repeats``), else an *explore* item. ``ndcg_repeat`` and ``recall_repeat``
     score the whole list against the repeat items alone, averaged over the users who have some
     (likewise ``_explore``); ``repeat_share`` is the share of recommended rows the user bought
-    before and ``truth_repeat_share`` the share of truth items that are repeats.
+    before and ``truth_repeat_share`` the share of truth items that are repeats. ``history`` may
+    also be ``bought_before(history)``, read once for many calls.
 
     >>> evaluate_next_basket(recs, test, train, k=10)["ndcg_explore"]  # doctest: +SKIP
     0.04
     """
     pairs = truth.interactions if isinstance(truth, Dataset) else truth
     pairs = pairs[[C.USER, C.ITEM]].drop_duplicates()
-    bought = bought_before(history)
+    bought = bought_before(history) if isinstance(history, Dataset) else history
     repeat = bought(pairs)
     result = evaluate(recs, pairs, k=k)
     for name, subset in (("repeat", pairs[repeat]), ("explore", pairs[~repeat])):

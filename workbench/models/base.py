@@ -157,6 +157,8 @@ class Recommender(ABC):
     format_version: ClassVar[int] = 1
     #: Constructor arguments, stored as attributes of the same names (saved as JSON).
     param_names: ClassVar[tuple[str, ...]] = ()
+    #: Cells of the users x items score block ``recommend`` holds at once.
+    batch_cells: ClassVar[int] = BATCH_CELLS
     #: Attributes holding sub-models (Recommenders): saved in sub-directories of the same names and
     #: loaded with the model, passed to the constructor when it takes them, else set afterwards.
     parts: ClassVar[tuple[str, ...]] = ()
@@ -312,7 +314,7 @@ class Recommender(ABC):
         values = np.full((len(ids), k), -np.inf, dtype=np.float64)
 
         known_rows = np.flatnonzero(known)
-        batch = max(1, BATCH_CELLS // max(len(self.item_map), 1))
+        batch = max(1, self.batch_cells // max(len(self.item_map), 1))
         starts = range(0, len(known_rows), batch)
         for start in tqdm(starts, desc="recommend", unit="batch", disable=len(starts) < 20, leave=False):
             rows = known_rows[start : start + batch]

@@ -331,17 +331,30 @@ def _list_ndcg(lists: np.ndarray, truth: sp.csr_matrix) -> float:
 
     Row u of ``truth`` holds user u's relevant items; k is the width of ``lists``.
     """
+    return _lists_ndcg([(lists, truth)])[0]
+
+
+def _lists_ndcg(blocks: Sequence[tuple[np.ndarray, sp.csr_matrix]]) -> list[float]:
+    """:func:`_list_ndcg` of each ``(lists, truth)`` block (one width k), scored in one call of the metrics:
+    each block's users get ids of their own, and a user's nDCG does not depend on the other users, so
+    each mean is the one a call per block gives."""
     # model selection is evaluation: imported here, so serving a model never loads the evaluation layer
     from workbench.evaluation.metrics import per_user_metrics
 
-    coo = truth.tocoo()
-    if coo.nnz == 0:
-        return float("nan")
-    k = lists.shape[1]
-    users, positions = np.nonzero(lists >= 0)
-    recs = pd.DataFrame({C.USER: users, C.ITEM: lists[users, positions], C.RANK: positions + 1})
-    relevant = pd.DataFrame({C.USER: coo.row, C.ITEM: coo.col})
-    return float(per_user_metrics(recs, relevant, k=k)["ndcg"].mean())
+    recs, relevant, spans, offset = [], [], [], 0
+    for lists, truth in blocks:
+        coo = truth.tocoo()
+        users, positions = np.nonzero(lists >= 0)
+        recs.append(pd.DataFrame({C.USER: users + offset, C.ITEM: lists[users, positions], C.RANK: positions + 1}))
+        relevant.append(pd.DataFrame({C.USER: coo.row + offset, C.ITEM: coo.col}))
+        spans.append(len(np.unique(coo.row)))  # truth users, in order of first appearance (rows ascending)
+        offset += max(len(lists), truth.shape[0])
+    if not sum(spans):
+        return [float("nan")] * len(blocks)
+    k = blocks[0][0].shape[1]
+    ndcg = per_user_metrics(pd.concat(recs, ignore_index=True), pd.concat(relevant, ignore_index=True), k=k)["ndcg"]
+    ends = np.cumsum(spans)
+    return [float(ndcg.iloc[end - n : end].mean()) if n else float("nan") for n, end in zip(spans, ends, strict=True)]
 
 
 class ClusterColdStart(Recommender):
@@ -486,11 +499,11 @@ class ClusterColdStart(Recommender):
         rows = []
         for k, fit in fits.items():
             lab, row_labels = labels[k], self._cluster_of(self.user_map.ids, labels[k])
-            fold_ndcg = []
+            blocks = []
             for seen, h, t, f in zip(fit_seen, held, truth, folds, strict=True):
                 index, _ = top_k(_favourites(seen, np.where(h, -1, row_labels), k, self.shrinkage), SELECTION_K)
-                fold_ndcg.append(_list_ndcg(index[row_labels[f]], t))
-            ndcg = float(np.average(fold_ndcg, weights=[len(f) for f in folds]))
+                blocks.append((index[row_labels[f]], t))
+            ndcg = float(np.average(_lists_ndcg(blocks), weights=[len(f) for f in folds]))
             n_used = len(np.unique(lab[sample]))
             silhouette = float(silhouette_score(features[sample], lab[sample])) if 1 < n_used < len(sample) else np.nan
             rows.append((k, ndcg, silhouette, fit.bic(features, lab)))
@@ -501,15 +514,17 @@ class ClusterColdStart(Recommender):
         :data:`RIDGE_PENALTIES`), on the folds of the cluster selection."""
         penalties = RIDGE_PENALTIES if self.ridge_penalty is None else (self.ridge_penalty,)
         features = self._demo_features[np.maximum(self._demo_position(self.user_map.ids), 0)]  # read on pool rows
-        ndcg = np.zeros((len(penalties), len(folds)))
-        for j, fold in enumerate(folds):
+        blocks = []  # (lists, truth) by fold, then penalty
+        for fold in folds:
             fit_rows = np.setdiff1d(pool, fold)
             design = self._design(features[fold], np.zeros(len(fold), np.int64))  # pool users have demographics
             normal = _ridge_normal(features[fit_rows], self._seen[fit_rows])  # the same for every penalty
-            for i, penalty in enumerate(penalties):
+            truth = self._seen[fold]
+            for penalty in penalties:
                 coef = _ridge_solve(*normal, penalty)
                 weights = np.vstack([coef, np.zeros((1, coef.shape[1]))])  # no global row needed
-                ndcg[i, j] = _list_ndcg(self._top_lists(design, weights, SELECTION_K), self._seen[fold])
+                blocks.append((self._top_lists(design, weights, SELECTION_K), truth))
+        ndcg = np.array(_lists_ndcg(blocks)).reshape(len(folds), len(penalties)).T
         table = pd.DataFrame({"penalty": np.array(penalties, dtype=np.float64)})
         table["ndcg"] = np.average(ndcg, axis=1, weights=[len(f) for f in folds])
         return table

@@ -388,22 +388,29 @@ def _sparse_dots(
     columns: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """``out[p] = A[rows[p]] . M[:, columns[p]]`` for a 0/1 CSR matrix A and a CSC matrix M, both with
-    sorted indices: one merge of the two index lists per pair."""
-    for p in range(len(rows)):
-        a, a_end = a_indptr[rows[p]], a_indptr[rows[p] + 1]
-        b, b_end = b_indptr[columns[p]], b_indptr[columns[p] + 1]
-        total = 0.0
-        while a < a_end and b < b_end:
-            if a_indices[a] < b_indices[b]:
-                a += 1
-            elif a_indices[a] > b_indices[b]:
-                b += 1
-            else:
-                total += b_data[b]
-                a += 1
-                b += 1
-        out[p] = total
+    """``out[p] = A[rows[p]] . M[:, columns[p]]`` for a 0/1 CSR matrix A and a CSC matrix M: the pairs
+    are taken user by user, each user's row of A marked once in a dense mask that the entries of
+    the pair's column are tested against (no merge, no branch on the order of indices)."""
+    order = np.argsort(rows, kind="mergesort")
+    mask = np.zeros(max(len(b_indptr) - 1, a_indices.max() + 1 if len(a_indices) else 1), dtype=np.bool_)
+    start = 0
+    while start < len(order):
+        row = rows[order[start]]
+        for k in range(a_indptr[row], a_indptr[row + 1]):
+            mask[a_indices[k]] = True
+        stop = start
+        while stop < len(order) and rows[order[stop]] == row:
+            pair = order[stop]
+            column = columns[pair]
+            total = 0.0
+            for k in range(b_indptr[column], b_indptr[column + 1]):
+                if mask[b_indices[k]]:
+                    total += b_data[k]
+            out[pair] = total
+            stop += 1
+        for k in range(a_indptr[row], a_indptr[row + 1]):
+            mask[a_indices[k]] = False
+        start = stop
 
 
 def prepare_history(

@@ -495,3 +495,13 @@ def test_ridge_selection_and_profiles_do_not_depend_on_pruning(monkeypatch):
     assert sizes and min(sizes) < n_items  # the pruned path ran
     pd.testing.assert_frame_equal(whole[0], pruned[0])
     pd.testing.assert_frame_equal(whole[1], pruned[1])
+
+
+def test_item_labels_without_separators_are_one_label_per_cell():
+    from workbench.data.dataset import IdMap
+    from workbench.models.coldstart import item_labels_matrix
+
+    items = pd.DataFrame({"category": ["Dairy", None, " ", "Bakery ", "Dairy"]}, index=list("abcde"))
+    matrix, names = item_labels_matrix(items, IdMap.from_values(list("edcbaz")))
+    assert names.tolist() == ["Bakery", "Dairy"]
+    assert matrix.toarray().tolist() == [[0.0, 1.0], [1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0], [0.0, 0.0]]

@@ -314,8 +314,11 @@ def item_labels_matrix(items: pd.DataFrame | None, item_map: IdMap) -> tuple[sp.
     if column is None:
         return sp.csr_matrix((len(item_map), 0), dtype=np.float64), np.array([], dtype=str)
     cells = items[column].reindex(item_map.ids)
-    labels = cells.astype("string").str.split("|").explode().str.strip()
-    labels = labels[labels.notna() & (labels != "")]
+    labels = cells.astype("string")
+    if labels.str.contains("|", regex=False).any():  # else each cell is its one label (no split of every cell)
+        labels = labels.str.split("|").explode()
+    labels = labels.str.strip()
+    labels = labels[(labels.notna() & (labels != "")).to_numpy(dtype=bool)]
     names, label_codes = np.unique(labels.to_numpy(dtype=str), return_inverse=True)
     rows = item_map.codes(labels.index)
     matrix = sp.csr_matrix(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import platform
 import re
 import subprocess
@@ -126,7 +127,9 @@ def time_report(ds_name: str, args: list[str], cwd: Path) -> dict:
     out = cwd / f"reports-{ds_name}"
     command = [str(Path(sys.executable).parent / "workbench"), "report", *args, "--out", str(out), "--jobs", "2"]
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # as `make report` runs it: modules write their bytecode once, whatever PYTHONDONTWRITEBYTECODE says here
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     with PeakMemory(process.pid) as memory:
         output, _ = process.communicate()
     wall = time.perf_counter() - start

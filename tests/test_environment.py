@@ -17,7 +17,16 @@ from workbench.data import Dataset
 from workbench.data.split import stratified_split
 from workbench.data.synthetic import make_ecommerce
 from workbench.models import ALSRecommender, CandidateGenerator, LightGBMReranker, PopularityRecommender
-from workbench.notebooks import MODEL_CACHE_ENV, STAGE_PREFIX, NotebookJob, fitted, model_key, run_notebooks
+from workbench.notebooks import (
+    MODEL_CACHE_ENV,
+    STAGE_PREFIX,
+    THREADS_ENV,
+    NotebookJob,
+    default_jobs,
+    fitted,
+    model_key,
+    run_notebooks,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 #: conda-forge names of the PyPI packages whose names differ there.
@@ -250,6 +259,22 @@ def test_a_failing_notebook_does_not_stop_the_others(tmp_path):
     # the exception's line, without its module: what the run's index shows
     assert results[0].error == "DataError: interactions: no column"
     assert results[2].error == "exit code 3 after: giving up" and results[1].error == ""  # no traceback
+
+
+def test_each_notebook_gets_its_share_of_the_cores(tmp_path, monkeypatch):
+    """Two notebooks at a time on the machine's cores: each one's BLAS and OpenMP pools get half of them."""
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    script = (
+        "import os\nfrom pathlib import Path\nfrom threadpoolctl import threadpool_info\n"
+        "pools = sorted({(p['user_api'], p['num_threads']) for p in threadpool_info()})\n"
+        "(Path(os.environ['WORKBENCH_REPORT_DIR']) / 'threads.txt').write_text(os.environ['WORKBENCH_THREADS'] + repr(pools))\n"
+    )
+    path = tmp_path / "notebooks" / "01_threads.py"
+    path.parent.mkdir()
+    path.write_text(script, encoding="utf-8")
+    assert [r.ok for r in run_notebooks([path], report_dir=tmp_path, jobs=2)] == [True]
+    share = max(1, default_jobs() // 2)
+    assert (tmp_path / "threads.txt").read_text() == f"{share}" + repr([("blas", share), ("openmp", share)])
 
 
 def test_jobs_name_their_own_data_and_folders(tmp_path):

@@ -67,6 +67,10 @@ __all__ = [
 REPORT_DIR_ENV = "WORKBENCH_REPORT_DIR"
 #: Set by the report runner to a folder that lives as long as the run; :func:`fitted` shares models through it.
 MODEL_CACHE_ENV = "WORKBENCH_MODEL_CACHE"
+#: Set by the report runner: the threads of each notebook's BLAS and OpenMP pools (ALS, scoring), the cores over
+#: the notebooks run at a time. Two notebooks on two cores with two threads each spin-wait for each other: an ALS
+#: fit took 2-6x the wall time and twice the CPU of a one-thread fit. Results do not depend on it.
+THREADS_ENV = "WORKBENCH_THREADS"
 #: Modules several notebooks import: the report runner imports them once, in the process every notebook is forked
 #: from (one notebook's own imports, such as shap or optuna, stay in its process, beside the others' work).
 PRELOAD = (
@@ -385,7 +389,10 @@ def run_notebooks(
     running: list[_Run] = []
     results: dict[int, NotebookResult] = {}
     with tempfile.TemporaryDirectory(prefix="workbench-report-") as scratch:
-        cache = {MODEL_CACHE_ENV: str(Path(scratch) / "models")}
+        cache = {
+            MODEL_CACHE_ENV: str(Path(scratch) / "models"),
+            THREADS_ENV: os.environ.get(THREADS_ENV) or str(max(1, default_jobs() // slots)),
+        }
         try:
             while waiting or running:
                 while waiting and len(running) < slots:
@@ -495,6 +502,10 @@ def _notebook_main(path: str, env: Mapping[str, str], log: str) -> None:
     os.dup2(out, 2)
     os.close(out)
     os.environ.update(env)
+    if os.environ.get(THREADS_ENV):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(int(os.environ[THREADS_ENV]))  # for the life of the process (see THREADS_ENV)
     os.chdir(Path(path).parent.parent)
     sys.argv = [path]
     runpy.run_path(path, run_name="__main__")

@@ -81,4 +81,7 @@ def test_worst_segments_and_calibration_curve(view):
     assert "rating_rmse" not in headline and not view.rated  # the shop logs events, not ratings
     html = view.report("shop", min_pairs=min_pairs).to_html()
     assert "<script" not in html and f"Where the model is most wrong (segments with at least {min_pairs} pairs)" in html
-    assert "The re-ranker of notebooks 04 and 06 over 50 candidates per test user (3 holdout folds; per-user 75/25 split (seed 42))" in html
+    assert (
+        "The re-ranker of notebooks 04 and 06 over 50 candidates per test user (3 holdout folds; per-user 75/25 split (seed 42))"
+        in html
+    )

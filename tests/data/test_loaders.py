@@ -261,3 +261,24 @@ def test_side_tables_and_mappings_that_do_not_fit_name_their_file(tmp_path):
     blank = _write_csv(tmp_path / "blank.csv", "user_id,item_id\n1,\n")
     with pytest.raises(DataError, match=rf"^interactions \({blank}\): column 'item_id' has"):
         read_interactions(blank)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("log.csv", "user_id,item_id,item_id\n1,2,3\n"),
+        ("log.tsv", "user_id\titem_id\titem_id\n1\t2\t3\n"),
+        ("log.txt", "user_id;item_id;item_id\n1;2;3\n"),
+    ],
+)
+def test_a_column_named_twice_in_the_header_is_one_line(tmp_path, name, text):
+    """pandas would read the second 'item_id' as 'item_id.1' and the data would come from the first."""
+    path = _write_csv(tmp_path / name, text)
+    with pytest.raises(DataError, match=r"names the column 'item_id' twice in its header \(columns 2 and 3\)"):
+        read_interactions(path)
+    assert path.read_text(encoding="utf-8") == text  # the file is only read
+
+
+def test_a_header_with_distinct_names_that_look_mangled_is_read(tmp_path):
+    path = _write_csv(tmp_path / "log.csv", "user_id,item_id,item_id.1\n1,2,3\n")
+    assert read_interactions(path).interactions["item_id.1"].tolist() == [3]

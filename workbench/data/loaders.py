@@ -212,7 +212,7 @@ def _read_table(path: str | os.PathLike, table: str) -> pd.DataFrame:
             return pq.read_table(path).to_pandas()
         separator = {".csv": ",", ".tsv": "\t"}.get(suffix)
         engine = "c" if separator else "python"  # the python engine sniffs the separator
-        return pd.read_csv(path, sep=separator, engine=engine, dtype=str, encoding=encoding)
+        frame = pd.read_csv(path, sep=separator, engine=engine, dtype=str, encoding=encoding)
     except UnicodeDecodeError as exc:
         name = "UTF-16" if encoding == "utf-16" else "UTF-8"
         raise DataError(f"{table}: {path} is not {name} text (byte {exc.start}); save it as UTF-8 CSV") from None
@@ -223,6 +223,30 @@ def _read_table(path: str | os.PathLike, table: str) -> pd.DataFrame:
         raise DataError(f"{table}: {path} is not a well-formed table: {detail}") from None
     except Exception as exc:  # pyarrow and csv raise many types for damaged files
         raise DataError(f"{table}: cannot read {path}: {first_line(exc)}") from None
+    _check_header(path, table, encoding, separator, frame.columns)
+    return frame
+
+
+def _check_header(path: Path, table: str, encoding: str, separator: str | None, columns: pd.Index) -> None:
+    """A CSV header naming a column twice is a DataError: pandas would rename the second ``name.1`` and
+    the data would silently come from the first."""
+    import csv
+
+    with path.open(encoding=encoding, newline="") as handle:
+        line = handle.readline()
+    try:
+        header = next(csv.reader([line], delimiter=separator or csv.Sniffer().sniff(line).delimiter))
+    except (csv.Error, StopIteration):
+        return
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        name = name.strip()
+        if name in seen and len(header) == len(columns):
+            raise DataError(
+                f"{table}: {path} names the column {name!r} twice in its header (columns {seen[name]} and "
+                f"{position}); give each column its own name"
+            )
+        seen.setdefault(name, position)
 
 
 def _numbers_where_possible(frame: pd.DataFrame, keep_text: tuple[str, ...]) -> pd.DataFrame:

@@ -73,3 +73,21 @@ def test_side_table_infinite_float_ids():
     with pytest.raises(DataError, match="items: column 'item_id'"):
         validate.validate_side_table(pd.DataFrame({"item_id": [1.0, np.inf]}), "item_id", "items")
     assert validate.validate_side_table(None, "item_id", "items") is None
+
+
+@pytest.mark.parametrize(
+    ("stamp", "unit", "factor"),
+    [
+        (1_700_000_000_000, "milliseconds", "1,000"),
+        (1_700_000_000_000_000, "microseconds", "1,000,000"),
+        (1_700_000_000_000_000_000, "nanoseconds", "1,000,000,000"),
+    ],
+)
+def test_epoch_times_finer_than_seconds_say_their_unit(stamp, unit, factor):
+    """Read as seconds they would fall past the year 5000 (and break date conversions): one line names the unit."""
+    log = pd.DataFrame({"user_id": [1, 2, 3], "item_id": [1, 1, 2], "timestamp": [1_700_000_000, stamp, stamp]})
+    expected = rf"too large for seconds since 1970 in 2 of 3 rows \(e\.g\. row 1: {stamp}\); they look like {unit}"
+    with pytest.raises(DataError, match=expected + f": divide them by {factor}"):
+        validate.validate_interactions(log)
+    largest_seconds = log.assign(timestamp=[1_700_000_000, 99_999_999_999, 1_700_000_001])
+    assert validate.validate_interactions(largest_seconds)["timestamp"].max() == 99_999_999_999

@@ -30,6 +30,11 @@ ORDER_NUMBERS_BELOW = 86_400
 #: Integer timestamps from this value up are epoch seconds (3 March 1973 onwards); a column holding
 #: these and order numbers mixes two kinds of time.
 EPOCH_SECONDS_FROM = 100_000_000
+#: Integer timestamps from this value up are not seconds (they would fall after the year 5000): a
+#: clock in milliseconds (from 1e11 for 1973), microseconds (1e14) or nanoseconds (1e17).
+SECONDS_BELOW = 100_000_000_000
+#: The units a too-large integer timestamp is most likely in, by its size, and the factor to seconds.
+FINER_UNITS = ((10**17, "nanoseconds", 10**9), (10**14, "microseconds", 10**6), (SECONDS_BELOW, "milliseconds", 10**3))
 
 
 def integer_text(values: pd.Series | pd.Index) -> np.ndarray:
@@ -203,7 +208,22 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
 
 
 def _one_kind_of_time(seconds: pd.Series, table: str) -> pd.Series:
-    """Integer timestamps that mix order numbers (0 to 86,399) with epoch seconds (from 1e8) raise DataError."""
+    """Integer timestamps that mix order numbers (0 to 86,399) with epoch seconds (from 1e8) raise DataError,
+    and so do integers too large to be seconds (milliseconds, microseconds or nanoseconds since 1970).
+
+    >>> _one_kind_of_time(pd.Series([1_700_000_000_000]), "interactions")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.DataError: interactions: column 'timestamp' has times too large for seconds since 1970 in 1 of 1 rows (e.g. row 0: 1700000000000); they look like milliseconds: divide them by 1,000, or write dates
+    """
+    too_large = (seconds >= SECONDS_BELOW).to_numpy()
+    if too_large.any():
+        largest = int(seconds[too_large].max())
+        unit, factor = next((name, f) for floor, name, f in FINER_UNITS if largest >= floor)
+        hint = f"; they look like {unit}: divide them by {factor:,}, or write dates"
+        raise _fail(
+            table, C.TIMESTAMP, "has times too large for seconds since 1970", seconds[too_large], len(seconds), hint
+        )
     small = ((seconds >= 0) & (seconds < ORDER_NUMBERS_BELOW)).to_numpy()
     epoch = (seconds >= EPOCH_SECONDS_FROM).to_numpy()
     if small.any() and epoch.any():

@@ -284,11 +284,13 @@ class LightGBMReranker(Recommender):
         X, prior = self._model_inputs(features)
 
         def dataset(mask: np.ndarray) -> lgb.Dataset:
+            every = bool(mask.all())  # every row: no copy of the feature table
+            rows = slice(None) if every else mask
             return lgb.Dataset(
-                X[mask],
-                label[mask],
-                group=np.bincount(pd.factorize(group[mask])[0]),
-                init_score=prior[mask],
+                X if every else X[mask],
+                label[rows],
+                group=np.bincount(pd.factorize(group[rows])[0]),
+                init_score=prior[rows],
                 free_raw_data=False,
             )
 

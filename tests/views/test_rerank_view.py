@@ -154,3 +154,25 @@ def test_buy_again_does_not_apply_without_timestamps(shop):
 
     section = buy_again_view(Dataset.from_frames(shop.interactions[["user_id", "item_id"]]))  # repeats, no time
     assert section.study is None and section.note.startswith("Does not apply: the log has no timestamps")
+
+
+def test_buy_again_names_order_number_baskets_in_words():
+    """A shop export whose timestamps are order numbers: the note says what a basket is, in words."""
+    from workbench.data import load_dataset
+    from workbench.data.split import BASKETS
+    from workbench.data.synthetic import order_log
+    from workbench.views.rerank import BASKET_NAMES
+
+    assert set(BASKET_NAMES) == set(BASKETS)
+    log = order_log(load_dataset("synthetic-small"))
+    numbered = pd.DataFrame(
+        {
+            "user_id": log["user_id"],
+            "item_id": log["product_id"],
+            "timestamp": log.groupby("user_id")["order_id"].rank(method="dense").astype(int),
+        }
+    )
+    from workbench.data import Dataset
+
+    note = buy_again_view(Dataset.from_frames(numbered), n_candidates=20, n_folds=2).note
+    assert note.startswith("Baskets are order numbers (a customer's distinct timestamps); ")

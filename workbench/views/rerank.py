@@ -34,6 +34,13 @@ RECALL_DEPTHS = (10, 20, 50)
 SOURCE_FLAGS = {"als": "in_als", "ease": "in_ease", "neighbours": "in_knn", "popularity": "in_popularity"}
 #: How many test users' re-ranked lists the examples show.
 EXAMPLE_USERS = 3
+#: What a basket is, in words, by ``next_basket_split``'s ``by``.
+BASKET_NAMES = {
+    "order": "orders",
+    "session": "sessions",
+    "timestamp": "order numbers (a customer's distinct timestamps)",
+    "day": "calendar days",
+}
 #: The single models the re-ranker is compared with.
 SINGLE_MODELS = ("popularity", "als")
 
@@ -188,7 +195,7 @@ class BuyAgainView:
         if study is None:
             return f"Does not apply: {self.reason}."
         return (
-            f"Baskets are {study.by}s; {study.test.interactions[C.USER].nunique():,} users have a held-out last "
+            f"Baskets are {BASKET_NAMES[study.by]}; {study.test.interactions[C.USER].nunique():,} users have a held-out last "
             f"basket, and {study.table['truth_repeat_share'].iloc[0]:.0%} of its items were bought before. "
             + study.verdict()
         )

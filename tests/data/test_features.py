@@ -250,3 +250,24 @@ def test_order_numbers_count_orders_and_leave_out_the_shared_clock():
     assert table.loc[("u1", "c"), "days_since_last"] == 2  # order 3, latest 5
     assert table.loc[("u1", "a"), "user_basket_gap_days"] == 4 / 3  # orders 1 to 5 over 4 orders
     assert table.loc[("u2", "b"), "days_since_last"] == 0
+
+
+def test_basket_features_known_answers():
+    # u1's baskets, oldest first: {a, b}, {a}, {a, c}; u2's: {a}, {d}
+    log = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 1, 1, 2, 2],
+            "item_id": ["a", "b", "a", "c", "a", "a", "d"],
+            "order_id": [1, 1, 2, 3, 3, 4, 5],
+            "timestamp": [0, 0, DAY, 2 * DAY, 2 * DAY, 0, DAY],
+        }
+    )
+    pairs = pd.DataFrame({"user_id": [1, 1, 1, 1, 2], "item_id": ["a", "b", "c", "d", "a"]})
+    f = build_features(pairs, Dataset.from_frames(log), repeats=True)
+    assert f["basket_share"].tolist() == pytest.approx([1.0, 1 / 3, 1 / 3, 0.0, 0.5])
+    assert f["baskets_since_last"].tolist()[:3] == [0.0, 2.0, 0.0] and np.isnan(f["baskets_since_last"].iloc[3])
+    assert f["baskets_since_last"].iloc[4] == 1.0
+    # weights 0.9 ** baskets back: u1's sum 1 + 0.9 + 0.81, u2's 1 + 0.9
+    assert f["decayed_basket_share"].tolist() == pytest.approx([1.0, 0.81 / 2.71, 1 / 2.71, 0.0, 0.9 / 1.9])
+    assert f["user_baskets"].tolist() == [3.0, 3.0, 3.0, 3.0, 2.0]
+    assert f["user_basket_size"].tolist() == pytest.approx([5 / 3] * 4 + [1.0])

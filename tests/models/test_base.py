@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from workbench.data import Dataset
-from workbench.errors import DataError
+from workbench.errors import ConfigError, DataError
 from workbench.models.base import mask_rows, top_k, unique_users
 
 
@@ -112,3 +112,19 @@ def test_filters_apply_to_the_fill_rows_known_answer():
     assert recs["item_id"].tolist() == ["d", "c"] and recs["fallback"].tolist() == [False, True]
     stranger = PopularityRecommender().fit(_tiny()).recommend(["x"], k=2, exclude_items=["a"])
     assert stranger["item_id"].tolist() == ["b", "c"] and stranger["fallback"].all()
+
+
+def test_score_pairs_matches_the_dense_scores_and_marks_what_it_cannot_score():
+    from workbench.models import RepeatRecommender
+
+    log = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": ["a", "a", "b", "c"], "timestamp": [0, 1, 2, 3]})
+    model = RepeatRecommender().fit(Dataset.from_frames(log))
+    model.batch_cells = 3  # one user per block: the blocks' rows must still line up
+    scores = model.score_pairs(["2", 1, 1, 2, 1, 9, 1], ["c", "a", "b", "a", "zz", "a", "c"])
+    dense = model._score(model.user_map.codes(pd.Index([1, 2])))
+    a, b, c = model.item_map.codes(pd.Index(["a", "b", "c"]))
+    assert scores[:3].tolist() == [dense[1, c], dense[0, a], dense[0, b]]
+    # user 2 never bought a (-inf: not scored), zz and user 9 are unknown, user 1 never bought c
+    assert np.isnan(scores[3:]).all()
+    with pytest.raises(ConfigError, match="3 users but 2 items"):
+        model.score_pairs([1, 1, 2], ["a", "b"])

@@ -1,5 +1,7 @@
 """LightGBMReranker: recommender protocol, seed reproducibility, SHAP additivity, save/load."""
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -41,9 +43,20 @@ def test_protocol(model, data, users):
     assert (recs.groupby("user_id")["score"].diff().dropna() <= 1e-12).all()
     seen = data.interactions[["user_id", "item_id"]].drop_duplicates()
     assert recs.merge(seen, on=["user_id", "item_id"]).empty
-    # re-ranking: the top 10 come from the 30 candidates
-    cands = model.candidates.candidates(users, k=30)
-    assert recs.merge(cands, on=["user_id", "item_id"]).shape[0] == len(recs)
+    # re-ranking: the top 10 come from the 30 candidates of the stage and, as this log repeats, of the
+    # next-basket models (repeats allowed)
+    assert model.repeats_
+    cands = pd.concat(
+        [
+            model.candidates.candidates(users, k=30)[["user_id", "item_id"]],
+            *(
+                part.recommend(users, k=30, exclude_seen=False).query("~fallback")[["user_id", "item_id"]]
+                for part in (model.tifuknn, model.upcf)
+            ),
+        ]
+    ).drop_duplicates()
+    proposed = recs.merge(cands, on=["user_id", "item_id"])
+    assert len(proposed) == len(recs)
 
 
 def test_same_seed_same_model(model, data, users):
@@ -104,7 +117,14 @@ def test_bad_config(kwargs):
 
 
 def test_fixed_rounds_unless_early_stopping_is_asked(model, data):
-    assert model.best_iteration_ == model.n_rounds == model.booster.num_trees()
+    from workbench.models.rerank import BASKET_ROUNDS, N_ROUNDS
+
+    # n_rounds=None: the rounds of the holdout (this log repeats and has times: baskets)
+    assert model.n_rounds is None and model._resolved_holdout(data) == "basket"
+    assert model.best_iteration_ == model.booster.num_trees() == BASKET_ROUNDS
+    shares = small_model(holdout="random").fit(data)
+    assert shares.best_iteration_ == shares.booster.num_trees() == N_ROUNDS
+    assert small_model(n_rounds=7).fit(data).booster.num_trees() == 7
     stopped = small_model(n_rounds=300, valid_fraction=0.3).fit(data)
     assert 1 <= stopped.best_iteration_ < 300  # stopped on the held-out users before the last round
 
@@ -152,7 +172,9 @@ def test_any_recommender_is_a_candidate_stage(data, users, stage_name, tmp_path)
         "PopularityRecommender": models.PopularityRecommender,
         "ContentRecommender": models.ContentRecommender,
     }[stage_name]()  # its catalogue: every item
-    model = LightGBMReranker(stage, n_candidates=30, n_folds=2, holdout="random", seed=0, min_data_in_leaf=20)
+    model = LightGBMReranker(
+        stage, n_candidates=30, n_folds=2, holdout="random", seed=0, min_data_in_leaf=20, basket_sources=False
+    )
     model.fit(data)
     recs = model.recommend(users, k=5)
     assert recs.groupby("user_id").size().eq(5).all()
@@ -201,6 +223,32 @@ def test_repeats_become_candidates_and_exclude_seen_decides(shop):
     assert evaluate(again, test, k=10)["ndcg"] > evaluate(fresh, test, k=10)["ndcg"]
     repeat = RepeatRecommender().fit(train).recommend(users, k=10, exclude_seen=False)
     assert evaluate(again, test, k=10)["ndcg"] > 0.8 * evaluate(repeat, test, k=10)["ndcg"]
+
+
+def test_next_basket_models_are_sources_features_and_parts(shop, tmp_path):
+    from workbench.data.split import next_basket_split
+
+    train, _ = next_basket_split(shop, by="order")
+    users = np.sort(train.interactions["user_id"].unique())[:20]
+    model = small_model().fit(train)
+    assert {"tifuknn_score", "upcf_score_rank", "basket_share", "baskets_since_last"} <= set(model.feature_names)
+    rows = model.feature_table(users, k=10, exclude_seen=False)
+    for name in ("tifuknn", "upcf"):  # each candidate carries the fitted source's own score
+        expected = getattr(model, name).score_pairs(rows["user_id"], rows["item_id"])
+        np.testing.assert_array_equal(rows[f"{name}_score"].to_numpy(), expected)
+    assert rows["tifuknn_score"].notna().mean() > 0.5
+    path = model.save(tmp_path / "with")
+    assert (path / "tifuknn" / "manifest.json").is_file() and (path / "upcf" / "manifest.json").is_file()
+    loaded = LightGBMReranker.load(path)
+    pd.testing.assert_frame_equal(
+        loaded.recommend(users, k=10, exclude_seen=False), model.recommend(users, k=10, exclude_seen=False)
+    )
+    off = small_model(basket_sources=False).fit(train)
+    assert not [name for name in off.feature_names if name.startswith(("tifuknn", "upcf"))]
+    without = off.save(tmp_path / "without")
+    assert not (without / "tifuknn").exists()  # an unused part is not saved
+    shutil.copytree(path / "tifuknn", without / "tifuknn")  # a part the manifest does not list is not read
+    assert not LightGBMReranker.load(without).tifuknn.is_fitted
 
 
 def test_filters_reach_the_candidate_stage(model, data, users):

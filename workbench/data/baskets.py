@@ -103,3 +103,18 @@ def user_baskets(ds: Dataset, user_map: IdMap, item_map: IdMap, *, by: str | Non
         n_baskets=n_baskets,
         by=by,
     )
+
+
+def keep_basket_counts(ds: Dataset, *, low: int = 3, high: int = 50, by: str | None = None) -> Dataset:
+    """The rows of the users of ``ds`` with ``low`` to ``high`` purchase baskets (``by`` as in
+    :func:`user_baskets`), as the Reality Check's preprocessing (Li et al., TOIS 2023) keeps 3 to 50.
+
+    >>> keep_basket_counts(orders, low=3, high=50)  # doctest: +SKIP
+    """
+    if isinstance(low, bool) or isinstance(high, bool) or not 1 <= int(low) <= int(high):
+        raise ConfigError(f"keep_basket_counts: need 1 <= low <= high, got low={low!r}, high={high!r}")
+    log = ds.interactions
+    user_map = IdMap.from_values(log[C.USER])
+    counts = user_baskets(ds, user_map, IdMap.from_values(log[C.ITEM]), by=by).n_baskets
+    kept = user_map.ids[(counts >= low) & (counts <= high)]
+    return ds.with_interactions(log[log[C.USER].isin(kept)].reset_index(drop=True))

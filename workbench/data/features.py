@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from workbench import columns as C
+from workbench.data.baskets import user_baskets
 from workbench.data.dataset import Dataset, IdMap, to_seconds
 from workbench.data.repeats import PairHistory, pair_history, purchase_rows
 from workbench.errors import DataError
@@ -37,6 +38,8 @@ SEQUENCE_WINDOW = 5
 BLOCK_PAIRS = 200_000
 #: Width in days of the periods that place a user's activity in time.
 PERIOD_DAYS = 7.0
+#: Each basket further back weighs this much less in ``decayed_basket_share`` (TIFU-KNN's r_b default).
+BASKET_DECAY = 0.9
 
 
 def build_features(
@@ -73,7 +76,11 @@ def build_features(
     With ``repeats=True``, the repeat-purchase features (purchases as in ``workbench.data.repeats``):
     ``times_bought``, ``days_since_last``, ``repeat_interval_days``, ``due_ratio`` (days since the
     last purchase over the pair's mean interval), ``item_repurchase_rate`` (share of the item's
-    buyers who bought it again) and ``user_repeat_share`` (share of the user's purchases that repeat).
+    buyers who bought it again) and ``user_repeat_share`` (share of the user's purchases that repeat),
+    and the basket features (baskets as ``workbench.data.baskets.user_baskets`` makes them):
+    ``basket_share`` (share of the user's baskets holding the item), ``baskets_since_last`` (0: in
+    the last basket), ``decayed_basket_share`` (each basket further back weighing ``BASKET_DECAY``
+    less), ``user_baskets`` and ``user_basket_size``.
     Users or items absent from ``history`` get counts 0 and NaN elsewhere.
     Columns that need timestamps, ratings or prices appear only when the history has them. When the
     timestamps are order numbers (``Dataset.has_order_numbers``) the "days" of ``user_frequency`` and
@@ -139,6 +146,8 @@ class _Repeats:
     #: per user code: latest purchase time, and mean days between the user's purchase days (NaN for one day)
     user_last: np.ndarray
     user_gap: np.ndarray
+    #: how many of the user's baskets held each pair, and how long ago
+    baskets: _BasketCounts
     #: seconds per "day": SECONDS_PER_DAY, or 1 when the timestamps are order numbers (days are then orders)
     day: float = SECONDS_PER_DAY
 
@@ -162,6 +171,7 @@ class _Repeats:
             np.divide(repeated, bought, out=np.full(len(bought), np.nan), where=bought > 0),
             user_last,
             gap,
+            _BasketCounts.from_history(history, pairs, user_map, item_map),
             day,
         )
 
@@ -187,7 +197,61 @@ class _Repeats:
             out["due_ratio"] = np.divide(since + gap, interval, out=np.full(len(u), np.nan), where=interval > 0)
         out["item_repurchase_rate"] = _take(self.item_rate, i)
         out["user_repeat_share"] = _take(self.user_share, u)
+        out.update(self.baskets.features(position, u))
         return out
+
+
+@dataclass(frozen=True, eq=False)
+class _BasketCounts:
+    """Basket features of a repeating log (``workbench.data.baskets.user_baskets``: orders, sessions,
+    order numbers or days), per bought pair in the order of a :class:`PairHistory` and per user."""
+
+    #: per pair: baskets holding the item, baskets since the latest of them (0: the user's last basket),
+    #: sum of BASKET_DECAY ** age over them
+    baskets: np.ndarray
+    since: np.ndarray
+    decayed: np.ndarray
+    #: per user code: baskets, mean distinct items per basket, sum of BASKET_DECAY ** age over baskets
+    user_baskets: np.ndarray
+    user_basket_size: np.ndarray
+    user_decayed: np.ndarray
+
+    @classmethod
+    def from_history(cls, history: Dataset, pairs: PairHistory, user_map: IdMap, item_map: IdMap) -> _BasketCounts:
+        held = user_baskets(history, user_map, item_map)
+        pair = pairs.lookup(held.user_codes, held.item_codes)  # the same purchases: every entry is a pair
+        kept = pair >= 0
+        pair, age = pair[kept], held.age[kept].astype(np.float64)
+        n_pairs = len(pairs.keys)
+        n_baskets = held.n_baskets.astype(np.float64)
+        has = n_baskets > 0
+        entries = np.bincount(held.user_codes[kept], minlength=len(user_map))
+        return cls(
+            baskets=np.bincount(pair, minlength=n_pairs).astype(np.float64),
+            since=_extreme(pair, age, n_pairs, np.fmin),
+            decayed=np.bincount(pair, weights=np.power(BASKET_DECAY, age), minlength=n_pairs),
+            user_baskets=n_baskets,
+            user_basket_size=np.divide(entries, n_baskets, out=np.full(len(n_baskets), np.nan), where=has),
+            # sum of BASKET_DECAY ** age over ages 0 .. n - 1
+            user_decayed=np.where(has, (1.0 - BASKET_DECAY**n_baskets) / (1.0 - BASKET_DECAY), np.nan),
+        )
+
+    def features(self, position: np.ndarray, u: np.ndarray) -> dict[str, np.ndarray]:
+        """For pairs at ``position`` of the pair history (-1: never bought) of users ``u``: ``basket_share``
+        (share of the user's baskets holding the item), ``baskets_since_last`` (0: in the user's last
+        basket; NaN: never bought), ``decayed_basket_share`` (that share with each basket further back
+        weighing BASKET_DECAY less), ``user_baskets`` and ``user_basket_size``."""
+        bought = position >= 0
+        at = np.maximum(position, 0)
+        n_baskets = _take(self.user_baskets, u)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {
+                "basket_share": np.where(bought, self.baskets[at], 0.0) / n_baskets,
+                "baskets_since_last": np.where(bought, self.since[at], np.nan),
+                "decayed_basket_share": np.where(bought, self.decayed[at], 0.0) / _take(self.user_decayed, u),
+                "user_baskets": n_baskets,
+                "user_basket_size": _take(self.user_basket_size, u),
+            }
 
 
 def _purchase_days(history: Dataset, user_map: IdMap, day: float = SECONDS_PER_DAY) -> np.ndarray:
@@ -290,7 +354,7 @@ class HistoryFeatures:
     sequence_by_item: sp.csc_matrix | None = None
     #: where users and items sit in time (timestamps only)
     periods: _Periods | None = None
-    #: repeat-purchase features, when asked for (``prepare_history(repeats=True)``)
+    #: repeat-purchase and basket features, when asked for (``prepare_history(repeats=True)``)
     repeats: _Repeats | None = None
 
     def features(self, pairs: pd.DataFrame, *, scores: Sequence[str] = ()) -> pd.DataFrame:

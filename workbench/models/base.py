@@ -160,7 +160,8 @@ class Recommender(ABC):
     #: Cells of the users x items score block ``recommend`` holds at once.
     batch_cells: ClassVar[int] = BATCH_CELLS
     #: Attributes holding sub-models (Recommenders): saved in sub-directories of the same names and
-    #: loaded with the model, passed to the constructor when it takes them, else set afterwards.
+    #: loaded with the model, passed to the constructor when it takes them, else set afterwards. A part
+    #: the fit did not use (left unfitted) is not saved, and the loaded model has the constructor's.
     parts: ClassVar[tuple[str, ...]] = ()
 
     user_map: IdMap
@@ -239,11 +240,12 @@ class Recommender(ABC):
             raise ModelError(f"{type(self).__name__} must be fitted before {action}; call fit(train) first")
 
     def _sub_models(self) -> Iterator[Recommender]:
-        """This model's parts, their parts, and so on."""
+        """This model's fitted parts, their parts, and so on."""
         for name in self.parts:
             part = getattr(self, name)
-            yield part
-            yield from part._sub_models()
+            if part.is_fitted:
+                yield part
+                yield from part._sub_models()
 
     def item_filter(self, items: Any = None, exclude_items: Any = None) -> ItemFilter:
         """Check the ``items`` allow-list and the ``exclude_items`` filter of a call (ids in either
@@ -303,6 +305,31 @@ class Recommender(ABC):
         k = positive_int(k, "k")
         request = self.item_filter(items, exclude_items)
         return self._recommend(unique_users(users, self.user_map), k, exclude_seen, request)
+
+    def score_pairs(self, users: Iterable[Any], items: Iterable[Any]) -> np.ndarray:
+        """The model's score of each (user, item) pair, ids in either spelling; NaN for an unknown user
+        or item and where the model does not score the item for the user (-inf).
+
+        >>> model.score_pairs([1, 1, 2], ["a", "b", "a"])  # doctest: +SKIP
+        array([0.31, nan, 0.12])
+        """
+        self._require_fitted("score_pairs")
+        user_codes = self.user_map.codes(pd.Index(users))
+        item_codes = self.item_map.codes(pd.Index(items))
+        if len(user_codes) != len(item_codes):
+            raise ConfigError(f"score_pairs: {len(user_codes):,} users but {len(item_codes):,} items")
+        out = np.full(len(user_codes), np.nan)
+        known = np.flatnonzero((user_codes >= 0) & (item_codes >= 0))
+        distinct, row = np.unique(user_codes[known], return_inverse=True)
+        batch = max(1, self.batch_cells // max(len(self.item_map), 1))
+        by_row = np.argsort(row, kind="stable")
+        bounds = np.searchsorted(row[by_row], np.arange(0, len(distinct) + batch, batch))
+        for number, start in enumerate(range(0, len(distinct), batch)):
+            pairs = known[by_row[bounds[number] : bounds[number + 1]]]
+            scores = np.asarray(self._score(distinct[start : start + batch]))
+            values = scores[np.searchsorted(distinct, user_codes[pairs]) - start, item_codes[pairs]]
+            out[pairs] = np.where(np.isfinite(values), values, np.nan)
+        return out
 
     def _recommend(self, ids: np.ndarray, k: int, exclude_seen: bool, request: ItemFilter) -> pd.DataFrame:
         """``recommend`` for checked arguments: ``ids`` distinct, in this model's spelling."""
@@ -433,7 +460,7 @@ class Recommender(ABC):
             arrays,
             ids,
             extra_files=texts,
-            parts={name: getattr(self, name) for name in self.parts},
+            parts={name: getattr(self, name) for name in self.parts if getattr(self, name).is_fitted},
         )
 
     @classmethod
@@ -443,7 +470,8 @@ class Recommender(ABC):
 
         path = Path(directory)
         params, arrays, ids = storage.read_model(path, cls.__name__, cls.format_version)
-        parts = {name: load_model(path / name) for name in cls.parts}
+        saved = storage.saved_parts(path)
+        parts = {name: load_model(path / name) for name in cls.parts if name in saved}
         accepted = inspect.signature(cls).parameters
         try:
             model = cls(**params, **{name: part for name, part in parts.items() if name in accepted})

@@ -4,12 +4,16 @@ The candidate stage is a ``CandidateGenerator`` (ALS, EASE, item neighbours and 
 the default) or any single Recommender (ALS, popularity, content, the repeat baseline...).
 When the training log repeats (some user bought some item twice, as in a grocery order log),
 the user's own purchase history is a candidate source as well (the ``n_candidates`` items bought
-most often, as "buy again" orders them), with repeat features (times
-bought, days from the pair's last purchase to the user's latest, the pair's mean interval, how
-due the item is at the next basket, the item's repurchase rate, the user's repeat share; see
-``workbench.data.features``): ``recommend(..., exclude_seen=False)`` then ranks "buy again"
-among "discover", and the default holdout is each user's last baskets. On five synthetic shops
-(benchmarks/next_basket.py) this reaches nDCG@10 0.655 against 0.600 for buying again.
+most often, as "buy again" orders them), and so are the published next-basket models TIFU-KNN
+and UP-CF@r (``basket_sources=True``, the default; ``tifuknn=`` and ``upcf=`` take tuned ones):
+each proposes its top ``n_candidates`` with repeats allowed, its own items' neighbours among them,
+and scores every candidate (``tifuknn_score``, ``upcf_score`` and their ranks). Repeat and basket
+features come with them (times bought, days and baskets since the pair's last purchase, the share
+of the user's baskets holding the item, plain and decayed, the pair's mean interval, how due the
+item is at the next basket, the item's repurchase rate, the user's repeat share, number and size
+of baskets; see ``workbench.data.features``): ``recommend(..., exclude_seen=False)`` then ranks
+"buy again" among "discover", and the default holdout is each user's last baskets.
+benchmarks/next_basket.py compares it with the published baselines on The Complete Journey.
 
 ``fit(train)`` carves holdouts out of ``train``: per user, ``n_folds`` random shares (each
 fold in turn), the latest share by time (``holdout="temporal"``) or the last ``n_folds``
@@ -20,6 +24,7 @@ shares otherwise.
 For each, a copy of the candidate model is fitted on the rest and its candidates are
 labelled with the holdout (1 = the user interacted); folds stop once ``max_rows`` candidate rows
 are labelled (``n_folds_used_`` says how many were). The ranker is trained for ``n_rounds``
+(None: 200 for a basket holdout, chosen on The Complete Journey's validation baskets; 100 otherwise)
 on every labelled user (with ``valid_fraction``, early stopping on that share of the users
 instead), then the candidate model is refitted on all of ``train``: serving features come
 from the full training data.
@@ -59,6 +64,8 @@ from workbench.errors import ConfigError, DataError, FallbackWarning, first_line
 from workbench.guards import check_dense, positive_int
 from workbench.models.base import Recommender, mask_rows, unique_users
 from workbench.models.candidates import CandidateGenerator
+from workbench.models.tifuknn import TIFUKNNRecommender
+from workbench.models.upcf import UPCFRecommender
 
 #: Candidate columns of a CandidateGenerator handed to the feature builder as model scores.
 SCORE_COLUMNS = ("als_score", "ease_score", "knn_score", "fusion_score")
@@ -86,11 +93,18 @@ DEFAULT_LGBM = {
 #: nDCG is flat noise. 100 rounds at 0.04 tie 200 at 0.02 in half the time; both were measured on
 #: tuning splits (seeds 100-104, benchmarks/rerank_rounds_ml100k.py), apart from the evaluation seeds.
 N_ROUNDS = 100
+#: Boosting rounds when each user's last baskets label the ranker (``holdout="basket"``): chosen on The
+#: Complete Journey's validation baskets (each household's second-to-last basket; the test basket
+#: apart), where 200 rounds at learning rate 0.04 scored highest, above 100 and 300 rounds and above
+#: rates 0.06 and 0.08 at any of 50 to 300 rounds (benchmarks/rerank_rounds_baskets.py).
+BASKET_ROUNDS = 200
 #: Label folds stop once this many candidate rows are labelled: the ranker's training set, and the
 #: number of candidate-stage fits, stop growing with the log (MovieLens-100K's five folds label under
 #: half a million; The Complete Journey's first three about 1.3 million).
 MAX_ROWS = 1_000_000
 EARLY_STOPPING = 100
+#: Next-basket models whose candidates and scores join a repeating log's (parts of the re-ranker).
+BASKET_SOURCES = ("tifuknn", "upcf")
 RANKER_FILE = "ranker.txt"
 TABLES_FILE = "tables.json"
 
@@ -114,7 +128,7 @@ class LightGBMReranker(Recommender):
     """
 
     format_version: ClassVar[int] = 2  # 2: saved by the base class, seen items its own
-    parts: ClassVar[tuple[str, ...]] = ("candidates",)
+    parts: ClassVar[tuple[str, ...]] = ("candidates", *BASKET_SOURCES)
     #: Each batch of ``recommend`` draws candidates and builds features, with a fixed cost per batch:
     #: blocks of 128 MB of float64 scores (4x the base class's) make a quarter as many batches.
     batch_cells: ClassVar[int] = 1 << 24
@@ -127,11 +141,14 @@ class LightGBMReranker(Recommender):
         seed: int = 0,
         holdout: str = "auto",
         n_folds: int = 5,
-        n_rounds: int = N_ROUNDS,
+        n_rounds: int | None = None,
         max_rows: int = MAX_ROWS,
         valid_fraction: float | None = None,
         prior_weight: float = 0.5,
         exclude_features: Sequence[str] = (),
+        basket_sources: bool = True,
+        tifuknn: Recommender | None = None,
+        upcf: Recommender | None = None,
         **lgbm_params: Any,
     ) -> None:
         if candidates is not None and not isinstance(candidates, Recommender):
@@ -151,13 +168,19 @@ class LightGBMReranker(Recommender):
         self.seed = int(seed)
         self.holdout = holdout
         self.n_folds = int(n_folds)
-        self.n_rounds = positive_int(n_rounds, "n_rounds")
+        self.n_rounds = None if n_rounds is None else positive_int(n_rounds, "n_rounds")
         self.max_rows = positive_int(max_rows, "max_rows")
         self.valid_fraction = None if valid_fraction is None else float(valid_fraction)
         self.prior_weight = float(prior_weight)
         if isinstance(exclude_features, str) or not all(isinstance(p, str) for p in exclude_features):
             raise ConfigError(f"exclude_features must be a list of feature names or patterns, got {exclude_features!r}")
         self.exclude_features = tuple(exclude_features)
+        self.basket_sources = bool(basket_sources)
+        for name, model in (("tifuknn", tifuknn), ("upcf", upcf)):
+            if model is not None and not isinstance(model, Recommender):
+                raise ConfigError(f"{name} must be a recommender, got {type(model).__name__}")
+        self.tifuknn = tifuknn if tifuknn is not None else TIFUKNNRecommender()
+        self.upcf = upcf if upcf is not None else UPCFRecommender()
         self.lgbm_params = dict(lgbm_params)
 
     def get_params(self) -> dict[str, Any]:
@@ -171,6 +194,7 @@ class LightGBMReranker(Recommender):
             "valid_fraction": self.valid_fraction,
             "prior_weight": self.prior_weight,
             "exclude_features": list(self.exclude_features),
+            "basket_sources": self.basket_sources,
             **self.lgbm_params,
         }
 
@@ -187,15 +211,30 @@ class LightGBMReranker(Recommender):
 
     @property
     def _score_columns(self) -> tuple[str, ...]:
+        """The candidate stage's score columns (their scale differs between fold and serving models)."""
         if isinstance(self.candidates, CandidateGenerator):
             return SCORE_COLUMNS
         return (f"{self.prior_source}_score",)
+
+    @property
+    def basket_models(self) -> dict[str, Recommender]:
+        """The next-basket sources in use, by name: TIFU-KNN and UP-CF@r when the log repeats and
+        ``basket_sources`` is on, else none."""
+        if not (self.basket_sources and self.repeats_):
+            return {}
+        return {name: getattr(self, name) for name in BASKET_SOURCES}
 
     # -- training -----------------------------------------------------------------
     def _resolved_holdout(self, train: Dataset) -> str:
         if self.holdout != "auto":
             return self.holdout
         return "basket" if self.repeats_ and train.has_timestamps else "random"
+
+    def _rounds(self, train: Dataset) -> int:
+        """``n_rounds``, else BASKET_ROUNDS for a basket holdout and N_ROUNDS for the others."""
+        if self.n_rounds is not None:
+            return self.n_rounds
+        return BASKET_ROUNDS if self._resolved_holdout(train) == "basket" else N_ROUNDS
 
     def _folds(self, train: Dataset) -> list[tuple[Dataset, Dataset]]:
         """(fit part, holdout) pairs. Each user's interactions are cut into ``n_folds`` shares, at
@@ -246,10 +285,12 @@ class LightGBMReranker(Recommender):
             if len(holdout) == 0:
                 continue
             stage = copy.deepcopy(self.candidates).fit(fit_part)  # fit replaces whatever it learned
+            sources = {name: copy.deepcopy(model).fit(fit_part) for name, model in self.basket_models.items()}
             features = self._features(
                 stage,
                 unique_users(holdout.interactions[C.USER]),
                 prepare_history(fit_part, repeats=self.repeats_),
+                sources=sources,
             )
             truth = holdout.interactions[[C.USER, C.ITEM]].drop_duplicates()
             hit = features[[C.USER, C.ITEM]].merge(truth, how="left", indicator=True)["_merge"].eq("both").to_numpy()
@@ -309,15 +350,17 @@ class LightGBMReranker(Recommender):
                 **self.lgbm_params,
             },
             dataset(labelled & ~is_valid),
-            num_boost_round=self.n_rounds,
+            num_boost_round=self._rounds(train),
             **early,
         )
-        self.best_iteration_ = int(self.booster.best_iteration) or self.n_rounds
+        self.best_iteration_ = int(self.booster.best_iteration) or self._rounds(train)
         if self.candidates._catalogue(train).ids.equals(self.item_map.ids):
             self.candidates._adopt(self)  # same train: the re-ranker's id maps, seen matrix and popularity
             self.candidates._fit(train)
         else:  # a stage with a catalogue of its own (a content model's): fitted as it is
             self.candidates.fit(train)
+        for model in self.basket_models.values():
+            model.fit(train)
         self._set_history(train)
 
     def _set_history(self, history: Dataset) -> None:
@@ -350,12 +393,19 @@ class LightGBMReranker(Recommender):
         return excluded
 
     def _features(
-        self, stage: Recommender, user_ids: np.ndarray, history: HistoryFeatures, allowed: np.ndarray | None = None
+        self,
+        stage: Recommender,
+        user_ids: np.ndarray,
+        history: HistoryFeatures,
+        allowed: np.ndarray | None = None,
+        *,
+        sources: dict[str, Recommender],
     ) -> pd.DataFrame:
         """Candidates of ``user_ids`` from ``stage`` (plus, when the log repeats, their ``n_candidates``
-        items bought most often),
-        of the ``allowed`` items only (a mask over this model's item codes; None: all), and their
-        features from the prepared ``history``."""
+        items bought most often and the top ``n_candidates`` of each fitted next-basket model in
+        ``sources``, repeats allowed), of the ``allowed`` items only (a mask over this model's item
+        codes; None: all), and their features from the prepared ``history`` (with each source's
+        score of every candidate)."""
         items = None if allowed is None else self.item_map.ids[allowed]
         if isinstance(stage, CandidateGenerator):
             cands = stage.candidates(user_ids, k=self.n_candidates, items=items)
@@ -372,19 +422,28 @@ class LightGBMReranker(Recommender):
                 codes = self.item_map.codes(bought[C.ITEM])
                 bought = bought[(codes >= 0) & allowed[np.maximum(codes, 0)]]
             bought = bought[bought.groupby(C.USER, sort=False).cumcount().to_numpy() < self.n_candidates]
-            cands = pd.concat([cands, bought], ignore_index=True)
+            proposed = []
+            for model in sources.values():
+                with warnings.catch_warnings():  # popular items completing short lists are not proposals
+                    warnings.simplefilter("ignore", FallbackWarning)
+                    recs = model.recommend(user_ids, k=self.n_candidates, exclude_seen=False, items=items)
+                proposed.append(recs.loc[~recs[C.FALLBACK], [C.USER, C.ITEM]])
+            cands = pd.concat([cands, bought, *proposed], ignore_index=True)
             cands = cands.drop_duplicates([C.USER, C.ITEM], ignore_index=True)
             by_user = np.argsort(pd.Index(user_ids).get_indexer(cands[C.USER]), kind="stable")
             cands = cands.iloc[by_user].reset_index(drop=True)  # a user's rows together: one ranking group
-        features = history.features(cands, scores=self._score_columns)
-        ranks = [f"{name}_rank" for name in self._score_columns]  # not proposed by a source: past its list
+        for name, model in sources.items():
+            cands[f"{name}_score"] = model.score_pairs(cands[C.USER], cands[C.ITEM])
+        scores = (*self._score_columns, *(f"{name}_score" for name in sources))
+        features = history.features(cands, scores=scores)
+        ranks = [f"{name}_rank" for name in scores]  # not proposed by a source: past its list
         features[ranks] = features[ranks].fillna(float(self.n_candidates + 1))
         return features
 
     # -- serving ------------------------------------------------------------------
     def _ranked(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Serving features of the (``allowed``) candidates of ``user_ids`` and the ranker's raw scores."""
-        features = self._features(self.candidates, user_ids, self._prepared, allowed)
+        features = self._features(self.candidates, user_ids, self._prepared, allowed, sources=self.basket_models)
         X, prior = self._model_inputs(features)
         if not len(X):  # filters left no candidate: LightGBM refuses an empty frame
             return features, prior

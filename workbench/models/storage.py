@@ -140,6 +140,12 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     return manifest
 
 
+def saved_parts(directory: str | Path) -> set[str]:
+    """Names of the sub-models (``parts`` of ``write_model``) a model directory's manifest lists."""
+    names = _manifest_json(Path(directory)).get("sha256", {})
+    return {name.removesuffix(f"/{MANIFEST}") for name in names if name.endswith(f"/{MANIFEST}")}
+
+
 def read_texts(directory: str | Path) -> dict[str, str]:
     """The text files a model directory's manifest lists besides its arrays (``extra_files`` of
     ``write_model``), by name; call it after ``read_model`` has checked them."""

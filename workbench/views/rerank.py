@@ -8,6 +8,7 @@ buy again vs discover.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -21,6 +22,7 @@ from workbench.analysis.explain import with_item_names
 from workbench.analysis.next_basket import BuyAgainStudy, buy_again_study
 from workbench.data.dataset import Dataset
 from workbench.data.repeats import has_repeats
+from workbench.errors import FallbackWarning
 from workbench.models import CandidateGenerator, LightGBMReranker, candidate_recall
 from workbench.report import Report
 from workbench.report.charts import line_chart, metric_comparison_chart
@@ -100,6 +102,16 @@ class RerankView(RerankerView):
         return metric_comparison_chart(self.run.scores, title=f"Popularity vs ALS vs re-ranker, metrics @ {self.run.k}")
 
     @property
+    def sources(self) -> str:
+        """The candidate sources in words: the fused pool's, then the repeat sources when the log repeats."""
+        words = "ALS + EASE + neighbours + popularity"
+        if self.model.repeats_:
+            words += " + buy again"
+        if self.model.basket_models:
+            words += " + TIFU-KNN + UP-CF@r"
+        return words
+
+    @property
     def best_single(self) -> str:
         """The single model with the highest mean nDCG."""
         return str(self.run.scores.loc[list(SINGLE_MODELS), "ndcg"].idxmax())
@@ -118,14 +130,24 @@ class RerankView(RerankerView):
     @cached_property
     def examples(self) -> pd.DataFrame:
         """The re-ranked lists of the first :data:`EXAMPLE_USERS` test users, the sources that proposed each
-        item (``in_*``), its rank in ALS's full ordering and ``moved`` = ALS rank - re-ranked rank."""
+        item (``in_*``: the fused pool's, and ``in_tifuknn``, ``in_upcf`` when the log repeats), its rank in
+        ALS's full ordering and ``moved`` = ALS rank - re-ranked rank."""
         users = self.run.test_users[:EXAMPLE_USERS]
         recs = self.run.recs["reranker"]
-        pool = self.model.candidates.candidates(users, n=self.model.n_candidates)
+        n = self.model.n_candidates
+        proposals = self.model.candidates.candidates(users, n=n)[[C.USER, C.ITEM, *SOURCE_FLAGS.values()]]
+        for name, part in self.model.basket_models.items():
+            with warnings.catch_warnings():  # popular items completing a short list are no proposal
+                warnings.simplefilter("ignore", FallbackWarning)
+                own = part.recommend(users, k=n, exclude_seen=False)
+            own = own.loc[~own[C.FALLBACK], [C.USER, C.ITEM]].assign(**{f"in_{name}": True})
+            proposals = proposals.merge(own, on=[C.USER, C.ITEM], how="outer")
+        flags = [column for column in proposals.columns if column.startswith("in_")]
+        proposals[flags] = proposals[flags].fillna(False).astype(bool)
         als_order = self.run.models["als"].recommend(users, k=self.run.train.interactions[C.ITEM].nunique())
         examples = (
             recs[recs[C.USER].isin(users)]
-            .merge(pool[[C.USER, C.ITEM, *SOURCE_FLAGS.values()]], on=[C.USER, C.ITEM], how="left")
+            .merge(proposals, on=[C.USER, C.ITEM], how="left")
             .merge(
                 als_order[[C.USER, C.ITEM, "rank"]].rename(columns={"rank": "als_rank"}),
                 on=[C.USER, C.ITEM],
@@ -152,7 +174,7 @@ class RerankView(RerankerView):
         run, model = self.run, self.model
         report = Report(
             f"Two-stage re-ranking: {data_name}",
-            description=f"ALS + EASE + neighbours + popularity candidates, re-ranked by LightGBM; {run.split_name}",
+            description=f"{self.sources} candidates, re-ranked by LightGBM; {run.split_name}",
         )
         report.markdown(
             f"Trained on **{len(run.train):,}** interactions, the train part of the {run.describe()}; evaluated on "

@@ -39,3 +39,20 @@ def test_buy_again_study_without_a_second_basket_names_the_cause():
     days = r"baskets are calendar days \(UTC\) of the timestamp \(the log has no order_id or session_id column\)"
     with pytest.raises(DataError, match=days):
         buy_again_study(Dataset.from_frames(log.assign(timestamp=[1_700_000_000, 1_700_000_060] * 2)))
+
+
+def test_verdict_names_the_winner_and_who_beats_the_baseline():
+    from workbench.analysis.next_basket import BuyAgainStudy
+
+    table = pd.DataFrame(
+        {
+            "model": ["buy again", "TIFU-KNN", "ALS", "re-ranker", "re-ranker"],
+            "segment": ["all users"] * 4 + ["low"],
+            "ndcg": [0.20, 0.21, 0.10, 0.25, 0.90],
+        }
+    )
+    study = BuyAgainStudy("order", None, None, 10, {}, {}, table)
+    assert study.verdict() == (
+        "Best: re-ranker (nDCG@10 0.2500). Against buy again (0.2000): re-ranker (0.2500), TIFU-KNN (0.2100) "
+        "beat it; ALS (0.1000) loses to it."
+    )

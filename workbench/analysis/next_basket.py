@@ -112,10 +112,12 @@ class BuyAgainStudy:
     table: pd.DataFrame
 
     def verdict(self, *, baseline: str = "buy again") -> str:
-        """Which models beat the baseline on nDCG for all users and which lose to it, in words.
+        """Which model wins on nDCG for all users, then which models beat the baseline and which lose
+        to it, in words.
 
         >>> study.verdict()  # doctest: +SKIP
-        'Against buy again (nDCG@10 0.2810): re-ranker (0.3102) beats it; ALS (0.2011), popularity (0.0990) lose to it.'
+        'Best: re-ranker (nDCG@10 0.3102). Against buy again (0.2810): re-ranker (0.3102) beats it; ALS (0.2011),
+        popularity (0.0990) lose to it.'
         """
         overall = self.table[self.table["segment"] == ALL].set_index("model")["ndcg"]
         base = overall[baseline]
@@ -128,7 +130,11 @@ class BuyAgainStudy:
             )
             if len(group)
         ]
-        return f"Against {baseline} (nDCG@{self.k} {base:.4f}): {'; '.join(parts)}."
+        best = overall.idxmax()
+        return (
+            f"Best: {best} (nDCG@{self.k} {overall[best]:.4f}). "
+            f"Against {baseline} ({base:.4f}): {'; '.join(parts)}."
+        )
 
 
 def buy_again_study(

@@ -88,3 +88,211 @@ def test_fit_time_survives_save_and_load(tmp_path):
     model = ALSRecommender(factors=4, iterations=2, seed=0).fit(Dataset.from_frames(LOG))
     assert model.fit_seconds_ > 0
     assert ALSRecommender.load(model.save(tmp_path / "als")).fit_seconds_ == model.fit_seconds_
+
+
+# -- a directory is trusted only when whole (issue 23) ----------------------------------------------
+
+
+def _manifest(path: Path) -> dict:
+    return json.loads((path / storage.MANIFEST).read_text())
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    (path / storage.MANIFEST).write_text(json.dumps(manifest))
+
+
+def _rewrite_arrays(path: Path, **changes: np.ndarray) -> None:
+    """Replace some arrays of a saved model and re-checksum them: only the arrays' contents are wrong."""
+    with np.load(path / storage.ARRAYS) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays.update(changes)
+    np.savez(path / storage.ARRAYS, **arrays)
+    manifest = _manifest(path)
+    manifest["sha256"][storage.ARRAYS] = storage._sha256(path / storage.ARRAYS)
+    manifest["shapes"].update({name: list(a.shape) for name, a in changes.items()})
+    _write_manifest(path, manifest)
+
+
+def _load_error(cls, path: Path, match: str) -> str:
+    with pytest.raises(ModelError, match=match) as info:
+        cls.load(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message
+    return message
+
+
+def test_a_manifest_without_checksums_is_refused(tmp_path):
+    a = PopularityRecommender().fit(Dataset.from_frames(LOG)).save(tmp_path / "a")
+    other = pd.DataFrame({"user_id": ["x", "y"], "item_id": [7, 8]})
+    b = PopularityRecommender().fit(Dataset.from_frames(other)).save(tmp_path / "b")
+    (a / storage.ARRAYS).write_bytes((b / storage.ARRAYS).read_bytes())  # model A with model B's arrays
+    manifest = _manifest(a)
+    del manifest["sha256"]
+    _write_manifest(a, manifest)
+    _load_error(PopularityRecommender, a, "sha256")
+
+
+@pytest.mark.parametrize("name", [storage.ARRAYS, storage.IDS])
+def test_a_file_read_but_not_listed_is_refused(saved, name):
+    manifest = _manifest(saved)
+    del manifest["sha256"][name]
+    _write_manifest(saved, manifest)
+    _load_error(PopularityRecommender, saved, f"{name} has no checksum")
+
+
+def test_a_parts_manifest_is_checked_by_its_parent(tmp_path):
+    from workbench.models import HybridRecommender
+
+    model = HybridRecommender(PopularityRecommender(), PopularityRecommender()).fit(Dataset.from_frames(LOG))
+    path = model.save(tmp_path / "hybrid")
+    part = path / "cold_model"
+    manifest = _manifest(part)
+    del manifest["sha256"]  # the part's own checks are off, but its parent lists the part's manifest
+    _write_manifest(part, manifest)
+    _load_error(HybridRecommender, path, f"cold_model/{storage.MANIFEST} does not match its checksum")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("sha256", [], "sha256 must be a map"),
+        ("shapes", [], "shapes must be a map"),
+        ("shapes", "x", "shapes must be a map"),
+        ("params", [], "params must be a map"),
+        ("id_kinds", [], "id_kinds must be a map"),
+        ("format_version", "1", "format_version must be an? integer"),
+        ("class", None, "class must be a string"),
+    ],
+)
+def test_a_manifest_of_the_wrong_shape_is_one_model_error(saved, key, value, match):
+    manifest = _manifest(saved)
+    manifest[key] = value
+    _write_manifest(saved, manifest)
+    _load_error(PopularityRecommender, saved, match)
+    with pytest.raises(ModelError, match=match):
+        storage.saved_class(saved)  # load_model and serve read the class first
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda m: m["shapes"].update(popularity="3"), "shapes\\['popularity'\\] must be a list"),
+        (lambda m: m["shapes"].pop("popularity"), "popularity has no shape"),
+        (lambda m: m["id_kinds"].update(user_ids="float"), "id_kinds"),
+        (lambda m: m["id_kinds"].pop("user_ids"), "user_ids"),
+        (lambda m: m["sha256"].update({storage.ARRAYS: 5}), "not a SHA-256 digest"),
+        (lambda m: m["sha256"].update({"../../etc/passwd": "0" * 64}), "not a file of a model directory"),
+    ],
+)
+def test_entries_of_the_manifest_maps_are_checked(saved, edit, match):
+    manifest = _manifest(saved)
+    edit(manifest)
+    _write_manifest(saved, manifest)
+    _load_error(PopularityRecommender, saved, match)
+
+
+@pytest.mark.parametrize("seed", ["x", [1], None])
+def test_saved_parameters_the_constructor_rejects(tmp_path, seed):
+    path = ALSRecommender(factors=4, iterations=2, seed=0).fit(Dataset.from_frames(LOG)).save(tmp_path / "als")
+    manifest = _manifest(path)
+    manifest["params"]["seed"] = seed
+    _write_manifest(path, manifest)
+    _load_error(ALSRecommender, path, "saved parameters do not fit ALSRecommender")
+
+
+def test_a_deeply_nested_or_huge_manifest_is_one_model_error(saved):
+    (saved / storage.MANIFEST).write_text("[" * 200_000 + "]" * 200_000)
+    _load_error(PopularityRecommender, saved, "damaged")
+    (saved / storage.MANIFEST).write_text(" " * (storage.MAX_MANIFEST_BYTES + 1))
+    _load_error(PopularityRecommender, saved, "larger than")
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"seen_indices": np.array([0, 1, 1, 7], dtype=np.int32)}, "the seen matrix: column indices"),
+        ({"seen_indices": np.array([0, 1, 1, -1], dtype=np.int32)}, "the seen matrix: column indices"),
+        ({"seen_indptr": np.array([0, 2, 1, 4], dtype=np.int32)}, "the seen matrix: indptr"),
+        ({"seen_indptr": np.array([0, 2, 3, 4, 4], dtype=np.int32)}, "the seen matrix: indptr"),
+        ({"seen_indptr": np.array([1, 2, 3, 4], dtype=np.int32)}, "the seen matrix: indptr"),
+        ({"seen_indptr": np.array([0, 2, 3, 9], dtype=np.int32)}, "the seen matrix: indptr"),
+        ({"seen_data": np.ones(3)}, "the seen matrix has 3"),
+        ({"popularity": np.ones(2, dtype=np.float32)}, "popularity has shape"),
+    ],
+)
+def test_the_seen_matrix_and_popularity_are_bounds_checked(saved, changes, match):
+    # the checksums match: only the bounds are wrong (a numba kernel would read out of bounds)
+    _rewrite_arrays(saved, **changes)
+    _load_error(PopularityRecommender, saved, match)
+
+
+def test_a_models_own_sparse_matrix_is_bounds_checked(tmp_path):
+    from workbench.models import RepeatRecommender
+
+    path = RepeatRecommender().fit(Dataset.from_frames(LOG)).save(tmp_path / "repeat")
+    with np.load(path / storage.ARRAYS) as data:
+        indices = data["scores_indices"].copy()
+    indices[-1] = 3  # three items: codes 0..2
+    _rewrite_arrays(path, scores_indices=indices)
+    _load_error(RepeatRecommender, path, "scores: column indices outside 0..2")
+
+
+def test_bounds_checked_csr():
+    matrix = storage.checked_csr(np.ones(2), np.array([0, 2]), np.array([0, 1, 2]), (2, 3), "m")
+    assert matrix.toarray().tolist() == [[1, 0, 0], [0, 0, 1]]
+    with pytest.raises(ValueError, match="m is not a sparse matrix"):
+        storage.checked_csr(np.ones(2), np.array([0.0, 2.0]), np.array([0, 1, 2]), (2, 3), "m")
+    with pytest.raises(ValueError, match="indices outside 0..2"):
+        storage.checked_index(np.array([0, 3]), 3, "codes")
+    assert storage.checked_index(np.array([-1, 2]), 3, "codes", low=-1).tolist() == [-1, 2]
+
+
+# -- saving over a model ------------------------------------------------------------------------------
+
+
+def test_a_save_killed_between_its_renames_names_the_folder_to_restore(saved):
+    # the state a kill between "old model aside" and "new model into place" leaves
+    retired = saved.with_name(".model.old-abcd1234")
+    saved.rename(retired)
+    message = _load_error(PopularityRecommender, saved, "interrupted save")
+    assert ".model.old-abcd1234" in message and "rename" in message
+    retired.rename(saved)
+    assert PopularityRecommender.load(saved).item_map.ids.tolist() == [1, 2, 3]
+
+
+def test_an_error_between_the_renames_puts_the_old_model_back(saved, monkeypatch):
+    other = PopularityRecommender().fit(Dataset.from_frames(pd.DataFrame({"user_id": ["z"], "item_id": [9]})))
+    calls = []
+
+    def failing_replace(src, dst):
+        calls.append(src)
+        if len(calls) == 2:
+            raise OSError("disk gone")
+        return real_replace(src, dst)
+
+    real_replace = storage.os.replace
+    monkeypatch.setattr(storage.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk gone"):
+        other.save(saved)
+    monkeypatch.undo()
+    assert PopularityRecommender.load(saved).item_map.ids.tolist() == [1, 2, 3]
+    assert [p.name for p in saved.parent.iterdir()] == ["model"]
+
+
+def test_the_next_save_removes_stale_leftovers_of_killed_saves(saved):
+    import os
+    import time
+
+    stale = [saved.with_name(".model.new-killed01"), saved.with_name(".model.old-killed02")]
+    fresh = saved.with_name(".model.new-running")  # a save under way in another process
+    fresh = fresh.with_name(fresh.name + "1")
+    neighbour = saved.with_name(".model.v2.new-killed03")  # another model's folder: never touched
+    hour_ago = time.time() - 2 * storage.STALE_SECONDS
+    for folder in [*stale, fresh, neighbour]:
+        folder.mkdir()
+        (folder / storage.ARRAYS).write_bytes(b"partial")
+        if folder is not fresh:
+            os.utime(folder / storage.ARRAYS, (hour_ago, hour_ago))
+            os.utime(folder, (hour_ago, hour_ago))
+    PopularityRecommender().fit(Dataset.from_frames(LOG)).save(saved)
+    assert sorted(p.name for p in saved.parent.iterdir()) == sorted(["model", fresh.name, neighbour.name])

@@ -15,6 +15,7 @@ from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 from workbench.guards import check_dense, positive_int
+from workbench.models import storage
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
 from workbench.models.weights import confidence
 
@@ -251,7 +252,7 @@ class ALSRecommender(Recommender):
         self.user_factors = arrays["user_factors"]
         self.item_factors = arrays["item_factors"]
         seen = self._seen
-        self._weights = sp.csr_matrix((arrays["weights_data"], seen.indices, seen.indptr), shape=seen.shape)
+        self._weights = storage.checked_csr(arrays["weights_data"], seen.indices, seen.indptr, seen.shape, "weights")
         if self.user_factors.shape != (len(self.user_map), self.factors) or self.item_factors.shape != (
             len(self.item_map),
             self.factors,

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
-from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError, UnknownItemsWarning
+from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError, UnknownItemsWarning, first_line
 from workbench.guards import check_dense, positive_int
 from workbench.models import storage
 
@@ -465,7 +465,8 @@ class Recommender(ABC):
 
     @classmethod
     def load(cls, directory: str | Path) -> Self:
-        """Read a model written by ``save``; a damaged or foreign directory raises ModelError."""
+        """Read a model written by ``save``; a damaged, foreign or inconsistent directory raises ModelError
+        (index arrays are bounds-checked: a loaded model never reads outside its arrays)."""
         from workbench.models import load_model  # the package imports this module
 
         path = Path(directory)
@@ -475,21 +476,30 @@ class Recommender(ABC):
         accepted = inspect.signature(cls).parameters
         try:
             model = cls(**params, **{name: part for name, part in parts.items() if name in accepted})
-        except (TypeError, ConfigError) as exc:
-            raise ModelError(f"{path}: saved parameters do not fit {cls.__name__} ({exc})") from None
+        except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
+            raise ModelError(f"{path}: saved parameters do not fit {cls.__name__} ({first_line(exc)})") from None
         for name, part in parts.items():
             if name not in accepted:
                 setattr(model, name, part)
-        model.user_map = IdMap(ids["user_ids"])
-        model.item_map = IdMap(ids["item_ids"])
-        shape = (len(model.user_map), len(model.item_map))
         try:
-            model._seen = sp.csr_matrix(
-                (arrays.pop("seen_data"), arrays.pop("seen_indices"), arrays.pop("seen_indptr")), shape=shape
-            )
-            model._popularity = arrays.pop("popularity")
-            model.fit_seconds_ = float(arrays.pop("fit_seconds", [np.nan])[0])
+            model._restore_base(arrays, ids)
             model._restore({**arrays, **storage.read_texts(path)})
-        except (KeyError, ValueError, TypeError) as exc:
-            raise ModelError(f"{path}: model files are inconsistent ({exc})") from None
+        except (KeyError, IndexError, ValueError, TypeError) as exc:
+            raise ModelError(f"{path}: model files are inconsistent ({first_line(exc)})") from None
         return model
+
+    def _restore_base(self, arrays: dict[str, np.ndarray], ids: dict[str, pd.Index]) -> None:
+        """Set the id maps, seen matrix, popularity and fit time from saved arrays, checked (the ones
+        used are taken out of ``arrays``); ValueError / KeyError when they do not fit together."""
+        users, items = ids["user_ids"], ids["item_ids"]
+        if not users.is_unique or not items.is_unique:
+            raise ValueError(f"{storage.IDS} repeats a user or item id")
+        self.user_map, self.item_map = IdMap(users), IdMap(items)
+        shape = (len(users), len(items))
+        seen = (arrays.pop(f"seen_{name}") for name in ("data", "indices", "indptr"))
+        self._seen = storage.checked_csr(*seen, shape, "the seen matrix")
+        popularity = arrays.pop("popularity")
+        if popularity.shape != (len(items),) or popularity.dtype.kind not in "biuf":
+            raise ValueError(f"popularity has shape {popularity.shape} for {len(items):,} items")
+        self._popularity = popularity
+        self.fit_seconds_ = float(arrays.pop("fit_seconds", [np.nan])[0])

@@ -14,13 +14,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError
 from workbench.guards import positive_int
+from workbench.models import storage
 from workbench.models.als import ALSRecommender
 from workbench.models.base import (
     BATCH_CELLS,
@@ -290,13 +290,12 @@ class CandidateGenerator(Recommender):
                 raise ValueError(f"the {name} part was saved for other users or items")
             part._adopt(self)  # one copy of the id maps and seen matrix, as after fit
         self._set_pool()
-        self.similarity = sp.csr_matrix(
-            (
-                state["similarity_data"],
-                state["similarity_indices"],
-                state["similarity_indptr"],
-            ),
-            shape=(self._width, self._width),
+        self.similarity = storage.checked_csr(
+            state["similarity_data"],
+            state["similarity_indices"],
+            state["similarity_indptr"],
+            (self._width, self._width),
+            "similarity",
         )
 
 

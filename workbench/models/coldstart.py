@@ -909,7 +909,7 @@ class ClusterColdStart(Recommender):
         indptr = arrays.get("label_indptr", np.zeros(len(self.item_map) + 1, dtype=np.int64))
         indices = arrays.get("label_indices", np.zeros(0, dtype=np.int64))
         shape = (len(self.item_map), len(names))
-        self._item_labels = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=shape, dtype=np.float64)
+        self._item_labels = storage.checked_csr(np.ones(len(indices)), indices, indptr, shape, "item labels")
         self._label_names = names
 
     def get_params(self) -> dict[str, Any]:

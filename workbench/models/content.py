@@ -25,6 +25,7 @@ from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
 from workbench.errors import ConfigError, DataError, ModelError
 from workbench.guards import check_dense, positive_int
+from workbench.models import storage
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
 
 #: Columns read as free text; every other non-numeric column is read as tags.
@@ -213,7 +214,9 @@ class ContentRecommender(Recommender):
         }
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
-        self._content = sp.csr_matrix(
-            (arrays["content_data"], arrays["content_indices"], arrays["content_indptr"]),
-            shape=tuple(arrays["content_shape"]),
+        n_rows, n_columns = arrays["content_shape"]
+        if n_rows != len(self.item_map):
+            raise ValueError(f"the content matrix has {n_rows:,} rows for {len(self.item_map):,} items")
+        self._content = storage.checked_csr(
+            arrays["content_data"], arrays["content_indices"], arrays["content_indptr"], (n_rows, n_columns), "content"
         )

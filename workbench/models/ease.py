@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, ModelError
 from workbench.guards import check_dense, format_bytes, positive_int
+from workbench.models import storage
 from workbench.models.base import Recommender
 from workbench.models.weights import confidence
 
@@ -136,9 +137,9 @@ class EASERecommender(Recommender):
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         self._B = arrays["B"]
-        self._kept = arrays["kept"].astype(np.int64)
+        self._kept = storage.checked_index(arrays["kept"], len(self.item_map), "kept")
         seen = self._seen
-        self._weights = sp.csr_matrix((arrays["weights_data"], seen.indices, seen.indptr), shape=seen.shape)
+        self._weights = storage.checked_csr(arrays["weights_data"], seen.indices, seen.indptr, seen.shape, "weights")
         n = len(self._kept)
-        if self._B.shape != (n, n) or (n and (self._kept.min() < 0 or self._kept.max() >= len(self.item_map))):
+        if self._kept.ndim != 1 or self._B.shape != (n, n):
             raise ValueError("the item x item matrix does not match the item ids")

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from workbench.data.dataset import Dataset
 from workbench.data.repeats import pair_history
+from workbench.models import storage
 from workbench.models.base import Recommender
 
 
@@ -49,7 +50,7 @@ class RepeatRecommender(Recommender):
         return {"scores_data": scores.data, "scores_indices": scores.indices, "scores_indptr": scores.indptr}
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
-        self.scores_ = sp.csr_matrix(
-            (arrays["scores_data"], arrays["scores_indices"], arrays["scores_indptr"]),
-            shape=(len(self.user_map), len(self.item_map)),
+        shape = (len(self.user_map), len(self.item_map))
+        self.scores_ = storage.checked_csr(
+            arrays["scores_data"], arrays["scores_indices"], arrays["scores_indptr"], shape, "scores"
         )

@@ -62,6 +62,7 @@ from workbench.data.repeats import basket_by, has_repeats
 from workbench.data.split import next_basket_split, single_basket_reason
 from workbench.errors import ConfigError, DataError, FallbackWarning, first_line
 from workbench.guards import check_dense, positive_int
+from workbench.models import storage
 from workbench.models.base import Recommender, mask_rows, unique_users
 from workbench.models.candidates import CandidateGenerator
 from workbench.models.tifuknn import TIFUKNNRecommender
@@ -585,8 +586,12 @@ class LightGBMReranker(Recommender):
         self.best_iteration_ = int(meta["best_iteration"])
         log = pd.DataFrame(
             {
-                C.USER: self.user_map.to_ids(state["user_codes"]),
-                C.ITEM: self.item_map.to_ids(state["item_codes"]),
+                C.USER: self.user_map.to_ids(
+                    storage.checked_index(state["user_codes"], len(self.user_map), "user_codes")
+                ),
+                C.ITEM: self.item_map.to_ids(
+                    storage.checked_index(state["item_codes"], len(self.item_map), "item_codes")
+                ),
                 **{
                     c: pd.Series(state[f"log_{c}"]).astype(meta["dtypes"][c])
                     for c in meta["columns"]

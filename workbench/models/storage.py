@@ -1,7 +1,10 @@
 """Model directories: .npz arrays, external ids and a JSON manifest with checksums.
 
-Writes are atomic (a temporary directory, then a rename), loads check the
-manifest (format, class, shapes, SHA-256 of every file) and never unpickle.
+A save writes the new model beside the old one (``.<name>.new-XXXXXXXX``), moves the old one aside
+(``.<name>.old-XXXXXXXX``), renames the new one into place and only then deletes the old one: a
+killed save leaves either model whole, and a load names the folder to restore. Loads check the
+manifest (its schema, format, class, shapes, a SHA-256 for every file read) and the bounds of every
+index array, and never unpickle.
 """
 
 from __future__ import annotations
@@ -9,14 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from workbench.errors import ModelError
 
@@ -24,6 +30,22 @@ MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
 IDS = "ids.npz"
 FORMAT = "workbench-model"
+#: A manifest holds parameters, shapes and checksums: anything larger is not one of ours.
+MAX_MANIFEST_BYTES = 4 << 20
+#: JSON type of each top-level manifest key (all required).
+SCHEMA: dict[str, type] = {
+    "format": str,
+    "format_version": int,
+    "class": str,
+    "params": dict,
+    "id_kinds": dict,
+    "shapes": dict,
+    "sha256": dict,
+}
+#: Hidden folders a save of ``<name>`` works in (``mkdtemp`` suffixes; the last two forms are older saves').
+_SAVE_FOLDER = r"\.{name}\.(?:new-|old-|old\.)?[a-z0-9_]{{8}}"
+#: Leftover save folders untouched for this long belong to a killed save; the next save removes them.
+STALE_SECONDS = 3600.0
 
 
 def _sha256(path: Path) -> str:
@@ -65,7 +87,7 @@ def write_model(
     this manifest keeps)."""
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     try:
         np.savez(staging / ARRAYS, **arrays)
         id_arrays, id_kinds = {}, {}
@@ -88,17 +110,61 @@ def write_model(
             "sha256": {name: _sha256(staging / name) for name in files},
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-            os.replace(target, retired / "model")
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        _swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _remove_stale_folders(target)
     return target
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put the complete model ``staging`` at ``target``; an old model there stays whole until then (kept
+    as ``.<name>.old-XXXXXXXX`` between two renames), and is deleted afterwards."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    retired = target.with_name(f".{target.name}.old-{staging.name.removeprefix(f'.{target.name}.new-')}")
+    os.replace(target, retired)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(retired, target)  # an error (not a kill) between the renames: the old model goes back
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _save_folders(target: Path) -> list[Path]:
+    """The hidden folders saves of ``target`` work in (``.<name>.new-*``, ``.<name>.old-*``), if any."""
+    pattern = re.compile(_SAVE_FOLDER.format(name=re.escape(target.name)))
+    try:
+        return sorted(p for p in target.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir())
+    except OSError:
+        return []
+
+
+def _remove_stale_folders(target: Path) -> None:
+    """Delete the save folders of ``target`` that nothing has written to for ``STALE_SECONDS``: left by
+    killed saves (a save under way keeps writing to its folder)."""
+    now = time.time()
+    for folder in _save_folders(target):
+        try:
+            newest = max(p.lstat().st_mtime for p in [folder, *folder.rglob("*")])
+        except OSError:
+            continue
+        if now - newest > STALE_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _interrupted_save(path: Path) -> str:
+    """When an interrupted save left the model of ``path`` in a hidden folder, what to rename; else ''."""
+    whole = [folder for folder in _save_folders(path) if (folder / MANIFEST).is_file()]
+    if not whole:
+        return ""
+    old = [folder.name for folder in whole if ".old-" in folder.name]
+    names = ", ".join(folder.name for folder in whole)
+    advice = f"rename {old[-1]} to {path.name} to restore the previous model" if old else "rename one to restore it"
+    return f"; an interrupted save left complete models in {names} beside it: {advice}"
 
 
 def _json_default(value: Any) -> Any:
@@ -108,30 +174,71 @@ def _json_default(value: Any) -> Any:
 
 
 def _manifest_json(path: Path) -> dict[str, Any]:
-    """The parsed manifest of a model directory, its files not yet checked."""
+    """The parsed manifest of a model directory, checked against ``SCHEMA``; its files not yet checked."""
     if not path.is_dir():
-        raise ModelError(f"{path}: no model directory here")
+        raise ModelError(f"{path}: no model directory here{_interrupted_save(path)}")
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        with (path / MANIFEST).open("rb") as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError:
         raise ModelError(f"{path}: not a workbench model (no {MANIFEST})") from None
+    except OSError as exc:
+        raise ModelError(f"{path}: {MANIFEST} cannot be read ({exc})") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ModelError(f"{path}: {MANIFEST} is larger than {MAX_MANIFEST_BYTES:,} bytes: not a model manifest")
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: {MANIFEST} is damaged ({exc})") from None
+    except RecursionError:
+        raise ModelError(f"{path}: {MANIFEST} is damaged (nested too deep)") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelError(f"{path}: {MANIFEST} is not a workbench model manifest")
+    problem = _schema_problem(manifest)
+    if problem:
+        raise ModelError(f"{path}: {MANIFEST} is malformed ({problem})")
     return manifest
+
+
+def _schema_problem(manifest: dict[str, Any]) -> str:
+    """What is wrong with the types of a parsed manifest (``SCHEMA`` and the entries of its maps); '' if nothing."""
+    for key, kind in SCHEMA.items():
+        value = manifest.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            expected = {dict: "a map", int: "an integer", str: "a string"}[kind]
+            return f"{key} must be {expected}, got {type(value).__name__}"
+    for name, kind in manifest["id_kinds"].items():
+        if kind not in ("int", "str"):
+            return f"id_kinds[{name!r}] must be 'int' or 'str', got {kind!r}"
+    for name, shape in manifest["shapes"].items():
+        if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+            return f"shapes[{name!r}] must be a list of sizes, got {shape!r}"[:200]
+    for name, digest in manifest["sha256"].items():
+        if not _listable(name):
+            return f"sha256 lists {name!r}, which is not a file of a model directory"[:200]
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            return f"sha256[{name!r}] is not a SHA-256 digest"
+    return ""
+
+
+def _listable(name: str) -> bool:
+    """Whether ``name`` may be listed in a manifest: a file of the directory or the manifest of a part."""
+    plain = r"[^/\\]+"
+    return bool(re.fullmatch(plain, name) or re.fullmatch(f"{plain}/{re.escape(MANIFEST)}", name)) and not any(
+        part in (".", "..") for part in name.split("/")
+    )
 
 
 def saved_class(directory: str | Path) -> str | None:
     """The class name a model directory was saved by; its files are checked when the class loads it."""
-    return _manifest_json(Path(directory)).get("class")
+    return _manifest_json(Path(directory))["class"]
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
     """The checked manifest of a model directory."""
     path = Path(directory)
     manifest = _manifest_json(path)
-    for name, digest in manifest.get("sha256", {}).items():
+    for name, digest in manifest["sha256"].items():
         file = path / name
         if not file.is_file():
             raise ModelError(f"{path}: file {name} listed in the manifest is missing")
@@ -142,7 +249,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 
 def saved_parts(directory: str | Path) -> set[str]:
     """Names of the sub-models (``parts`` of ``write_model``) a model directory's manifest lists."""
-    names = _manifest_json(Path(directory)).get("sha256", {})
+    names = _manifest_json(Path(directory))["sha256"]
     return {name.removesuffix(f"/{MANIFEST}") for name in names if name.endswith(f"/{MANIFEST}")}
 
 
@@ -150,7 +257,7 @@ def read_texts(directory: str | Path) -> dict[str, str]:
     """The text files a model directory's manifest lists besides its arrays (``extra_files`` of
     ``write_model``), by name; call it after ``read_model`` has checked them."""
     path = Path(directory)
-    names = [name for name in _manifest_json(path).get("sha256", {}) if "/" not in name and name not in (ARRAYS, IDS)]
+    names = [name for name in _manifest_json(path)["sha256"] if "/" not in name and name not in (ARRAYS, IDS)]
     try:
         return {name: (path / name).read_text(encoding="utf-8") for name in names}
     except (OSError, UnicodeDecodeError) as exc:
@@ -163,22 +270,62 @@ def read_model(
     """Check and read a model directory: (constructor params, arrays, id indexes)."""
     path = Path(directory)
     manifest = read_manifest(path)
-    if manifest.get("class") != class_name:
-        raise ModelError(f"{path}: holds a {manifest.get('class')!r} model, not a {class_name}")
-    saved = manifest.get("format_version")
+    if manifest["class"] != class_name:
+        raise ModelError(f"{path}: holds a {manifest['class']!r} model, not a {class_name}")
+    saved = manifest["format_version"]
     if saved != version:
-        advice = "; fit and save the model again" if isinstance(saved, int) and saved < version else ""
+        advice = "; fit and save the model again" if saved < version else ""
         raise ModelError(f"{path}: model format version {saved} is not the supported {version}{advice}")
+    for name in (ARRAYS, IDS):
+        if name not in manifest["sha256"]:
+            raise ModelError(f"{path}: file {name} has no checksum in {MANIFEST}")
     try:
         with np.load(path / ARRAYS, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
         with np.load(path / IDS, allow_pickle=False) as data:
-            kinds = manifest["id_kinds"]
-            ids = {name: index_from_array(data[name], kinds[name]) for name in data.files}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            id_arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelError(f"{path}: model arrays cannot be read ({exc})") from None
-    for name, shape in manifest.get("shapes", {}).items():
-        actual = arrays[name].shape if name in arrays else ids[name].shape if name in ids else None
-        if actual is None or list(actual) != shape:
-            raise ModelError(f"{path}: array {name} has shape {actual}, manifest says {tuple(shape)}")
-    return manifest.get("params", {}), arrays, ids
+    shapes, kinds = manifest["shapes"], manifest["id_kinds"]
+    for name, array in {**arrays, **id_arrays}.items():
+        if name not in shapes:
+            raise ModelError(f"{path}: array {name} has no shape in {MANIFEST}")
+        if list(array.shape) != shapes[name]:
+            raise ModelError(f"{path}: array {name} has shape {array.shape}, manifest says {tuple(shapes[name])}")
+    missing = sorted(shapes.keys() - arrays.keys() - id_arrays.keys())
+    if missing:
+        raise ModelError(f"{path}: array {missing[0]} listed in {MANIFEST} is missing")
+    for name, array in id_arrays.items():
+        if name not in kinds or array.ndim != 1 or array.dtype.kind not in "iuU":
+            raise ModelError(f"{path}: {IDS} holds {name}, which is not a list of ids of a kind {MANIFEST} names")
+    ids = {name: index_from_array(array, kinds[name]) for name, array in id_arrays.items()}
+    return manifest["params"], arrays, ids
+
+
+def checked_csr(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int], name: str
+) -> sp.csr_matrix:
+    """A CSR matrix from saved arrays, checked so that no kernel indexes out of bounds: indptr of
+    ``shape[0] + 1`` entries rising from 0 to ``len(indices)``, columns in ``[0, shape[1])``, one
+    number per index. Raises ValueError naming ``name`` (``load`` makes it a ModelError)."""
+    n_rows, n_cols = (int(n) for n in shape)
+    arrays = data, indices, indptr = np.asarray(data), np.asarray(indices), np.asarray(indptr)
+    if any(a.ndim != 1 for a in arrays) or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+        raise ValueError(f"{name} is not a sparse matrix (1-d integer indices and indptr)")
+    if data.dtype.kind not in "biuf" or len(data) != len(indices) or min(n_rows, n_cols) < 0:
+        raise ValueError(f"{name} has {len(data):,} {data.dtype} values for {len(indices):,} indices")
+    if len(indptr) != n_rows + 1 or indptr[0] != 0 or indptr[-1] != len(indices) or (indptr[1:] < indptr[:-1]).any():
+        raise ValueError(f"{name}: indptr must rise from 0 to {len(indices):,} in {n_rows + 1:,} entries")
+    if len(indices) and (indices.min() < 0 or indices.max() >= n_cols):
+        raise ValueError(f"{name}: column indices outside 0..{n_cols - 1:,}")
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+
+
+def checked_index(values: np.ndarray, bound: int, name: str, *, low: int = 0) -> np.ndarray:
+    """``values`` as int64 when they are integers in ``[low, bound)``, else a ValueError naming ``name``."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "iu":
+        raise ValueError(f"{name} holds {values.dtype} values, not indices")
+    if values.size and (values.min() < low or values.max() >= bound):
+        raise ValueError(f"{name}: indices outside {low}..{bound - 1:,}")
+    return values.astype(np.int64, copy=False)

@@ -22,6 +22,7 @@ from workbench.data.baskets import Baskets, user_baskets
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError
 from workbench.guards import positive_int
+from workbench.models import storage
 from workbench.models.base import BATCH_CELLS, Recommender, top_k
 
 METRICS = ("euclidean", "cosine")
@@ -231,10 +232,10 @@ class TIFUKNNRecommender(Recommender):
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         shape = (len(self.user_map), len(self.item_map))
-        self.vectors_ = sp.csr_matrix(
-            (arrays["vectors_data"], arrays["vectors_indices"], arrays["vectors_indptr"]), shape=shape
+        self.vectors_ = storage.checked_csr(
+            arrays["vectors_data"], arrays["vectors_indices"], arrays["vectors_indptr"], shape, "vectors"
         )
-        neighbours = np.asarray(arrays["neighbours"], dtype=np.int64)
-        if neighbours.ndim != 2 or len(neighbours) != shape[0] or neighbours.max(initial=-1) >= shape[0]:
+        neighbours = storage.checked_index(arrays["neighbours"], shape[0], "neighbours", low=-1)
+        if neighbours.ndim != 2 or len(neighbours) != shape[0]:
             raise ValueError(f"neighbours has shape {neighbours.shape} for {shape[0]:,} users")
         self.neighbours_ = neighbours

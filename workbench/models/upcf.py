@@ -23,6 +23,7 @@ from workbench.data.baskets import Baskets, user_baskets
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError
 from workbench.guards import positive_int
+from workbench.models import storage
 from workbench.models.base import BATCH_CELLS, Recommender
 from workbench.models.tifuknn import unit_interval
 
@@ -155,8 +156,8 @@ class UPCFRecommender(Recommender):
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         shape = (len(self.user_map), len(self.item_map))
         indices = arrays["bought_indices"]
-        self.bought_ = sp.csr_matrix((np.ones(len(indices)), indices, arrays["bought_indptr"]), shape=shape)
-        self.popularity_ = sp.csr_matrix(
-            (arrays["popularity_data"], arrays["popularity_indices"], arrays["popularity_indptr"]), shape=shape
+        self.bought_ = storage.checked_csr(np.ones(len(indices)), indices, arrays["bought_indptr"], shape, "bought")
+        self.popularity_ = storage.checked_csr(
+            arrays["popularity_data"], arrays["popularity_indices"], arrays["popularity_indptr"], shape, "popularity"
         )
         self._prepare()

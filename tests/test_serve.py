@@ -1,16 +1,23 @@
 """Serving: answers equal the model's own, ids round-trip, fallback, errors, cache, reload, Redis, real server."""
 
+import hashlib
+import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pandas as pd
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from workbench.cli import main
@@ -74,6 +81,10 @@ def items_csv(train, tmp_path) -> Path:
     path = tmp_path / "items.csv"
     frame.to_csv(path, index=False)
     return path
+
+
+def _checksum(model_dir: Path) -> str:
+    return hashlib.sha256((model_dir / storage.MANIFEST).read_bytes()).hexdigest()[:16]
 
 
 def _get(client: TestClient, user_id: str, k: int = 5) -> dict:
@@ -223,7 +234,7 @@ def test_reload_on_app_state_takes_another_directory(model_dir, train, tmp_path)
     other = ALSRecommender(factors=8, iterations=3, seed=1).fit(train).save(tmp_path / "other")
     app.state.serving.reload(other)
     body = _get(client, "123")
-    assert body["cached"] is False and client.get("/health").json()["model_dir"] == str(other)
+    assert body["cached"] is False and client.get("/health").json()["model_version"] == _checksum(other)
 
 
 def test_failed_reload_keeps_serving_the_previous_model(model_dir):
@@ -311,7 +322,13 @@ def _wait_until(check, seconds: float = 20.0) -> None:
 
 
 @pytest.fixture
-def redis_url():
+def redis_url(redis_server) -> str:
+    return redis_server[0]
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of this test alone: (url, process)."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
@@ -328,8 +345,9 @@ def redis_url():
                 return True
 
         _wait_until(ready, 10)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process
     finally:
+        process.send_signal(signal.SIGCONT)  # a test may have stopped it
         process.terminate()
         process.wait(timeout=10)
 
@@ -401,3 +419,166 @@ def test_real_server_answers_over_http(model_dir, items_csv, als):
     assert [r["product_id"] for r in bodies[0]["recommendations"]] == als.recommend([123], k=3)["item_id"].tolist()
     assert bad.status_code == 422 and "k" in bad.json()["error"]
     assert f"on http://127.0.0.1:{port}" in out.decode(), err.decode()
+
+
+# -- hardening (issue 23) ---------------------------------------------------------------------
+@contextmanager
+def _live(app):
+    """``app`` served by uvicorn in a thread on a free port: yields its base url."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        _wait_until(lambda: server.started, 20)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_stopped_redis_never_freezes_the_server(model_dir, als, redis_server):
+    """SIGSTOP, not a dead Redis: connections open but never answer. Before, every request blocked
+    the event loop for its Redis timeouts (/health took 20 s); a liveness bound, not a benchmark."""
+    url, process = redis_server
+    users = list(range(100, 124))
+    with _live(create_app(model_dir, cache=RedisCache(url, ttl=60))) as base, httpx.Client(base_url=base) as client:
+        assert client.get(URL, params={"user_id": "123", "k": 5}).json()["cached"] is False
+        assert client.get(URL, params={"user_id": "123", "k": 5}).json()["cached"] is True
+        process.send_signal(signal.SIGSTOP)
+        try:
+
+            def ask(user: int) -> dict:
+                with httpx.Client(base_url=base, timeout=10.0) as own:
+                    return own.get(URL, params={"user_id": str(user), "k": 5}).json()
+
+            start = time.monotonic()
+            with ThreadPoolExecutor(8) as pool:
+                bodies = list(pool.map(ask, users))
+            took = time.monotonic() - start
+            health_start = time.monotonic()
+            health = client.get("/health", timeout=10.0).json()
+            health_took = time.monotonic() - health_start
+        finally:
+            process.send_signal(signal.SIGCONT)
+    expected = als.recommend(users, k=5).groupby("user_id")["item_id"].apply(list)
+    assert [[r["product_id"] for r in b["recommendations"]] for b in bodies] == expected.loc[users].tolist()
+    assert not any(b["fallback"] for b in bodies)
+    assert took < 5.0, f"{len(users)} requests took {took:.1f} s with Redis stopped"
+    assert health_took < 1.0, f"/health took {health_took:.2f} s with Redis stopped"
+    assert health["cache"]["kind"] == "redis" and health["cache"]["breaker"] == "open"
+    assert health["cache"]["failures"] >= 1 and health["cache"]["skipped"] >= len(users) - 8
+
+
+def test_redis_breaker_skips_after_a_failure_then_probes(redis_server):
+    url, process = redis_server
+    now = [0.0]
+    cache = RedisCache(url, ttl=60, cooldown=5, clock=lambda: now[0])
+    cache.set("a", "1")
+    assert cache.get("a") == "1"
+    process.send_signal(signal.SIGSTOP)
+    try:
+        assert cache.get("a") is None  # times out: a miss, and the breaker opens
+        assert cache.stats() == {"kind": "redis", "breaker": "open", "failures": 1, "skipped": 0}
+        assert cache.get("a") is None and cache.set("b", "2") is None  # skipped: Redis is not asked
+        assert cache.stats() == {"kind": "redis", "breaker": "open", "failures": 1, "skipped": 2}
+    finally:
+        process.send_signal(signal.SIGCONT)
+    now[0] = 4.9
+    assert cache.get("a") is None and cache.stats()["skipped"] == 3
+    now[0] = 5.0
+    assert cache.get("a") == "1"  # one call probes Redis again, and it answers
+    assert cache.stats()["breaker"] == "closed"
+
+
+def test_health_shows_a_checksum_and_no_path(model_dir):
+    response = TestClient(create_app(model_dir)).get("/health")
+    body = response.json()
+    assert body["model_class"] == "ALSRecommender" and body["model_version"] == _checksum(model_dir)
+    assert "model_dir" not in body and str(model_dir.parent) not in response.text
+    assert body["cache"] == {"kind": "memory", "entries": 0}
+
+
+def test_api_docs_are_off_unless_asked_for(model_dir):
+    closed, open_ = TestClient(create_app(model_dir)), TestClient(create_app(model_dir, docs=True))
+    for page in ("/docs", "/redoc", "/openapi.json"):
+        assert closed.get(page).status_code == 404
+        assert open_.get(page).status_code == 200
+
+
+def test_reload_needs_the_admin_token_when_one_is_set(model_dir):
+    client = TestClient(create_app(model_dir, admin_token="s3cret"))
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}, {"X-Token": "s3cret"}):
+        response = client.post("/admin/reload", headers=headers)
+        assert response.status_code == 401 and "admin token" in response.json()["error"]
+    response = client.post("/admin/reload", headers={"Authorization": "Bearer s3cret"})
+    assert response.status_code == 200 and response.json()["model_class"] == "ALSRecommender"
+    with pytest.raises(ConfigError, match="admin token"):
+        create_app(model_dir, admin_token=" ")
+
+
+@pytest.fixture
+def no_uvicorn(monkeypatch):
+    """Calls of uvicorn.run, recorded instead of serving."""
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.delenv("WORKBENCH_ADMIN_TOKEN", raising=False)
+    return calls
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.com"])
+def test_cli_refuses_other_interfaces_without_a_token(model_dir, no_uvicorn, capsys, host):
+    assert main(["serve", str(model_dir), "--host", host]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --host") and "WORKBENCH_ADMIN_TOKEN" in err and err.count("\n") == 1
+    assert no_uvicorn == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_cli_serves_loopback_without_a_token_and_reload_stays_open(model_dir, no_uvicorn, host):
+    assert main(["serve", str(model_dir), "--host", host]) == 0
+    ((app, kwargs),) = no_uvicorn
+    assert kwargs["host"] == host and TestClient(app).post("/admin/reload").status_code == 200
+
+
+def test_cli_takes_the_token_from_the_environment_or_the_flag(model_dir, no_uvicorn, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_ADMIN_TOKEN", "from-env")
+    assert main(["serve", str(model_dir), "--host", "0.0.0.0", "--docs"]) == 0
+    monkeypatch.delenv("WORKBENCH_ADMIN_TOKEN")
+    assert main(["serve", str(model_dir), "--host", "0.0.0.0", "--admin-token", "from-flag"]) == 0
+    for (app, _), token in zip(no_uvicorn, ("from-env", "from-flag"), strict=True):
+        client = TestClient(app)
+        assert client.post("/admin/reload").status_code == 401
+        assert client.post("/admin/reload", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert TestClient(no_uvicorn[0][0]).get("/docs").status_code == 200
+    assert TestClient(no_uvicorn[1][0]).get("/docs").status_code == 404
+
+
+def _break_manifest(how: str):
+    def apply(model_dir: Path) -> None:
+        path = model_dir / storage.MANIFEST
+        if how == "gone":
+            shutil.rmtree(model_dir)
+            return
+        if how == "truncated":
+            path.write_text(path.read_text()[:40])
+            return
+        manifest = json.loads(path.read_text())
+        manifest.update({"class": ["ALSRecommender"]} if how == "class_list" else {"sha256": "not-a-mapping"})
+        path.write_text(json.dumps(manifest))
+
+    return apply
+
+
+@pytest.mark.parametrize("how", ["class_list", "sha256_string", "truncated", "gone"])
+def test_reload_of_a_malformed_directory_is_a_json_error_and_the_old_model_serves_on(model_dir, how):
+    client = TestClient(create_app(model_dir), raise_server_exceptions=False)
+    version = client.get("/health").json()["model_version"]
+    _break_manifest(how)(model_dir)
+    response = client.post("/admin/reload")
+    assert response.status_code >= 400 and response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert error.startswith("reload failed, still serving the previous model") and "\n" not in error
+    assert "Traceback" not in response.text
+    assert client.get("/health").json()["model_version"] == version
+    assert _get(client, "123")["fallback"] is False

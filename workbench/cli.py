@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import ipaddress
+import os
 import re
 import subprocess
 import sys
@@ -64,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--cache", default=None, help="memory (default) or redis://HOST:PORT")
     serve.add_argument("--cache-ttl", type=float, default=60.0, help="seconds a cached answer lives (default: 60)")
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        help="token POST /admin/reload needs (Authorization: Bearer TOKEN); default: $WORKBENCH_ADMIN_TOKEN, "
+        "which keeps it out of the process list. Required unless --host is loopback",
+    )
+    serve.add_argument("--docs", action="store_true", help="serve /docs, /redoc and /openapi.json (off by default)")
     return parser
 
 
@@ -272,6 +281,14 @@ def _benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (localhost, 127.x.x.x, ::1)."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -281,9 +298,21 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"serve needs the serve extra ({exc}): run make setup-all (or pip install -e '.[serve]')"
         ) from None
-    app = create_app(args.model_dir, items=args.items, cache=make_cache(args.cache, ttl=args.cache_ttl))
+    token = args.admin_token or os.environ.get("WORKBENCH_ADMIN_TOKEN") or None
+    if token is None and not _loopback(args.host):
+        raise ConfigError(
+            f"--host {args.host} is reachable from other machines: set an admin token for /admin/reload "
+            "(WORKBENCH_ADMIN_TOKEN or --admin-token), or bind to 127.0.0.1"
+        )
+    cache = make_cache(args.cache, ttl=args.cache_ttl)
+    app = create_app(args.model_dir, items=args.items, cache=cache, admin_token=token, docs=args.docs)
     health = app.state.serving.current.health()
-    print(f"serving {health['model_class']} from {args.model_dir} on http://{args.host}:{args.port}", flush=True)
+    reload = "needs the admin token" if token else "open to local clients: no admin token"
+    print(
+        f"serving {health['model_class']} from {args.model_dir} on http://{args.host}:{args.port} "
+        f"(/admin/reload {reload})",
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -271,3 +271,27 @@ def test_basket_features_known_answers():
     assert f["decayed_basket_share"].tolist() == pytest.approx([1.0, 0.81 / 2.71, 1 / 2.71, 0.0, 0.9 / 1.9])
     assert f["user_baskets"].tolist() == [3.0, 3.0, 3.0, 3.0, 2.0]
     assert f["user_basket_size"].tolist() == pytest.approx([5 / 3] * 4 + [1.0])
+
+
+def test_quantity_spend_and_category_repeat_rate_known_answers():
+    # u1's baskets: {milk, tea}, {milk}; u2's: {tea}, {soap}; u3's: {soap}
+    log = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2, 2, 3],
+            "item_id": ["milk", "tea", "milk", "tea", "soap", "soap"],
+            "order_id": [1, 1, 2, 3, 4, 5],
+            "timestamp": [0, 0, DAY, 0, DAY, 0],
+            "quantity": [2, 1, 4, 3, 1, np.nan],
+            "sales_value": [1.0, 2.0, 3.0, 4.0, 5.0, 7.0],
+        }
+    )
+    items = pd.DataFrame(
+        {"department": ["dairy", "drinks", "home"]}, index=pd.Index(["milk", "tea", "soap"], name="item_id")
+    )
+    pairs = pd.DataFrame({"user_id": [1, 1, 2, 3, 3], "item_id": ["milk", "tea", "soap", "soap", "milk"]})
+    f = build_features(pairs, Dataset.from_frames(log, items=items), repeats=True)
+    assert f["pair_mean_quantity"].iloc[:3].tolist() == [3.0, 1.0, 1.0]  # u1's milk: 2 then 4
+    assert np.isnan(f["pair_mean_quantity"].iloc[3:]).all()  # u3's soap has no quantity; milk never bought
+    assert f["item_mean_spend"].tolist() == [2.0, 3.0, 6.0, 6.0, 2.0]
+    # dairy: u1 in two baskets (rate 1); drinks: u1 and u2 once each (0); home: u2 and u3 once each (0)
+    assert f["category_repeat_rate"].tolist() == [1.0, 0.0, 0.0, 0.0, 1.0]

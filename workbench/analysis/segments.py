@@ -35,7 +35,7 @@ CATEGORICAL = ("gender", "occupation", "region", "country")
 MAX_SEGMENT_VALUES = 12
 #: The log's column of money spent per line item (The Complete Journey's); its training sum per user
 #: gives :func:`spend_bands`.
-SPEND_COLUMN = "sales_value"
+SPEND_COLUMN = C.SPEND
 #: Lower edges of the default age bands: <18, 18-24, 25-34, 35-44, 45-54, 55+.
 AGE_EDGES = (18, 25, 35, 45, 55)
 COLD = "0 (cold)"

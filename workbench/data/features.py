@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from workbench import columns as C
-from workbench.data.baskets import user_baskets
+from workbench.data.baskets import Baskets, user_baskets
 from workbench.data.dataset import Dataset, IdMap, to_seconds
 from workbench.data.repeats import PairHistory, pair_history, purchase_rows
 from workbench.errors import DataError
@@ -148,11 +148,24 @@ class _Repeats:
     user_gap: np.ndarray
     #: how many of the user's baskets held each pair, and how long ago
     baskets: _BasketCounts
+    #: per pair: mean units per purchase line (a log with ``quantity``); per item code: mean money paid
+    #: per line (a log with ``sales_value``)
+    pair_quantity: np.ndarray | None = None
+    item_spend: np.ndarray | None = None
     #: seconds per "day": SECONDS_PER_DAY, or 1 when the timestamps are order numbers (days are then orders)
     day: float = SECONDS_PER_DAY
 
     @classmethod
-    def from_history(cls, history: Dataset, user_map: IdMap, item_map: IdMap, day: float = SECONDS_PER_DAY) -> _Repeats:
+    def from_history(
+        cls,
+        history: Dataset,
+        user_map: IdMap,
+        item_map: IdMap,
+        day: float = SECONDS_PER_DAY,
+        item_category: np.ndarray | None = None,
+    ) -> _Repeats:
+        """``item_category``: the code of each item code's first category (-1: none), for the category
+        repeat rate."""
         pairs = pair_history(history, user_map, item_map)
         items, users, n_users = pairs.item_codes, pairs.user_codes, len(user_map)
         buyers = np.bincount(items, minlength=len(item_map)).astype(np.float64)
@@ -171,8 +184,9 @@ class _Repeats:
             np.divide(repeated, bought, out=np.full(len(bought), np.nan), where=bought > 0),
             user_last,
             gap,
-            _BasketCounts.from_history(history, pairs, user_map, item_map),
-            day,
+            _BasketCounts.from_history(history, pairs, user_map, item_map, item_category),
+            *_line_means(history, pairs, user_map, item_map),
+            day=day,
         )
 
     def features(self, u: np.ndarray, i: np.ndarray) -> dict[str, np.ndarray]:
@@ -197,8 +211,33 @@ class _Repeats:
             out["due_ratio"] = np.divide(since + gap, interval, out=np.full(len(u), np.nan), where=interval > 0)
         out["item_repurchase_rate"] = _take(self.item_rate, i)
         out["user_repeat_share"] = _take(self.user_share, u)
-        out.update(self.baskets.features(position, u))
+        out.update(self.baskets.features(position, u, i))
+        if self.pair_quantity is not None:
+            out["pair_mean_quantity"] = np.where(bought, self.pair_quantity[at], np.nan)
+        if self.item_spend is not None:
+            out["item_mean_spend"] = _take(self.item_spend, i)
         return out
+
+
+def _line_means(
+    history: Dataset, pairs: PairHistory, user_map: IdMap, item_map: IdMap
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Mean ``quantity`` per purchase line of each pair and mean ``sales_value`` per line of each item
+    code (None for a column the log lacks; lines without a number are left out)."""
+    log = history.interactions[purchase_rows(history)]
+    u, i = user_map.codes(log[C.USER]), item_map.codes(log[C.ITEM])
+    means: list[np.ndarray | None] = []
+    for column, codes, n in ((C.QUANTITY, None, len(pairs.keys)), (C.SPEND, i, len(item_map))):
+        if column not in log.columns:
+            means.append(None)
+            continue
+        values = pd.to_numeric(log[column], errors="coerce").to_numpy(dtype=np.float64)
+        where = pairs.lookup(u, i) if codes is None else np.where(u >= 0, codes, -1)
+        ok = (where >= 0) & np.isfinite(values)
+        total = np.bincount(where[ok], weights=values[ok], minlength=n)
+        lines = np.bincount(where[ok], minlength=n)
+        means.append(np.divide(total, lines, out=np.full(n, np.nan), where=lines > 0))
+    return means[0], means[1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -215,9 +254,19 @@ class _BasketCounts:
     user_baskets: np.ndarray
     user_basket_size: np.ndarray
     user_decayed: np.ndarray
+    #: per item code: share of its category's buyers who bought from the category in two or more
+    #: baskets (None without categories; NaN for an item without one)
+    category_repeat_rate: np.ndarray | None = None
 
     @classmethod
-    def from_history(cls, history: Dataset, pairs: PairHistory, user_map: IdMap, item_map: IdMap) -> _BasketCounts:
+    def from_history(
+        cls,
+        history: Dataset,
+        pairs: PairHistory,
+        user_map: IdMap,
+        item_map: IdMap,
+        item_category: np.ndarray | None = None,
+    ) -> _BasketCounts:
         held = user_baskets(history, user_map, item_map)
         pair = pairs.lookup(held.user_codes, held.item_codes)  # the same purchases: every entry is a pair
         kept = pair >= 0
@@ -234,24 +283,46 @@ class _BasketCounts:
             user_basket_size=np.divide(entries, n_baskets, out=np.full(len(n_baskets), np.nan), where=has),
             # sum of BASKET_DECAY ** age over ages 0 .. n - 1
             user_decayed=np.where(has, (1.0 - BASKET_DECAY**n_baskets) / (1.0 - BASKET_DECAY), np.nan),
+            category_repeat_rate=None if item_category is None else _category_repeat_rate(held, item_category),
         )
 
-    def features(self, position: np.ndarray, u: np.ndarray) -> dict[str, np.ndarray]:
+    def features(self, position: np.ndarray, u: np.ndarray, i: np.ndarray) -> dict[str, np.ndarray]:
         """For pairs at ``position`` of the pair history (-1: never bought) of users ``u``: ``basket_share``
         (share of the user's baskets holding the item), ``baskets_since_last`` (0: in the user's last
         basket; NaN: never bought), ``decayed_basket_share`` (that share with each basket further back
-        weighing BASKET_DECAY less), ``user_baskets`` and ``user_basket_size``."""
+        weighing BASKET_DECAY less), ``user_baskets``, ``user_basket_size`` and, with item categories,
+        ``category_repeat_rate`` of item ``i``."""
         bought = position >= 0
         at = np.maximum(position, 0)
         n_baskets = _take(self.user_baskets, u)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return {
+            out = {
                 "basket_share": np.where(bought, self.baskets[at], 0.0) / n_baskets,
                 "baskets_since_last": np.where(bought, self.since[at], np.nan),
                 "decayed_basket_share": np.where(bought, self.decayed[at], 0.0) / _take(self.user_decayed, u),
                 "user_baskets": n_baskets,
                 "user_basket_size": _take(self.user_basket_size, u),
             }
+        if self.category_repeat_rate is not None:
+            out["category_repeat_rate"] = _take(self.category_repeat_rate, i)
+        return out
+
+
+def _category_repeat_rate(held: Baskets, item_category: np.ndarray) -> np.ndarray:
+    """Per item code, the share of its category's buyers who bought from the category in two or more
+    baskets (NaN for an item without a category)."""
+    category = item_category[held.item_codes]
+    kept = category >= 0
+    n_categories = int(item_category.max(initial=-1)) + 1
+    stride = int(held.position.max(initial=0)) + 1
+    # distinct (user, category, basket), then baskets per (user, category)
+    basket = np.unique((held.user_codes[kept] * n_categories + category[kept]) * stride + held.position[kept])
+    user_category, baskets = np.unique(basket // stride, return_counts=True)
+    of = user_category % n_categories
+    buyers = np.bincount(of, minlength=n_categories).astype(np.float64)
+    repeaters = np.bincount(of, weights=baskets > 1, minlength=n_categories)
+    rate = np.divide(repeaters, buyers, out=np.full(n_categories, np.nan), where=buyers > 0)
+    return np.where(item_category >= 0, rate[np.maximum(item_category, 0)], np.nan)
 
 
 def _purchase_days(history: Dataset, user_map: IdMap, day: float = SECONDS_PER_DAY) -> np.ndarray:
@@ -566,7 +637,11 @@ def prepare_history(
         history_size=np.asarray(binary.sum(axis=1), dtype=np.float64).ravel(),
         sequence_by_item=sequence,
         periods=periods,
-        repeats=_Repeats.from_history(history, user_map, item_map, day_seconds) if repeats else None,
+        repeats=_Repeats.from_history(
+            history, user_map, item_map, day_seconds, _category_codes(first_category, item_map)
+        )
+        if repeats
+        else None,
     )
 
 
@@ -637,6 +712,13 @@ def _categories(table: pd.DataFrame | None) -> tuple[pd.Series, pd.Series] | Non
     labels = parts.map(lambda split: [] if not isinstance(split, list) else split)
     first = parts.str[0]
     return labels, first.astype(object).where(first.notna(), None)
+
+
+def _category_codes(first_category: pd.Series | None, item_map: IdMap) -> np.ndarray | None:
+    """The code of each item code's first category (-1: none), or None without categories."""
+    if first_category is None:
+        return None
+    return pd.factorize(first_category.reindex(pd.Index(item_map.ids)))[0].astype(np.int64)
 
 
 def _multi_hot(labels: pd.Series, item_map: IdMap) -> sp.csr_matrix:

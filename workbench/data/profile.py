@@ -72,7 +72,7 @@ FUNNEL_COLUMNS = ["stage", "users", "events", "users_from_previous", "events_fro
 BASKET_COLUMNS = ["items", "orders", "share"]
 #: Interaction column holding what a row cost the shopper (The Complete Journey's line items); with events, only
 #: purchases count.
-SPEND_COLUMN = "sales_value"
+SPEND_COLUMN = C.SPEND
 SPEND_COLUMNS = ["column", "value", "spend", "share", "orders", "users"]
 _COMBINING_MARKS = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 

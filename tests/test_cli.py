@@ -302,6 +302,33 @@ def test_a_failing_notebook_is_marked_in_the_index_and_the_exit_code_is_1(tmp_pa
     assert "wrote 2 of 6 report(s)" in captured.out
 
 
+TITLED_PAGE = """from workbench.notebooks import data_choice, publish
+from workbench.report import Report
+publish(Report(f"Data profile: {data_choice()['value']}", "a page"), "01_titled", {"users": 3})
+"""
+
+
+def test_a_page_is_titled_with_the_data_files_name_not_its_path(tmp_path, monkeypatch):
+    """The notebooks load a file by its absolute path and title their page with it: the page shows its name."""
+    folder = tmp_path / "checkout" / "notebooks"
+    folder.mkdir(parents=True)
+    (folder / "01_titled.py").write_text(TITLED_PAGE, encoding="utf-8")
+    monkeypatch.setattr(workbench.notebooks, "notebooks_dir", lambda: folder)
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "orders.csv").write_text("user_id,item_id\n1,10\n2,11\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--data", "shop/orders.csv", "--out", "reports"]) == 0
+    page = (tmp_path / "reports" / "01_titled.html").read_text(encoding="utf-8")
+    assert "<title>Data profile: orders.csv</title>" in page and "<h1>Data profile: orders.csv</h1>" in page
+    assert str(tmp_path) not in page.split('<p class="data">')[0]  # the data line under the title says where it is
+    assert json.loads((tmp_path / "reports" / "01_titled.json").read_text(encoding="utf-8"))["title"] == (
+        "Data profile: orders.csv"
+    )
+    assert '<a href="01_titled.html">Data profile: orders.csv</a>' in (tmp_path / "reports" / "index.html").read_text(
+        encoding="utf-8"
+    )
+
+
 @pytest.mark.parametrize(
     ("flags", "needle"),
     [

@@ -23,11 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from workbench import DEFAULT_DATA
 from workbench.errors import ConfigError, WorkbenchError, first_line
-from workbench.notebooks import NAMED_DATA, checkout_dir, default_jobs
+from workbench.notebooks import NAMED_DATA, checkout_dir, default_jobs, list_notebooks
 
 if TYPE_CHECKING:
     from workbench.notebooks import NotebookResult
     from workbench.report.render import IndexEntry
+
+#: Where ``workbench report`` stages its pages, inside ``--out`` (see :func:`workbench.notebooks.scratch_folder`).
+STAGING_PREFIX = ".workbench-staging-"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -159,22 +162,37 @@ def _data_sets(args: argparse.Namespace, out: Path) -> list[_DataSet]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
-    from workbench.notebooks import NotebookJob, data_description, list_notebooks, run_notebooks
-    from workbench.report.render import write_index
+    """Run the notebooks into a staging folder inside ``--out`` and move their pages into place at the end, so
+    that a killed run leaves the last complete set (the next run removes what it staged)."""
+    from workbench.notebooks import scratch_folder
 
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     notebooks = list_notebooks(args.only)
     out = Path(args.out)
     sets = _data_sets(args, out)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with scratch_folder(out, prefix=STAGING_PREFIX) as staging:
+            return _report_into(staging, out, sets, notebooks, args.jobs)
+    except KeyboardInterrupt:
+        raise WorkbenchError(f"interrupted; nothing new was written into {out}") from None
+
+
+def _report_into(staging: Path, out: Path, sets: list[_DataSet], notebooks: list[Path], slots: int) -> int:
+    """Run every notebook on every data set into ``staging``, then publish: pages moved into ``out``, the index
+    last."""
+    from tqdm.auto import tqdm
+
+    from workbench.notebooks import NotebookJob, data_description, run_notebooks
+    from workbench.report.render import write_index
+
     planned = [
         (
             NotebookJob(
                 path,
                 data=data.name,
-                report_dir=data.folder,
+                report_dir=staging / data.prefix,
                 options=data.options or None,
                 label=f"{data.prefix}{path.stem}",
             ),
@@ -184,9 +202,7 @@ def _report(args: argparse.Namespace) -> int:
         for path in notebooks
     ]
     jobs = [job for job, _ in planned]
-    for job in jobs:  # a page left from an earlier run must not stand for a notebook that fails now
-        for suffix in (".html", ".json"):
-            (job.report_dir / f"{job.path.stem}{suffix}").unlink(missing_ok=True)
+    for job in jobs:
         job.report_dir.mkdir(parents=True, exist_ok=True)
     width = max(len(job.name) for job in jobs)
     with tqdm(total=len(jobs), desc="notebooks", unit="nb") as bar:
@@ -198,13 +214,21 @@ def _report(args: argparse.Namespace) -> int:
 
         results = run_notebooks(
             jobs,
-            jobs=args.jobs,
+            jobs=slots,
             on_stage=lambda name, stage: bar.set_postfix_str(f"{name}: {stage}"),
             on_done=done,
         )
+    for job, data in planned:  # a page left from an earlier run must not stand for a notebook that fails now
+        data.folder.mkdir(parents=True, exist_ok=True)
+        for suffix in (".html", ".json"):
+            staged, final = job.report_dir / f"{job.path.stem}{suffix}", data.folder / f"{job.path.stem}{suffix}"
+            if staged.exists():
+                staged.replace(final)
+            else:
+                final.unlink(missing_ok=True)
     entries = [_index_entry(result, data) for result, (_, data) in zip(results, planned, strict=True)]
     notes = {data.label: data_description(data.name, data.options) for data in sets}
-    index = write_index(out, entries, data_notes=notes)
+    index = write_index(staging, entries, data_notes=notes).replace(out / "index.html")
     failed = [entry for entry in entries if entry.error]
     print(f"wrote {len(entries) - len(failed)} of {len(entries)} report(s); open {index}")
     for entry in failed:

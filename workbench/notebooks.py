@@ -15,19 +15,22 @@ model on the same data share one fit (:func:`fitted`).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import hashlib
 import json
 import multiprocessing
 import os
 import re
 import runpy
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -52,6 +55,7 @@ __all__ = [
     "list_notebooks",
     "notebooks_dir",
     "run_notebooks",
+    "scratch_folder",
     "export_twin",
     "twin_path",
     "read_summary",
@@ -93,6 +97,11 @@ START_ORDER = ("04_rerank", "08_experiments", "09_freshness", "02_coldstart", "0
 LAST = ("05_residuals", "06_explain")
 #: Lines of a notebook's output kept to find its error line (a traceback's frames come before it).
 TAIL_LINES = 400
+#: Names of the scratch folders a report run keeps in the temporary folder (logs, shared models).
+SCRATCH_PREFIX = "workbench-report-"
+#: The notebooks' process group leader: it waits for its standard input to close, which happens when the report
+#: process ends however it ends (even ``kill -9``), then kills the group, with whatever the notebooks started.
+REAPER = "import os, signal, sys; sys.stdin.buffer.read(); os.killpg(0, signal.SIGKILL)"
 #: The data sets every notebook's dropdown offers (``workbench.data.load_dataset`` names; no pandas needed here).
 NAMED_DATA = (DEFAULT_DATA, "complete-journey", "synthetic-small", "synthetic-medium")
 
@@ -197,6 +206,7 @@ def data_description(name: str, options: Mapping[str, Any] | None = None) -> str
 def publish(report: Report, name: str, headline: Mapping[str, Any], *, data: str | None = None) -> Path | None:
     """Write ``<dir>/<name>.html`` and ``<dir>/<name>.json`` when ``WORKBENCH_REPORT_DIR`` is set.
 
+    A data file's path in the title is shortened to its file name (:func:`data_label`).
     The page says under its title which data it was computed on: ``data`` (the notebook's data set;
     default: the one ``WORKBENCH_DATA`` names), described by :func:`data_description` with the
     options the run gave it. The JSON holds the title, description, data and headline numbers;
@@ -209,12 +219,18 @@ def publish(report: Report, name: str, headline: Mapping[str, Any], *, data: str
 
     data = data or os.environ.get(DATA_ENV) or DEFAULT_DATA
     described = data_description(data, data_options(data))
-    page = replace(report, data=f"Data: {data_label(data)}. {described}")
+    label = data_label(data)
+    page = replace(
+        report,
+        title=report.title.replace(data, label),  # a view titles its page with the data it was given: a file's path
+        description=report.description.replace(data, label),
+        data=f"Data: {label}. {described}",
+    )
     out = Path(directory)
     html_path = page.write(out / f"{name}.html")
     summary = {
-        "title": report.title,
-        "description": report.description,
+        "title": page.title,
+        "description": page.description,
         "data": data_label(data),
         "data_description": described,
         "headline": dict(headline),
@@ -376,6 +392,9 @@ def run_notebooks(
     notebook announces, ``on_done(result)`` its end. A failing notebook does not stop the others:
     every notebook runs, and the results (in the order given) hold each failure in one line.
 
+    The notebooks, and whatever they start, run in one process group that dies with this process, however it
+    ends (:data:`REAPER`); their logs and models live in a :func:`scratch_folder` of the temporary folder.
+
     >>> failed = [r for r in run_notebooks(list_notebooks(), data="synthetic-small") if not r.ok]  # doctest: +SKIP
     """
     context = multiprocessing.get_context("forkserver")
@@ -388,7 +407,7 @@ def run_notebooks(
     waiting = deque(sorted(enumerate(todo), key=lambda numbered: _start_rank(Path(numbered[1].path).stem)))
     running: list[_Run] = []
     results: dict[int, NotebookResult] = {}
-    with tempfile.TemporaryDirectory(prefix="workbench-report-") as scratch:
+    with scratch_folder() as scratch, _reaper() as group:
         cache = {
             MODEL_CACHE_ENV: str(Path(scratch) / "models"),
             THREADS_ENV: os.environ.get(THREADS_ENV) or str(max(1, default_jobs() // slots)),
@@ -397,7 +416,7 @@ def run_notebooks(
             while waiting or running:
                 while waiting and len(running) < slots:
                     number, job = waiting.popleft()
-                    running.append(_Run(context, number, job, {**cache, **job.env()}, Path(scratch)))
+                    running.append(_Run(context, number, job, {**cache, **job.env()}, scratch, group))
                 wait([run.process.sentinel for run in running], timeout=0.2)
                 for run in list(running):
                     for stage_name in run.read():
@@ -415,6 +434,60 @@ def run_notebooks(
                 run.process.join()
                 run.log.close()
     return [results[number] for number in range(len(todo))]
+
+
+@contextmanager
+def scratch_folder(parent: str | Path | None = None, prefix: str = SCRATCH_PREFIX) -> Iterator[Path]:
+    """A new folder ``<parent>/<prefix>XXXX`` (default: the temporary folder), removed on leaving; first removes
+    the ones a killed run left there.
+
+    The folder is locked (``flock``) while it lives, and the lock goes with the process that holds it, so an
+    unlocked folder of that name is a killed run's; another run's folder is left alone.
+    """
+    parent = Path(parent or tempfile.gettempdir())
+    for stale in parent.glob(f"{prefix}*"):
+        handle = _lock(stale)
+        if handle is not None:
+            shutil.rmtree(stale, ignore_errors=True)
+            os.close(handle)
+    made = Path(tempfile.mkdtemp(prefix=f".new-{prefix}", dir=parent))
+    handle = _lock(made)
+    path = made.with_name(made.name.removeprefix(".new-"))
+    made.rename(path)  # locked before it takes a name another run would clean
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        if handle is not None:
+            os.close(handle)
+
+
+def _lock(folder: Path) -> int | None:
+    """A descriptor holding an exclusive lock on ``folder``; None when another process holds it (or it is gone)."""
+    import fcntl
+
+    try:
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(handle)
+        return None
+    return handle
+
+
+@contextmanager
+def _reaper() -> Iterator[int]:
+    """Start :data:`REAPER` as the leader of a new process group; yields the group's id. On leaving, the group
+    is killed (notebooks still running have been ended by then)."""
+    reaper = subprocess.Popen([sys.executable, "-c", REAPER], stdin=subprocess.PIPE, process_group=0)
+    try:
+        yield reaper.pid
+    finally:
+        reaper.stdin.close()
+        reaper.wait()
 
 
 def _start_rank(name: str) -> int:
@@ -460,7 +533,9 @@ def error_line(output: Sequence[str], exitcode: int) -> str:
 class _Run:
     """One notebook's process, its output file and the tail of what it printed."""
 
-    def __init__(self, context: Any, number: int, job: NotebookJob, env: Mapping[str, str], scratch: Path) -> None:
+    def __init__(
+        self, context: Any, number: int, job: NotebookJob, env: Mapping[str, str], scratch: Path, group: int
+    ) -> None:
         self.number = number
         self.job = job
         path = Path(job.path)
@@ -470,7 +545,9 @@ class _Run:
         self.pending = ""
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.start = time.perf_counter()
-        self.process = context.Process(target=_notebook_main, args=(str(path), dict(env), str(log)), name=path.stem)
+        self.process = context.Process(
+            target=_notebook_main, args=(str(path), dict(env), str(log), group), name=path.stem
+        )
         self.process.start()
 
     def read(self) -> list[str]:
@@ -495,8 +572,10 @@ class _Run:
         return NotebookResult(self.job, seconds, error_line(self.tail, self.process.exitcode))
 
 
-def _notebook_main(path: str, env: Mapping[str, str], log: str) -> None:
-    """A notebook's process: output into ``log``, the run's settings in the environment, the notebook as a script."""
+def _notebook_main(path: str, env: Mapping[str, str], log: str, group: int) -> None:
+    """A notebook's process: in the run's process ``group``, output into ``log``, the run's settings in the
+    environment, the notebook as a script."""
+    _join(group)
     out = os.open(log, os.O_WRONLY | os.O_APPEND)
     os.dup2(out, 1)
     os.dup2(out, 2)
@@ -509,6 +588,14 @@ def _notebook_main(path: str, env: Mapping[str, str], log: str) -> None:
     os.chdir(Path(path).parent.parent)
     sys.argv = [path]
     runpy.run_path(path, run_name="__main__")
+
+
+def _join(group: int) -> None:
+    """Join the run's process ``group`` (it fails when the run is over) and, on Linux, die with the parent too."""
+    os.setpgid(0, group)
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def twin_path(path: Path) -> Path:

@@ -310,3 +310,40 @@ def test_hostile_data_through_profile_cli_is_escaped(tmp_path):
     parsed.feed(text)
     assert not {"script", "img", "iframe", "object", "link"} & set(parsed.tags)
     assert not [name for name, _ in parsed.attributes if name.startswith("on")]
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+
+
+def test_bidirectional_controls_are_shown_as_code_points(tmp_path):
+    """A name with a right-to-left override cannot reorder the page around it: each control shows as U+XXXX."""
+    spoof = "invoice\u202egpj.exe"
+    frame = pd.DataFrame({"item_id": [spoof], f"name{BIDI}": [f"mug{BIDI}"], "n": [3]})
+    chart = alt.Chart(frame).mark_bar().encode(x="n:Q", y="item_id:N")
+    page = (
+        Report(f"Profile: {spoof}", description=spoof, data=spoof)
+        .markdown(f"## {spoof}\n\n- {spoof}")
+        .metrics({spoof: spoof})
+        .table(frame, caption=spoof)
+        .chart(chart)
+        .warnings([spoof])
+        .to_html()
+    )
+    index = write_index(tmp_path, [IndexEntry("a.html", spoof, spoof, {spoof: 1}, data=spoof)]).read_text("utf-8")
+    for text in (page, index):
+        assert not set(BIDI) & set(text)
+        assert "invoice[U+202E]gpj.exe" in text
+    assert "<title>Profile: invoice[U+202E]gpj.exe</title>" in page
+    assert "mug[U+202A][U+202B][U+202C][U+202D][U+202E][U+2066][U+2067][U+2068][U+2069][U+200E][U+200F]" in page
+
+
+def test_long_strings_are_cut_in_tables_with_the_whole_in_a_tooltip():
+    name = "x" * 19_990 + "<b>end</b>"
+    frame = pd.DataFrame({"item_id": [name, "p2"], "name": [name, "Mug"], "n": [1, 2]})
+    page = Report("t").table(frame.set_index("item_id")).to_html()
+    cells = re.findall(r'<td title="([^"]*)">([^<]*)</td>', page)
+    assert cells == 2 * [(html.escape(name, quote=True), "x" * 79 + "…")]
+    assert "<td>p2</td><td>Mug</td>" in page
+    assert page.count("x" * 19_990) == 2  # the tooltips only
+    header = Report("t").table(pd.DataFrame({"y" * 200: [1]})).to_html()
+    assert f'<th class="num" title="{"y" * 200}">{"y" * 79}…</th>' in header

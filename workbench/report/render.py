@@ -77,6 +77,11 @@ _HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
 _BULLET = re.compile(r"^[-*]\s+(.*)$")
 _SVG_ID = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
 _KEY = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
+#: Bidirectional controls (embeddings, overrides, isolates, marks): a name holding them could reorder the text
+#: around it on the page, so a page shows each as its code point, e.g. ``[U+202E]``.
+_BIDI = {code: f"[U+{code:04X}]" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+#: Characters a table cell shows of a longer string; the whole string is in its tooltip.
+CELL_CHARS = 80
 #: Headline measures (the key, or its part before a model name) -> (label, unit); "@k" takes the list length.
 _MEASURES: dict[str, tuple[str, str]] = {
     "ndcg": ("nDCG@k", ""),
@@ -225,6 +230,28 @@ def _metric_cards(values: Mapping[str, Any], k: int | None) -> str:
     return f'<div class="cards">{cards}</div>'
 
 
+def neutralise_bidi(text: str) -> str:
+    """``text`` with each bidirectional control shown as its code point.
+
+    >>> neutralise_bidi("evil\u202ecod.exe")
+    'evil[U+202E]cod.exe'
+    """
+    return text.translate(_BIDI)
+
+
+def _cut(text: str, css: str = "") -> str:
+    """The attributes and escaped content of a cell showing ``text``: cut to :data:`CELL_CHARS` with an ellipsis,
+    the whole of it in a tooltip.
+
+    >>> _cut("a" * 100)[-12:]
+    'aaaaaaaaaaa…'
+    """
+    attributes = f' class="{css}"' if css else ""
+    if len(text) <= CELL_CHARS:
+        return f"{attributes}>{html.escape(text)}"
+    return f'{attributes} title="{html.escape(text, quote=True)}">{html.escape(text[: CELL_CHARS - 1])}…'
+
+
 def _table_html(frame: pd.DataFrame, max_rows: int) -> str:
     if not isinstance(frame, pd.DataFrame):
         raise ConfigError(f"Report.table expects a pandas DataFrame, got {type(frame).__name__}")
@@ -245,8 +272,7 @@ def _table_html(frame: pd.DataFrame, max_rows: int) -> str:
         cells = "".join(_cell(v, ident) for v, ident in zip(row, is_id, strict=True))
         body.append(f"<tr>{cells}</tr>")
     head = "".join(
-        f'<th class="num">{html.escape(c)}</th>' if is_num else f"<th>{html.escape(c)}</th>"
-        for c, is_num in zip(shown.columns, numeric, strict=True)
+        f"<th{_cut(c, 'num' if is_num else '')}</th>" for c, is_num in zip(shown.columns, numeric, strict=True)
     )
     table = f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
     if len(frame) > max_rows:
@@ -258,9 +284,9 @@ def _cell(value: Any, is_id: bool) -> str:
     if _is_missing(value):
         return "<td></td>"
     if is_id or isinstance(value, (str, bool, np.bool_)):
-        return f"<td>{html.escape(str(value))}</td>"
-    text = html.escape(format_value(value))
-    return f'<td class="num">{text}</td>' if isinstance(value, (int, float, np.number)) else f"<td>{text}</td>"
+        return f"<td{_cut(str(value))}</td>"
+    numeric = isinstance(value, (int, float, np.number))
+    return f"<td{_cut(format_value(value), 'num' if numeric else '')}</td>"
 
 
 def _is_missing(value: Any) -> bool:
@@ -346,11 +372,13 @@ class Report:
 
 
 def _page(title: str, description: str, body: str, *, data: str = "") -> str:
+    """The whole HTML document; bidirectional controls anywhere in it (titles, cells, chart labels) are shown
+    as code points (:func:`neutralise_bidi`)."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     subtitle = html.escape(f"{description} · " if description else "") + f"generated {stamp} by workbench"
     if data:
         subtitle += f'</p><p class="data">{html.escape(data)}'
-    return (
+    page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
@@ -358,6 +386,7 @@ def _page(title: str, description: str, body: str, *, data: str = "") -> str:
         f'<header class="page"><h1>{html.escape(str(title))}</h1><p>{subtitle}</p></header>\n'
         f"{body}\n</main></body></html>\n"
     )
+    return neutralise_bidi(page)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench import DEFAULT_DATA
-from workbench.errors import ConfigError, WorkbenchError, first_line
+from workbench.errors import ConfigError, DataWarning, WorkbenchError, first_line
 from workbench.notebooks import NAMED_DATA, checkout_dir, default_jobs, list_notebooks
 
 if TYPE_CHECKING:
@@ -341,12 +342,27 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doubts_in_one_line(show: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` printing a DataWarning (doubted input) as one line, ``warning: ...``, on
+    stderr, and handing other warnings to ``show``."""
+
+    def show_warning(message: Warning | str, category: type[Warning], *rest: Any, **options: Any) -> None:
+        if issubclass(category, DataWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            show(message, category, *rest, **options)
+
+    return show_warning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` command; returns the exit code (2 on a user error)."""
     args = _parser().parse_args(argv)
     command = {"report": _report, "profile": _profile, "benchmark": _benchmark, "serve": _serve}[args.command]
     try:
-        return command(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _doubts_in_one_line(warnings.showwarning)
+            return command(args)
     except (WorkbenchError, OSError, MemoryError) as exc:
         if args.debug:
             raise

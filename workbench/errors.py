@@ -17,6 +17,11 @@ class ModelError(WorkbenchError, RuntimeError):
     """A model is used wrongly (e.g. before fit) or a model file is damaged or foreign."""
 
 
+class DataWarning(UserWarning):
+    """Input the workbench reads but doubts (implausible dates, negative strengths, unknown event types,
+    mixed time zones converted to UTC); the message counts the rows and names one."""
+
+
 class FallbackWarning(UserWarning):
     """Some recommendations came from a fallback (rows marked ``fallback=True``); the message counts them."""
 

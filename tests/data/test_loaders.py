@@ -282,3 +282,29 @@ def test_a_column_named_twice_in_the_header_is_one_line(tmp_path, name, text):
 def test_a_header_with_distinct_names_that_look_mangled_is_read(tmp_path):
     path = _write_csv(tmp_path / "log.csv", "user_id,item_id,item_id.1\n1,2,3\n")
     assert read_interactions(path).interactions["item_id.1"].tolist() == [3]
+
+
+def test_a_repeated_header_line_is_named_by_its_line(tmp_path):
+    rows = ["user_id,item_id"] + [f"{i},x{i}" for i in range(5000)]
+    rows.insert(3001, "user_id , item_id")  # two files pasted together
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"orders.csv line 3002 repeats the header \(1 such lines\)"):
+        read_interactions(path)
+
+
+def test_a_nul_byte_past_64_kib_is_named_by_its_line_and_column(tmp_path):
+    rows = ["user_id,item_id,rating"] + [f"{i},x{i},1" for i in range(20_000)]
+    rows[9000] = "8999,ab\x00c,1"
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert path.read_bytes().index(b"\x00") > 64 * 1024
+    with pytest.raises(DataError, match=r"line 9001, column 'item_id' holds a NUL byte"):
+        read_interactions(path)
+
+
+def test_errors_in_a_file_name_its_line(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_text("user_id,item_id,rating\n1,a,4\n2,b,5\n3,c,inf\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"infinite values in 1 of 3 rows \(e.g. line 4: inf\)"):
+        read_interactions(path)

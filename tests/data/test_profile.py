@@ -9,6 +9,7 @@ from workbench.data.profile import normalise_label, profile
 
 DAY = 86_400
 EPOCH = 1_700_000_000  # 14 November 2023, in seconds
+MIDNIGHT = 1_699_920_000  # 14 November 2023, 00:00 UTC
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def tiny() -> Dataset:
             "user_id": ["u1", "u1", "u1", "u2", "u3"],
             "item_id": ["a", "a", "b", "a", "c"],
             "event": ["view", "view", "cart", "view", "purchase"],
-            "timestamp": [0, 0, DAY, 2 * DAY, 9 * DAY],
+            "timestamp": [MIDNIGHT + t for t in (0, 0, DAY, 2 * DAY, 9 * DAY)],
         }
     )
     users = pd.DataFrame({"user_id": ["u1", "u2", "u4"], "age": [20, 40, 70], "gender": ["F", "M", None]})
@@ -39,7 +40,7 @@ def test_summary_counted_by_hand(tiny):
     assert s["top20_item_share"] == pytest.approx(3 / 5)  # ceil(0.2 * 3) = 1 item holds 3 of 5
     assert (s["users_in_table"], s["cold_users"], s["unknown_users"]) == (3, 1, 1)  # u4 cold, u3 unknown
     assert (s["items_in_table"], s["cold_items"], s["unknown_items"]) == (4, 1, 0)  # d cold
-    assert s["first_timestamp"] == "1970-01-01T00:00:00" and s["last_timestamp"] == "1970-01-10T00:00:00"
+    assert s["first_timestamp"] == "2023-11-14T00:00:00" and s["last_timestamp"] == "2023-11-23T00:00:00"
     assert s["span_days"] == 9.0
 
 
@@ -49,7 +50,7 @@ def test_tables_counted_by_hand(tiny):
     assert p.item_popularity["interactions"].tolist() == [3, 1, 1]
     assert p.item_popularity["cumulative_share"].tolist() == pytest.approx([0.6, 0.8, 1.0])
     over_time = p.activity_over_time
-    assert len(over_time) == 10 and over_time["period"].iloc[0] == pd.Timestamp("1970-01-01")
+    assert len(over_time) == 10 and over_time["period"].iloc[0] == pd.Timestamp("2023-11-14")
     assert over_time["interactions"].tolist() == [2, 1, 1, 0, 0, 0, 0, 0, 0, 1]
     assert over_time["active_users"].tolist() == [1, 1, 1, 0, 0, 0, 0, 0, 0, 1]
     assert p.value_mix[["value", "count"]].values.tolist() == [["view", 3], ["cart", 1], ["purchase", 1]]

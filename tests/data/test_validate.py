@@ -1,11 +1,13 @@
 """validate: canonical columns, type coercion and one-line errors naming table and column."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from workbench.data import validate
-from workbench.errors import DataError
+from workbench.errors import DataError, DataWarning
 
 
 def test_float_ids_become_int_and_events_are_normalised():
@@ -91,3 +93,51 @@ def test_epoch_times_finer_than_seconds_say_their_unit(stamp, unit, factor):
         validate.validate_interactions(log)
     largest_seconds = log.assign(timestamp=[1_700_000_000, 99_999_999_999, 1_700_000_001])
     assert validate.validate_interactions(largest_seconds)["timestamp"].max() == 99_999_999_999
+
+
+def _log(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pd.DataFrame({"user_id": range(n), "item_id": range(n), **columns})
+
+
+def test_mixed_time_zones_are_converted_to_utc_and_said():
+    with pytest.warns(DataWarning, match="mixes time zones in 2 of 3 rows .*converted to UTC"):
+        out = validate.validate_interactions(
+            _log(timestamp=["2024-01-01T10:00:00+02:00", "2024-01-01T08:30:00Z", "2024-01-01T09:00:00"])
+        )
+    assert out["timestamp"].dt.tz is not None
+    hours = out["timestamp"].dt.tz_convert("UTC").dt.strftime("%H:%M").tolist()
+    assert hours == ["08:00", "08:30", "09:00"]  # 10:00 at +02:00 is 08:00 UTC
+
+
+def test_implausible_dates_are_kept_and_counted():
+    with pytest.warns(DataWarning, match=r"dates before 1990 or more than a year ahead in 2 of 3 rows \(e.g. row 0"):
+        out = validate.validate_interactions(_log(timestamp=["2099-01-01", "1950-06-01", "2024-01-01"]))
+    assert len(out) == 3
+    with pytest.warns(DataWarning, match="in 1 of 2 rows"):  # 1980 in seconds
+        validate.validate_interactions(_log(timestamp=[315_532_800, 1_700_000_000]))
+
+
+def test_order_numbers_and_plausible_times_pass_without_a_word():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate.validate_interactions(_log(timestamp=[1, 2, 3]))
+        validate.validate_interactions(_log(timestamp=[1_700_000_000, 1_700_086_400]))
+        validate.validate_interactions(_log(rating=[0.0, 5.0], event=["view", "PURCHASE"]))
+
+
+def test_durations_are_not_times():
+    with pytest.raises(DataError, match=r"holds durations \(timedelta\), not times in 2 of 2 rows"):
+        validate.validate_interactions(_log(timestamp=pd.to_timedelta([1, 2], unit="D")))
+
+
+def test_negative_strengths_warn_and_overflowing_ones_raise():
+    with pytest.warns(DataWarning, match="negative values in 1 of 2 rows .*less than no interaction"):
+        validate.validate_interactions(_log(rating=[-3.0, 4.0]))
+    with pytest.raises(DataError, match=r"values of 1e\+15 or more in 1 of 2 rows .*scale them down"):
+        validate.validate_interactions(_log(rating=[1e308, 4.0]))
+
+
+def test_unknown_event_types_are_counted_by_type():
+    with pytest.warns(DataWarning, match=r"types other than view, cart, purchase \('wishlist': 2, 'refund': 1\)"):
+        validate.validate_interactions(_log(event=["view", "wishlist", "Wishlist", "refund"]))

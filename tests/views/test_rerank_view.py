@@ -136,7 +136,11 @@ def test_buy_again_vs_discover(buy_again):
     assert overall.loc["buy again", "repeat_share"] > overall.loc["ALS, repeats excluded", "repeat_share"] == 0.0
     assert overall.loc["ALS, repeats excluded", "ndcg_repeat"] == 0.0  # it may not show a bought item
     assert overall.loc["buy again", "ndcg_repeat"] > 0.0
-    assert buy_again.note.endswith(study.verdict()) and "Best: " in buy_again.note and "Against buy again (" in buy_again.note
+    assert (
+        buy_again.note.endswith(study.verdict())
+        and "Best: " in buy_again.note
+        and "Against buy again (" in buy_again.note
+    )
 
 
 def test_buy_again_does_not_apply_without_repeats():

@@ -131,10 +131,7 @@ class BuyAgainStudy:
             if len(group)
         ]
         best = overall.idxmax()
-        return (
-            f"Best: {best} (nDCG@{self.k} {overall[best]:.4f}). "
-            f"Against {baseline} ({base:.4f}): {'; '.join(parts)}."
-        )
+        return f"Best: {best} (nDCG@{self.k} {overall[best]:.4f}). Against {baseline} ({base:.4f}): {'; '.join(parts)}."
 
 
 def buy_again_study(

@@ -13,38 +13,8 @@ import scipy.sparse as sp
 
 from workbench import columns as C
 from workbench.data import validate
+from workbench.data.validate import are_order_numbers, to_seconds
 from workbench.errors import DataError
-
-
-def to_seconds(values: pd.Series) -> np.ndarray:
-    """Timestamps as int seconds since the epoch (UTC for time-zone aware datetimes); integers pass
-    through, so order numbers (:func:`are_order_numbers`) stay order numbers: fine to sort by, not
-    times (``Dataset.seconds`` refuses them).
-
-    >>> to_seconds(pd.Series(pd.to_datetime(["1970-01-02"]))).tolist()
-    [86400]
-    """
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        if getattr(values.dt, "tz", None) is not None:
-            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        return values.to_numpy("datetime64[s]").astype(np.int64)
-    return values.to_numpy(np.int64)
-
-
-def are_order_numbers(values: pd.Series) -> bool:
-    """True when timestamps are order numbers (1, 2, 3, ... per customer), not times: integers, all
-    from 0 to ``ORDER_NUMBERS_BELOW - 1`` (86,399). Read as seconds, every row would fall on
-    1 January 1970, which no real log does; a log of real times, even of a single day, is not.
-
-    Gaps (1, 2, 5) and ties (several rows with one number: one basket) are fine; validation refuses
-    a column mixing order numbers with epoch seconds.
-
-    >>> are_order_numbers(pd.Series([1, 2, 2, 5])), are_order_numbers(pd.Series([1_700_000_000, 1_700_003_600]))
-    (True, False)
-    """
-    if not len(values) or not pd.api.types.is_integer_dtype(values.dtype):
-        return False
-    return bool(values.min() >= 0 and values.max() < validate.ORDER_NUMBERS_BELOW)
 
 
 def order_numbers_text(values: pd.Series) -> str:

@@ -224,7 +224,26 @@ def _read_table(path: str | os.PathLike, table: str) -> pd.DataFrame:
     except Exception as exc:  # pyarrow and csv raise many types for damaged files
         raise DataError(f"{table}: cannot read {path}: {first_line(exc)}") from None
     _check_header(path, table, encoding, separator, frame.columns)
+    frame.index = pd.RangeIndex(2, len(frame) + 2, name=validate.LINE)  # messages name file lines
+    _check_rows(path, table, frame)
     return frame
+
+
+def _check_rows(path: Path, table: str, frame: pd.DataFrame) -> None:
+    """A line repeating the header (files pasted together) or a cell holding a NUL byte is a DataError
+    naming the line; read as data, they would become ids or values without a word."""
+    cells = {column: frame[column].fillna("") for column in frame.columns}
+    header = np.logical_and.reduce([values.str.strip() == str(column).strip() for column, values in cells.items()])
+    if header.any():
+        lines = frame.index[header]
+        raise DataError(f"{table}: {path} line {lines[0]} repeats the header ({len(lines):,} such lines); remove them")
+    for column, values in cells.items():
+        nul = values.str.contains("\x00", regex=False).to_numpy()
+        if nul.any():
+            raise DataError(
+                f"{table}: {path} line {frame.index[nul][0]}, column {column!r} holds a NUL byte "
+                f"({int(nul.sum()):,} such cells); the file is damaged or not text"
+            )
 
 
 def _check_header(path: Path, table: str, encoding: str, separator: str | None, columns: pd.Index) -> None:

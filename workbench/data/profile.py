@@ -31,7 +31,7 @@ from pandas.api.types import (
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, are_order_numbers, order_numbers_text, to_seconds
-from workbench.data.validate import ORDER_NUMBERS_BELOW
+from workbench.data.validate import ORDER_NUMBERS_BELOW, implausible_times
 from workbench.errors import DataError
 
 #: Users-table columns with at most this many distinct values are profiled as demographics.
@@ -845,6 +845,13 @@ def profile(ds: Dataset) -> Profile:
         summary["first_timestamp"] = pd.Timestamp(first, unit="s").isoformat()
         summary["last_timestamp"] = pd.Timestamp(last, unit="s").isoformat()
         summary["span_days"] = (last - first) / DAY
+        odd = int(implausible_times(seconds).sum())
+        summary["implausible_timestamps"] = odd
+        if odd:
+            warnings.append(
+                f"{odd:,} timestamps ({_pct(odd / n)}) fall before 1990 or more than a year ahead: "
+                "check the clock or the unit."
+            )
     else:
         warnings.append("There are no timestamps: temporal splits and activity over time are unavailable.")
 

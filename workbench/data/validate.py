@@ -12,13 +12,14 @@ silently turned into text.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.errors import DataError
+from workbench.errors import DataError, DataWarning
 
 #: An int64 written as ``str(int)`` writes it: no '+', no leading zeros, no spaces, at most 19 digits.
 INTEGER_TEXT = r"0|-?[1-9][0-9]{0,18}"
@@ -35,6 +36,46 @@ EPOCH_SECONDS_FROM = 100_000_000
 SECONDS_BELOW = 100_000_000_000
 #: The units a too-large integer timestamp is most likely in, by its size, and the factor to seconds.
 FINER_UNITS = ((10**17, "nanoseconds", 10**9), (10**14, "microseconds", 10**6), (SECONDS_BELOW, "milliseconds", 10**3))
+
+
+#: Dates before this, or more than FUTURE_DAYS after today, are counted as implausible.
+PLAUSIBLE_FROM = pd.Timestamp("1990-01-01")
+FUTURE_DAYS = 365
+#: A strength (``rating``) this large overflows the models' float32 arithmetic once squared.
+MAX_STRENGTH = 1e15
+#: Index name of a table read from a CSV file: its labels are the file's line numbers (the header is line 1).
+LINE = "line"
+
+
+def to_seconds(values: pd.Series) -> np.ndarray:
+    """Timestamps as int seconds since the epoch (UTC for time-zone aware datetimes); integers pass
+    through, so order numbers (:func:`are_order_numbers`) stay order numbers: fine to sort by, not
+    times (``Dataset.seconds`` refuses them).
+
+    >>> to_seconds(pd.Series(pd.to_datetime(["1970-01-02"]))).tolist()
+    [86400]
+    """
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return values.to_numpy("datetime64[s]").astype(np.int64)
+    return values.to_numpy(np.int64)
+
+
+def are_order_numbers(values: pd.Series) -> bool:
+    """True when timestamps are order numbers (1, 2, 3, ... per customer), not times: integers, all
+    from 0 to ``ORDER_NUMBERS_BELOW - 1`` (86,399). Read as seconds, every row would fall on
+    1 January 1970, which no real log does; a log of real times, even of a single day, is not.
+
+    Gaps (1, 2, 5) and ties (several rows with one number: one basket) are fine; validation refuses
+    a column mixing order numbers with epoch seconds.
+
+    >>> are_order_numbers(pd.Series([1, 2, 2, 5])), are_order_numbers(pd.Series([1_700_000_000, 1_700_003_600]))
+    (True, False)
+    """
+    if not len(values) or not pd.api.types.is_integer_dtype(values.dtype):
+        return False
+    return bool(values.min() >= 0 and values.max() < ORDER_NUMBERS_BELOW)
 
 
 def integer_text(values: pd.Series | pd.Index) -> np.ndarray:
@@ -62,10 +103,16 @@ def _example(values: pd.Series) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def where(values: pd.Series | pd.DataFrame, label: object) -> str:
+    """How a message points at the row ``label``: ``line 7`` for a table read from a file (its index
+    named ``line``: file lines), else ``row 5`` (the frame's own index label)."""
+    return f"line {label}" if values.index.name == LINE else f"row {label!r}"
+
+
 def _fail(table: str, column: str, problem: str, bad: pd.Series, total: int, hint: str = "") -> DataError:
     return DataError(
         f"{table}: column '{column}' {problem} in {len(bad):,} of {total:,} rows "
-        f"(e.g. row {bad.index[0]!r}: {_example(bad)}){hint}"
+        f"(e.g. {where(bad, bad.index[0])}: {_example(bad)}){hint}"
     )
 
 
@@ -161,6 +208,27 @@ def check_ids(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
     return ids
 
 
+def _doubt(table: str, column: str, problem: str, bad: pd.Series, total: int, consequence: str) -> None:
+    """One DataWarning counting the rows of ``bad`` and naming the first."""
+    warnings.warn(
+        f"{table}: column '{column}' {problem} in {len(bad):,} of {total:,} rows "
+        f"(e.g. {where(bad, bad.index[0])}: {_example(bad)}); {consequence}",
+        DataWarning,
+        stacklevel=4,
+    )
+
+
+def implausible_times(seconds: np.ndarray, *, today: pd.Timestamp | None = None) -> np.ndarray:
+    """True for epoch seconds before 1990 or more than a year after ``today`` (now, UTC): dates a shop's
+    log does not hold, such as a default 1970, a typo'd 2099 or a clock gone wrong.
+
+    >>> implausible_times(np.array([0, 1_700_000_000, 4_070_908_800]), today=pd.Timestamp("2026-01-01")).tolist()
+    [True, False, True]
+    """
+    latest = (today or pd.Timestamp.now(tz="UTC").tz_localize(None)) + pd.Timedelta(days=FUTURE_DAYS)
+    return (seconds < PLAUSIBLE_FROM.timestamp()) | (seconds > latest.timestamp())
+
+
 def check_numeric(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
     """Coerce a column to numbers; text or infinite values raise DataError."""
     values = frame[column]
@@ -183,13 +251,25 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
 
     Integers all below :data:`ORDER_NUMBERS_BELOW` are order numbers (see
     ``workbench.data.dataset.are_order_numbers``); a column mixing them with epoch seconds raises.
+    Text dates in several time zones (``+02:00`` and ``Z``) are converted to UTC, with a DataWarning
+    saying so; durations (timedelta) raise. Times before 1990 or more than a year ahead
+    (:func:`implausible_times`) are kept and counted in a DataWarning.
     """
     values = frame[C.TIMESTAMP]
+    if pd.api.types.is_timedelta64_dtype(values.dtype):
+        raise _fail(
+            table,
+            C.TIMESTAMP,
+            "holds durations (timedelta), not times",
+            values,
+            len(values),
+            "; add them to the date they count from",
+        )
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         missing = values.isna()
         if missing.any():
             raise _fail(table, C.TIMESTAMP, "has missing timestamps", values[missing], len(values))
-        return values
+        return _plausible(values, values, table)
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.to_numeric(values, errors="coerce").notna().all():
         numbers = check_numeric(frame, C.TIMESTAMP, table)
         missing = numbers.isna()
@@ -199,12 +279,41 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
         out_of_range = (as_float < -(2.0**63)) | (as_float >= 2.0**63)  # would wrap around in int64
         if out_of_range.any():
             raise _fail(table, C.TIMESTAMP, "has seconds beyond the int64 range", values[out_of_range], len(values))
-        return _one_kind_of_time(numbers.astype(np.int64), table)
-    parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        seconds = _one_kind_of_time(numbers.astype(np.int64), table)
+        return seconds if are_order_numbers(seconds) else _plausible(seconds, values, table)
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    except ValueError:  # several time zones: pandas refuses to pick one
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
+        zoned = values.astype(str).str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True)
+        _doubt(
+            table,
+            C.TIMESTAMP,
+            "mixes time zones",
+            values[zoned],
+            len(values),
+            "every time was converted to UTC (a time without a zone is read as UTC)",
+        )
     bad = parsed.isna()
     if bad.any():
         raise _fail(table, C.TIMESTAMP, "has values that are not dates or int seconds", values[bad], len(values))
-    return parsed
+    return _plausible(parsed, values, table)
+
+
+def _plausible(times: pd.Series, written: pd.Series, table: str) -> pd.Series:
+    """``times`` unchanged, after a DataWarning counting those :func:`implausible_times` finds (``written``:
+    the column as given, for the example)."""
+    odd = implausible_times(to_seconds(times))
+    if odd.any():
+        _doubt(
+            table,
+            C.TIMESTAMP,
+            "has dates before 1990 or more than a year ahead",
+            written[odd],
+            len(written),
+            "they are kept: check the clock or the unit",
+        )
+    return times
 
 
 def _one_kind_of_time(seconds: pd.Series, table: str) -> pd.Series:
@@ -254,6 +363,26 @@ def validate_interactions(frame: pd.DataFrame, columns: Mapping[str, str] | None
         missing = rating.isna()
         if missing.any():
             raise _fail(table, C.RATING, "has missing values", frame[C.RATING][missing], len(frame))
+        huge = rating.abs() >= MAX_STRENGTH
+        if huge.any():
+            raise _fail(
+                table,
+                C.RATING,
+                f"has values of {MAX_STRENGTH:.0e} or more",
+                frame[C.RATING][huge],
+                len(frame),
+                "; strengths that large overflow the models: scale them down",
+            )
+        negative = rating < 0
+        if negative.any():
+            _doubt(
+                table,
+                C.RATING,
+                "has negative values",
+                frame[C.RATING][negative],
+                len(frame),
+                "implicit models (ALS, EASE, popularity) read a strength below 0 as less than no interaction",
+            )
         frame[C.RATING] = rating.astype(np.float64)
     if C.TIMESTAMP in frame.columns:
         frame[C.TIMESTAMP] = check_timestamp(frame, table)
@@ -263,6 +392,19 @@ def validate_interactions(frame: pd.DataFrame, columns: Mapping[str, str] | None
         if missing.any():
             raise _fail(table, C.EVENT, "has missing event types", events[missing], len(frame))
         frame[C.EVENT] = events.astype(str).str.strip().str.lower()
+        unknown = ~frame[C.EVENT].isin(C.EVENT_TYPES)
+        if unknown.any():
+            kinds = frame[C.EVENT][unknown].value_counts()
+            _doubt(
+                table,
+                C.EVENT,
+                f"has types other than {', '.join(C.EVENT_TYPES)} ("
+                + ", ".join(f"{kind!r}: {count:,}" for kind, count in kinds.head(5).items())
+                + ")",
+                events[unknown],
+                len(frame),
+                "they count as interactions, never as purchases",
+            )
     return frame.reset_index(drop=True)
 
 

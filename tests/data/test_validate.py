@@ -110,6 +110,16 @@ def test_mixed_time_zones_are_converted_to_utc_and_said():
     assert hours == ["08:00", "08:30", "09:00"]  # 10:00 at +02:00 is 08:00 UTC
 
 
+def test_datetime_objects_in_several_zones_are_converted_to_utc_and_said():
+    berlin, utc = pd.Timestamp("2024-01-01 10:00", tz="Europe/Berlin"), pd.Timestamp("2024-01-01 08:30", tz="UTC")
+    naive = pd.Timestamp("2024-01-01 09:00")
+    for stamps, zoned in (([berlin, utc, berlin], 3), ([berlin, naive, berlin], 2)):
+        with pytest.warns(DataWarning, match=f"mixes time zones in {zoned} of 3 rows .*converted to UTC"):
+            out = validate.validate_interactions(_log(timestamp=pd.Series(stamps, dtype=object)))
+        hours = out["timestamp"].dt.tz_convert("UTC").dt.strftime("%H:%M").tolist()
+        assert hours == ["09:00", stamps[1].strftime("%H:%M"), "09:00"]  # not 'not dates' for the second zone
+
+
 def test_implausible_dates_are_kept_and_counted():
     with pytest.warns(DataWarning, match=r"dates before 1990 or more than a year ahead in 2 of 3 rows \(e.g. row 0"):
         out = validate.validate_interactions(_log(timestamp=["2099-01-01", "1950-06-01", "2024-01-01"]))

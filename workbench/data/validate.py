@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -251,7 +252,7 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
 
     Integers all below :data:`ORDER_NUMBERS_BELOW` are order numbers (see
     ``workbench.data.dataset.are_order_numbers``); a column mixing them with epoch seconds raises.
-    Text dates in several time zones (``+02:00`` and ``Z``) are converted to UTC, with a DataWarning
+    Text dates or datetime objects in several time zones (``+02:00`` and ``Z``) are converted to UTC, with a DataWarning
     saying so; durations (timedelta) raise. Times before 1990 or more than a year ahead
     (:func:`implausible_times`) are kept and counted in a DataWarning.
     """
@@ -283,9 +284,14 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
         return seconds if are_order_numbers(seconds) else _plausible(seconds, values, table)
     try:
         parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-    except ValueError:  # several time zones: pandas refuses to pick one
+        # datetime objects in several zones (or with and without one): pandas makes all but the first zone NaT
+        several_zones = bool(parsed.isna().any()) and _zones(values).nunique() > 1
+    except ValueError:  # text in several time zones: pandas refuses to pick one
+        several_zones = True
+    if several_zones:
         parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
         zoned = values.astype(str).str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True)
+        zoned |= _zones(values).fillna("") != ""
         _doubt(
             table,
             C.TIMESTAMP,
@@ -298,6 +304,12 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
     if bad.any():
         raise _fail(table, C.TIMESTAMP, "has values that are not dates or int seconds", values[bad], len(values))
     return _plausible(parsed, values, table)
+
+
+def _zones(values: pd.Series) -> pd.Series:
+    """The time zone of each datetime object of an object column: its name, '' for a naive time, None
+    for text and anything else."""
+    return values.map(lambda value: str(value.tzinfo or "") if isinstance(value, datetime) else None)
 
 
 def _plausible(times: pd.Series, written: pd.Series, table: str) -> pd.Series:

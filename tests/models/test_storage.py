@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +207,29 @@ def test_a_deeply_nested_or_huge_manifest_is_one_model_error(saved):
     _load_error(PopularityRecommender, saved, "damaged")
     (saved / storage.MANIFEST).write_text(" " * (storage.MAX_MANIFEST_BYTES + 1))
     _load_error(PopularityRecommender, saved, "larger than")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_as_manifest_is_refused_without_waiting(saved):
+    (saved / storage.MANIFEST).unlink()
+    os.mkfifo(saved / storage.MANIFEST)
+    outcome: list[BaseException | None] = []
+
+    def load() -> None:
+        try:
+            PopularityRecommender.load(saved)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 (checked below)
+            outcome.append(exc)
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    if thread.is_alive():  # blocked opening the pipe: let it go, then fail
+        os.close(os.open(saved / storage.MANIFEST, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(timeout=10)
+        pytest.fail("load waited for a writer of the named pipe")
+    assert isinstance(outcome[0], ModelError) and "not a regular file" in str(outcome[0])
 
 
 @pytest.mark.parametrize(

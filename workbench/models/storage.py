@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
@@ -173,13 +174,22 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a model manifest")
 
 
+def _read_regular(file: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``file``, which must be a regular file: opened without blocking, so a
+    named pipe or a device in its place is an OSError, not a wait for a writer that never comes."""
+    descriptor = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(f"{file.name} is not a regular file")
+        return handle.read(limit)
+
+
 def _manifest_json(path: Path) -> dict[str, Any]:
     """The parsed manifest of a model directory, checked against ``SCHEMA``; its files not yet checked."""
     if not path.is_dir():
         raise ModelError(f"{path}: no model directory here{_interrupted_save(path)}")
     try:
-        with (path / MANIFEST).open("rb") as handle:
-            raw = handle.read(MAX_MANIFEST_BYTES + 1)
+        raw = _read_regular(path / MANIFEST, MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError:
         raise ModelError(f"{path}: not a workbench model (no {MANIFEST})") from None
     except OSError as exc:

@@ -76,6 +76,16 @@ def test_compare_user_mismatch_and_unknown_metric():
         compare(a.drop(columns="user_id"), b)
 
 
+def test_compare_matches_users_in_either_spelling():
+    a = pd.DataFrame({"user_id": [1, 2, 3, 4], "ndcg": [0.1, 0.2, 0.3, 0.4]})
+    b = pd.DataFrame({"user_id": ["4", "3", "2", "1"], "ndcg": [0.5, 0.3, 0.3, 0.2]})
+    result = compare(a, b, n_boot=100)
+    assert result["n_users"] == 4 and result["diff"] == pytest.approx(0.075)
+    assert compare(b, a, n_boot=100)["diff"] == pytest.approx(-0.075)
+    with pytest.raises(DataError, match="different users"):  # "07" is not user 7
+        compare(a.assign(user_id=[1, 2, 3, 7]), b.assign(user_id=["4", "3", "2", "07"]))
+
+
 def test_compare_zero_and_constant_differences_are_documented():
     a, _ = per_user()
     same = compare(a, a.copy(), n_boot=50)

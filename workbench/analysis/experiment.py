@@ -24,6 +24,7 @@ from scipy import stats
 
 from workbench import columns as C
 from workbench.analysis.stats import Record, bootstrap_ci
+from workbench.data.dataset import IdMap, id_kind
 from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
 
@@ -54,6 +55,10 @@ def _paired_tables(
     if on not in MATCHING:
         raise ConfigError(f"on must be one of {MATCHING}, got {on!r}")
     a, b = _metric_table(per_user_a, "a"), _metric_table(per_user_b, "b")
+    if {id_kind(a.index), id_kind(b.index)} == {"int", "text"}:  # 1 and "1" are one user, "07" is not 7
+        b = b.set_axis(pd.Index(IdMap(a.index).own_ids(b.index), name=b.index.name))
+        if b.index.has_duplicates:
+            raise DataError(f"per_user_b: user {b.index[b.index.duplicated()][0]!r} appears in two spellings")
     available = [name for name in a.columns if name in b.columns]
     unknown = [name for name in metrics if name not in available]
     if unknown:
@@ -172,7 +177,7 @@ def compare(
     Returns ``mean_a, mean_b, diff`` (= mean_b - mean_a), ``ci_low, ci_high``
     (percentile bootstrap of the mean paired difference), ``p_ttest``
     (= scipy.stats.ttest_rel), ``p_wilcoxon`` (= scipy.stats.wilcoxon of b - a),
-    ``n_users`` and ``n_dropped``. Users are matched on user_id; differing user
+    ``n_users`` and ``n_dropped``. Users are matched on user_id (1 and "1" are one user); differing user
     sets raise DataError unless ``on="intersection"``, which keeps the shared
     users and counts the others in ``n_dropped``. When every difference is zero
     both p-values are 1.0; when all differences are equal and non-zero the

@@ -209,6 +209,15 @@ def test_a_deeply_nested_or_huge_manifest_is_one_model_error(saved):
     _load_error(PopularityRecommender, saved, "larger than")
 
 
+def test_als_factors_that_are_not_finite_are_refused(tmp_path):
+    path = ALSRecommender(factors=4, iterations=2, seed=0).fit(Dataset.from_frames(LOG)).save(tmp_path / "als")
+    with np.load(path / storage.ARRAYS) as data:
+        factors = data["item_factors"].copy()
+    factors[1, 2] = np.nan
+    _rewrite_arrays(path, item_factors=factors)
+    _load_error(ALSRecommender, path, "NaN or infinite")
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
 def test_a_named_pipe_as_manifest_is_refused_without_waiting(saved):
     (saved / storage.MANIFEST).unlink()

@@ -258,6 +258,8 @@ class ALSRecommender(Recommender):
             self.factors,
         ):
             raise ValueError("factor shapes do not match the id maps")
+        if not (np.isfinite(self.user_factors).all() and np.isfinite(self.item_factors).all()):
+            raise ValueError("the factors hold NaN or infinite values")  # every known user would fall back
 
 
 def _resize_rows(matrix: sp.csr_matrix, n_rows: int) -> sp.csr_matrix:

@@ -15,6 +15,7 @@ model on the same data share one fit (:func:`fitted`).
 from __future__ import annotations
 
 import argparse
+import ast
 import ctypes
 import hashlib
 import json
@@ -27,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -57,7 +59,10 @@ __all__ = [
     "run_notebooks",
     "scratch_folder",
     "export_twin",
+    "twin_notebook",
     "twin_path",
+    "execute_twin",
+    "output_problem",
     "read_summary",
     "data_label",
     "data_description",
@@ -604,19 +609,387 @@ def twin_path(path: Path) -> Path:
 
 
 def export_twin(path: str | Path, out: str | Path | None = None) -> Path:
-    """Export a marimo notebook to its Jupyter twin (``marimo export ipynb``); returns the .ipynb path."""
+    """Write the Jupyter twin of a marimo notebook; returns the .ipynb path.
+
+    ``marimo export ipynb`` gives the cells in run order (a literal ``mo.md`` cell becomes a Markdown cell);
+    :func:`twin_notebook` then makes it a notebook JupyterLab shows whole, offline: ``import workbench.twin as
+    mo`` (:mod:`workbench.twin`) in place of marimo, the controls as a ``parameters`` cell, ``mo.stop`` as an
+    ``if``. The marimo notebook stays the source; ``tests/notebooks`` fail when a twin is stale.
+    """
+    import nbformat
+
     path = Path(path)
     target = Path(out) if out is not None else twin_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "marimo", "export", "ipynb", str(path), "-o", str(target)],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0 or not target.is_file():
-        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise WorkbenchError(f"exporting {path.name} to ipynb failed: {detail}")
+    with tempfile.TemporaryDirectory() as scratch:
+        exported = Path(scratch) / target.name
+        result = subprocess.run(
+            [sys.executable, "-m", "marimo", "export", "ipynb", str(path), "-o", str(exported)],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0 or not exported.is_file():
+            detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            raise WorkbenchError(f"exporting {path.name} to ipynb failed: {detail}")
+        notebook = json.loads(exported.read_text(encoding="utf-8"))
+    try:
+        twin = nbformat.from_dict(twin_notebook(notebook))
+    except SyntaxError as exc:
+        raise WorkbenchError(f"{path.name}: a cell cannot be made a Jupyter cell: {exc}") from None
+    nbformat.validate(twin)
+    target.write_text(nbformat.writes(twin), encoding="utf-8")
     return target
+
+
+#: The kernel a twin asks for (papermill and JupyterLab need one named).
+TWIN_KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+#: marimo controls that are buttons: pressed in a twin, not parameters.
+_BUTTONS = ("run_button", "button")
+
+
+@dataclass(frozen=True)
+class _Control:
+    """A control a twin's parameters cell names: the global(s) a cell binds to a control and how."""
+
+    names: tuple[str, ...]
+    cell: int
+    statement: ast.Assign
+    button: bool
+    #: for each name, its default in the parameters cell (Python source) and a comment saying what it takes
+    described: tuple[tuple[str, str], ...]
+
+
+def twin_notebook(notebook: Mapping[str, Any]) -> dict[str, Any]:
+    """The twin of an exported marimo notebook (nbformat 4 as a dict): see :func:`export_twin`."""
+    cells = [dict(cell) for cell in notebook["cells"]]
+    sources = ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"] for cell in cells]
+    trees = {i: ast.parse(sources[i]) for i, cell in enumerate(cells) if cell["cell_type"] == "code"}
+    controls = _find_controls(trees)
+    for i, tree in trees.items():
+        mine = [control for control in controls if control.cell == i and not control.button]
+        cells[i] = {**cells[i], "source": _twin_source(sources[i], tree, mine)}
+    params = [control for control in controls if not control.button]
+    if params:
+        where = min(control.cell for control in params)
+        cells.insert(where, _parameters_cell(params))
+    metadata = {**notebook.get("metadata", {}), "kernelspec": TWIN_KERNEL}
+    return {**notebook, "cells": cells, "metadata": metadata}
+
+
+def _find_controls(trees: Mapping[int, ast.Module]) -> list[_Control]:
+    """Globals bound to a control: ``x = mo.ui.<control>(...)``, or names bound together to a call's result
+    whose ``.value`` the notebook reads (``k, n_folds = rerank_controls()``)."""
+    read = {
+        node.value.id
+        for tree in trees.values()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "value" and isinstance(node.value, ast.Name)
+    }
+    found = []
+    for i, tree in trees.items():
+        for statement in tree.body:
+            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+                continue
+            target, call = statement.targets[0], statement.value
+            if not isinstance(call, ast.Call):
+                continue
+            names = [target] if isinstance(target, ast.Name) else getattr(target, "elts", [])
+            if not names or not all(isinstance(name, ast.Name) for name in names):
+                continue
+            kind = _ui_kind(call.func)
+            ids = tuple(name.id for name in names)
+            if kind is None and not all(name in read for name in ids):
+                continue
+            if kind is not None:
+                described = (_describe(call, kind),)
+            else:
+                unknown = ("None", f"None: the default of {ast.unparse(call)}")
+                described = _helper_controls(call, len(ids)) or (unknown,) * len(ids)
+            found.append(_Control(ids, i, statement, kind in _BUTTONS, described))
+    return found
+
+
+def _ui_kind(func: ast.expr) -> str | None:
+    """``slider`` for ``mo.ui.slider``; None for any other callee."""
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "ui"
+        and isinstance(func.value.value, ast.Name)
+        and func.value.value.id == "mo"
+        and func.attr not in ("table", "dataframe", "tabs")
+    ):
+        return func.attr
+    return None
+
+
+def _literal(node: ast.expr | None) -> Any:
+    """The value of a literal expression; ``...`` when it is not one."""
+    if node is None:
+        return ...
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return ...
+
+
+def _describe(call: ast.Call, kind: str) -> tuple[str, str]:
+    """The parameters cell's default (Python source) and comment for the control ``call`` makes."""
+    keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+    label = _literal(keywords.get("label"))
+    value = _literal(keywords.get("value"))
+    if value is ... and kind in ("checkbox", "switch") and "value" not in keywords:
+        value = False
+    if value is ... and kind == "slider" and "value" not in keywords and call.args:
+        value = _literal(call.args[0])
+    about = []
+    if kind in ("slider", "number"):
+        bounds = [_literal(arg) for arg in call.args[:3]] + [...] * 3
+        start, stop = (
+            _literal(keywords.get(key)) if key in keywords else bounds[n] for n, key in enumerate(("start", "stop"))
+        )
+        step = _literal(keywords["step"]) if "step" in keywords else bounds[2]
+        if start is not ... and stop is not ...:
+            about.append(f"{start} to {stop}" + (f", step {step}" if step is not ... else ""))
+    elif kind in ("dropdown", "radio"):
+        options = _literal(keywords.get("options", call.args[0] if call.args else None))
+        if isinstance(options, (list, tuple)) and len(options) <= 8:
+            about.append(" or ".join(_python(option) for option in options))
+        elif any(kw.arg is None and "data_choice" in ast.unparse(kw.value) for kw in call.keywords):
+            about.append(f"{', '.join(NAMED_DATA)} or a file's path; None: ${DATA_ENV}, else {DEFAULT_DATA}")
+        else:
+            given = keywords.get("options", call.args[0] if call.args else None)
+            public = given is not None and not any(
+                isinstance(node, ast.Name) and node.id.startswith("_") for node in ast.walk(given)
+            )
+            computed = f"one of {ast.unparse(given)}" if public else "one of the options the notebook computes"
+            about.append(computed + ("; None: the notebook's first" if value is ... else ""))
+    elif kind in ("checkbox", "switch"):
+        about.append("True or False")
+    elif kind == "dictionary":
+        about.append("a dict naming the ticked boxes, e.g. {'" + "': True, '".join(_dict_keys(call)) + "': True}")
+    head = f"{label}: " if isinstance(label, str) and label else ""
+    comment = head + "; ".join(part for part in about if part)
+    return ("None" if value is ... else _python(value)), comment.rstrip(": ")
+
+
+def _python(value: Any) -> str:
+    """``value`` as Python source, strings in double quotes as the notebooks write them."""
+    return json.dumps(value) if isinstance(value, str) and value.isprintable() and "\\" not in value else repr(value)
+
+
+def _dict_keys(call: ast.Call) -> list[str]:
+    first = call.args[0] if call.args else None
+    keys = [_literal(key) for key in first.keys] if isinstance(first, ast.Dict) else []
+    return [key for key in keys if isinstance(key, str)][:3] or ["name"]
+
+
+def _helper_controls(call: ast.Call, count: int) -> tuple[tuple[str, str], ...] | None:
+    """Defaults and comments of the ``count`` controls a helper of this module makes (``rerank_controls()``,
+    called without arguments); None for any other call."""
+    from workbench.twin import parameter
+
+    name = call.func.id if isinstance(call.func, ast.Name) else None
+    if name not in __all__ or call.args or call.keywords or not name.endswith("_controls"):
+        return None
+    made = [parameter(None, element) for element in globals()[name]()]
+    if len(made) != count:
+        return None
+    described = []
+    for control in made:
+        about = f": {control.start} to {control.stop}, step {control.step}" if control.kind == "slider" else ""
+        described.append((_python(control.shown), f"{control.label}{about}"))
+    return tuple(described)
+
+
+def _twin_source(source: str, tree: ast.Module, controls: Sequence[_Control]) -> str:
+    """A marimo cell's code as a twin's: controls take the parameters cell's values, ``import marimo as mo``
+    becomes ``import workbench.twin as mo`` (first, so that tqdm is quiet before anything imports it), and a
+    ``mo.stop(...)`` statement becomes an ``if`` around the rest of the cell."""
+    lines = source.splitlines()
+    edits: list[tuple[int, int, int, int, str]] = []  # (line, col, end line, end col, text), 1-based lines
+    first = []
+    for statement in tree.body:
+        if isinstance(statement, ast.Import) and [(a.name, a.asname) for a in statement.names] == [("marimo", "mo")]:
+            edits.append((statement.lineno, 0, statement.end_lineno, statement.end_col_offset, ""))
+            first.append("import workbench.twin as mo")
+    for control in controls:
+        value = control.statement.value
+        rhs = ast.get_source_segment(source, value)
+        if len(control.names) == 1:
+            name = control.names[0]
+            free = ", any_value=True" if "data_choice" in rhs else ""
+            text = f'mo.parameter({name}, {rhs}, name="{name}"{free})'
+        else:
+            given = ", ".join(control.names)
+            names = ", ".join(f'"{name}"' for name in control.names)
+            text = f"mo.parameters(({given}), {rhs}, names=({names}))"
+        edits.append((value.lineno, value.col_offset, value.end_lineno, value.end_col_offset, text))
+    for line, col, end_line, end_col, text in sorted(edits, reverse=True):
+        head, tail = lines[line - 1][:col], lines[end_line - 1][end_col:]
+        lines[line - 1 : end_line] = [head + text + tail] if (head + text + tail).strip() else []
+    code = re.sub(r"\n{3,}", "\n\n", "\n".join(first + lines).strip("\n"))
+    return _stops_as_ifs(code)
+
+
+def _is_stop(statement: ast.stmt) -> bool:
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "stop"
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == "mo"
+    )
+
+
+def _stops_as_ifs(code: str) -> str:
+    """``mo.stop(cond, out)`` then the rest of the cell, as ``if cond: mo.show(out)`` ``else:`` the rest (its
+    last expression shown with ``mo.show``): *Run all* goes on past a section that cannot be computed."""
+    tree = ast.parse(code)
+    stops = [statement for statement in tree.body if _is_stop(statement)]
+    if not stops:
+        return code
+    stop = stops[0]
+    lines = code.splitlines()
+    before = lines[: stop.lineno - 1]
+    after_statements = [statement for statement in tree.body if statement.lineno > stop.end_lineno]
+    call = stop.value
+    condition = ast.get_source_segment(code, call.args[0]) if call.args else "True"
+    output = [ast.get_source_segment(code, call.args[1])] if len(call.args) > 1 else []
+    output += [ast.get_source_segment(code, kw.value) for kw in call.keywords if kw.arg == "output"]
+    rest = lines[stop.end_lineno :]
+    if after_statements and isinstance(after_statements[-1], ast.Expr):
+        last = after_statements[-1]
+        offset = stop.end_lineno
+        start, end = last.lineno - 1 - offset, last.end_lineno - offset
+        segment = ast.get_source_segment(code, last.value)
+        rest[start:end] = [f"mo.show({segment})"]
+    body = _stops_as_ifs("\n".join(rest).strip("\n")) if after_statements else "pass"
+    indented = textwrap.indent(body, "    ", lambda _: True)
+    if not output:
+        return "\n".join([*before, f"if {_negated(call.args[0]) if call.args else 'False'}:", indented])
+    if len(condition.splitlines()) > 1:
+        condition = f"({condition})"
+    return "\n".join([*before, f"if {condition}:", f"    mo.show({output[0]})", "else:", indented])
+
+
+def _negated(condition: ast.expr) -> str:
+    """Source of ``not condition``, read as it would be written: ``x is not None`` for ``x is None``."""
+    if isinstance(condition, ast.Compare) and len(condition.ops) == 1:
+        opposite = {ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+        flip = {**opposite, ast.In: ast.NotIn, ast.NotIn: ast.In}.get(type(condition.ops[0]))
+        if flip is not None:
+            return ast.unparse(ast.Compare(condition.left, [flip()], condition.comparators))
+    if isinstance(condition, ast.UnaryOp) and isinstance(condition.op, ast.Not):
+        return ast.unparse(condition.operand)
+    return f"not ({ast.unparse(condition)})"
+
+
+def _parameters_cell(controls: Sequence[_Control]) -> dict[str, Any]:
+    """The twin's ``parameters`` cell (papermill-style): one line per control, its default and what it takes."""
+    lines = [
+        "# Parameters: the marimo notebook's controls. Change a value here and run all cells, or let papermill",
+        "# set them (papermill -p k 20 ...). None keeps the notebook's default; a value outside the control's",
+        "# range or options stops its cell with the allowed ones.",
+    ]
+    for control in controls:
+        for name, (default, comment) in zip(control.names, control.described, strict=True):
+            lines.append(f"{name} = {default}" + (f"  # {comment}" if comment else ""))
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "parameters",
+        "metadata": {"tags": ["parameters"]},
+        "outputs": [],
+        "source": "\n".join(lines),
+    }
+
+
+#: Mimetypes JupyterLab 4 draws by itself, offline (its Vega-Lite is 5.x: Altair 6's ``vnd.vegalite.v6.json`` is not one).
+JUPYTERLAB_MIMES = frozenset(
+    {
+        "text/plain",
+        "text/markdown",
+        "text/html",
+        "text/latex",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/svg+xml",
+        "application/json",
+        "application/pdf",
+        "application/vnd.vega.v5+json",
+        "application/vnd.vegalite.v5+json",
+    }
+)
+#: An HTML output that JupyterLab cannot show whole offline: a marimo element, or a script or style from the web.
+_MARIMO_HTML = re.compile(r"<marimo-[\w-]+")
+_NETWORK_HTML = re.compile(r"""<(?:script|link)[^>]*(?:src|href)\s*=\s*["']?https?://|cdn\.jsdelivr|unpkg\.com""")
+
+
+def output_problem(output: Mapping[str, Any]) -> str:
+    """Why JupyterLab shows an executed cell's rich output (display data or a result) blank, broken or only with
+    the network: ``marimo element``, ``network``, ``unknown mimetype``, ``blank``; empty when it renders.
+
+    >>> output_problem({"output_type": "display_data", "data": {"text/html": "<marimo-slider data-x=1>"}})
+    'marimo element'
+    >>> output_problem({"output_type": "execute_result", "data": {"text/markdown": "**3** users"}})
+    ''
+    """
+    if output.get("output_type") not in ("display_data", "execute_result"):
+        return ""
+    data = output.get("data") or {}
+    text = {mime: "".join(value) if isinstance(value, list) else value for mime, value in data.items()}
+    page = str(text.get("text/html", ""))
+    if _MARIMO_HTML.search(page):
+        return "marimo element"
+    if _NETWORK_HTML.search(page):
+        return "network"
+    if set(data) - JUPYTERLAB_MIMES:
+        return "unknown mimetype"
+    shown = [value for mime, value in text.items() if mime != "text/plain" or len(text) == 1]
+    if not any(value if not isinstance(value, str) else value.strip() for value in shown):
+        return "blank"
+    return ""
+
+
+def execute_twin(
+    path: str | Path,
+    *,
+    data: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    timeout: int = 900,
+    allow_errors: bool = False,
+) -> Any:
+    """Run a Jupyter twin in a fresh kernel (nbclient, kernel ``python3``) from the repository checkout, on
+    ``data`` (``WORKBENCH_DATA``), with ``parameters`` set as papermill does (a cell after the ``parameters``
+    cell); returns the executed notebook (``nbformat.NotebookNode``). Nothing is written.
+
+    >>> notebook = execute_twin(twin_path(notebooks_dir() / "03_als.py"), data="synthetic-small")  # doctest: +SKIP
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(str(path), as_version=4)
+    if parameters:
+        where = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", []))
+        source = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
+        cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+        notebook.cells.insert(where + 1, cell)
+    env = {key: value for key, value in os.environ.items() if key not in (REPORT_DIR_ENV, MODEL_CACHE_ENV)}
+    if data is not None:
+        env[DATA_ENV] = data
+        env.pop(DATA_OPTIONS_ENV, None)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(checkout_dir(""))}},
+    )
+    client.execute(env=env)  # passed on to the kernel manager's start_kernel
+    return notebook
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import pytest
 
 from workbench.data import Dataset
 from workbench.errors import ModelError
-from workbench.models import ALSRecommender, PopularityRecommender, storage
+from workbench.models import ALSRecommender, EASERecommender, PopularityRecommender, storage
 
 LOG = pd.DataFrame({"user_id": ["a", "a", "b", "c"], "item_id": [1, 2, 2, 3]})
 
@@ -216,6 +216,17 @@ def test_als_factors_that_are_not_finite_are_refused(tmp_path):
     factors[1, 2] = np.nan
     _rewrite_arrays(path, item_factors=factors)
     _load_error(ALSRecommender, path, "NaN or infinite")
+
+
+def test_popularity_and_ease_weights_that_are_not_finite_are_refused(saved, tmp_path):
+    _rewrite_arrays(saved, popularity=np.array([0.5, np.nan, 0.25], dtype=np.float32))
+    _load_error(PopularityRecommender, saved, "popularity holds NaN")  # was: no recommendations at all
+    path = EASERecommender().fit(Dataset.from_frames(LOG)).save(tmp_path / "ease")
+    with np.load(path / storage.ARRAYS) as data:
+        weights = data["B"].copy()
+    weights[0, 1] = np.inf
+    _rewrite_arrays(path, B=weights)
+    _load_error(EASERecommender, path, "NaN, infinite")
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")

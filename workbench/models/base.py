@@ -501,5 +501,8 @@ class Recommender(ABC):
         popularity = arrays.pop("popularity")
         if popularity.shape != (len(items),) or popularity.dtype.kind not in "biuf":
             raise ValueError(f"popularity has shape {popularity.shape} for {len(items):,} items")
+        as_float = popularity.astype(np.float64, copy=False)
+        if np.isnan(as_float).any() or (as_float == np.inf).any():  # -inf: an item a model never proposes
+            raise ValueError("popularity holds NaN or +inf values")
         self._popularity = popularity
         self.fit_seconds_ = float(arrays.pop("fit_seconds", [np.nan])[0])

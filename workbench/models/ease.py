@@ -143,3 +143,5 @@ class EASERecommender(Recommender):
         n = len(self._kept)
         if self._kept.ndim != 1 or self._B.shape != (n, n):
             raise ValueError("the item x item matrix does not match the item ids")
+        if self._B.dtype.kind != "f" or not np.isfinite(self._B).all():
+            raise ValueError("the item x item matrix holds NaN, infinite or non-float values")

@@ -89,3 +89,5 @@ class DecayedPopularity(Recommender):
         self.clock_ = float(arrays["clock"][0])
         if len(self.scores_) != len(self.item_map):
             raise ValueError("scores do not match the item ids")
+        if self.scores_.dtype.kind not in "biuf" or not np.isfinite(self.scores_).all():
+            raise ValueError("scores hold NaN, infinite or non-numeric values")

@@ -13,7 +13,13 @@ import pytest
 
 from workbench.data import Dataset
 from workbench.errors import ModelError
-from workbench.models import ALSRecommender, EASERecommender, PopularityRecommender, storage
+from workbench.models import (
+    ALSRecommender,
+    ContentRecommender,
+    EASERecommender,
+    PopularityRecommender,
+    storage,
+)
 
 LOG = pd.DataFrame({"user_id": ["a", "a", "b", "c"], "item_id": [1, 2, 2, 3]})
 
@@ -227,6 +233,17 @@ def test_popularity_and_ease_weights_that_are_not_finite_are_refused(saved, tmp_
     weights[0, 1] = np.inf
     _rewrite_arrays(path, B=weights)
     _load_error(EASERecommender, path, "NaN, infinite")
+
+
+def test_sparse_weights_that_are_not_finite_are_refused(tmp_path):
+    items = pd.DataFrame({"title": ["red shoes", "blue shoes", "red hat"]}, index=pd.Index([1, 2, 3], name="item_id"))
+    model = ContentRecommender().fit(Dataset.from_frames(LOG, items=items))
+    path = model.save(tmp_path / "content")
+    with np.load(path / storage.ARRAYS) as data:
+        values = data["content_data"].copy()
+    values[0] = np.nan
+    _rewrite_arrays(path, content_data=values)
+    _load_error(ContentRecommender, path, "NaN or infinite")  # was: other recommendations without a word
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")

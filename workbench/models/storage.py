@@ -317,13 +317,15 @@ def checked_csr(
 ) -> sp.csr_matrix:
     """A CSR matrix from saved arrays, checked so that no kernel indexes out of bounds: indptr of
     ``shape[0] + 1`` entries rising from 0 to ``len(indices)``, columns in ``[0, shape[1])``, one
-    number per index. Raises ValueError naming ``name`` (``load`` makes it a ModelError)."""
+    finite number per index. Raises ValueError naming ``name`` (``load`` makes it a ModelError)."""
     n_rows, n_cols = (int(n) for n in shape)
     arrays = data, indices, indptr = np.asarray(data), np.asarray(indices), np.asarray(indptr)
     if any(a.ndim != 1 for a in arrays) or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
         raise ValueError(f"{name} is not a sparse matrix (1-d integer indices and indptr)")
     if data.dtype.kind not in "biuf" or len(data) != len(indices) or min(n_rows, n_cols) < 0:
         raise ValueError(f"{name} has {len(data):,} {data.dtype} values for {len(indices):,} indices")
+    if data.dtype.kind == "f" and not np.isfinite(data).all():  # no fit stores NaN or inf: scores would be garbage
+        raise ValueError(f"{name} holds NaN or infinite values")
     if len(indptr) != n_rows + 1 or indptr[0] != 0 or indptr[-1] != len(indices) or (indptr[1:] < indptr[:-1]).any():
         raise ValueError(f"{name}: indptr must rise from 0 to {len(indices):,} in {n_rows + 1:,} entries")
     if len(indices) and (indices.min() < 0 or indices.max() >= n_cols):

@@ -15,6 +15,7 @@ from workbench.data import Dataset
 from workbench.errors import ModelError
 from workbench.models import (
     ALSRecommender,
+    ClusterColdStart,
     ContentRecommender,
     EASERecommender,
     PopularityRecommender,
@@ -244,6 +245,16 @@ def test_sparse_weights_that_are_not_finite_are_refused(tmp_path):
     values[0] = np.nan
     _rewrite_arrays(path, content_data=values)
     _load_error(ContentRecommender, path, "NaN or infinite")  # was: other recommendations without a word
+
+
+def test_cluster_labels_outside_the_clusters_are_refused(tmp_path):
+    from workbench.data.synthetic import make_ecommerce
+
+    path = ClusterColdStart(n_clusters=2, seed=0).fit(make_ecommerce(40, 30, 400, seed=0)).save(tmp_path / "cold")
+    with np.load(path / storage.ARRAYS) as data:
+        labels = data["labels"]
+    _rewrite_arrays(path, labels=-1 - labels)  # -1 and -2 index the clusters from the end: a wrong cluster
+    _load_error(ClusterColdStart, path, "labels: indices outside 0..1")
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")

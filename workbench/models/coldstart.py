@@ -896,7 +896,9 @@ class ClusterColdStart(Recommender):
             demo[name] = arrays["demo_categorical"][:, j].astype(object)
         self._set_demographics(demo, numeric, categorical)
         self._clusters = _Clusters(self.method, arrays["means"], arrays["variances"], arrays["weights"])
-        self._labels = arrays["labels"].astype(np.int64)
+        self._labels = storage.checked_index(arrays["labels"], len(arrays["means"]), "labels")  # -1 would wrap
+        if self._labels.shape != (len(index),):
+            raise ValueError(f"{len(self._labels):,} cluster labels for {len(index):,} users with demographics")
         names = ["n_clusters", "ndcg", "silhouette", "bic"]
         self.selection_ = pd.DataFrame({name: arrays[f"selection_{name}"] for name in names})
         self.selection_["n_clusters"] = self.selection_["n_clusters"].astype(np.int64)

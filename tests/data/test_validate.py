@@ -120,6 +120,17 @@ def test_datetime_objects_in_several_zones_are_converted_to_utc_and_said():
         assert hours == ["09:00", stamps[1].strftime("%H:%M"), "09:00"]  # not 'not dates' for the second zone
 
 
+def test_numeric_dates_put_the_day_first_or_last_for_the_whole_column():
+    day_first = validate.validate_interactions(_log(timestamp=["01/02/2024", "13/02/2024", "25/12/2024"]))
+    assert day_first["timestamp"].dt.strftime("%m-%d").tolist() == ["02-01", "02-13", "12-25"]  # was 01-02 first
+    month_first = validate.validate_interactions(_log(timestamp=["01/02/2024", "02/13/2024"]))
+    assert month_first["timestamp"].dt.strftime("%m-%d").tolist() == ["01-02", "02-13"]
+    with pytest.raises(DataError, match="both day-first and month-first in 2 of 3 rows"):
+        validate.validate_interactions(_log(timestamp=["01/02/2024", "13/02/2024", "02/13/2024"]))
+    with pytest.warns(DataWarning, match="no field above 12 in 2 of 2 rows .*read month-first"):
+        validate.validate_interactions(_log(timestamp=["01/02/2024", "03/04/2024"]))
+
+
 def test_implausible_dates_are_kept_and_counted():
     with pytest.warns(DataWarning, match=r"dates before 1990 or more than a year ahead in 2 of 3 rows \(e.g. row 0"):
         out = validate.validate_interactions(_log(timestamp=["2099-01-01", "1950-06-01", "2024-01-01"]))

@@ -282,14 +282,15 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
             raise _fail(table, C.TIMESTAMP, "has seconds beyond the int64 range", values[out_of_range], len(values))
         seconds = _one_kind_of_time(numbers.astype(np.int64), table)
         return seconds if are_order_numbers(seconds) else _plausible(seconds, values, table)
+    day_first = _day_first(values, table)
     try:
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed", dayfirst=day_first)
         # datetime objects in several zones (or with and without one): pandas makes all but the first zone NaT
         several_zones = bool(parsed.isna().any()) and _zones(values).nunique() > 1
     except ValueError:  # text in several time zones: pandas refuses to pick one
         several_zones = True
     if several_zones:
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True, dayfirst=day_first)
         zoned = values.astype(str).str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True)
         zoned |= _zones(values).fillna("") != ""
         _doubt(
@@ -304,6 +305,35 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
     if bad.any():
         raise _fail(table, C.TIMESTAMP, "has values that are not dates or int seconds", values[bad], len(values))
     return _plausible(parsed, values, table)
+
+
+#: A date written with numbers only, day and month in either order: 01/02/2024, 1.2.24, 01-02-2024.
+NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}(?:\D|$)"
+
+
+def _day_first(values: pd.Series, table: str) -> bool:
+    """Whether dates written ``NN/NN/YYYY`` put the day first, decided once for the column (pandas
+    decides per value: 01/02/2024 as 2 January beside 13/02/2024 as 13 February). A day above 12 in
+    first place means day-first, in second month-first; both is a DataError; neither (every field up to
+    12) is read month-first with a DataWarning."""
+    fields = values.astype(str).str.extract(NUMERIC_DATE).dropna()
+    if not len(fields):
+        return False
+    first, second = fields[0].astype(int), fields[1].astype(int)
+    day_first, month_first = first > 12, second > 12
+    if day_first.any() and month_first.any():
+        both = values[fields.index[day_first | month_first]]
+        raise _fail(table, C.TIMESTAMP, "writes dates both day-first and month-first", both, len(values))
+    if not (day_first.any() or month_first.any()):
+        _doubt(
+            table,
+            C.TIMESTAMP,
+            "writes dates as NN/NN/YYYY with no field above 12",
+            values[fields.index],
+            len(values),
+            "they were read month-first (01/02/2024 as 2 January)",
+        )
+    return bool(day_first.any())
 
 
 def _zones(values: pd.Series) -> pd.Series:

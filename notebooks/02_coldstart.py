@@ -73,8 +73,8 @@ def _(data_choice, mo):
     dataset = mo.ui.dropdown(**data_choice())
     method = mo.ui.dropdown(options=["kmeans", "gmm"], value="kmeans", label="clustering")
     favourites = mo.ui.dropdown(options=["ridge", "clusters"], value="ridge", label="favourites")
-    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
-    min_interactions = mo.ui.slider(1, 20, value=5, label="hybrid: ALS from this many interactions")
+    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)", show_value=True)
+    min_interactions = mo.ui.slider(1, 20, value=5, label="hybrid: ALS from this many interactions", show_value=True)
     run = mo.ui.run_button(label="Fit models")
     mo.hstack([dataset, method, favourites, k, min_interactions, run], justify="start", wrap=True)
     return dataset, favourites, k, method, min_interactions, run

@@ -11,9 +11,10 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
+    from workbench.report import readable
     from workbench.views import als_view, standard_run
 
-    return als_view, data_choice, fitted, load_dataset, mo, publish, stage, standard_run, wait_for
+    return als_view, data_choice, fitted, load_dataset, mo, publish, readable, stage, standard_run, wait_for
 
 
 @app.cell
@@ -31,26 +32,28 @@ def _(mo):
 @app.cell
 def _(data_choice, mo):
     dataset = mo.ui.dropdown(**data_choice())
-    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
-    factors = mo.ui.slider(16, 128, step=16, value=64, label="ALS factors")
+    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)", show_value=True)
+    factors = mo.ui.slider(16, 128, step=16, value=64, label="ALS factors", show_value=True)
     run = mo.ui.run_button(label="Train models")
     mo.hstack([dataset, k, factors, run], justify="start")
     return dataset, factors, k, run
 
 
 @app.cell
-def _(dataset, load_dataset, stage):
+def _(dataset, load_dataset, mo, stage):
     stage("loading data")
     ds = load_dataset(dataset.value)
+    mo.md(f"**{dataset.value}**: {len(ds):,} interactions, {ds.n_users:,} users, {ds.n_items:,} items.")
     return (ds,)
 
 
 @app.cell
-def _(als_view, ds, factors, fitted, k, mo, run, stage, standard_run, wait_for):
+def _(als_view, ds, factors, fitted, k, mo, readable, run, stage, standard_run, wait_for):
     wait_for(run, "Press **Train models** to fit popularity and ALS.")
     stage("splitting, training popularity and ALS, recommending")
-    view = als_view(standard_run(ds, k=k.value, factors=factors.value, fit=fitted))
-    mo.vstack([mo.md(f"Scores on a {view.run.describe()}, top {view.run.k}."), view.run.scores])
+    with mo.status.spinner(title="Training popularity and ALS"):
+        view = als_view(standard_run(ds, k=k.value, factors=factors.value, fit=fitted))
+    mo.vstack([mo.md(f"Scores on a {view.run.describe()}, top {view.run.k}."), readable(view.run.scores)])
     return (view,)
 
 
@@ -61,20 +64,20 @@ def _(view):
 
 
 @app.cell
-def _(mo, view):
-    mo.vstack([view.ndcg_summary, view.ndcg_chart])
+def _(mo, readable, view):
+    mo.vstack([readable(view.ndcg_summary), view.ndcg_chart])
     return
 
 
 @app.cell
-def _(view):
-    view.examples
+def _(readable, view):
+    readable(view.examples)
     return
 
 
 @app.cell
-def _(view):
-    view.similar
+def _(readable, view):
+    readable(view.similar)
     return
 
 

@@ -10,6 +10,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, rerank_controls, stage, wait_for
+    from workbench.report import readable
     from workbench.views import RerankView, buy_again_view, rerank_run
 
     return (
@@ -20,6 +21,7 @@ def _():
         load_dataset,
         mo,
         publish,
+        readable,
         rerank_controls,
         rerank_run,
         stage,
@@ -64,12 +66,12 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(RerankView, ds, fitted, k, n_candidates, n_folds, rerank_run, run, stage, wait_for):
+def _(RerankView, ds, fitted, k, n_candidates, n_folds, readable, rerank_run, run, stage, wait_for):
     wait_for(run, "Press **Train models** to fit popularity, ALS and the re-ranker.")
     stage("splitting 75/25 per user; training popularity, ALS and the re-ranker")
     # a report run fits each model once for all notebooks (fitted)
     view = RerankView(rerank_run(ds, k=k.value, n_candidates=n_candidates.value, n_folds=n_folds.value, fit=fitted))
-    view.run.fit_seconds
+    readable(view.run.fit_seconds)
     return (view,)
 
 
@@ -86,9 +88,9 @@ def _(mo):
 
 
 @app.cell
-def _(stage, view):
+def _(readable, stage, view):
     stage("candidate recall by source")
-    view.recall_table
+    readable(view.recall_table)
     return
 
 
@@ -99,8 +101,10 @@ def _(view):
 
 
 @app.cell
-def _(mo, view):
-    mo.vstack([view.run.scores, mo.md(f"Means over the test users of the {view.run.describe()}. {view.verdict}")])
+def _(mo, readable, view):
+    mo.vstack(
+        [readable(view.run.scores), mo.md(f"Means over the test users of the {view.run.describe()}. {view.verdict}")]
+    )
     return
 
 
@@ -123,8 +127,8 @@ def _(mo):
 
 
 @app.cell
-def _(view):
-    view.examples
+def _(readable, view):
+    readable(view.examples)
     return
 
 
@@ -158,8 +162,8 @@ def _(buy_again_view, ds, k, mo, n_candidates, n_folds, run, stage, wait_for):
 
 
 @app.cell
-def _(buy_again, mo):
-    mo.vstack([buy_again.chart, buy_again.study.table]) if buy_again.study is not None else None
+def _(buy_again, mo, readable):
+    mo.vstack([buy_again.chart, readable(buy_again.study.table)]) if buy_again.study is not None else None
     return
 
 

@@ -10,9 +10,10 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
+    from workbench.report import readable
     from workbench.views import ResidualsView, residuals_run
 
-    return ResidualsView, data_choice, fitted, load_dataset, mo, publish, residuals_run, stage, wait_for
+    return ResidualsView, data_choice, fitted, load_dataset, mo, publish, readable, residuals_run, stage, wait_for
 
 
 @app.cell
@@ -42,8 +43,10 @@ def _(mo):
 @app.cell
 def _(data_choice, mo):
     dataset = mo.ui.dropdown(**data_choice())
-    n_candidates = mo.ui.slider(20, 100, step=10, value=50, label="candidates per user")
-    min_pairs = mo.ui.slider(50, 1000, step=50, value=200, label="worst segments: at least this many pairs")
+    n_candidates = mo.ui.slider(20, 100, step=10, value=50, label="candidates per user", show_value=True)
+    min_pairs = mo.ui.slider(
+        50, 1000, step=50, value=200, label="worst segments: at least this many pairs", show_value=True
+    )
     run = mo.ui.run_button(label="Train re-ranker")
     mo.hstack([dataset, n_candidates, min_pairs, run], justify="start", wrap=True)
     return dataset, min_pairs, n_candidates, run
@@ -72,9 +75,9 @@ def _(mo, stage, view):
 
 
 @app.cell
-def _(stage, view):
+def _(readable, stage, view):
     stage("bootstrapping segment intervals")
-    view.by_segment
+    readable(view.by_segment, max_rows=1000)
     return
 
 
@@ -101,10 +104,10 @@ def _(view):
 
 
 @app.cell
-def _(stage, view):
+def _(readable, stage, view):
     if view.rated:
         stage("rating residuals of the bias baseline")
-    view.rating_table
+    readable(view.rating_table)
     return
 
 

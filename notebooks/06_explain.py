@@ -10,9 +10,22 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, rerank_controls, stage, wait_for
+    from workbench.report import readable
     from workbench.views import ExplainView, rerank_run
 
-    return ExplainView, data_choice, fitted, load_dataset, mo, publish, rerank_controls, rerank_run, stage, wait_for
+    return (
+        ExplainView,
+        data_choice,
+        fitted,
+        load_dataset,
+        mo,
+        publish,
+        readable,
+        rerank_controls,
+        rerank_run,
+        stage,
+        wait_for,
+    )
 
 
 @app.cell
@@ -68,8 +81,8 @@ def _(mo, stage, view):
 
 
 @app.cell
-def _(view):
-    view.importance
+def _(readable, view):
+    readable(view.importance)
     return
 
 
@@ -141,8 +154,8 @@ def _(mo):
 
 
 @app.cell
-def _(view):
-    view.segment_table
+def _(readable, view):
+    readable(view.segment_table)
     return
 
 

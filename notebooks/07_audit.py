@@ -13,6 +13,7 @@ def _():
     from workbench.data import load_dataset
     from workbench.evaluation import METRICS
     from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
+    from workbench.report import readable
     from workbench.views import audit_segments, audit_view, standard_run
 
     return (
@@ -24,6 +25,7 @@ def _():
         load_dataset,
         mo,
         publish,
+        readable,
         stage,
         standard_run,
         user_segments,
@@ -50,9 +52,9 @@ def _(mo):
 @app.cell
 def _(METRICS, data_choice, mo):
     dataset = mo.ui.dropdown(**data_choice())
-    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
+    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)", show_value=True)
     metric = mo.ui.dropdown(options=list(METRICS), value="ndcg", label="audited metric")
-    threshold = mo.ui.slider(0.05, 0.5, step=0.05, value=0.1, label="flag gaps above")
+    threshold = mo.ui.slider(0.05, 0.5, step=0.05, value=0.1, label="flag gaps above", show_value=True)
     run = mo.ui.run_button(label="Train models")
     mo.hstack([dataset, k, metric, threshold, run], justify="start", wrap=True)
     return dataset, k, metric, run, threshold
@@ -66,11 +68,11 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ds, fitted, k, mo, run, stage, standard_run, wait_for):
+def _(ds, fitted, k, mo, readable, run, stage, standard_run, wait_for):
     wait_for(run, "Press **Train models** to fit popularity and ALS.")
     stage("splitting, training popularity and ALS, scoring per user")
     base = standard_run(ds, k=k.value, fit=fitted)
-    mo.vstack([mo.md(f"Scores on a {base.describe()}, top {base.k}."), base.scores])
+    mo.vstack([mo.md(f"Scores on a {base.describe()}, top {base.k}."), readable(base.scores)])
     return (base,)
 
 
@@ -89,15 +91,15 @@ def _(audit_segments, base, segments, stage):
 
 
 @app.cell
-def _(audit_view, audits, base, metric, threshold):
+def _(audit_view, audits, base, metric, readable, threshold):
     view = audit_view(base, audits, metric=metric.value, threshold=threshold.value)
-    view.audit_table
+    readable(view.audit_table, max_rows=1000)
     return (view,)
 
 
 @app.cell
-def _(view):
-    view.significance
+def _(readable, view):
+    readable(view.significance)
     return
 
 
@@ -119,14 +121,14 @@ def _(mo, view):
 
 
 @app.cell
-def _(mo, view):
-    mo.vstack([view.bias, view.bias_chart])
+def _(mo, readable, view):
+    mo.vstack([readable(view.bias), view.bias_chart])
     return
 
 
 @app.cell
-def _(mo, view):
-    mo.vstack([view.exposure_wide, view.exposure_chart]) if view.attribute else mo.md(view.exposure_note())
+def _(mo, readable, view):
+    mo.vstack([readable(view.exposure_wide), view.exposure_chart]) if view.attribute else mo.md(view.exposure_note())
     return
 
 

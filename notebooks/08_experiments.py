@@ -13,7 +13,7 @@ def _():
     from workbench.analysis import peeking_chart
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
-    from workbench.report import format_value
+    from workbench.report import format_value, readable
     from workbench.tracking import track_run
     from workbench.views import (
         bandit_study,
@@ -40,6 +40,7 @@ def _():
         peeking_chart,
         peeking_warning,
         publish,
+        readable,
         search_plan,
         simulate_peeking,
         stage,
@@ -68,7 +69,7 @@ def _(mo):
 @app.cell
 def _(data_choice, mo):
     dataset = mo.ui.dropdown(**data_choice())
-    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)")
+    k = mo.ui.slider(5, 50, step=5, value=10, label="k (list length)", show_value=True)
     run = mo.ui.run_button(label="Tune and compare")
     mo.hstack([dataset, k, run], justify="start")
     return dataset, k, run
@@ -84,7 +85,9 @@ def _(dataset, load_dataset, stage):
 @app.cell
 def _(ds, mo, search_plan):
     search = search_plan(ds)
-    n_trials = mo.ui.slider(4, 60, step=1, value=search.n_trials, label="tuning trials (default by data size)")
+    n_trials = mo.ui.slider(
+        4, 60, step=1, value=search.n_trials, label="tuning trials (default by data size)", show_value=True
+    )
     n_trials
     return n_trials, search
 
@@ -114,14 +117,14 @@ def _(base, experiments_view, mo, search, stage, tuned):
 
 
 @app.cell
-def _(view):
-    view.best
+def _(readable, view):
+    readable(view.best)
     return
 
 
 @app.cell
-def _(view):
-    view.scores
+def _(readable, view):
+    readable(view.scores)
     return
 
 
@@ -138,14 +141,14 @@ def _(mo):
 
 
 @app.cell
-def _(view):
-    view.ab
+def _(readable, view):
+    readable(view.ab)
     return
 
 
 @app.cell
-def _(view):
-    view.many
+def _(readable, view):
+    readable(view.many)
     return
 
 
@@ -167,10 +170,10 @@ def _(mo):
 
 @app.cell
 def _(mo):
-    baseline = mo.ui.slider(0.01, 0.5, step=0.01, value=0.1, label="baseline conversion rate")
-    lift = mo.ui.slider(0.02, 0.5, step=0.01, value=0.1, label="relative lift to detect")
-    target_power = mo.ui.slider(0.5, 0.95, step=0.05, value=0.8, label="power")
-    n_per_arm = mo.ui.slider(500, 50_000, step=500, value=5_000, label="users per arm")
+    baseline = mo.ui.slider(0.01, 0.5, step=0.01, value=0.1, label="baseline conversion rate", show_value=True)
+    lift = mo.ui.slider(0.02, 0.5, step=0.01, value=0.1, label="relative lift to detect", show_value=True)
+    target_power = mo.ui.slider(0.5, 0.95, step=0.05, value=0.8, label="power", show_value=True)
+    n_per_arm = mo.ui.slider(500, 50_000, step=500, value=5_000, label="users per arm", show_value=True)
     mo.vstack([baseline, lift, target_power, n_per_arm])
     return baseline, lift, n_per_arm, target_power
 
@@ -186,8 +189,8 @@ def _(baseline, format_value, lift, mo, n_per_arm, online_plan, target_power):
 
 
 @app.cell
-def _(view):
-    view.conversions_table.to_frame()
+def _(readable, view):
+    readable(view.conversions_table.to_frame())
     return
 
 
@@ -231,7 +234,7 @@ def _(mo):
 
 @app.cell
 def _(mo):
-    n_steps = mo.ui.slider(1_000, 20_000, step=1_000, value=5_000, label="users served")
+    n_steps = mo.ui.slider(1_000, 20_000, step=1_000, value=5_000, label="users served", show_value=True)
     n_steps
     return (n_steps,)
 
@@ -245,8 +248,8 @@ def _(bandit_study, n_steps, stage, view):
 
 
 @app.cell
-def _(bandits):
-    bandits.summary
+def _(bandits, readable):
+    readable(bandits.summary)
     return
 
 

@@ -11,6 +11,7 @@ def _():
 
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, publish, stage, wait_for
+    from workbench.report import readable
     from workbench.views import freshness_note, freshness_report, freshness_view
 
     return (
@@ -21,6 +22,7 @@ def _():
         load_dataset,
         mo,
         publish,
+        readable,
         stage,
         wait_for,
     )
@@ -46,9 +48,11 @@ def _(mo):
 @app.cell
 def _(data_choice, mo):
     dataset = mo.ui.dropdown(**data_choice())
-    start_fraction = mo.ui.slider(0.5, 0.9, step=0.05, value=0.8, label="train on the first share of time")
-    window_days = mo.ui.slider(1, 14, step=1, value=7, label="window (days)")
-    k = mo.ui.slider(5, 20, step=5, value=10, label="k (list length)")
+    start_fraction = mo.ui.slider(
+        0.5, 0.9, step=0.05, value=0.8, label="train on the first share of time", show_value=True
+    )
+    window_days = mo.ui.slider(1, 14, step=1, value=7, label="window (days)", show_value=True)
+    k = mo.ui.slider(5, 20, step=5, value=10, label="k (list length)", show_value=True)
     run = mo.ui.run_button(label="Replay")
     mo.hstack([dataset, start_fraction, window_days, k, run], justify="start")
     return dataset, k, run, start_fraction, window_days
@@ -62,7 +66,7 @@ def _(dataset, load_dataset, stage):
 
 
 @app.cell
-def _(ds, freshness_note, freshness_view, k, mo, run, stage, start_fraction, wait_for, window_days):
+def _(ds, freshness_note, freshness_view, k, mo, readable, run, stage, start_fraction, wait_for, window_days):
     note = freshness_note(ds)
     wait_for(run, "Press **Replay** to train and replay the three strategies.")
     if note:
@@ -71,15 +75,15 @@ def _(ds, freshness_note, freshness_view, k, mo, run, stage, start_fraction, wai
     else:
         stage("replaying frozen, incremental and refit; measuring drift")
         view = freshness_view(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
-        _shown = mo.vstack([mo.md(view.work), view.freshness])
+        _shown = mo.vstack([mo.md(view.work), readable(view.freshness)])
     _shown
     return note, view
 
 
 @app.cell
-def _(mo, view):
+def _(mo, readable, view):
     mo.stop(view is None)
-    view.summary
+    readable(view.summary)
     return
 
 
@@ -91,9 +95,9 @@ def _(mo, view):
 
 
 @app.cell
-def _(mo, view):
+def _(mo, readable, view):
     mo.stop(view is None)
-    view.drift
+    readable(view.drift)
     return
 
 
@@ -105,9 +109,9 @@ def _(mo, view):
 
 
 @app.cell
-def _(mo, view):
+def _(mo, readable, view):
     mo.stop(view is None)
-    view.alerts
+    readable(view.alerts)
     return
 
 

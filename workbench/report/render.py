@@ -16,13 +16,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
 from workbench.guards import positive_int
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 CSS = """
 *{box-sizing:border-box}
@@ -142,6 +145,27 @@ def format_value(value: Any) -> str:
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.4g}"
+
+
+def readable(frame: pd.DataFrame, *, max_rows: int = 100) -> Styler:
+    """``frame`` styled for reading in a notebook, where marimo and Jupyter both show it as a plain table: numbers
+    as :func:`format_value` writes them (about four significant digits, p-values as 3.1e-12, counts with
+    separators), also in columns of mixed types; id columns (named ``...id``), text and booleans as given.
+    At most ``max_rows`` rows are shown, and a caption says how many there are.
+
+    >>> readable(pd.DataFrame({"item_id": [1234], "ndcg": [0.48886640059850134]})).to_html()  # doctest: +SKIP
+    """
+    max_rows = positive_int(max_rows, "readable: max_rows")
+    shown = frame.head(max_rows)
+    if not shown.index.is_unique:  # a Styler formats by label: give repeated labels a column of their own
+        shown = shown.reset_index()
+    not_ids = [c for c in shown.columns if not str(c).lower().endswith("id")]  # as in the reports' tables
+    styled = shown.style
+    if shown.columns.is_unique:
+        styled = styled.format(format_value, subset=not_ids, na_rep="")
+    if len(frame) > max_rows:
+        styled = styled.set_caption(f"Showing the first {max_rows:,} of {len(frame):,} rows.")
+    return styled
 
 
 def _is_number(value: Any) -> bool:

@@ -303,6 +303,13 @@ def test_a_nul_byte_past_64_kib_is_named_by_its_line_and_column(tmp_path):
         read_interactions(path)
 
 
+def test_a_nul_byte_in_the_first_64_kib_is_named_by_its_line(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"user_id,item_id\n1,a\n2,b\x00\n3,c\n")
+    with pytest.raises(DataError, match=r"orders.csv is not UTF-8 text: it contains NUL bytes, the first on line 3"):
+        read_interactions(path)
+
+
 def test_errors_in_a_file_name_its_line(tmp_path):
     path = tmp_path / "ratings.csv"
     path.write_text("user_id,item_id,rating\n1,a,4\n2,b,5\n3,c,inf\n", encoding="utf-8")

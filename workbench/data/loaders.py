@@ -185,7 +185,11 @@ def _text_encoding(path: Path, table: str) -> str:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     if b"\x00" in head:
-        raise DataError(f"{table}: {path} is not UTF-8 text: it contains NUL bytes (binary, or UTF-16 without BOM)")
+        line = head.count(b"\n", 0, head.index(b"\x00")) + 1
+        raise DataError(
+            f"{table}: {path} is not UTF-8 text: it contains NUL bytes, the first on line {line} (a damaged "
+            "file, binary, or UTF-16 without BOM)"
+        )
     return "utf-8-sig"
 
 

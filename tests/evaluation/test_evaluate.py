@@ -81,6 +81,12 @@ def test_known_answer_through_evaluate():
             "missing values",
         ),
         (pd.DataFrame({"user_id": [1], "item_id": [1]}), pd.DataFrame({"user_id": [], "item_id": []}), 5, "no rows"),
+        (  # a list row without its user (a left merge) was dropped from the scores without a word
+            pd.DataFrame({"user_id": [1.0, np.nan], "item_id": [2, 1], "rank": [1, 2]}),
+            pd.DataFrame({"user_id": [1], "item_id": [1]}),
+            5,
+            "recommendations: column 'user_id' has 1 missing values",
+        ),
         (  # a bad rank of a user outside the truth is still an error
             pd.DataFrame({"user_id": [1, 7], "item_id": [1, 1], "rank": [1, -3]}),
             pd.DataFrame({"user_id": [1], "item_id": [1]}),

@@ -69,6 +69,11 @@ def _check_recs(recs: pd.DataFrame) -> None:
     missing = [c for c in (C.USER, C.ITEM) if c not in recs.columns]
     if missing:
         raise DataError(f"recommendations: required column '{missing[0]}' is missing")
+    users = recs[C.USER]  # a row without its user would drop out of the scores without a word (a missing
+    # item is fine: a padded slot that never hits)
+    n_missing = 0 if isinstance(users.dtype, np.dtype) and users.dtype.kind in "iub" else int(users.isna().sum())
+    if n_missing:
+        raise DataError(f"recommendations: column '{C.USER}' has {n_missing:,} missing values")
 
 
 NOT_GROUPED = 1  # a user's recommendation rows are split, or out of rank order

@@ -214,6 +214,8 @@ def test_a_deeply_nested_or_huge_manifest_is_one_model_error(saved):
     _load_error(PopularityRecommender, saved, "damaged")
     (saved / storage.MANIFEST).write_text(" " * (storage.MAX_MANIFEST_BYTES + 1))
     _load_error(PopularityRecommender, saved, "larger than")
+    (saved / storage.MANIFEST).write_text('{"format": "workbench-model", "format_version": ' + "9" * 5000 + "}")
+    _load_error(PopularityRecommender, saved, "damaged .*4300 digits")  # was a raw ValueError
 
 
 def test_als_factors_that_are_not_finite_are_refused(tmp_path):

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from workbench.errors import ModelError
+from workbench.errors import ModelError, first_line
 
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
@@ -198,8 +198,8 @@ def _manifest_json(path: Path) -> dict[str, Any]:
         raise ModelError(f"{path}: {MANIFEST} is larger than {MAX_MANIFEST_BYTES:,} bytes: not a model manifest")
     try:
         manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: {MANIFEST} is damaged ({exc})") from None
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer of over 4,300 digits
+        raise ModelError(f"{path}: {MANIFEST} is damaged ({first_line(exc)})") from None
     except RecursionError:
         raise ModelError(f"{path}: {MANIFEST} is damaged (nested too deep)") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:

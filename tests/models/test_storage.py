@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from workbench.models import (
     ClusterColdStart,
     ContentRecommender,
     EASERecommender,
+    LightGBMReranker,
     PopularityRecommender,
     storage,
 )
@@ -257,6 +262,57 @@ def test_cluster_labels_outside_the_clusters_are_refused(tmp_path):
         labels = data["labels"]
     _rewrite_arrays(path, labels=-1 - labels)  # -1 and -2 index the clusters from the end: a wrong cluster
     _load_error(ClusterColdStart, path, "labels: indices outside 0..1")
+
+
+@pytest.fixture(scope="module")
+def reranker_dir(tmp_path_factory) -> Path:
+    from workbench.data.synthetic import make_ecommerce
+
+    model = LightGBMReranker(PopularityRecommender(), n_candidates=20, n_rounds=3, seed=0)
+    return model.fit(make_ecommerce(80, 40, 1500, seed=0)).save(tmp_path_factory.mktemp("rerank") / "model")
+
+
+def _tree_sizes_refitted(text: str) -> str:
+    """The ``tree_sizes`` header recomputed after an edit, as a forger who knows the format would."""
+    head, _, rest = text.partition("\nTree=")
+    trees = ("Tree=" + rest).split("end of trees", 1)[0]
+    starts = [m.start() for m in re.finditer(r"^Tree=", trees, re.MULTILINE)]
+    sizes = [len(trees[a:b].encode()) for a, b in zip(starts, [*starts[1:], len(trees)], strict=True)]
+    return re.sub(r"(?m)^tree_sizes=.*$", "tree_sizes=" + " ".join(map(str, sizes)), head) + "\nTree=" + rest
+
+
+def _edited_text(source: Path, target: Path, name: str, edit) -> Path:
+    shutil.copytree(source, target)
+    (target / name).write_text(edit((target / name).read_text()))
+    manifest = _manifest(target)
+    manifest["sha256"][name] = storage._sha256(target / name)
+    _write_manifest(target, manifest)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda t: t[: t.index("\nTree=1") + 40], "not a whole LightGBM model"),  # cut in a tree: was SIGABRT
+        (lambda t: re.sub(r"(?m)^left_child=\S+", "left_child=99999", t), "tree_sizes do not match"),
+        (
+            lambda t: _tree_sizes_refitted(re.sub(r"(?m)^left_child=\S+", "left_child=99999", t)),
+            "left_child",
+        ),  # SIGSEGV
+        (lambda t: _tree_sizes_refitted(re.sub(r"(?m)^leaf_value=\S+ ", "leaf_value=", t)), "leaf_value holds"),
+    ],
+)
+def test_an_edited_lightgbm_ranker_is_refused_not_a_crash(reranker_dir, tmp_path, edit, match):
+    path = _edited_text(reranker_dir, tmp_path / "model", "ranker.txt", edit)
+    load = f"from workbench.models import load_model\nload_model({str(path)!r})"
+    done = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, f"exit {done.returncode}: {done.stderr[-500:]}"  # a crash is a negative code
+    assert "ModelError" in done.stderr and re.search(match, done.stderr.strip().splitlines()[-1])
+
+
+def test_an_edited_reranker_table_nested_too_deep_is_one_model_error(reranker_dir, tmp_path):
+    path = _edited_text(reranker_dir, tmp_path / "model", "tables.json", lambda t: "[" * 200_000 + "]" * 200_000)
+    _load_error(LightGBMReranker, path, "tables.json is nested too deep")  # was a RecursionError
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")

@@ -578,10 +578,10 @@ class LightGBMReranker(Recommender):
         import lightgbm as lgb
 
         try:
-            self.booster = lgb.Booster(model_str=state[RANKER_FILE])
+            self.booster = lgb.Booster(model_str=storage.checked_lightgbm_text(state[RANKER_FILE], RANKER_FILE))
         except lgb.basic.LightGBMError as exc:
             raise ValueError(f"{RANKER_FILE} is not a LightGBM model: {first_line(exc)}") from None
-        meta = json.loads(state[TABLES_FILE])
+        meta = storage.checked_json(state[TABLES_FILE], TABLES_FILE)
         self.best_iteration_ = int(meta["best_iteration"])
         log = pd.DataFrame(
             {

@@ -341,3 +341,98 @@ def checked_index(values: np.ndarray, bound: int, name: str, *, low: int = 0) ->
     if values.size and (values.min() < low or values.max() >= bound):
         raise ValueError(f"{name}: indices outside {low}..{bound - 1:,}")
     return values.astype(np.int64, copy=False)
+
+
+def checked_json(text: str, name: str) -> Any:
+    """``text`` parsed as JSON; ValueError naming ``name`` when it is not JSON or nested too deep for Python."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{name} is nested too deep") from None
+
+
+#: Numeric fields of a LightGBM tree: (integers?, count per tree: "n" leaves or "n-1" splits).
+_TREE_FIELDS = {
+    "split_feature": (True, "n-1"),
+    "split_gain": (False, "n-1"),
+    "threshold": (False, "n-1"),
+    "decision_type": (True, "n-1"),
+    "left_child": (True, "n-1"),
+    "right_child": (True, "n-1"),
+    "internal_value": (False, "n-1"),
+    "internal_weight": (False, "n-1"),
+    "internal_count": (True, "n-1"),
+    "leaf_value": (False, "n"),
+    "leaf_weight": (False, "n"),
+    "leaf_count": (True, "n"),
+}
+
+
+def checked_lightgbm_text(text: str, name: str) -> str:
+    """``text`` when it is a whole LightGBM model text whose trees stay in bounds; else ValueError naming
+    ``name``. LightGBM's own parser aborts the process (SIGABRT) on a truncated or edited model, so the
+    text is checked first: ``tree_sizes`` against the trees, per tree the count of every numeric field,
+    split features within ``max_feature_idx``, children within the tree, categorical splits within
+    their bitsets, finite leaf values."""
+    try:
+        return _checked_lightgbm_text(text, name)
+    except (KeyError, OverflowError, TypeError) as exc:
+        raise ValueError(f"{name} is not a whole LightGBM model ({type(exc).__name__}: {exc})") from None
+
+
+def _checked_lightgbm_text(text: str, name: str) -> str:
+    head, found, rest = text.partition("\nTree=")
+    if not text.startswith("tree\n") or not found or "end of trees" not in rest:
+        raise ValueError(f"{name} is not a whole LightGBM model text")
+    header = dict(line.split("=", 1) for line in head.splitlines() if "=" in line)
+    n_features = int(header["max_feature_idx"]) + 1
+    for key in ("feature_names", "feature_infos"):
+        if key in header and len(header[key].split()) != n_features:
+            raise ValueError(f"{name}: {key} does not list {n_features} features")
+    trees = ("Tree=" + rest).split("end of trees", 1)[0]
+    starts = [match.start() for match in re.finditer(r"^Tree=", trees, re.MULTILINE)]
+    blocks = [trees[a:b] for a, b in zip(starts, [*starts[1:], len(trees)], strict=True)]
+    sizes = [int(size) for size in header.get("tree_sizes", "").split()]
+    if sizes and sizes != [len(block.encode("utf-8")) for block in blocks]:
+        raise ValueError(f"{name}: tree_sizes do not match the trees (truncated or edited)")
+    for number, block in enumerate(blocks):
+        _check_tree(dict(line.split("=", 1) for line in block.splitlines() if "=" in line), n_features, name, number)
+    return text
+
+
+def _check_tree(fields: dict[str, str], n_features: int, name: str, number: int) -> None:
+    where = f"{name} tree {number}"
+    n, n_cat = int(fields["num_leaves"]), int(fields.get("num_cat", "0"))
+    if n < 1 or n_cat < 0 or fields.get("is_linear", "0") != "0":
+        raise ValueError(f"{where}: {n} leaves, {n_cat} categorical splits: not a tree this workbench writes")
+    values = {}
+    for key, (integer, count) in _TREE_FIELDS.items():
+        if key not in fields:
+            if n > 1 or count == "n":
+                raise ValueError(f"{where}: no {key}")
+            continue
+        array = np.array(fields[key].split(), dtype=np.int64 if integer else np.float64)
+        if len(array) != (n if count == "n" else n - 1):
+            raise ValueError(f"{where}: {key} holds {len(array)} numbers for {n} leaves")
+        values[key] = array
+    if not np.isfinite(values["leaf_value"]).all():
+        raise ValueError(f"{where}: leaf values are not finite")
+    if n == 1:
+        return
+    checked_index(values["split_feature"], n_features, f"{where} split_feature")
+    for key in ("left_child", "right_child"):
+        checked_index(values[key], n - 1, f"{where} {key}", low=-n)  # ~leaf for leaves, node index otherwise
+    if np.isnan(values["threshold"]).any():
+        raise ValueError(f"{where}: a threshold is NaN")
+    categorical = (values["decision_type"] & 1) == 1
+    if categorical.any():
+        boundaries = np.array(fields.get("cat_boundaries", "").split(), dtype=np.int64)
+        bitsets = np.array(fields.get("cat_threshold", "").split(), dtype=np.int64)
+        if len(boundaries) != n_cat + 1 or boundaries[0] != 0 or boundaries[-1] != len(bitsets):
+            raise ValueError(f"{where}: cat_boundaries do not fit cat_threshold")
+        if (np.diff(boundaries) < 0).any():
+            raise ValueError(f"{where}: cat_boundaries must not decrease")
+        positions = values["threshold"][categorical]
+        if (positions != np.round(positions)).any():
+            raise ValueError(f"{where}: a categorical split does not name a bitset")
+        checked_index(positions.astype(np.int64), n_cat, f"{where} categorical threshold")

@@ -1,4 +1,5 @@
-"""Analysis on top of evaluation: segments, bias audits, residuals, explanations, experiments, freshness.
+"""Analysis on top of evaluation: segments, bias audits, residuals, explanations, experiments, freshness,
+the live loop.
 
 The names below are the supported API; each module is imported on first use.
 
@@ -63,5 +64,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "next_basket": ["BuyAgainStudy", "buy_again_study", "buy_again_vs_discover"],
         "drift": ["jensen_shannon", "psi", "drift_table", "quality_drop", "drift_alerts", "drift_chart"],
         "freshness": ["place_new_items", "time_cut", "replay_experiment", "freshness_summary", "freshness_chart"],
+        "live": ["LiveLoop", "fit_initial", "broker_url", "live_note", "live_replay"],
     },
 )

@@ -131,6 +131,13 @@ def test_numeric_dates_put_the_day_first_or_last_for_the_whole_column():
         validate.validate_interactions(_log(timestamp=["01/02/2024", "03/04/2024"]))
 
 
+def test_period_timestamps_are_their_start_and_complex_strengths_are_refused():
+    out = validate.validate_interactions(_log(timestamp=pd.period_range("2024-01", periods=3, freq="M")))
+    assert out["timestamp"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-02-01", "2024-03-01"]  # was 648..
+    with pytest.raises(DataError, match="'rating' holds complex numbers in 2 of 2 rows"):  # was 1.0: imaginary dropped
+        validate.validate_interactions(_log(rating=[1 + 2j, 3 + 0j]))
+
+
 def test_implausible_dates_are_kept_and_counted():
     with pytest.warns(DataWarning, match=r"dates before 1990 or more than a year ahead in 2 of 3 rows \(e.g. row 0"):
         out = validate.validate_interactions(_log(timestamp=["2099-01-01", "1950-06-01", "2024-01-01"]))

@@ -241,6 +241,8 @@ def check_numeric(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
         if bad.any():
             raise _fail(table, column, "has text where numbers are expected", values[bad], len(values))
         values = coerced
+    if pd.api.types.is_complex_dtype(values.dtype):  # the imaginary part would be dropped without a word
+        raise _fail(table, column, "holds complex numbers", values, len(values))
     finite = np.isfinite(values.to_numpy(dtype=np.float64, na_value=0.0))
     if not finite.all():
         raise _fail(table, column, "has infinite values", values[~finite], len(values))
@@ -257,6 +259,8 @@ def check_timestamp(frame: pd.DataFrame, table: str) -> pd.Series:
     (:func:`implausible_times`) are kept and counted in a DataWarning.
     """
     values = frame[C.TIMESTAMP]
+    if isinstance(values.dtype, pd.PeriodDtype):  # months or days: their start, not their ordinal (648 for 2024-01)
+        values = values.dt.to_timestamp()
     if pd.api.types.is_timedelta64_dtype(values.dtype):
         raise _fail(
             table,

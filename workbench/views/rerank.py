@@ -8,7 +8,6 @@ buy again vs discover.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -22,7 +21,6 @@ from workbench.analysis.explain import with_item_names
 from workbench.analysis.next_basket import BuyAgainStudy, buy_again_study
 from workbench.data.dataset import Dataset
 from workbench.data.repeats import has_repeats
-from workbench.errors import FallbackWarning
 from workbench.models import CandidateGenerator, LightGBMReranker, candidate_recall
 from workbench.report import Report
 from workbench.report.charts import line_chart, metric_comparison_chart
@@ -49,13 +47,20 @@ SINGLE_MODELS = ("popularity", "als")
 
 def reranker(*, n_candidates: int = 50, n_folds: int = 3, seed: int = SEED) -> LightGBMReranker:
     """The re-ranker of notebooks 04 and 06 (unfitted): ALS, EASE, neighbour and popularity candidates, labels
-    from random holdouts, which mirror the random per-user test split.
+    from random holdouts, which mirror the random per-user test split. That test asks for items new to the
+    user, so the next-basket sources (TIFU-KNN, UP-CF@r), whose lists are mostly repeats, are left to the
+    buy-again study.
 
     >>> reranker(n_candidates=50, n_folds=3).n_candidates
     50
     """
     return LightGBMReranker(
-        CandidateGenerator(seed=seed), n_candidates=n_candidates, n_folds=n_folds, holdout="random", seed=seed
+        CandidateGenerator(seed=seed),
+        n_candidates=n_candidates,
+        n_folds=n_folds,
+        holdout="random",
+        seed=seed,
+        basket_sources=False,
     )
 
 
@@ -130,20 +135,11 @@ class RerankView(RerankerView):
     @cached_property
     def examples(self) -> pd.DataFrame:
         """The re-ranked lists of the first :data:`EXAMPLE_USERS` test users, the sources that proposed each
-        item (``in_*``: the fused pool's, and ``in_tifuknn``, ``in_upcf`` when the log repeats), its rank in
-        ALS's full ordering and ``moved`` = ALS rank - re-ranked rank."""
+        item (``in_*``), its rank in ALS's full ordering and ``moved`` = ALS rank - re-ranked rank."""
         users = self.run.test_users[:EXAMPLE_USERS]
         recs = self.run.recs["reranker"]
-        n = self.model.n_candidates
-        proposals = self.model.candidates.candidates(users, n=n)[[C.USER, C.ITEM, *SOURCE_FLAGS.values()]]
-        for name, part in self.model.basket_models.items():
-            with warnings.catch_warnings():  # popular items completing a short list are no proposal
-                warnings.simplefilter("ignore", FallbackWarning)
-                own = part.recommend(users, k=n, exclude_seen=False)
-            own = own.loc[~own[C.FALLBACK], [C.USER, C.ITEM]].assign(**{f"in_{name}": True})
-            proposals = proposals.merge(own, on=[C.USER, C.ITEM], how="outer")
-        flags = [column for column in proposals.columns if column.startswith("in_")]
-        proposals[flags] = proposals[flags].fillna(False).astype(bool)
+        pool = self.model.candidates.candidates(users, n=self.model.n_candidates)
+        proposals = pool[[C.USER, C.ITEM, *SOURCE_FLAGS.values()]]
         als_order = self.run.models["als"].recommend(users, k=self.run.train.interactions[C.ITEM].nunique())
         examples = (
             recs[recs[C.USER].isin(users)]

@@ -315,6 +315,14 @@ def test_an_edited_reranker_table_nested_too_deep_is_one_model_error(reranker_di
     _load_error(LightGBMReranker, path, "tables.json is nested too deep")  # was a RecursionError
 
 
+def test_ids_that_would_load_as_other_ids_are_not_saved(tmp_path):
+    log = pd.DataFrame({"user_id": [(1, 2), (3, 4)], "item_id": [True, False]})
+    model = PopularityRecommender().fit(Dataset.from_frames(log.assign(item_id=[1, 2])))
+    with pytest.raises(ModelError, match=r"neither text nor integers \(e.g. \(1, 2\)\)"):  # was saved as '(1, 2)'
+        model.save(tmp_path / "tuples")
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
 def test_a_named_pipe_as_manifest_is_refused_without_waiting(saved):
     (saved / storage.MANIFEST).unlink()

@@ -58,8 +58,18 @@ def _sha256(path: Path) -> str:
 
 
 def id_array(ids: pd.Index) -> tuple[np.ndarray, str]:
+    """Ids as an array ``np.savez`` stores without pickle, and their kind: ``"int"`` or ``"str"``.
+    Ids of another kind (True, b"x", (1, 2), dates) are a ModelError: written as text, they would be
+    other ids after loading."""
     if pd.api.types.is_integer_dtype(ids.dtype):
         return ids.to_numpy(dtype=np.int64), "int"
+    values = pd.Index(np.asarray(ids, dtype=object))
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "integer", "empty"):
+        example = next(v for v in values if not isinstance(v, str) or isinstance(v, bool))
+        raise ModelError(
+            f"cannot save ids that are neither text nor integers (e.g. {example!r}): they would load as "
+            "other ids; convert them, e.g. .astype(str), and fit again"
+        )
     return np.asarray(ids.astype(str), dtype=str), "str"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -321,6 +323,27 @@ def test_ids_that_would_load_as_other_ids_are_not_saved(tmp_path):
     with pytest.raises(ModelError, match=r"neither text nor integers \(e.g. \(1, 2\)\)"):  # was saved as '(1, 2)'
         model.save(tmp_path / "tuples")
     assert list(tmp_path.iterdir()) == []  # nothing left behind
+
+
+def test_an_array_header_declaring_terabytes_is_refused_before_allocating(saved):
+    with np.load(saved / storage.ARRAYS) as data:
+        arrays = {name: data[name] for name in data.files}
+    with zipfile.ZipFile(saved / storage.ARRAYS, "w") as archive:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            if name == "popularity":  # the real bytes under a header claiming 10**12 floats (3.6 TiB)
+                np.lib.format.write_array_header_1_0(
+                    member, {"descr": "<f4", "fortran_order": False, "shape": (10**12,)}
+                )
+                member.write(array.astype("<f4").tobytes())
+            else:
+                np.lib.format.write_array(member, array)
+            archive.writestr(f"{name}.npy", member.getvalue())
+    manifest = _manifest(saved)
+    manifest["sha256"][storage.ARRAYS] = storage._sha256(saved / storage.ARRAYS)
+    manifest["shapes"]["popularity"] = [10**12]
+    _write_manifest(saved, manifest)
+    _load_error(PopularityRecommender, saved, r"popularity.npy declares shape \(1000000000000,\)")  # was MemoryError
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")

@@ -300,10 +300,7 @@ def read_model(
         if name not in manifest["sha256"]:
             raise ModelError(f"{path}: file {name} has no checksum in {MANIFEST}")
     try:
-        with np.load(path / ARRAYS, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-        with np.load(path / IDS, allow_pickle=False) as data:
-            id_arrays = {name: data[name] for name in data.files}
+        arrays, id_arrays = _npz(path / ARRAYS), _npz(path / IDS)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelError(f"{path}: model arrays cannot be read ({exc})") from None
     shapes, kinds = manifest["shapes"], manifest["id_kinds"]
@@ -320,6 +317,29 @@ def read_model(
             raise ModelError(f"{path}: {IDS} holds {name}, which is not a list of ids of a kind {MANIFEST} names")
     ids = {name: index_from_array(array, kinds[name]) for name, array in id_arrays.items()}
     return manifest["params"], arrays, ids
+
+
+def _npz(file: Path) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file, after checking that each one's header declares as many bytes as
+    it holds: a crafted header (shape 10**12 over a few bytes) would otherwise make numpy allocate
+    terabytes before reading. ValueError on a mismatch or an object (pickled) array."""
+    with zipfile.ZipFile(file) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(member)
+                if dtype.hasobject:
+                    raise ValueError(f"{info.filename} holds Python objects, which are never unpickled")
+                declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if declared != info.file_size - member.tell():
+                    raise ValueError(
+                        f"{info.filename} declares shape {shape} but holds {info.file_size - member.tell():,} bytes"
+                    )
+    with np.load(file, allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
 
 
 def checked_csr(

@@ -341,6 +341,12 @@ def _tz_mixed(setup: Path, work: Path) -> str:
     return _from_frames(frame, check)
 
 
+def _expect_start_of_months(ds: Any) -> str:
+    days = ds.interactions["timestamp"].astype(str).str[:10].tolist()
+    expect(days == ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"], f"months read as {days}")
+    return "months read as their first day"
+
+
 def _tz_aware(setup: Path, work: Path) -> str:
     import pandas as pd
 
@@ -432,6 +438,25 @@ def _coldstart_text_users_table(setup: Path, work: Path) -> str:
     ]
     expect(lists[0].equals(lists[1]), "a users table spelling ids as text changed the cold-start lists")
     return "demographics found in either spelling"
+
+
+def _save_round_trip(ids: list[Any]) -> Callable[[Path, Path], str]:
+    """Fit, save and load a model whose item ids are ``ids``: the loaded model must name the same items."""
+
+    def run(setup: Path, work: Path) -> str:
+        import pandas as pd
+
+        from workbench.data import Dataset
+        from workbench.models import PopularityRecommender, load_model
+
+        log = pd.DataFrame({"user_id": ["a", "a", "b"], "item_id": pd.Series(ids, dtype=object)})
+        model = PopularityRecommender().fit(Dataset.from_frames(log))
+        loaded = load_model(model.save(work / "model"))
+        before, after = model.item_map.ids.tolist(), loaded.item_map.ids.tolist()
+        expect(before == after, f"items {before!r} came back as {after!r}")
+        return "the same ids after loading"
+
+    return run
 
 
 def _known_user_other_spelling(setup: Path, work: Path) -> str:
@@ -530,10 +555,19 @@ FRAME_CASES: dict[str, Callable[[Path, Path], str | None]] = {
     "audit_int_users_text_segments": lambda s, w: _audit_spellings(),
     "recommend_known_user_as_text": _known_user_other_spelling,
     "coldstart_users_table_text_ids": _coldstart_text_users_table,
+    "save_load_tuple_ids": _save_round_trip([(1, 2), (3, 4), (1, 2)]),
+    "save_load_bool_ids": _save_round_trip([True, False, True]),
+    "save_load_unicode_rtl_ids": _save_round_trip(["\u202eabc", "ユーザー", "\u202eabc"]),
+    "save_load_huge_int_ids": _save_round_trip([2**62, -(2**62), 2**62]),
     "from_frames_timedelta_timestamps": lambda s, w: _from_frames(
         _frame(timestamp=__import__("pandas").to_timedelta([1, 2, 3, 4], unit="D"))
     ),
     "from_frames_tz_mixed_objects": _tz_mixed,
+    "from_frames_period_timestamps": lambda s, w: _from_frames(
+        _frame(timestamp=__import__("pandas").period_range("2024-01", periods=4, freq="M")),
+        lambda ds: _expect_start_of_months(ds),
+    ),
+    "from_frames_complex_rating": lambda s, w: _from_frames(_frame(rating=[1 + 2j, 2, 3, 4])),
     "from_frames_tz_aware": _tz_aware,
     "from_frames_categorical_ids": _categorical_ids,
     "from_frames_nan_ids": lambda s, w: _from_frames(_frame(user_id=["u1", None, "u2", "u3"])),
@@ -701,6 +735,29 @@ def _truncate(*, rehash: bool) -> Callable[[Path], None]:
             _rehash(folder, "arrays.npz")
 
     return tamper
+
+
+def _npz_bomb(folder: Path) -> None:
+    """``popularity``'s real bytes under a header declaring 10**12 floats (3.6 TiB), checksum recomputed."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    with np.load(folder / "arrays.npz") as data:
+        arrays = {name: data[name] for name in data.files}
+    with zipfile.ZipFile(folder / "arrays.npz", "w") as archive:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            if name == "popularity":
+                header = {"descr": "<f4", "fortran_order": False, "shape": (10**12,)}
+                np.lib.format.write_array_header_1_0(member, header)
+                member.write(array.astype("<f4").tobytes())
+            else:
+                np.lib.format.write_array(member, array)
+            archive.writestr(f"{name}.npy", member.getvalue())
+    _set(("shapes", "popularity"), [10**12])(folder)
+    _rehash(folder, "arrays.npz")
 
 
 def _deep_json(folder: Path) -> None:
@@ -884,6 +941,7 @@ MODEL_CASES_SPEC: dict[str, tuple[str, Callable[[Path], None] | None, str]] = {
     "part_als_seen_out_of_range": ("cg_a", _in_part("als", _seen("seen_indices", lambda v: v + 10**6)), "refuse"),
     "duplicate_user_ids": ("pop_a", _duplicate_ids, "refuse"),
     "object_ids_pickled": ("pop_a", _object_ids, "refuse"),
+    "npz_header_declares_terabytes": ("pop_a", _npz_bomb, "refuse"),
     "truncated_npz": ("pop_a", _truncate(rehash=False), "refuse"),
     "truncated_npz_rehashed": ("pop_a", _truncate(rehash=True), "refuse"),
     "symlink_outside_own_arrays": ("pop_a", _symlink_out(target="own", rehash=False), "either"),

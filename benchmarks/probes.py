@@ -1081,6 +1081,31 @@ def _model_case(name: str) -> Callable[[Path, Path], str]:
 
 MODEL_CASES = {name: _model_case(name) for name in MODEL_CASES_SPEC}
 
+#: Model cases also run as ``workbench serve DIR`` (``cli:<case>``): a one-line error and exit 2, never a
+#: traceback; a load that succeeded would start the server (a hang here: only refused cases are listed).
+CLI_MODEL_CASES = (
+    "delete_sha256",
+    "list_for_params",
+    "string_shapes",
+    "bad_seed_als",
+    "json_200000_deep",
+    "manifest_fifo",
+    "seen_indices_out_of_range_candidates",
+    "ranker_children_out_of_range_sized",
+    "npz_header_declares_terabytes",
+)
+
+
+def tamper_only(name: str, setup: Path, folder: Path) -> None:
+    """Copy and damage the model of case ``name`` into ``folder`` (for ``workbench serve``)."""
+    global SETUP
+    SETUP = setup
+    base, tamper, _ = MODEL_CASES_SPEC[name]
+    shutil.copytree(setup / base, folder, symlinks=True)
+    if tamper is not None:
+        tamper(folder)
+
+
 #: Every array of these saved models is damaged in turn (``fuzz:<model>:<array>:<how>``, checksums and
 #: shapes recomputed): the load must refuse it, or serve answers that pass the checks; never crash.
 #: Parts whose class is damaged as a model of its own above (ALS, TIFU-KNN, UP-CF@r).
@@ -1222,7 +1247,24 @@ def _items(text: str | None) -> Callable[[Path, Path], str]:
     return run
 
 
+def _serve_class(base: str) -> Callable[[Path, Path], str]:
+    """Serve a saved model of one class: a known user, then an unknown one with the largest k."""
+
+    def run(setup: Path, work: Path) -> str:
+        client, _ = _client(setup, work, base=base)
+        user = json.loads((setup / "known_users.json").read_text())[0]
+        known = _json_answer(client.get("/api/recommendations", params={"user_id": user, "k": 5}), 200)
+        unknown = _json_answer(client.get("/api/recommendations", params={"user_id": "nobody", "k": 100}), 200)
+        expect(len(known["recommendations"]) == 5 and unknown["fallback"], "wrong list sizes or fallback flags")
+        scores = [r["score"] for r in known["recommendations"] + unknown["recommendations"]]
+        expect(all(isinstance(x, float) and x == x for x in scores), "a score is not a number")
+        return f"{len(unknown['recommendations'])} items for an unknown user"
+
+    return run
+
+
 SERVER_CASES: dict[str, Callable[[Path, Path], str]] = {
+    **{f"serve_{base}": _serve_class(base) for base in FUZZ_MODELS},
     "items_text_price": _items("item_id,name,price\n1,a,abc\n2,b,3.5\n"),
     "items_duplicate_ids": _items("item_id,name\n1,a\n1,b\n2,c\n"),
     "items_without_item_id": _items("sku,name\n1,a\n"),
@@ -1295,6 +1337,25 @@ def run_file_case(name: str, work: Path, setup: Path, timeout: float) -> dict[st
     return {"outcome": outcome[0], "detail": outcome[1], "seconds": round(seconds, 2)}
 
 
+def run_cli_model_case(name: str, work: Path, setup: Path, timeout: float) -> dict[str, Any]:
+    folder = work / "model"
+    command = [sys.executable, __file__, "--tamper", name.removeprefix("cli:"), str(folder), "--setup", str(setup)]
+    prepared, _ = run_process(command, timeout)
+    if prepared is None or prepared.returncode != 0:
+        return {"outcome": "traceback", "detail": "the probe could not damage the model", "seconds": 0.0}
+    proc, seconds = run_process([WORKBENCH, "serve", str(folder), "--port", "0"], timeout)
+    outcome = verdict(proc)
+    if outcome is None:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        if "Traceback (most recent call last)" in proc.stderr or proc.returncode not in (0, 2):
+            outcome = ("traceback", f"exit {proc.returncode}: {(lines or [''])[-1][:300]}")
+        elif proc.returncode == 0 or len(lines) != 1 or not lines[0].startswith("error:"):
+            outcome = ("silent_wrong", f"exit {proc.returncode}: {' | '.join(lines)[:300]}")
+        else:
+            outcome = ("ok", lines[0][:300])
+    return {"outcome": outcome[0], "detail": outcome[1], "seconds": round(seconds, 2)}
+
+
 def run_child_case(family: str, name: str, work: Path, setup: Path, timeout: float) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", family, name, "--setup", str(setup), "--work", str(work)]
     proc, seconds = run_process(command, timeout)
@@ -1321,7 +1382,11 @@ def main() -> int:
     parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--reuse", type=Path, help=argparse.SUPPRESS)  # a setup folder of an earlier run
+    parser.add_argument("--tamper", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.tamper:
+        tamper_only(args.tamper[0], args.setup, Path(args.tamper[1]))
+        return 0
     if args.child:
         (args.work / "models").mkdir(parents=True, exist_ok=True)
         print(json.dumps(child(*args.child, args.setup, args.work)))
@@ -1349,9 +1414,8 @@ def main() -> int:
             print(f"setup failed: {done.stderr[-2000:] if done else 'timed out'}", file=sys.stderr)
             return 1
         if "models" in families:
-            cases += [
-                ("models", n) for n in fuzz_cases(setup) if not args.case or n in args.case or "fuzz" in args.case
-            ]
+            extra = [f"cli:{n}" for n in CLI_MODEL_CASES] + fuzz_cases(setup)
+            cases += [("models", n) for n in extra if not args.case or n in args.case]
 
         def one(case: tuple[str, str]) -> dict[str, Any]:
             family, name = case
@@ -1359,6 +1423,8 @@ def main() -> int:
             (work / "models").mkdir(parents=True)
             if family == "files":
                 result = run_file_case(name, root, setup, args.timeout)
+            elif name.startswith("cli:"):
+                result = run_cli_model_case(name, work, setup, args.timeout)
             else:
                 result = run_child_case(family, name, work, setup, args.timeout)
             result["detail"] = result["detail"].replace(str(root), "<tmp>")

@@ -56,3 +56,21 @@ def test_verdict_names_the_winner_and_who_beats_the_baseline():
         "Best: re-ranker (nDCG@10 0.2500). Against buy again (0.2000): re-ranker (0.2500), TIFU-KNN (0.2100) "
         "beat it; ALS (0.1000) loses to it."
     )
+
+
+def test_buy_again_study_keeps_users_with_3_to_50_baskets():
+    from workbench.analysis.next_basket import buy_again_study
+    from workbench.errors import DataError
+
+    # user 1: two orders (dropped by the range); users 2, 3 and 4: four orders each of b and c
+    rows = [(1, "a", 10, 0), (1, "a", 11, 1)]
+    rows += [(user, item, user * 10 + day, day) for user in (2, 3, 4) for day in range(4) for item in ("b", "c")]
+    log = pd.DataFrame(rows, columns=["user_id", "item_id", "order_id", "timestamp"])
+    log["timestamp"] = 1_700_000_000 + 86_400 * log["timestamp"]
+    with pytest.raises(
+        DataError, match=r"^buy again vs discover: no user has 5 to 50 baskets \(a basket is one order\)$"
+    ):
+        buy_again_study(Dataset.from_frames(log), baskets=(5, 50), n_candidates=5, n_folds=2)
+    study = buy_again_study(Dataset.from_frames(log), n_candidates=5, n_folds=2)
+    assert study.baskets == (3, 50) and sorted(study.test.interactions["user_id"].unique()) == [2, 3, 4]
+    assert set(study.train.interactions["user_id"]) == {2, 3, 4}

@@ -16,6 +16,7 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.analysis.segments import activity_bands
+from workbench.data.baskets import keep_basket_counts
 from workbench.data.dataset import Dataset
 from workbench.data.repeats import basket_by, bought_before, has_repeats, purchase_rows
 from workbench.data.split import next_basket_split, single_basket_reason
@@ -42,6 +43,8 @@ FIGURES = (
     "truth_repeat_share",
 )
 ALL = "all users"
+#: Users with this many baskets take part in :func:`buy_again_study`, as the Reality Check's preprocessing.
+BASKET_RANGE = (3, 50)
 
 
 def buy_again_vs_discover(
@@ -110,6 +113,8 @@ class BuyAgainStudy:
     fit_seconds: dict[str, float]
     #: :func:`buy_again_vs_discover` over the models, for all users and by activity band
     table: pd.DataFrame
+    #: the users' range of baskets (low, high) the study kept; None: every user
+    baskets: tuple[int, int] | None = None
 
     def verdict(self, *, baseline: str = "buy again") -> str:
         """Which model wins on nDCG for all users, then which models beat the baseline and which lose
@@ -135,16 +140,24 @@ class BuyAgainStudy:
 
 
 def buy_again_study(
-    ds: Dataset, *, k: int = 10, n_candidates: int = 100, n_folds: int = 5, seed: int = 0
+    ds: Dataset,
+    *,
+    k: int = 10,
+    n_candidates: int = 100,
+    n_folds: int = 5,
+    seed: int = 0,
+    baskets: tuple[int, int] | None = BASKET_RANGE,
 ) -> BuyAgainStudy:
     """Hold out each user's last basket and compare :data:`STUDY_MODELS` on it, repeats allowed.
 
     Baskets are purchases (the ``purchase`` rows of a log with events, every row of an order
     log), grouped by order, else session, else order number (when the timestamps are order
-    numbers), else day (``workbench.data.repeats.basket_by``). Needs a log where some user bought
-    some item twice (else there is nothing to buy again: a DataError says so) and timestamps;
-    when no user has a second basket, the DataError says what a basket was.
-    Activity bands are tertiles of training purchases.
+    numbers), else day (``workbench.data.repeats.basket_by``). Only users with ``baskets`` =
+    (low, high) baskets take part (``keep_basket_counts``; None: every user), 3 to 50 as the
+    Reality Check's preprocessing. Needs a log where some user bought some item twice (else there
+    is nothing to buy again: a DataError says so) and timestamps; when no user is left, or none has
+    a second basket, the DataError says what a basket was. Activity bands are tertiles of training
+    purchases.
 
     >>> study = buy_again_study(shop, k=10)  # doctest: +SKIP
     >>> study.table[study.table.segment == "all users"]  # doctest: +SKIP
@@ -155,9 +168,14 @@ def buy_again_study(
         )
     orders = ds.with_interactions(ds.interactions[purchase_rows(ds)])  # a basket is what was bought
     by = basket_by(orders)
-    train, test = next_basket_split(orders, by=by)
+    kept = orders if baskets is None else keep_basket_counts(orders, low=baskets[0], high=baskets[1], by=by)
+    train, test = next_basket_split(kept, by=by)
     if len(test) == 0:
-        raise DataError(f"buy again vs discover: {single_basket_reason(orders, by)}, so none can be held out")
+        if baskets is None or len(next_basket_split(orders, by=by)[1]) == 0:
+            raise DataError(f"buy again vs discover: {single_basket_reason(orders, by)}, so none can be held out")
+        raise DataError(
+            f"buy again vs discover: no user has {baskets[0]} to {baskets[1]} baskets (a basket is one {by})"
+        )
     users = test.interactions[C.USER].unique()
     recs, fit_seconds = {}, {}
     for name, (factory, exclude_seen) in STUDY_MODELS.items():
@@ -167,4 +185,4 @@ def buy_again_study(
         recs[name] = model.recommend(users, k=k, exclude_seen=exclude_seen)
     segments = activity_bands(train, users, n_quantiles=3)
     table = buy_again_vs_discover(recs, test, train, k=k, segments=segments)
-    return BuyAgainStudy(by, train, test, k, recs, fit_seconds, table)
+    return BuyAgainStudy(by, train, test, k, recs, fit_seconds, table, baskets)

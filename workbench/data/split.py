@@ -182,6 +182,8 @@ def next_basket_split(ds: Dataset, *, by: str = "order") -> tuple[Dataset, Datas
     if by not in BASKETS:
         raise ConfigError(f"next_basket_split: by must be one of {list(BASKETS)}, got {by!r}")
     log = ds.interactions
+    if len(log) == 0:  # nothing to split (a filter left no row)
+        return _sides(ds, np.zeros(0, dtype=bool))
     keys, seconds = _basket_key(ds, by)
     users = pd.factorize(log[C.USER])[0].astype(np.int64)
     keys, key_ids = pd.factorize(keys, sort=True)  # codes in key order, for the ties

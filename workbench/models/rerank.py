@@ -62,7 +62,7 @@ from workbench.data.split import next_basket_split, single_basket_reason
 from workbench.errors import ConfigError, DataError, FallbackWarning, first_line
 from workbench.guards import check_dense, positive_int
 from workbench.models import storage
-from workbench.models.base import Recommender, mask_rows, unique_users
+from workbench.models.base import Recommender, mask_rows, top_k, unique_users
 from workbench.models.candidates import CandidateGenerator
 from workbench.models.tifuknn import TIFUKNNRecommender
 from workbench.models.upcf import UPCFRecommender
@@ -422,23 +422,60 @@ class LightGBMReranker(Recommender):
                 codes = self.item_map.codes(bought[C.ITEM])
                 bought = bought[(codes >= 0) & allowed[np.maximum(codes, 0)]]
             bought = bought[bought.groupby(C.USER, sort=False).cumcount().to_numpy() < self.n_candidates]
-            proposed = []
-            for model in sources.values():
-                with warnings.catch_warnings():  # popular items completing short lists are not proposals
-                    warnings.simplefilter("ignore", FallbackWarning)
-                    recs = model.recommend(user_ids, k=self.n_candidates, exclude_seen=False, items=items)
-                proposed.append(recs.loc[~recs[C.FALLBACK], [C.USER, C.ITEM]])
-            cands = pd.concat([cands, bought, *proposed], ignore_index=True)
+            cands = pd.concat([cands, bought], ignore_index=True)
             cands = cands.drop_duplicates([C.USER, C.ITEM], ignore_index=True)
             by_user = np.argsort(pd.Index(user_ids).get_indexer(cands[C.USER]), kind="stable")
             cands = cands.iloc[by_user].reset_index(drop=True)  # a user's rows together: one ranking group
-        for name, model in sources.items():
-            cands[f"{name}_score"] = model.score_pairs(cands[C.USER], cands[C.ITEM])
+            cands = self._with_sources(cands, sources, user_ids, allowed)
         scores = (*self._score_columns, *(f"{name}_score" for name in sources))
         features = history.features(cands, scores=scores)
         ranks = [f"{name}_rank" for name in scores]  # not proposed by a source: past its list
         features[ranks] = features[ranks].fillna(float(self.n_candidates + 1))
         return features
+
+    def _with_sources(
+        self, cands: pd.DataFrame, sources: dict[str, Recommender], user_ids: np.ndarray, allowed: np.ndarray | None
+    ) -> pd.DataFrame:
+        """``cands`` (grouped by user in the order of ``user_ids``) joined by each source's top ``n_candidates``
+        (repeats allowed, ``allowed`` items only), every row with each source's score (``<name>_score``, NaN
+        where it gives none). Each source scores a batch of users once, for its proposals and the scores both."""
+        if not sources:
+            return cands
+        n_items = max(len(model.item_map) for model in sources.values())
+        batch = max(1, self.batch_cells // (n_items * len(sources)))
+        user_rows = pd.Index(user_ids).get_indexer(cands[C.USER])
+        parts = []
+        for start in range(0, len(user_ids), batch):
+            ids = user_ids[start : start + batch]
+            low, high = np.searchsorted(user_rows, [start, start + len(ids)])
+            found, blocks = [cands.iloc[low:high]], {}
+            for name, model in sources.items():
+                blocks[name] = self._source_block(model, ids, allowed)
+                index, values = top_k(blocks[name], self.n_candidates)
+                rows, ranks = np.nonzero(np.isfinite(values))
+                found.append(pd.DataFrame({C.USER: ids[rows], C.ITEM: model.item_map.to_ids(index[rows, ranks])}))
+            part = pd.concat(found, ignore_index=True).drop_duplicates([C.USER, C.ITEM], ignore_index=True)
+            part = part.iloc[np.argsort(pd.Index(ids).get_indexer(part[C.USER]), kind="stable")]
+            rows = pd.Index(ids).get_indexer(part[C.USER])
+            for name, model in sources.items():
+                columns = model.item_map.codes(part[C.ITEM])
+                values = np.where(columns >= 0, blocks[name][rows, np.maximum(columns, 0)], -np.inf)
+                part[f"{name}_score"] = np.where(np.isfinite(values), values, np.nan)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    def _source_block(self, model: Recommender, user_ids: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+        """``model``'s dense scores of ``user_ids`` over its items: -inf for unknown users, unscored items
+        and items outside ``allowed`` (a mask over this model's item codes)."""
+        codes = model.user_map.codes(user_ids)
+        known = codes >= 0
+        block = np.full((len(user_ids), len(model.item_map)), -np.inf)
+        if known.any():
+            block[known] = model._score(codes[known])
+        if allowed is not None:
+            theirs = model.item_map.codes(self.item_map.ids[allowed])
+            block[:, np.isin(np.arange(len(model.item_map)), theirs, invert=True)] = -np.inf
+        return block
 
     # -- serving ------------------------------------------------------------------
     def _ranked(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:

@@ -21,6 +21,7 @@ from workbench.analysis.explain import with_item_names
 from workbench.analysis.next_basket import BuyAgainStudy, buy_again_study
 from workbench.data.dataset import Dataset
 from workbench.data.repeats import has_repeats
+from workbench.errors import DataError
 from workbench.models import CandidateGenerator, LightGBMReranker, candidate_recall
 from workbench.report import Report
 from workbench.report.charts import line_chart, metric_comparison_chart
@@ -213,8 +214,13 @@ class BuyAgainView:
         if study is None:
             return f"Does not apply: {self.reason}."
         return (
-            f"Baskets are {BASKET_NAMES[study.by]}; {study.test.interactions[C.USER].nunique():,} users have a held-out last "
-            f"basket, and {study.table['truth_repeat_share'].iloc[0]:.0%} of its items were bought before. "
+            f"Baskets are {BASKET_NAMES[study.by]}; {study.test.interactions[C.USER].nunique():,} users"
+            + (
+                f" with {study.baskets[0]} to {study.baskets[1]} baskets (as the Reality Check keeps)"
+                if study.baskets
+                else ""
+            )
+            + f" have a held-out last basket, and {study.table['truth_repeat_share'].iloc[0]:.0%} of its items were bought before. "
             + study.verdict()
         )
 
@@ -259,4 +265,8 @@ def buy_again_view(
         return BuyAgainView(None, "nobody bought an item twice in this log, so there is nothing to buy again")
     if not ds.has_timestamps:
         return BuyAgainView(None, "the log has no timestamps, so there is no last basket to hold out")
-    return BuyAgainView(buy_again_study(ds, k=k, n_candidates=n_candidates, n_folds=n_folds, seed=seed))
+    try:
+        study = buy_again_study(ds, k=k, n_candidates=n_candidates, n_folds=n_folds, seed=seed)
+    except DataError as exc:  # no user in the basket range, or none with a second basket
+        return BuyAgainView(None, str(exc).removeprefix("buy again vs discover: "))
+    return BuyAgainView(study)

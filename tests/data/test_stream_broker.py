@@ -245,3 +245,16 @@ def test_broker_live_replay_for_the_notebook_and_a_plain_note_without_broker(bro
     table = live_replay(make_ecommerce(300, 200, 6000, seed=0), url=broker.url, limit=300, batch_size=100)
     assert table["events"].tolist() == [100, 100, 100]
     assert {"popularity_js", "new_user_share", "new_item_share", "apply_ms"} <= set(table.columns)
+
+
+def test_broker_batch_mixing_typed_and_untyped_events_is_applied(broker):
+    with Publisher(broker.url, "mixed") as publisher:
+        publisher.send({"user_id": 1, "item_id": 2, "timestamp": 1_700_000_000, "rating": 4})
+        publisher.send(event(1, 3, timestamp="2024-01-01T00:00:00", kind="purchase"))
+    stream = broker_stream(broker.url, "mixed", batch_size=10, idle_timeout=1.0)
+    (batch,) = list(stream)
+    stream.close()
+    frame = batch.interactions
+    assert frame["event"].tolist() == ["view", "purchase"] and frame["rating"].tolist() == [4.0, 1.0]
+    assert frame["timestamp"].tolist() == [1_700_000_000, 1_704_067_200]
+    Dataset.from_frames(frame)  # valid as a log

@@ -411,7 +411,8 @@ class BrokerStream:
     ``skip_ids`` (the last batch a checkpoint says was applied) are acknowledged, not handed out again,
     and counted in ``n_skipped``. Invalid events go to the dead-letter queue with a one-line reason
     (``n_dead``; ``dead_reasons`` counts them by kind). Iteration stops after ``idle_timeout`` seconds without events
-    (``None``: never). Interactions carry the canonical columns plus ``message_id``.
+    (``None``: never). Interactions carry the canonical columns plus ``message_id``; in a batch mixing
+    events with and without a type (or rating), the untyped ones are views (the unrated ones strength 1).
     """
 
     def __init__(
@@ -494,6 +495,10 @@ class BrokerStream:
                 continue  # only dead letters or duplicates: acknowledged at the top of the loop
             frame = pd.DataFrame(rows)
             frame["message_id"] = ids
+            if C.EVENT in frame:  # beside typed events, an event without a type is a view
+                frame[C.EVENT] = frame[C.EVENT].fillna("view")
+            if C.RATING in frame:  # beside rated events, one without a rating has strength 1
+                frame[C.RATING] = frame[C.RATING].fillna(1.0)
             seconds = frame[C.TIMESTAMP].to_numpy()
             self.n_events += len(frame)
             yield Batch(self.n_batches, _timestamp(seconds.min()), _timestamp(seconds.max()), frame)

@@ -9,6 +9,7 @@ def _():
 
     import marimo as mo
 
+    from workbench.analysis import live_note, live_replay
     from workbench.data import load_dataset
     from workbench.notebooks import data_choice, publish, stage, wait_for
     from workbench.report import readable
@@ -19,6 +20,8 @@ def _():
         freshness_note,
         freshness_report,
         freshness_view,
+        live_note,
+        live_replay,
         load_dataset,
         mo,
         publish,
@@ -112,6 +115,31 @@ def _(mo, view):
 def _(mo, readable, view):
     mo.stop(view is None)
     readable(view.alerts)
+    return
+
+
+@app.cell
+def _(ds, live_note, live_replay, mo, readable, run, stage, start_fraction, wait_for):
+    wait_for(run, "Press **Replay** to also run the live loop against a RabbitMQ broker.")
+    _title = "## Live loop: events from a broker"
+    live_why = live_note()
+    if live_why:
+        _live = mo.md(f"{_title}\n\n{live_why}")
+    else:
+        stage("live loop: publishing events to RabbitMQ and applying them batch by batch")
+        _live = mo.vstack(
+            [
+                mo.md(
+                    f"{_title}\n\nThe same incremental update, fed by a real broker: the first 2,000 events after "
+                    "the training period go to a fresh RabbitMQ queue and come back in batches of 250, each folded "
+                    "into ALS and decayed popularity, checked for drift and checkpointed before it is acknowledged "
+                    "(`workbench.analysis.live`). A server started on the loop's `current/als` serves each "
+                    "checkpoint after `POST /admin/reload`. Not in the HTML report: it depends on a broker running now."
+                ),
+                readable(live_replay(ds, limit=2000, batch_size=250, start_fraction=start_fraction.value)),
+            ]
+        )
+    _live
     return
 
 

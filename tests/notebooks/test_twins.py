@@ -172,7 +172,9 @@ def test_executed_twin_renders_offline_in_jupyterlab(name):
         if output["output_type"] in ("display_data", "execute_result")
     ]
     assert any("`5`" in text and "`k`" in text for text in shown), "the parameter k = 5 reached the controls"
-    assert any(mo.VEGALITE_MIME in output.get("data", {}) for cell in notebook.cells for output in cell.outputs)
+    assert any(
+        mo.VEGALITE_MIME in output.get("data", {}) for cell in notebook.cells for output in cell.get("outputs", [])
+    )
 
 
 def test_a_parameter_out_of_range_stops_with_the_allowed_values():

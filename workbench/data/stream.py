@@ -659,29 +659,9 @@ class LocalBroker:
             subprocess.run([epmd, "-port", str(self.epmd_port), "-kill"], capture_output=True, timeout=10)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def local_rabbitmq(folder: str | os.PathLike, *, timeout: float = 60.0) -> Iterator[LocalBroker]:
-    """Start ``rabbitmq-server`` with its data, logs and ports (AMQP, distribution, epmd) its own, wait
-    until it takes connections, stop it on exit. BrokerError when it is not installed or does not start.
-
-    >>> with local_rabbitmq(tmp_path) as broker:  # doctest: +SKIP
-    ...     Publisher(broker.url, "events").send({"user_id": 1, "item_id": 2, "timestamp": 0})
-    """
-    search = os.pathsep.join([*RABBITMQ_BIN, os.environ.get("PATH", "")])
-    server = shutil.which("rabbitmq-server", path=search)
-    if server is None:
-        raise BrokerError(
-            "rabbitmq-server is not installed: apt-get install rabbitmq-server (or brew install rabbitmq)"
-        )
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "enabled_plugins").write_text("[].\n")
+def _start_rabbitmq(server: str, folder: Path, timeout: float) -> LocalBroker | None:
+    """One start of ``rabbitmq-server`` on ports free a moment ago; the broker once it takes connections, None
+    when it stopped first (another process can take a port in between: the caller tries new ones)."""
     port, dist, epmd = _free_port(), _free_port(), _free_port()
     env = {
         **os.environ,
@@ -701,19 +681,53 @@ def local_rabbitmq(folder: str | os.PathLike, *, timeout: float = 60.0) -> Itera
         process = subprocess.Popen([server], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     broker = LocalBroker(f"amqp://guest:guest@127.0.0.1:{port}/%2F", process, epmd)
     pika = _pika()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pika.BlockingConnection(pika.URLParameters(broker.url)).close()
+            return broker
+        except (pika.exceptions.AMQPError, OSError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                broker.stop()
+                return None
+            time.sleep(0.2)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+#: Starts of a local rabbitmq-server tried, each on new ports, before giving up.
+START_ATTEMPTS = 3
+
+
+@contextlib.contextmanager
+def local_rabbitmq(folder: str | os.PathLike, *, timeout: float = 60.0) -> Iterator[LocalBroker]:
+    """Start ``rabbitmq-server`` with its data, logs and ports (AMQP, distribution, epmd) its own, wait
+    until it takes connections, stop it on exit. BrokerError when it is not installed or does not start.
+
+    >>> with local_rabbitmq(tmp_path) as broker:  # doctest: +SKIP
+    ...     Publisher(broker.url, "events").send({"user_id": 1, "item_id": 2, "timestamp": 0})
+    """
+    search = os.pathsep.join([*RABBITMQ_BIN, os.environ.get("PATH", "")])
+    server = shutil.which("rabbitmq-server", path=search)
+    if server is None:
+        raise BrokerError(
+            "rabbitmq-server is not installed: apt-get install rabbitmq-server (or brew install rabbitmq)"
+        )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "enabled_plugins").write_text("[].\n")
+    for attempt in range(1, START_ATTEMPTS + 1):
+        broker = _start_rabbitmq(server, folder, timeout)
+        if broker is not None:
+            break
+        if attempt == START_ATTEMPTS:
+            tail = (folder / "server.out").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise BrokerError(f"rabbitmq-server did not start ({tail[0]}); logs in {folder}")
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                pika.BlockingConnection(pika.URLParameters(broker.url)).close()
-                break
-            except (pika.exceptions.AMQPError, OSError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    tail = (folder / "server.out").read_text(errors="replace").strip().splitlines()[-1:] or [
-                        "no output"
-                    ]
-                    raise BrokerError(f"rabbitmq-server did not start ({tail[0]}); logs in {folder}") from None
-                time.sleep(0.2)
         yield broker
     finally:
         broker.stop()

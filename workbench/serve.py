@@ -409,6 +409,9 @@ def create_app(
             return JSONResponse(state.reload().health())
         except Exception as exc:  # any failure (a malformed directory too) is an answer; the old model serves on
             reason = first_line(exc) if isinstance(exc, WorkbenchError | OSError) else f"{type(exc).__name__}: {exc}"
+            folder = Path(state.current.model_dir)
+            for spelling in {str(folder.resolve()), str(folder)}:  # the folder's name, never where it lives
+                reason = reason.replace(spelling, folder.name)
             return JSONResponse(
                 {"error": f"reload failed, still serving the previous model: {first_line(reason)}"}, 500
             )

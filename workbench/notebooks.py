@@ -174,9 +174,9 @@ def rerank_controls() -> tuple[Any, Any, Any]:
     import marimo as mo
 
     return (
-        mo.ui.slider(5, 50, step=5, value=10, label="k (list length)"),
-        mo.ui.slider(20, 100, step=10, value=50, label="candidates per user"),
-        mo.ui.slider(2, 5, step=1, value=3, label="holdout folds"),
+        mo.ui.slider(5, 50, step=5, value=10, label="k (list length)", show_value=True),
+        mo.ui.slider(20, 100, step=10, value=50, label="candidates per user", show_value=True),
+        mo.ui.slider(2, 5, step=1, value=3, label="holdout folds", show_value=True),
     )
 
 

@@ -137,7 +137,8 @@ def _(mo):
             "impute": mo.ui.checkbox(label="impute missing attributes"),
         }
     )
-    mo.vstack([mo.md("Clean a copy of the data (nothing changes unless ticked):"), cleaning])
+    # the boxes themselves, not the dictionary (which marimo shows as a tree of its keys)
+    mo.vstack([mo.md("Clean a copy of the data (nothing changes unless ticked):"), *cleaning.elements.values()])
     return (cleaning,)
 
 

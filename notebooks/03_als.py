@@ -48,11 +48,18 @@ def _(dataset, load_dataset, mo, stage):
 
 
 @app.cell
-def _(als_view, ds, factors, fitted, k, mo, readable, run, stage, standard_run, wait_for):
+def _(ds, factors, fitted, mo, run, stage, standard_run, wait_for):
     wait_for(run, "Press **Train models** to fit popularity and ALS.")
     stage("splitting, training popularity and ALS, recommending")
     with mo.status.spinner(title="Training popularity and ALS"):
-        view = als_view(standard_run(ds, k=k.value, factors=factors.value, fit=fitted))
+        # k only changes the lists scored: the next cell rescores, and changing k does not train again
+        trained = standard_run(ds, factors=factors.value, fit=fitted)
+    return (trained,)
+
+
+@app.cell
+def _(als_view, k, mo, readable, trained):
+    view = als_view(trained.at_k(k.value))
     mo.vstack([mo.md(f"Scores on a {view.run.describe()}, top {view.run.k}."), readable(view.run.scores)])
     return (view,)
 

@@ -97,6 +97,21 @@ class StandardRun:
         """
         return f"{self.split_name} (seed {self.seed})"
 
+    def at_k(self, k: int) -> StandardRun:
+        """The same split and fitted models with top-``k`` lists and metrics; itself when ``k`` is its own.
+        A notebook trains once and changes k without training again.
+
+        >>> run.at_k(20).k  # doctest: +SKIP
+        20
+        """
+        k = positive_int(k, "k")
+        if k == self.k:
+            return self
+        users = self.test_users
+        recs = {name: model.recommend(users, k=k) for name, model in self.models.items()}
+        per_user = {name: evaluate_per_user(frame, self.test, k=k) for name, frame in recs.items()}
+        return StandardRun(self.ds, self.train, self.test, k, self.seed, self.ratio, self.models, recs, per_user)
+
 
 def standard_run(
     ds: Dataset,

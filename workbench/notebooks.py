@@ -155,14 +155,14 @@ def stage(name: str) -> None:
 
 
 def wait_for(button: Any, message: str) -> None:
-    """In the marimo editor, stop the cell with ``message`` until the run ``button`` is pressed; run as
-    a script, an app, a report or a test, go on at once.
+    """In the marimo editor and in an app (``marimo run``), stop the cell with ``message`` until the run
+    ``button`` is pressed, so that pressing it is what trains; run as a script, a report or a test, go on at once.
 
     >>> wait_for(run, "Press **Train models** to fit popularity and ALS.")  # doctest: +SKIP
     """
     import marimo as mo
 
-    mo.stop(mo.app_meta().mode == "edit" and not button.value, mo.md(message))
+    mo.stop(mo.app_meta().mode in ("edit", "run") and not button.value, mo.md(message))
 
 
 def rerank_controls() -> tuple[Any, Any, Any]:

@@ -1,0 +1,234 @@
+"""The Jupyter twin of 03_als opened in JupyterLab in a real browser (Debian's Chromium, driven by Playwright) and
+run as a user would (Run > Run All Cells) on synthetic-small: every cell runs, no output shows a traceback, no
+rich output is blank, the charts render through JupyterLab's own Vega renderer, the tables as pandas, and the
+page asks nothing of any host but 127.0.0.1.
+
+JupyterLab runs on a temporary copy of the twin with its own config, settings, workspaces and runtime dirs, the
+news feed, the update check and the announcements plugin off. Same skip rule as the marimo browser test:
+``WORKBENCH_SKIP_BROWSER=1`` skips it; without ``chromium`` on the PATH it fails.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from workbench.notebooks import notebooks_dir
+
+SKIP_ENV = "WORKBENCH_SKIP_BROWSER"
+SMALL = "synthetic-small"
+LOCAL = {"127.0.0.1"}
+TWIN = "03_als.ipynb"
+#: Seconds allowed for JupyterLab to start and for the whole notebook to run.
+TIMEOUT = 60
+#: Code cells of the twin.
+CODE_CELLS = sum(
+    cell["cell_type"] == "code" for cell in json.loads((notebooks_dir() / "jupyter" / TWIN).read_text())["cells"]
+)
+PROMPT = re.compile(r"^\[\d+\]:$")
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's chromium: missing, the test fails (CI installs it), unless ``WORKBENCH_SKIP_BROWSER=1``."""
+    if os.environ.get(SKIP_ENV) == "1":
+        pytest.skip(f"{SKIP_ENV}=1: browser tests skipped")
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail(
+            "chromium not found on the PATH: install Debian's chromium (apt-get install chromium; .ci/run does), "
+            f"or set {SKIP_ENV}=1 to skip the browser tests"
+        )
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_lab(proc: subprocess.Popen, port: int, log: Path) -> None:
+    """Until JupyterLab answers HTTP on 127.0.0.1:port (``/api``: any status will do)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"jupyter lab did not answer on 127.0.0.1:{port} within {TIMEOUT} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path):
+    """``jupyter lab`` on 127.0.0.1 serving a copy of the 03_als twin, offline; yields the twin's URL."""
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    shutil.copy(notebooks_dir() / "jupyter" / TWIN, root / TWIN)
+    config = tmp_path / "config"
+    (config / "labconfig").mkdir(parents=True)
+    # the announcements plugin asks to fetch Jupyter news on first opening: off
+    disabled = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+    (config / "labconfig" / "page_config.json").write_text(json.dumps(disabled))
+    port = free_port()
+    token = secrets.token_hex(16)
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "WORKBENCH_DATA": SMALL,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),  # the kernelspec runs "python": this venv's
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
+    for key in ("WORKBENCH_REPORT_DIR", "WORKBENCH_MODEL_CACHE", "WORKBENCH_DATA_OPTIONS"):
+        env.pop(key, None)  # the twin publishes nothing and fits every model it shows
+    log = tmp_path / "jupyterlab.log"
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1"]
+    command += [
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    with log.open("wb") as out:
+        # its own process group: the kernels JupyterLab starts end with it
+        proc = subprocess.Popen(
+            command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_for_lab(proc, port, log)
+        yield f"http://127.0.0.1:{port}/lab/tree/{TWIN}?token={token}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+#: Per output area of the notebook: its cell's index, mimetype, text and whether it holds a picture.
+OUTPUTS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-OutputArea-output')).map(el => ({
+  cell: Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).indexOf(el.closest('.jp-Cell')),
+  mime: el.getAttribute('data-mime-type') || '',
+  text: el.textContent.trim(),
+  picture: el.querySelector('svg, canvas, img') !== null,
+  table: el.querySelector('table') !== null,
+  vega: el.querySelector('.vega-embed') !== null,
+  chart: el.querySelector('.vega-embed svg, .vega-embed canvas') !== null,
+}))"""
+#: Per cell, for a failure's report: class, prompt, source (textContent: cells off screen have no innerText).
+CELLS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).map(c => [c.className,
+  (c.querySelector('.jp-InputPrompt') || {}).textContent, (c.querySelector('.jp-InputArea-editor') || {}).textContent])"""
+
+
+def test_browser_jupyterlab_03_als_twin_runs_all_offline(chromium, jupyter_lab, tmp_path):
+    hosts: list[str] = []
+    errors: list[str] = []
+
+    def record(url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https", "ws", "wss"):
+            hosts.append(parts.hostname or "")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(TIMEOUT * 1000)
+            expect.set_options(timeout=TIMEOUT * 1000)
+            page.on("request", lambda request: record(request.url))
+            page.on("websocket", lambda ws: record(ws.url))
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            opened = time.monotonic()
+            page.goto(jupyter_lab)
+
+            # The notebook opens with its kernel started and idle.
+            notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+            expect(notebook).to_be_visible()
+            cells = notebook.locator(".jp-CodeCell")
+            kernel_status = page.locator(".jp-StatusBar-Widget", has_text="Python 3 (ipykernel) | Idle")
+            expect(kernel_status).to_be_visible()  # the session connected to a started kernel, not only a placeholder
+            print(f"\n03_als twin in JupyterLab: kernel idle {time.monotonic() - opened:.1f} s after opening")
+
+            # Run > Run All Cells, then wait until every code cell has an execution count and the kernel is idle.
+            started = time.monotonic()
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            page.wait_for_function(
+                """() => {
+                  const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell'))
+                    .filter(c => c.querySelector('.jp-InputArea-editor').textContent.trim() !== '');
+                  return cells.length > 0 && cells.every(
+                    c => /^\\[\\d+\\]:$/.test(c.querySelector('.jp-InputPrompt').textContent.trim()));
+                }""",
+                timeout=TIMEOUT * 1000,
+            )
+            expect(kernel_status).to_be_visible()
+            prompts = [text.strip() for text in cells.locator(".jp-InputPrompt").all_text_contents()]
+            print(f"code cells in the page: {len(prompts)}: {prompts}")  # Run All may leave an empty cell at the end
+            ran = [text for text in prompts if PROMPT.match(text)]
+            assert len(ran) == CODE_CELLS, prompts
+            print(f"run all: {len(ran)} code cells in {time.monotonic() - started:.1f} s")
+
+            # Vega charts draw asynchronously after the cell finishes.
+            charts = notebook.locator(".vega-embed").locator("svg, canvas")
+            expect(charts.first).to_be_attached()
+            page.wait_for_function(
+                """() => Array.from(document.querySelectorAll('.jp-Notebook .vega-embed'))
+                  .every(v => v.querySelector('svg, canvas') !== null)"""
+            )
+            page.screenshot(path=tmp_path / "jupyterlab-run-all.png")
+            charts.first.scroll_into_view_if_needed()  # the notebook scrolls inside its panel, not the page
+            expect(charts.first).to_be_visible()
+            box = charts.first.bounding_box()
+            assert box and box["width"] > 100 and box["height"] > 100, f"the chart is drawn tiny: {box}"
+            page.screenshot(path=tmp_path / "jupyterlab-chart.png")
+            outputs = page.evaluate(OUTPUTS_JS)
+        except Exception:
+            print(page.evaluate(CELLS_JS))
+            page.screenshot(path=tmp_path / "failure.png")  # what the user saw
+            raise
+        finally:
+            browser.close()
+
+    shown = "\n".join(f"cell {o['cell']} {o['mime']}: {o['text'][:200]!r}" for o in outputs)
+    tracebacks = [o for o in outputs if "Traceback" in o["text"] or o["mime"] == "application/vnd.jupyter.error"]
+    assert not tracebacks, f"errors in the outputs:\n{shown}"
+    stderr = [o for o in outputs if o["mime"] == "application/vnd.jupyter.stderr"]
+    assert not stderr, f"stderr shown (pink) in the outputs:\n{shown}"
+    blank = [o for o in outputs if not o["text"] and not o["picture"]]
+    assert not blank, f"blank outputs in cells {[o['cell'] for o in blank]}:\n{shown}"
+    charts = [o["cell"] for o in outputs if o["chart"]]
+    assert charts and charts == [o["cell"] for o in outputs if o["vega"]], f"Vega charts not drawn:\n{shown}"
+    tables = [o["cell"] for o in outputs if o["table"]]
+    assert tables, f"no table rendered:\n{shown}"
+    print(
+        f"{len(outputs)} outputs, Vega charts in cells {charts}, tables in cells {tables}, hosts {sorted(set(hosts))}"
+    )
+    assert hosts and set(hosts) <= LOCAL, f"requests left 127.0.0.1: {sorted(set(hosts) - LOCAL)}"
+    assert not errors, f"errors in the page: {errors}"

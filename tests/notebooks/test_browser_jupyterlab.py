@@ -4,7 +4,7 @@ rich output is blank, the charts render through JupyterLab's own Vega renderer, 
 page asks nothing of any host but 127.0.0.1.
 
 JupyterLab runs on a temporary copy of the twin with its own config, settings, workspaces and runtime dirs, the
-news feed, the update check and the announcements plugin off. Same skip rule as the marimo browser test:
+news feed, the update check and the announcements plugin off. Browser, page and server fixtures are in conftest.py:
 ``WORKBENCH_SKIP_BROWSER=1`` skips it; without ``chromium`` on the PATH it fails.
 """
 
@@ -13,22 +13,17 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from workbench.notebooks import notebooks_dir
 
-SKIP_ENV = "WORKBENCH_SKIP_BROWSER"
 SMALL = "synthetic-small"
-LOCAL = {"127.0.0.1"}
 TWIN = "03_als.ipynb"
 #: Seconds allowed for JupyterLab to start and for the whole notebook to run.
 TIMEOUT = 60
@@ -37,26 +32,6 @@ CODE_CELLS = sum(
     cell["cell_type"] == "code" for cell in json.loads((notebooks_dir() / "jupyter" / TWIN).read_text())["cells"]
 )
 PROMPT = re.compile(r"^\[\d+\]:$")
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Debian's chromium: missing, the test fails (CI installs it), unless ``WORKBENCH_SKIP_BROWSER=1``."""
-    if os.environ.get(SKIP_ENV) == "1":
-        pytest.skip(f"{SKIP_ENV}=1: browser tests skipped")
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail(
-            "chromium not found on the PATH: install Debian's chromium (apt-get install chromium; .ci/run does), "
-            f"or set {SKIP_ENV}=1 to skip the browser tests"
-        )
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_lab(proc: subprocess.Popen, port: int, log: Path) -> None:
@@ -79,7 +54,7 @@ def wait_for_lab(proc: subprocess.Popen, port: int, log: Path) -> None:
 
 
 @pytest.fixture
-def jupyter_lab(tmp_path):
+def jupyter_lab(tmp_path, free_port, server_group):
     """``jupyter lab`` on 127.0.0.1 serving a copy of the 03_als twin, offline; yields the twin's URL."""
     root = tmp_path / "notebooks"
     root.mkdir()
@@ -89,7 +64,7 @@ def jupyter_lab(tmp_path):
     # the announcements plugin asks to fetch Jupyter news on first opening: off
     disabled = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
     (config / "labconfig" / "page_config.json").write_text(json.dumps(disabled))
-    port = free_port()
+    port = free_port
     token = secrets.token_hex(16)
     bin_dir = str(Path(sys.executable).parent)
     env = {
@@ -113,22 +88,9 @@ def jupyter_lab(tmp_path):
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
-    with log.open("wb") as out:
-        # its own process group: the kernels JupyterLab starts end with it
-        proc = subprocess.Popen(
-            command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        wait_for_lab(proc, port, log)
-        yield f"http://127.0.0.1:{port}/lab/tree/{TWIN}?token={token}"
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    proc = server_group(command, cwd=root, env=env, log=log)  # the kernels JupyterLab starts end with its group
+    wait_for_lab(proc, port, log)
+    return f"http://127.0.0.1:{port}/lab/tree/{TWIN}?token={token}"
 
 
 #: Per output area of the notebook: its cell's index, mimetype, text and whether it holds a picture.
@@ -146,75 +108,60 @@ CELLS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'
   (c.querySelector('.jp-InputPrompt') || {}).textContent, (c.querySelector('.jp-InputArea-editor') || {}).textContent])"""
 
 
-def test_browser_jupyterlab_03_als_twin_runs_all_offline(chromium, jupyter_lab, tmp_path):
-    hosts: list[str] = []
-    errors: list[str] = []
+def test_browser_jupyterlab_03_als_twin_runs_all_offline(browser_page, jupyter_lab, tmp_path):
+    page = browser_page.page
+    page.set_default_timeout(TIMEOUT * 1000)
+    expect.set_options(timeout=TIMEOUT * 1000)
+    try:
+        opened = time.monotonic()
+        page.goto(jupyter_lab)
 
-    def record(url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https", "ws", "wss"):
-            hosts.append(parts.hostname or "")
+        # The notebook opens with its kernel started and idle.
+        notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+        expect(notebook).to_be_visible()
+        cells = notebook.locator(".jp-CodeCell")
+        kernel_status = page.locator(".jp-StatusBar-Widget", has_text="Python 3 (ipykernel) | Idle")
+        expect(kernel_status).to_be_visible()  # the session connected to a started kernel, not only a placeholder
+        print(f"\n03_als twin in JupyterLab: kernel idle {time.monotonic() - opened:.1f} s after opening")
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(TIMEOUT * 1000)
-            expect.set_options(timeout=TIMEOUT * 1000)
-            page.on("request", lambda request: record(request.url))
-            page.on("websocket", lambda ws: record(ws.url))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            opened = time.monotonic()
-            page.goto(jupyter_lab)
+        # Run > Run All Cells, then wait until every code cell has an execution count and the kernel is idle.
+        started = time.monotonic()
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        page.wait_for_function(
+            """() => {
+              const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell'))
+                .filter(c => c.querySelector('.jp-InputArea-editor').textContent.trim() !== '');
+              return cells.length > 0 && cells.every(
+                c => /^\\[\\d+\\]:$/.test(c.querySelector('.jp-InputPrompt').textContent.trim()));
+            }""",
+            timeout=TIMEOUT * 1000,
+        )
+        expect(kernel_status).to_be_visible()
+        prompts = [text.strip() for text in cells.locator(".jp-InputPrompt").all_text_contents()]
+        print(f"code cells in the page: {len(prompts)}: {prompts}")  # Run All may leave an empty cell at the end
+        ran = [text for text in prompts if PROMPT.match(text)]
+        assert len(ran) == CODE_CELLS, prompts
+        print(f"run all: {len(ran)} code cells in {time.monotonic() - started:.1f} s")
 
-            # The notebook opens with its kernel started and idle.
-            notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
-            expect(notebook).to_be_visible()
-            cells = notebook.locator(".jp-CodeCell")
-            kernel_status = page.locator(".jp-StatusBar-Widget", has_text="Python 3 (ipykernel) | Idle")
-            expect(kernel_status).to_be_visible()  # the session connected to a started kernel, not only a placeholder
-            print(f"\n03_als twin in JupyterLab: kernel idle {time.monotonic() - opened:.1f} s after opening")
-
-            # Run > Run All Cells, then wait until every code cell has an execution count and the kernel is idle.
-            started = time.monotonic()
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-            page.wait_for_function(
-                """() => {
-                  const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell'))
-                    .filter(c => c.querySelector('.jp-InputArea-editor').textContent.trim() !== '');
-                  return cells.length > 0 && cells.every(
-                    c => /^\\[\\d+\\]:$/.test(c.querySelector('.jp-InputPrompt').textContent.trim()));
-                }""",
-                timeout=TIMEOUT * 1000,
-            )
-            expect(kernel_status).to_be_visible()
-            prompts = [text.strip() for text in cells.locator(".jp-InputPrompt").all_text_contents()]
-            print(f"code cells in the page: {len(prompts)}: {prompts}")  # Run All may leave an empty cell at the end
-            ran = [text for text in prompts if PROMPT.match(text)]
-            assert len(ran) == CODE_CELLS, prompts
-            print(f"run all: {len(ran)} code cells in {time.monotonic() - started:.1f} s")
-
-            # Vega charts draw asynchronously after the cell finishes.
-            charts = notebook.locator(".vega-embed").locator("svg, canvas")
-            expect(charts.first).to_be_attached()
-            page.wait_for_function(
-                """() => Array.from(document.querySelectorAll('.jp-Notebook .vega-embed'))
-                  .every(v => v.querySelector('svg, canvas') !== null)"""
-            )
-            page.screenshot(path=tmp_path / "jupyterlab-run-all.png")
-            charts.first.scroll_into_view_if_needed()  # the notebook scrolls inside its panel, not the page
-            expect(charts.first).to_be_visible()
-            box = charts.first.bounding_box()
-            assert box and box["width"] > 100 and box["height"] > 100, f"the chart is drawn tiny: {box}"
-            page.screenshot(path=tmp_path / "jupyterlab-chart.png")
-            outputs = page.evaluate(OUTPUTS_JS)
-        except Exception:
-            print(page.evaluate(CELLS_JS))
-            page.screenshot(path=tmp_path / "failure.png")  # what the user saw
-            raise
-        finally:
-            browser.close()
+        # Vega charts draw asynchronously after the cell finishes.
+        charts = notebook.locator(".vega-embed").locator("svg, canvas")
+        expect(charts.first).to_be_attached()
+        page.wait_for_function(
+            """() => Array.from(document.querySelectorAll('.jp-Notebook .vega-embed'))
+              .every(v => v.querySelector('svg, canvas') !== null)"""
+        )
+        page.screenshot(path=tmp_path / "jupyterlab-run-all.png")
+        charts.first.scroll_into_view_if_needed()  # the notebook scrolls inside its panel, not the page
+        expect(charts.first).to_be_visible()
+        box = charts.first.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 100, f"the chart is drawn tiny: {box}"
+        page.screenshot(path=tmp_path / "jupyterlab-chart.png")
+        outputs = page.evaluate(OUTPUTS_JS)
+    except Exception:
+        print(page.evaluate(CELLS_JS))
+        page.screenshot(path=tmp_path / "failure.png")  # what the user saw
+        raise
 
     shown = "\n".join(f"cell {o['cell']} {o['mime']}: {o['text'][:200]!r}" for o in outputs)
     tracebacks = [o for o in outputs if "Traceback" in o["text"] or o["mime"] == "application/vnd.jupyter.error"]
@@ -228,7 +175,6 @@ def test_browser_jupyterlab_03_als_twin_runs_all_offline(chromium, jupyter_lab, 
     tables = [o["cell"] for o in outputs if o["table"]]
     assert tables, f"no table rendered:\n{shown}"
     print(
-        f"{len(outputs)} outputs, Vega charts in cells {charts}, tables in cells {tables}, hosts {sorted(set(hosts))}"
+        f"{len(outputs)} outputs, Vega charts in cells {charts}, tables in cells {tables}, hosts {sorted(set(browser_page.hosts))}"
     )
-    assert hosts and set(hosts) <= LOCAL, f"requests left 127.0.0.1: {sorted(set(hosts) - LOCAL)}"
-    assert not errors, f"errors in the page: {errors}"
+    browser_page.assert_local_and_clean()

@@ -3,53 +3,29 @@ used as a user would: the controls are there on opening, without "run all"; Trai
 set changes the numbers shown; and the page asks nothing of any host but 127.0.0.1.
 
 Playwright's own browser download is never used: the test drives the ``chromium`` on the PATH (``.ci/run``
-installs it with apt). Without it the test fails; ``WORKBENCH_SKIP_BROWSER=1`` skips the browser tests.
+installs it with apt; the fixtures are in conftest.py). Without it the test fails; ``WORKBENCH_SKIP_BROWSER=1``
+skips the browser tests.
 """
 
 import os
 import re
-import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from workbench.notebooks import notebooks_dir
 
-SKIP_ENV = "WORKBENCH_SKIP_BROWSER"
 SMALL = "synthetic-small"
 #: The second data set the test picks: real data, other counts, a fit of a few seconds.
 OTHER = "ml-100k"
 #: Seconds allowed for marimo to start, a cell to run, a model to train.
 TIMEOUT = 45
-LOCAL = {"127.0.0.1"}
 SUMMARY = re.compile(r"^\S+: [\d,]+ interactions, [\d,]+ users, [\d,]+ items\.$")
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Debian's chromium: missing, the test fails (CI installs it), unless ``WORKBENCH_SKIP_BROWSER=1``."""
-    if os.environ.get(SKIP_ENV) == "1":
-        pytest.skip(f"{SKIP_ENV}=1: browser tests skipped")
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail(
-            "chromium not found on the PATH: install Debian's chromium (apt-get install chromium; .ci/run does), "
-            f"or set {SKIP_ENV}=1 to skip the browser tests"
-        )
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_server(proc: subprocess.Popen, port: int, log: Path) -> None:
@@ -66,96 +42,64 @@ def wait_for_server(proc: subprocess.Popen, port: int, log: Path) -> None:
 
 
 @pytest.fixture
-def marimo_edit(tmp_path):
-    """``marimo edit notebooks/03_als.py`` on 127.0.0.1 (headless, no token) on synthetic-small; yields its URL."""
+def marimo_edit(tmp_path, free_port, server_group):
+    """``marimo edit notebooks/03_als.py`` on 127.0.0.1 (headless, no token) on synthetic-small; its URL."""
     notebook = notebooks_dir() / "03_als.py"
-    port = free_port()
     env = {**os.environ, "WORKBENCH_DATA": SMALL}
     env.pop("WORKBENCH_REPORT_DIR", None)  # the notebook publishes nothing
     env.pop("WORKBENCH_MODEL_CACHE", None)  # and fits every model it shows
     log = tmp_path / "marimo.log"
     command = [sys.executable, "-m", "marimo", "edit", "--headless", "--no-token", "--skip-update-check"]
-    command += ["--host", "127.0.0.1", "--port", str(port), str(notebook)]
-    with log.open("wb") as out:
-        # its own process group: the kernel marimo starts ends with it
-        proc = subprocess.Popen(
-            command, cwd=notebook.parent.parent, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        wait_for_server(proc, port, log)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    command += ["--host", "127.0.0.1", "--port", str(free_port), str(notebook)]
+    proc = server_group(command, cwd=notebook.parent.parent, env=env, log=log)
+    wait_for_server(proc, free_port, log)
+    return f"http://127.0.0.1:{free_port}/"
 
 
-def test_browser_marimo_03_als_controls_train_and_data_switch(chromium, marimo_edit, tmp_path):
-    hosts: list[str] = []
-    errors: list[str] = []
+def test_browser_marimo_03_als_controls_train_and_data_switch(browser_page, marimo_edit, tmp_path):
+    page = browser_page.page
+    page.set_default_timeout(TIMEOUT * 1000)
+    expect.set_options(timeout=TIMEOUT * 1000)  # marimo starting its kernel, a model training
+    opened = time.monotonic()
+    page.goto(marimo_edit)
 
-    def record(url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https", "ws", "wss"):
-            hosts.append(parts.hostname or "")
+    # Controls and the data summary show on opening: nobody pressed "run all".
+    dataset = page.locator('select[data-testid="marimo-plugin-dropdown"]')
+    expect(dataset).to_be_visible()
+    expect(dataset).to_have_value(SMALL)
+    train = page.get_by_role("button", name="Train models")
+    expect(train).to_be_visible()
+    expect(page.get_by_text("k (list length)", exact=True)).to_be_visible()
+    expect(page.get_by_text("Press Train models to fit popularity and ALS.")).to_be_visible()
+    summary = page.get_by_text(SUMMARY)
+    expect(summary).to_contain_text(f"{SMALL}:")
+    small_summary = summary.inner_text()
+    print(f"03_als in marimo edit: controls and data summary {time.monotonic() - opened:.1f} s after opening")
+    page.screenshot(path=tmp_path / "1-opened.png")
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(TIMEOUT * 1000)
-            expect.set_options(timeout=TIMEOUT * 1000)  # marimo starting its kernel, a model training
-            page.on("request", lambda request: record(request.url))
-            page.on("websocket", lambda ws: record(ws.url))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            opened = time.monotonic()
-            page.goto(marimo_edit)
+    # Train: the scores table appears, numbers written for reading.
+    pressed = time.monotonic()
+    train.click()
+    scores = page.locator("table", has_text="hit_rate")
+    expect(scores).to_be_visible()
+    print(f"first table (scores) {time.monotonic() - pressed:.1f} s after pressing Train")
+    expect(page.get_by_text(re.compile(r"^Scores on a "))).to_be_visible()
+    small_scores = scores.inner_text()
+    assert "als" in small_scores and "popularity" in small_scores
+    assert not re.search(r"\d\.\d{6,}", small_scores), f"raw floats in the scores table: {small_scores}"
+    scores.scroll_into_view_if_needed()  # marimo scrolls inside its own container, not the page
+    page.screenshot(path=tmp_path / "2-trained.png")
 
-            # Controls and the data summary show on opening: nobody pressed "run all".
-            dataset = page.locator('select[data-testid="marimo-plugin-dropdown"]')
-            expect(dataset).to_be_visible()
-            expect(dataset).to_have_value(SMALL)
-            train = page.get_by_role("button", name="Train models")
-            expect(train).to_be_visible()
-            expect(page.get_by_text("k (list length)", exact=True)).to_be_visible()
-            expect(page.get_by_text("Press Train models to fit popularity and ALS.")).to_be_visible()
-            summary = page.get_by_text(SUMMARY)
-            expect(summary).to_contain_text(f"{SMALL}:")
-            small_summary = summary.inner_text()
-            print(f"03_als in marimo edit: controls and data summary {time.monotonic() - opened:.1f} s after opening")
-            page.screenshot(path=tmp_path / "1-opened.png")
-
-            # Train: the scores table appears, numbers written for reading.
-            pressed = time.monotonic()
-            train.click()
-            scores = page.locator("table", has_text="hit_rate")
-            expect(scores).to_be_visible()
-            print(f"first table (scores) {time.monotonic() - pressed:.1f} s after pressing Train")
-            expect(page.get_by_text(re.compile(r"^Scores on a "))).to_be_visible()
-            small_scores = scores.inner_text()
-            assert "als" in small_scores and "popularity" in small_scores
-            assert not re.search(r"\d\.\d{6,}", small_scores), f"raw floats in the scores table: {small_scores}"
-            scores.scroll_into_view_if_needed()  # marimo scrolls inside its own container, not the page
-            page.screenshot(path=tmp_path / "2-trained.png")
-
-            # Another data set: its summary shows at once, training waits for the button again.
-            dataset.select_option(OTHER)
-            expect(summary).to_contain_text(f"{OTHER}:")
-            assert summary.inner_text() != small_summary
-            expect(page.get_by_text("Press Train models to fit popularity and ALS.")).to_be_visible()
-            train.click()
-            expect(scores).to_be_visible()
-            expect(page.get_by_text(re.compile(r"^Scores on a "))).to_be_visible()
-            other_scores = scores.inner_text()
-            assert other_scores != small_scores, "the scores did not change with the data set"
-            scores.scroll_into_view_if_needed()
-            page.screenshot(path=tmp_path / "3-other-data.png")
-        finally:
-            browser.close()
-
-    assert hosts and set(hosts) <= LOCAL, f"requests left 127.0.0.1: {sorted(set(hosts) - LOCAL)}"
-    assert not errors, f"errors in the page: {errors}"
+    # Another data set: its summary shows at once, training waits for the button again.
+    dataset.select_option(OTHER)
+    expect(summary).to_contain_text(f"{OTHER}:")
+    assert summary.inner_text() != small_summary
+    expect(page.get_by_text("Press Train models to fit popularity and ALS.")).to_be_visible()
+    train.click()
+    expect(scores).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Scores on a "))).to_be_visible()
+    other_scores = scores.inner_text()
+    assert other_scores != small_scores, "the scores did not change with the data set"
+    scores.scroll_into_view_if_needed()
+    page.screenshot(path=tmp_path / "3-other-data.png")
+    browser_page.assert_local_and_clean()

@@ -37,8 +37,8 @@ just past its list. ``exclude_features`` (names or shell patterns, e.g. ``["ease
 leaves features out of the trees, for ablations; a pattern that matches none is a ConfigError.
 
 Against a random per-user test split (as in benchmarks/rerank_ml100k.py) a temporal holdout
-scores below the random one: the ranker learns "recent items" where the test asks for random ones. Use ``holdout="temporal"`` when you evaluate
-and serve forward in time.
+scores below the random one: the ranker learns "recent items" where the test asks for random
+ones. Use ``holdout="temporal"`` when you evaluate and serve forward in time.
 """
 
 from __future__ import annotations
@@ -443,6 +443,7 @@ class LightGBMReranker(Recommender):
             return cands
         n_items = max(len(model.item_map) for model in sources.values())
         batch = max(1, self.batch_cells // (n_items * len(sources)))
+        blocked = {name: self._blocked_items(model, allowed) for name, model in sources.items()}
         user_rows = pd.Index(user_ids).get_indexer(cands[C.USER])
         parts = []
         for start in range(0, len(user_ids), batch):
@@ -450,7 +451,7 @@ class LightGBMReranker(Recommender):
             low, high = np.searchsorted(user_rows, [start, start + len(ids)])
             found, blocks = [cands.iloc[low:high]], {}
             for name, model in sources.items():
-                blocks[name] = self._source_block(model, ids, allowed)
+                blocks[name] = _source_block(model, ids, blocked[name])
                 index, values = top_k(blocks[name], self.n_candidates)
                 rows, ranks = np.nonzero(np.isfinite(values))
                 found.append(pd.DataFrame({C.USER: ids[rows], C.ITEM: model.item_map.to_ids(index[rows, ranks])}))
@@ -464,18 +465,13 @@ class LightGBMReranker(Recommender):
             parts.append(part)
         return pd.concat(parts, ignore_index=True)
 
-    def _source_block(self, model: Recommender, user_ids: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
-        """``model``'s dense scores of ``user_ids`` over its items: -inf for unknown users, unscored items
-        and items outside ``allowed`` (a mask over this model's item codes)."""
-        codes = model.user_map.codes(user_ids)
-        known = codes >= 0
-        block = np.full((len(user_ids), len(model.item_map)), -np.inf)
-        if known.any():
-            block[known] = model._score(codes[known])
-        if allowed is not None:
-            theirs = model.item_map.codes(self.item_map.ids[allowed])
-            block[:, np.isin(np.arange(len(model.item_map)), theirs, invert=True)] = -np.inf
-        return block
+    def _blocked_items(self, model: Recommender, allowed: np.ndarray | None) -> np.ndarray | None:
+        """A mask over ``model``'s item codes of the items outside ``allowed`` (a mask over this model's item
+        codes); None when every item is allowed."""
+        if allowed is None:
+            return None
+        theirs = model.item_map.codes(self.item_map.ids[allowed])
+        return np.isin(np.arange(len(model.item_map)), theirs, invert=True)
 
     # -- serving ------------------------------------------------------------------
     def _ranked(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -645,6 +641,19 @@ class LightGBMReranker(Recommender):
         stage = self.candidates
         if stage.item_map.ids.equals(self.item_map.ids) and stage.user_map.ids.equals(self.user_map.ids):
             stage._adopt(self)  # one copy of the id maps and seen matrix, as after fit
+
+
+def _source_block(model: Recommender, user_ids: np.ndarray, blocked: np.ndarray | None) -> np.ndarray:
+    """``model``'s dense scores of ``user_ids`` over its items: -inf for unknown users, unscored items and the
+    ``blocked`` items (a mask over its item codes, or None)."""
+    codes = model.user_map.codes(user_ids)
+    known = codes >= 0
+    block = np.full((len(user_ids), len(model.item_map)), -np.inf)
+    if known.any():
+        block[known] = model._score(codes[known])
+    if blocked is not None:
+        block[:, blocked] = -np.inf
+    return block
 
 
 def _plain(values: pd.Series) -> np.ndarray:

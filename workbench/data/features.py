@@ -226,18 +226,22 @@ def _line_means(
     code (None for a column the log lacks; lines without a number are left out)."""
     log = history.interactions[purchase_rows(history)]
     u, i = user_map.codes(log[C.USER]), item_map.codes(log[C.ITEM])
-    means: list[np.ndarray | None] = []
-    for column, codes, n in ((C.QUANTITY, None, len(pairs.keys)), (C.SPEND, i, len(item_map))):
-        if column not in log.columns:
-            means.append(None)
-            continue
-        values = pd.to_numeric(log[column], errors="coerce").to_numpy(dtype=np.float64)
-        where = pairs.lookup(u, i) if codes is None else np.where(u >= 0, codes, -1)
-        ok = (where >= 0) & np.isfinite(values)
-        total = np.bincount(where[ok], weights=values[ok], minlength=n)
-        lines = np.bincount(where[ok], minlength=n)
-        means.append(np.divide(total, lines, out=np.full(n, np.nan), where=lines > 0))
-    return means[0], means[1]
+    quantity = spend = None
+    if C.QUANTITY in log.columns:
+        quantity = _group_mean(pairs.lookup(u, i), log[C.QUANTITY], len(pairs.keys))
+    if C.SPEND in log.columns:
+        spend = _group_mean(np.where(u >= 0, i, -1), log[C.SPEND], len(item_map))
+    return quantity, spend
+
+
+def _group_mean(groups: np.ndarray, values: pd.Series, n: int) -> np.ndarray:
+    """Per group 0..n-1, the mean of its numeric ``values`` (rows of group -1 and non-numbers left out; NaN
+    for a group without any)."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    ok = (groups >= 0) & np.isfinite(numbers)
+    total = np.bincount(groups[ok], weights=numbers[ok], minlength=n)
+    lines = np.bincount(groups[ok], minlength=n)
+    return np.divide(total, lines, out=np.full(n, np.nan), where=lines > 0)
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,18 +29,13 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from serve import free_port, wait_for
 
 from workbench.data import load_movielens_100k
 from workbench.models import ALSRecommender
 
 RESULTS = Path(__file__).parent / "results"
 GOAL_RATIO, GOAL_HEALTH_MS = 2.0, 100.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -58,16 +52,9 @@ def serve(model_dir: Path, cache: str) -> tuple[subprocess.Popen, str]:
     command = [sys.executable, "-m", "workbench.cli", "serve", str(model_dir), "--port", str(port), "--cache", cache]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-500:]}")
-        try:
-            if httpx.get(f"{base}/health").status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise TimeoutError("server did not answer /health in time")
+    with httpx.Client(base_url=base, timeout=10.0) as client:
+        wait_for(client, process)
+    return process, base
 
 
 def load(base: str, pairs, seconds: float, clients: int) -> tuple[list[float], list[float], dict]:

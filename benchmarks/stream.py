@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from serve import free_port
 
 from workbench.analysis.live import JOURNAL, LiveLoop, fit_initial
 from workbench.data import load_dataset
@@ -43,12 +43,6 @@ from workbench.data.stream import Publisher, broker_stream, local_rabbitmq, repl
 
 RESULTS = Path(__file__).parent / "results"
 BATCH = 500
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def consumer(out: Path, url: str, queue: str, *extra: str) -> list[str]:

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,17 +83,30 @@ def free_port() -> int:
 
 @pytest.fixture
 def server_group() -> Iterator[Callable[..., subprocess.Popen]]:
-    """``start(command, *, cwd, env, log)``: a server in its own process group (the kernels it starts end with it),
-    its output in ``log``; every group is ended at teardown (SIGTERM, SIGKILL after 10 s)."""
+    """``start(command, *, cwd, env, log, port, timeout)``: a server in its own process group (the kernels it
+    starts end with it), its output in ``log``, (``python -m <server> ...``), returned once it listens on 127.0.0.1:``port`` (the test fails
+    with the log's tail when it exits or does not listen within ``timeout`` seconds); every group is ended at
+    teardown (SIGTERM, SIGKILL after 10 s)."""
     started: list[subprocess.Popen] = []
 
-    def start(command: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    def start(
+        command: list[str], *, cwd: Path, env: dict[str, str], log: Path, port: int, timeout: float
+    ) -> subprocess.Popen:
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         started.append(proc)
-        return proc
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"{command[2]} exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return proc
+            except OSError:
+                time.sleep(0.2)
+        pytest.fail(f"{command[2]} did not listen on 127.0.0.1:{port} within {timeout} s:\n{log.read_text()[-3000:]}")
 
     yield start
     for proc in started:

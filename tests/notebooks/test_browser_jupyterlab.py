@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,25 +31,6 @@ CODE_CELLS = sum(
     cell["cell_type"] == "code" for cell in json.loads((notebooks_dir() / "jupyter" / TWIN).read_text())["cells"]
 )
 PROMPT = re.compile(r"^\[\d+\]:$")
-
-
-def wait_for_lab(proc: subprocess.Popen, port: int, log: Path) -> None:
-    """Until JupyterLab answers HTTP on 127.0.0.1:port (``/api``: any status will do)."""
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"jupyter lab did not answer on 127.0.0.1:{port} within {TIMEOUT} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture
@@ -88,8 +68,7 @@ def jupyter_lab(tmp_path, free_port, server_group):
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
-    proc = server_group(command, cwd=root, env=env, log=log)  # the kernels JupyterLab starts end with its group
-    wait_for_lab(proc, port, log)
+    server_group(command, cwd=root, env=env, log=log, port=port, timeout=TIMEOUT)  # its kernels end with it
     return f"http://127.0.0.1:{port}/lab/tree/{TWIN}?token={token}"
 
 

@@ -9,11 +9,8 @@ skips the browser tests.
 
 import os
 import re
-import socket
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -28,19 +25,6 @@ TIMEOUT = 45
 SUMMARY = re.compile(r"^\S+: [\d,]+ interactions, [\d,]+ users, [\d,]+ items\.$")
 
 
-def wait_for_server(proc: subprocess.Popen, port: int, log: Path) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"marimo edit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"marimo edit did not listen on 127.0.0.1:{port} within {TIMEOUT} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture
 def marimo_edit(tmp_path, free_port, server_group):
     """``marimo edit notebooks/03_als.py`` on 127.0.0.1 (headless, no token) on synthetic-small; its URL."""
@@ -51,8 +35,7 @@ def marimo_edit(tmp_path, free_port, server_group):
     log = tmp_path / "marimo.log"
     command = [sys.executable, "-m", "marimo", "edit", "--headless", "--no-token", "--skip-update-check"]
     command += ["--host", "127.0.0.1", "--port", str(free_port), str(notebook)]
-    proc = server_group(command, cwd=notebook.parent.parent, env=env, log=log)
-    wait_for_server(proc, free_port, log)
+    server_group(command, cwd=notebook.parent.parent, env=env, log=log, port=free_port, timeout=TIMEOUT)
     return f"http://127.0.0.1:{free_port}/"
 
 

@@ -83,10 +83,10 @@ def free_port() -> int:
 
 @pytest.fixture
 def server_group() -> Iterator[Callable[..., subprocess.Popen]]:
-    """``start(command, *, cwd, env, log, port, timeout)``: a server in its own process group (the kernels it
-    starts end with it), its output in ``log``, (``python -m <server> ...``), returned once it listens on 127.0.0.1:``port`` (the test fails
-    with the log's tail when it exits or does not listen within ``timeout`` seconds); every group is ended at
-    teardown (SIGTERM, SIGKILL after 10 s)."""
+    """``start(command, *, cwd, env, log, port, timeout)``: a server (``python -m <server> ...``) in its own
+    process group (the kernels it starts end with it), its output in ``log``, returned once it listens on
+    127.0.0.1:``port`` (the test fails with the log's tail when it exits or does not listen within ``timeout``
+    seconds); every group is ended at teardown (SIGTERM, SIGKILL after 10 s)."""
     started: list[subprocess.Popen] = []
 
     def start(

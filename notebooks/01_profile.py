@@ -11,12 +11,12 @@ def _():
 
     import marimo as mo
 
-    from workbench.data import clean, load_dataset
-    from workbench.notebooks import data_choice, publish, stage
+    from workbench.data import clean
+    from workbench.notebooks import data_choice, load_data, publish, stage
     from workbench.report import format_value
     from workbench.views import profile_view
 
-    return clean, data_choice, format_value, html, load_dataset, mo, profile_view, publish, stage
+    return clean, data_choice, format_value, html, load_data, mo, profile_view, publish, stage
 
 
 @app.cell
@@ -41,9 +41,8 @@ def _(data_choice, mo):
 
 
 @app.cell
-def _(dataset, load_dataset, stage):
-    stage("loading data")
-    ds = load_dataset(dataset.value)
+def _(dataset, load_data):
+    ds = load_data(dataset.value)
     return (ds,)
 
 

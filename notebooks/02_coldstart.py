@@ -9,9 +9,8 @@ def _():
 
     import marimo as mo
 
-    from workbench.data import load_dataset
     from workbench.models import ContentSimilarity
-    from workbench.notebooks import data_choice, publish, stage, wait_for
+    from workbench.notebooks import data_choice, load_data, publish, stage, wait_for
     from workbench.report import format_value
     from workbench.views import (
         cold_split,
@@ -31,7 +30,7 @@ def _():
         format_value,
         hybrid_view,
         item_options,
-        load_dataset,
+        load_data,
         mo,
         new_items_view,
         publish,
@@ -81,9 +80,8 @@ def _(data_choice, mo):
 
 
 @app.cell
-def _(dataset, load_dataset, stage):
-    stage("loading data")
-    ds = load_dataset(dataset.value)
+def _(dataset, load_data):
+    ds = load_data(dataset.value)
     return (ds,)
 
 
@@ -99,17 +97,25 @@ def _(cold_split, ds, mo, stage):
 
 
 @app.cell
-def _(cold_users_view, favourites, k, method, mo, run, split, stage, wait_for):
+def _(cold_users_view, favourites, method, mo, run, split, stage, wait_for):
     wait_for(run, "Press **Fit models** to cluster users and fit the baselines.")
     if split.users_note():
-        users = None  # no demographics: this section and the hybrid switch say why
+        fitted_users = None  # no demographics: this section and the hybrid switch say why
         _shown = mo.md(split.users_note())
     else:
         stage(f"clustering users ({method.value}, {favourites.value} favourites), recommending to cold users")
-        users = cold_users_view(split, method=method.value, favourites=favourites.value, k=k.value)
-        _ridge = [] if users.ridge_selection is None else [users.ridge_selection]
-        _shown = mo.vstack([mo.md(users.choice()), users.selection, *_ridge])
+        with mo.status.spinner(title="Clustering users and fitting favourites"):
+            fitted_users = cold_users_view(split, method=method.value, favourites=favourites.value)
+        _ridge = [] if fitted_users.ridge_selection is None else [fitted_users.ridge_selection]
+        _shown = mo.vstack([mo.md(fitted_users.choice()), fitted_users.selection, *_ridge])
     _shown
+    return (fitted_users,)
+
+
+@app.cell
+def _(fitted_users, k):
+    # k only changes the lists scored: changing it does not fit again
+    users = None if fitted_users is None else fitted_users.at_k(k.value)
     return (users,)
 
 
@@ -249,31 +255,26 @@ def _(mo):
 
 
 @app.cell
-def _(
-    favourites,
-    hybrid_view,
-    k,
-    method,
-    min_interactions,
-    mo,
-    split,
-    stage,
-    users,
-):
-    if users is None:
-        hybrid = None  # the cold segment would need demographics: the section says why
-        _shown = mo.md(split.users_note())
+def _(favourites, fitted_users, hybrid_view, method, min_interactions, mo, split, stage):
+    if fitted_users is None:
+        fitted_hybrid = None  # the cold segment would need demographics: the section says why
     else:
         stage("fitting and evaluating the hybrid switch")
-        hybrid = hybrid_view(
-            split,
-            method=method.value,
-            favourites=favourites.value,
-            min_interactions=min_interactions.value,
-            k=k.value,
-        )
+        with mo.status.spinner(title="Fitting the hybrid switch"):
+            fitted_hybrid = hybrid_view(
+                split, method=method.value, favourites=favourites.value, min_interactions=min_interactions.value
+            )
+    return (fitted_hybrid,)
+
+
+@app.cell
+def _(fitted_hybrid, k, mo, split):
+    hybrid = None if fitted_hybrid is None else fitted_hybrid.at_k(k.value)
+    if hybrid is None:
+        _shown = mo.md(split.users_note())
+    else:
         _shown = mo.vstack(
-            [mo.md(f"Warm users split {hybrid.describe()}; {k.value} items per list."), hybrid.by_segment]
+            [mo.md(f"Warm users split {hybrid.describe()}; {hybrid.k} items per list."), hybrid.by_segment]
         )
     _shown
     return (hybrid,)

@@ -9,12 +9,11 @@ def _():
 
     import marimo as mo
 
-    from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
+    from workbench.notebooks import data_choice, fitted, load_data, publish, stage, wait_for
     from workbench.report import readable
     from workbench.views import als_view, standard_run
 
-    return als_view, data_choice, fitted, load_dataset, mo, publish, readable, stage, standard_run, wait_for
+    return als_view, data_choice, fitted, load_data, mo, publish, readable, stage, standard_run, wait_for
 
 
 @app.cell
@@ -40,9 +39,8 @@ def _(data_choice, mo):
 
 
 @app.cell
-def _(dataset, load_dataset, mo, stage):
-    stage("loading data")
-    ds = load_dataset(dataset.value)
+def _(dataset, load_data, mo):
+    ds = load_data(dataset.value)
     mo.md(f"**{dataset.value}**: {len(ds):,} interactions, {ds.n_users:,} users, {ds.n_items:,} items.")
     return (ds,)
 

@@ -8,12 +8,11 @@ app = marimo.App(width="medium")
 def _():
     import marimo as mo
 
-    from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
+    from workbench.notebooks import data_choice, fitted, load_data, publish, stage, wait_for
     from workbench.report import readable
     from workbench.views import ResidualsView, residuals_run
 
-    return ResidualsView, data_choice, fitted, load_dataset, mo, publish, readable, residuals_run, stage, wait_for
+    return ResidualsView, data_choice, fitted, load_data, mo, publish, readable, residuals_run, stage, wait_for
 
 
 @app.cell
@@ -53,17 +52,17 @@ def _(data_choice, mo):
 
 
 @app.cell
-def _(dataset, load_dataset, stage):
-    stage("loading data")
-    ds = load_dataset(dataset.value)
+def _(dataset, load_data):
+    ds = load_data(dataset.value)
     return (ds,)
 
 
 @app.cell
-def _(ResidualsView, ds, fitted, n_candidates, residuals_run, run, stage, wait_for):
+def _(ResidualsView, ds, fitted, mo, n_candidates, residuals_run, run, stage, wait_for):
     wait_for(run, "Press **Train re-ranker** to fit the candidates and the LightGBM ranker.")
     stage("training candidates and the LightGBM re-ranker")
-    view = ResidualsView(residuals_run(ds, n_candidates=n_candidates.value, fit=fitted))
+    with mo.status.spinner(title="Training the candidates and the LightGBM re-ranker"):
+        view = ResidualsView(residuals_run(ds, n_candidates=n_candidates.value, fit=fitted))
     return (view,)
 
 

@@ -8,8 +8,7 @@ app = marimo.App(width="medium")
 def _():
     import marimo as mo
 
-    from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, fitted, publish, rerank_controls, stage, wait_for
+    from workbench.notebooks import data_choice, fitted, load_data, publish, rerank_controls, stage, wait_for
     from workbench.report import readable
     from workbench.views import ExplainView, rerank_run
 
@@ -17,7 +16,7 @@ def _():
         ExplainView,
         data_choice,
         fitted,
-        load_dataset,
+        load_data,
         mo,
         publish,
         readable,
@@ -53,17 +52,24 @@ def _(data_choice, mo, rerank_controls):
 
 
 @app.cell
-def _(dataset, load_dataset, stage):
-    stage("loading data")
-    ds = load_dataset(dataset.value)
+def _(dataset, load_data):
+    ds = load_data(dataset.value)
     return (ds,)
 
 
 @app.cell
-def _(ExplainView, ds, fitted, k, n_candidates, n_folds, rerank_run, run, stage, wait_for):
+def _(ds, fitted, mo, n_candidates, n_folds, rerank_run, run, stage, wait_for):
     wait_for(run, "Press **Train the re-ranker** to fit and explain it.")
     stage("training the re-ranker")
-    view = ExplainView(rerank_run(ds, k=k.value, n_candidates=n_candidates.value, n_folds=n_folds.value, fit=fitted))
+    with mo.status.spinner(title="Training popularity, ALS and the re-ranker"):
+        trained = rerank_run(ds, n_candidates=n_candidates.value, n_folds=n_folds.value, fit=fitted)
+    return (trained,)
+
+
+@app.cell
+def _(ExplainView, k, trained):
+    # k only changes the lists explained: changing it does not train again
+    view = ExplainView(trained.at_k(k.value))
     return (view,)
 
 

@@ -10,9 +10,8 @@ def _():
     import marimo as mo
 
     from workbench.analysis import user_segments
-    from workbench.data import load_dataset
     from workbench.evaluation import METRICS
-    from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
+    from workbench.notebooks import data_choice, fitted, load_data, publish, stage, wait_for
     from workbench.report import readable
     from workbench.views import audit_segments, audit_view, standard_run
 
@@ -22,7 +21,7 @@ def _():
         audit_view,
         data_choice,
         fitted,
-        load_dataset,
+        load_data,
         mo,
         publish,
         readable,
@@ -61,17 +60,24 @@ def _(METRICS, data_choice, mo):
 
 
 @app.cell
-def _(dataset, load_dataset, stage):
-    stage("loading data")
-    ds = load_dataset(dataset.value)
+def _(dataset, load_data):
+    ds = load_data(dataset.value)
     return (ds,)
 
 
 @app.cell
-def _(ds, fitted, k, mo, readable, run, stage, standard_run, wait_for):
+def _(ds, fitted, mo, run, stage, standard_run, wait_for):
     wait_for(run, "Press **Train models** to fit popularity and ALS.")
     stage("splitting, training popularity and ALS, scoring per user")
-    base = standard_run(ds, k=k.value, fit=fitted)
+    with mo.status.spinner(title="Training popularity and ALS"):
+        trained = standard_run(ds, fit=fitted)
+    return (trained,)
+
+
+@app.cell
+def _(k, mo, readable, trained):
+    # k only changes the lists scored: changing it does not train again
+    base = trained.at_k(k.value)
     mo.vstack([mo.md(f"Scores on a {base.describe()}, top {base.k}."), readable(base.scores)])
     return (base,)
 

@@ -11,8 +11,7 @@ def _():
     import marimo as mo
 
     from workbench.analysis import peeking_chart
-    from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, fitted, publish, stage, wait_for
+    from workbench.notebooks import data_choice, fitted, load_data, publish, stage, wait_for
     from workbench.report import format_value, readable
     from workbench.tracking import track_run
     from workbench.views import (
@@ -34,7 +33,7 @@ def _():
         experiments_view,
         fitted,
         format_value,
-        load_dataset,
+        load_data,
         mo,
         online_plan,
         peeking_chart,
@@ -76,9 +75,8 @@ def _(data_choice, mo):
 
 
 @app.cell
-def _(dataset, load_dataset, stage):
-    stage("loading data")
-    ds = load_dataset(dataset.value)
+def _(dataset, load_data):
+    ds = load_data(dataset.value)
     return (ds,)
 
 
@@ -102,9 +100,12 @@ def _(ds, fitted, k, mo, run, stage, standard_run, wait_for):
 
 
 @app.cell
-def _(base, n_trials, search, stage, tuned_als):
+def _(base, mo, n_trials, run, search, stage, tuned_als, wait_for):
+    # the trials slider starts a new search only when the button is pressed
+    wait_for(run, "Press **Tune and compare** to run the search with the new number of trials.")
     stage(f"tuning ALS: {n_trials.value} trials on a validation split of train")
-    tuned = tuned_als(base, n_trials=n_trials.value, plan=search)
+    with mo.status.spinner(title=f"Tuning ALS: {n_trials.value} trials"):
+        tuned = tuned_als(base, n_trials=n_trials.value, plan=search)
     return (tuned,)
 
 

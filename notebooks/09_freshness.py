@@ -10,8 +10,7 @@ def _():
     import marimo as mo
 
     from workbench.analysis import live_note, live_replay
-    from workbench.data import load_dataset
-    from workbench.notebooks import data_choice, publish, stage, wait_for
+    from workbench.notebooks import data_choice, load_data, publish, stage, wait_for
     from workbench.report import readable
     from workbench.views import freshness_note, freshness_report, freshness_view
 
@@ -22,7 +21,7 @@ def _():
         freshness_view,
         live_note,
         live_replay,
-        load_dataset,
+        load_data,
         mo,
         publish,
         readable,
@@ -62,9 +61,8 @@ def _(data_choice, mo):
 
 
 @app.cell
-def _(dataset, load_dataset, stage):
-    stage("loading data")
-    ds = load_dataset(dataset.value)
+def _(dataset, load_data):
+    ds = load_data(dataset.value)
     return (ds,)
 
 
@@ -77,7 +75,8 @@ def _(ds, freshness_note, freshness_view, k, mo, readable, run, stage, start_fra
         _shown = mo.md(note)
     else:
         stage("replaying frozen, incremental and refit; measuring drift")
-        view = freshness_view(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
+        with mo.status.spinner(title="Replaying frozen, incremental and refit ALS"):
+            view = freshness_view(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
         _shown = mo.vstack([mo.md(view.work), readable(view.freshness)])
     _shown
     return note, view

@@ -154,6 +154,21 @@ def stage(name: str) -> None:
     print(f"{STAGE_PREFIX}{name}", flush=True)
 
 
+def load_data(name: str) -> Dataset:
+    """:func:`workbench.data.load_dataset` of ``name``, announced as a stage and shown under a spinner in
+    marimo (The Complete Journey takes seconds).
+
+    >>> ds = load_data(dataset.value)  # doctest: +SKIP
+    """
+    import marimo as mo
+
+    from workbench.data import load_dataset
+
+    stage("loading data")
+    with mo.status.spinner(title=f"Loading {data_label(name)}"):
+        return load_dataset(name)
+
+
 def wait_for(button: Any, message: str) -> None:
     """In the marimo editor and in an app (``marimo run``), stop the cell with ``message`` until the run
     ``button`` is pressed, so that pressing it is what trains; run as a script, a report or a test, go on at once.

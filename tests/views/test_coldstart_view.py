@@ -46,6 +46,18 @@ def hybrid(split):
     return hybrid_view(split, method="kmeans", min_interactions=5, k=10)
 
 
+def test_changing_k_rescores_without_fitting_again(split, users, hybrid):
+    at_20 = users.at_k(20)
+    assert at_20.cluster_model is users.cluster_model and users.at_k(10) is users
+    fresh = cold_users_view(split, method="kmeans", k=20)
+    assert at_20.k == 20 and at_20.cold_scores.equals(fresh.cold_scores)
+    hybrid_20 = hybrid.at_k(20)
+    assert hybrid_20.hybrid is hybrid.hybrid and hybrid.at_k(10) is hybrid
+    assert hybrid_20.by_segment.equals(hybrid_view(split, method="kmeans", min_interactions=5, k=20).by_segment)
+    # a longer list finds more of the held-out items
+    assert at_20.cold_scores["recall"].min() > users.cold_scores["recall"].min()
+
+
 def test_cold_users_are_held_out_entirely(split, shop):
     log = shop.interactions
     train, test = split.train.interactions, split.test.interactions

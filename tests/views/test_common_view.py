@@ -27,6 +27,19 @@ def test_standard_run_is_the_seeded_per_user_split_and_both_baselines(small_run,
         run.k = 5  # frozen
 
 
+def test_at_k_rescores_the_same_models_as_a_run_at_that_k(small_run, shop):
+    at_20 = small_run.at_k(20)
+    assert at_20.k == 20 and small_run.at_k(10) is small_run
+    # the fitted models are reused, not fitted again
+    assert all(at_20.models[name] is small_run.models[name] for name in small_run.models)
+    fresh = standard_run(shop, k=20)
+    pd.testing.assert_frame_equal(at_20.scores, fresh.scores)
+    for name in fresh.recs:
+        pd.testing.assert_frame_equal(at_20.recs[name], fresh.recs[name])
+    with pytest.raises(ConfigError, match="k must be a positive integer"):
+        small_run.at_k(0)
+
+
 def test_bad_input_is_one_line():
     lonely = Dataset.from_frames(pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2]}))
     with pytest.raises(DataError, match="no test set"):

@@ -15,7 +15,7 @@ rows, headline keys and prose carry that name (:data:`MODEL_NAMES`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -31,6 +31,7 @@ from workbench.data.dataset import Dataset
 from workbench.data.split import cold_user_split, stratified_split
 from workbench.errors import ConfigError, DataError
 from workbench.evaluation import evaluate_per_user, summarize
+from workbench.guards import positive_int
 from workbench.models import (
     ALSRecommender,
     ClusterColdStart,
@@ -221,6 +222,20 @@ class ColdUsersView:
     def name(self) -> str:
         """The cold-start model's name in every table, key and sentence: ``clusters`` or ``ridge``."""
         return model_name(self.cluster_model)
+
+    def at_k(self, k: int) -> ColdUsersView:
+        """The same fitted models with top-``k`` lists; itself when ``k`` is its own. Changing k in the
+        notebook does not fit again.
+
+        >>> users.at_k(20).k  # doctest: +SKIP
+        20
+        """
+        k = positive_int(k, "k")
+        if k == self.k:
+            return self
+        models = {self.name: self.cluster_model, "popularity": self.popularity_model}
+        recs = {name: model.recommend(self.split.cold_users, k=k) for name, model in models.items()}
+        return replace(self, k=k, cold_recs=recs)
 
     @property
     def favourites(self) -> str:
@@ -446,6 +461,15 @@ class HybridView:
     k: int
     ratio: float
     seed: int
+
+    def at_k(self, k: int) -> HybridView:
+        """The same fitted hybrid scored at top ``k``; itself when ``k`` is its own.
+
+        >>> hybrid.at_k(20).k  # doctest: +SKIP
+        20
+        """
+        k = positive_int(k, "k")
+        return self if k == self.k else replace(self, k=k)
 
     @cached_property
     def hybrid_segments(self) -> pd.Series:

@@ -1,7 +1,7 @@
-"""The Jupyter twin of 03_als opened in JupyterLab in a real browser (Debian's Chromium, driven by Playwright) and
-run as a user would (Run > Run All Cells) on synthetic-small: every cell runs, no output shows a traceback, no
-rich output is blank, the charts render through JupyterLab's own Vega renderer, the tables as pandas, and the
-page asks nothing of any host but 127.0.0.1.
+"""The Jupyter twins of 03_als and 07_audit (charts, tables, callouts, stats), each opened in JupyterLab in a
+real browser (Debian's Chromium, driven by Playwright) and run as a user would (Run > Run All Cells) on
+synthetic-small: every cell runs, no output shows a traceback, no rich output is blank, the charts render
+through JupyterLab's own Vega renderer, the tables as pandas, and the page asks nothing of any host but 127.0.0.1.
 
 JupyterLab runs on a temporary copy of the twin with its own config, settings, workspaces and runtime dirs, the
 news feed, the update check and the announcements plugin off. Browser, page and server fixtures are in conftest.py:
@@ -23,22 +23,27 @@ from playwright.sync_api import expect
 from workbench.notebooks import notebooks_dir
 
 SMALL = "synthetic-small"
-TWIN = "03_als.ipynb"
+TWINS = ["03_als.ipynb", "07_audit.ipynb"]
 #: Seconds allowed for JupyterLab to start and for the whole notebook to run.
-TIMEOUT = 60
-#: Code cells of the twin.
-CODE_CELLS = sum(
-    cell["cell_type"] == "code" for cell in json.loads((notebooks_dir() / "jupyter" / TWIN).read_text())["cells"]
-)
+TIMEOUT = 90
+
+
+def code_cells(twin: str) -> int:
+    """The number of code cells of ``twin``."""
+    cells = json.loads((notebooks_dir() / "jupyter" / twin).read_text())["cells"]
+    return sum(cell["cell_type"] == "code" for cell in cells)
+
+
 PROMPT = re.compile(r"^\[\d+\]:$")
 
 
-@pytest.fixture
-def jupyter_lab(tmp_path, free_port, server_group):
-    """``jupyter lab`` on 127.0.0.1 serving a copy of the 03_als twin, offline; yields the twin's URL."""
+@pytest.fixture(params=TWINS)
+def jupyter_lab(request, tmp_path, free_port, server_group):
+    """``jupyter lab`` on 127.0.0.1 serving a copy of one twin, offline; yields the twin's name and URL."""
+    twin = request.param
     root = tmp_path / "notebooks"
     root.mkdir()
-    shutil.copy(notebooks_dir() / "jupyter" / TWIN, root / TWIN)
+    shutil.copy(notebooks_dir() / "jupyter" / twin, root / twin)
     config = tmp_path / "config"
     (config / "labconfig").mkdir(parents=True)
     # the announcements plugin asks to fetch Jupyter news on first opening: off
@@ -69,7 +74,7 @@ def jupyter_lab(tmp_path, free_port, server_group):
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     server_group(command, cwd=root, env=env, log=log, port=port, timeout=TIMEOUT)  # its kernels end with it
-    return f"http://127.0.0.1:{port}/lab/tree/{TWIN}?token={token}"
+    return twin, f"http://127.0.0.1:{port}/lab/tree/{twin}?token={token}"
 
 
 #: Per output area of the notebook: its cell's index, mimetype, text and whether it holds a picture.
@@ -87,13 +92,14 @@ CELLS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'
   (c.querySelector('.jp-InputPrompt') || {}).textContent, (c.querySelector('.jp-InputArea-editor') || {}).textContent])"""
 
 
-def test_browser_jupyterlab_03_als_twin_runs_all_offline(browser_page, jupyter_lab, tmp_path):
+def test_browser_jupyterlab_twin_runs_all_offline(browser_page, jupyter_lab, tmp_path):
+    twin, url = jupyter_lab
     page = browser_page.page
     page.set_default_timeout(TIMEOUT * 1000)
     expect.set_options(timeout=TIMEOUT * 1000)
     try:
         opened = time.monotonic()
-        page.goto(jupyter_lab)
+        page.goto(url)
 
         # The notebook opens with its kernel started and idle.
         notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
@@ -101,7 +107,7 @@ def test_browser_jupyterlab_03_als_twin_runs_all_offline(browser_page, jupyter_l
         cells = notebook.locator(".jp-CodeCell")
         kernel_status = page.locator(".jp-StatusBar-Widget", has_text="Python 3 (ipykernel) | Idle")
         expect(kernel_status).to_be_visible()  # the session connected to a started kernel, not only a placeholder
-        print(f"\n03_als twin in JupyterLab: kernel idle {time.monotonic() - opened:.1f} s after opening")
+        print(f"\n{twin} in JupyterLab: kernel idle {time.monotonic() - opened:.1f} s after opening")
 
         # Run > Run All Cells, then wait until every code cell has an execution count and the kernel is idle.
         started = time.monotonic()
@@ -120,7 +126,7 @@ def test_browser_jupyterlab_03_als_twin_runs_all_offline(browser_page, jupyter_l
         prompts = [text.strip() for text in cells.locator(".jp-InputPrompt").all_text_contents()]
         print(f"code cells in the page: {len(prompts)}: {prompts}")  # Run All may leave an empty cell at the end
         ran = [text for text in prompts if PROMPT.match(text)]
-        assert len(ran) == CODE_CELLS, prompts
+        assert len(ran) == code_cells(twin), prompts
         print(f"run all: {len(ran)} code cells in {time.monotonic() - started:.1f} s")
 
         # Vega charts draw asynchronously after the cell finishes.

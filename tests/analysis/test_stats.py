@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from workbench.analysis.stats import (
     MISSING,
@@ -66,12 +67,29 @@ def test_bootstrap_ci_is_the_percentile_interval_of_resampled_means():
     assert narrow == pytest.approx(tuple(np.quantile(means, [0.25, 0.75])))
 
 
+def test_bootstrap_ci_is_scipys_percentile_bootstrap():
+    values = np.random.default_rng(1).random(3000)  # 3,000 x 2,000 resampled values: drawn in several batches
+    theirs = stats.bootstrap(
+        (values,), np.mean, n_resamples=2000, confidence_level=0.9, method="percentile", rng=np.random.default_rng(4)
+    ).confidence_interval
+    assert bootstrap_ci(values, n_boot=2000, level=0.9, seed=4) == pytest.approx((theirs.low, theirs.high), rel=1e-12)
+    assert bootstrap_ci(np.array([0.25]), n_boot=10) == (0.25, 0.25)  # one value: one possible resample
+    with pytest.raises(DataError, match="non-empty"):
+        bootstrap_ci(np.array([]))
+
+
 def test_group_means_resample_within_each_group():
     values = np.array([[1.0], [1.0], [5.0], [7.0], [9.0]])
     boot = bootstrap_group_means(values, np.array([0, 2]), np.array([2, 3]), 200, 0)
     assert boot.shape == (200, 2, 1)
     assert (boot[:, 0, 0] == 1.0).all()  # a group of equal values has a single possible mean
     assert boot[:, 1, 0].min() >= 5.0 and boot[:, 1, 0].max() <= 9.0 and boot[:, 1, 0].std() > 0
+    # a brute-force loop with the same generator: group after group, each resample drawn on its own
+    rng = np.random.default_rng(0)
+    loop = [
+        [values[start + rng.integers(0, size, size), 0].mean() for _ in range(200)] for start, size in [(0, 2), (2, 3)]
+    ]
+    np.testing.assert_allclose(boot[:, :, 0], np.array(loop).T, rtol=1e-12)
 
 
 @pytest.mark.parametrize(("n_boot", "level", "match"), [(0, 0.95, "n_boot"), (1.5, 0.95, "n_boot"), (10, 1.0, "level")])
@@ -153,6 +171,11 @@ def test_by_group_intervals_contain_the_mean_and_are_reproducible():
     pd.testing.assert_frame_equal(result.ci, by_group(per_user, band, ci="ndcg", n_boot=300, seed=3).ci)
     wider = by_group(per_user, band, ci=True, level=0.99, n_boot=300, seed=3).ci
     assert ((wider[("ndcg", "upper")] - wider[("ndcg", "lower")]) > upper - lower).all()
+    rng = np.random.default_rng(3)  # scipy's bootstrap of each group's mean, groups in order, one generator
+    for group in ("a", "b"):
+        sample = per_user.loc[band == group, "ndcg"].to_numpy()
+        theirs = stats.bootstrap((sample,), np.mean, n_resamples=300, method="percentile", rng=rng).confidence_interval
+        assert (lower[group], upper[group]) == pytest.approx((theirs.low, theirs.high), rel=1e-12)
 
 
 def test_by_group_of_pairs_resamples_whole_clusters():
@@ -171,6 +194,25 @@ def test_by_group_of_pairs_resamples_whole_clusters():
     assert table.loc["A", "residual"] == 0.0 and table.loc["B", "residual"] == pytest.approx(1.25 / 3)
     assert result.ci.loc["A", ("residual", "lower")] == result.ci.loc["A", ("residual", "upper")] == 0.0
     assert result.overall["residual"] == pytest.approx(0.05)  # over the pairs as given, not their parts
+
+
+def test_cluster_intervals_are_the_percentile_interval_of_resampled_ratios():
+    rng = np.random.default_rng(5)
+    pairs = pd.DataFrame({"user_id": rng.integers(0, 40, 300), "residual": rng.normal(size=300)})
+    pairs["band"] = np.where(pairs["user_id"] < 20, "low", "high")
+    result = by_group(pairs, "band", metrics=["residual"], clusters="user_id", ci=True, n_boot=400, level=0.9, seed=6)
+    draw = np.random.default_rng(6)
+    for band in ("high", "low"):  # groups in sorted order; a drawn user brings all their pairs
+        rows = pairs[pairs["band"] == band]
+        users = rows["user_id"].unique()  # clusters in order of first appearance
+        sums, counts = rows.groupby("user_id")["residual"].sum()[users], rows.groupby("user_id").size()[users]
+        ratios = []
+        for _ in range(400):
+            drawn = draw.integers(0, len(users), len(users))
+            ratios.append(sums.to_numpy()[drawn].sum() / counts.to_numpy()[drawn].sum())
+        expected = np.quantile(ratios, [0.05, 0.95])
+        got = result.ci.loc[band, "residual"][["lower", "upper"]].to_numpy(np.float64)
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
 def test_by_group_bad_input_gives_one_line_errors():

@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from workbench import columns as C
 from workbench.data.dataset import IdMap
-from workbench.data.profile import MISSING_LABEL
+from workbench.data.stats import MISSING_LABEL
 from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
 
@@ -87,31 +88,71 @@ def resolve_level(level: float, confidence: float | None, where: str) -> float:
     return confidence
 
 
-def percentile_interval(boot: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper percentile bounds at ``level`` over the first axis (the resamples) of ``boot``."""
-    tail = (1.0 - level) / 2.0
-    lower, upper = np.quantile(boot, [tail, 1.0 - tail], axis=0)
-    return lower, upper
+def _bootstrap(
+    sample: np.ndarray, statistic: Callable[..., np.ndarray], n_boot: int, level: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``scipy.stats.bootstrap`` (percentile method, vectorized) of ``statistic`` over the last axis of ``sample``.
+
+    Returns the lower and upper bounds at ``level`` and the bootstrap distribution (resamples on the
+    last axis). Resamples are drawn in batches of at most BOOT_CELLS values, so memory stays bounded.
+    A single observation has a single possible resample: its statistic is both bounds (scipy needs two).
+    """
+    if sample.shape[-1] == 1:
+        value = np.asarray(statistic(sample, axis=-1), dtype=np.float64)
+        return value, value, np.repeat(value[..., None], n_boot, axis=-1)
+    result = stats.bootstrap(
+        (sample,),
+        statistic,
+        n_resamples=n_boot,
+        batch=max(1, BOOT_CELLS // sample.size),
+        vectorized=True,
+        axis=-1,
+        confidence_level=level,
+        method="percentile",
+        rng=rng,
+    )
+    interval = result.confidence_interval
+    return np.asarray(interval.low), np.asarray(interval.high), result.bootstrap_distribution
 
 
 def bootstrap_ci(values: np.ndarray, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (resamples drawn as whole arrays).
+    """Percentile bootstrap interval of the mean of ``values`` (``scipy.stats.bootstrap``).
 
     >>> bootstrap_ci(np.array([1.0, 1.0, 1.0]), n_boot=50)
     (1.0, 1.0)
     """
     check_bootstrap(n_boot, level)
-    rng = np.random.default_rng(seed)
-    n = len(values)
-    per_block = max(1, BOOT_CELLS // max(n, 1))
-    means = np.concatenate(
-        [
-            values[rng.integers(0, n, size=(min(per_block, n_boot - start), n))].mean(axis=1)
-            for start in range(0, n_boot, per_block)
-        ]
-    )
-    low, high = percentile_interval(means, level)
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or len(values) == 0:
+        raise DataError(f"bootstrap_ci: values must be a non-empty flat array, got shape {values.shape}")
+    low, high, _ = _bootstrap(values, np.mean, int(n_boot), level, np.random.default_rng(seed))
     return float(low), float(high)
+
+
+def _ratio(sample: np.ndarray, axis: int) -> np.ndarray:
+    """Sums of the metric rows (all rows but the last) over the sum of the count row (the last)."""
+    return np.sum(sample[:-1], axis=axis) / np.sum(sample[-1], axis=axis)
+
+
+def _group_bootstrap(
+    values: np.ndarray,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    statistic: Callable[..., np.ndarray],
+    n_boot: int,
+    level: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_bootstrap` within each group, one generator for all: bounds (n_groups, n_outputs) and
+    distributions (n_boot, n_groups, n_outputs). Rows of ``values`` are sorted by group; group g holds
+    ``counts[g]`` rows from ``starts[g]``."""
+    rng = np.random.default_rng(seed)
+    runs = [
+        _bootstrap(np.ascontiguousarray(values[start : start + count].T), statistic, n_boot, level, rng)
+        for start, count in zip(starts, counts, strict=True)
+    ]
+    lower, upper, boot = (np.stack(part) for part in zip(*runs, strict=True))
+    return lower, upper, np.moveaxis(boot, 2, 0)
 
 
 def bootstrap_group_means(
@@ -120,28 +161,10 @@ def bootstrap_group_means(
     """Group means of ``n_boot`` resamples within each group: shape (n_boot, n_groups, n_metrics).
 
     Rows of ``values`` are sorted by group; group g holds ``counts[g]`` rows from
-    ``starts[g]``. Indices of a block of resamples are drawn at once for all rows;
-    memory is bounded by BOOT_CELLS.
+    ``starts[g]``. Each group is resampled by ``scipy.stats.bootstrap`` (one generator
+    seeded with ``seed``, groups in order), as in :func:`by_group`.
     """
-    bits = np.random.default_rng(seed).bit_generator
-    n, n_metrics = values.shape
-    columns = np.ascontiguousarray(values.T)  # one contiguous row per metric: fast gathers
-    row_start = np.repeat(starts, counts)
-    row_size = np.repeat(counts, counts).astype(np.uint64)
-    shift = np.uint64(32)
-    means = np.empty((n_boot, len(counts), n_metrics))
-    block = max(1, BOOT_CELLS // n)
-    for first in range(0, n_boot, block):
-        size = min(block, n_boot - first)
-        # uniform offset in [0, size of the row's group): high 32 random bits times size, shifted back
-        offset = bits.random_raw((size, n)) >> shift
-        offset *= row_size
-        offset >>= shift
-        index = offset.view(np.int64)
-        index += row_start
-        for j in range(n_metrics):
-            means[first : first + size, :, j] = np.add.reduceat(columns[j][index], starts, axis=1) / counts
-    return means
+    return _group_bootstrap(values, starts, counts, np.mean, int(n_boot), 0.95, seed)[2]
 
 
 # -- groups -------------------------------------------------------------------------------------
@@ -443,12 +466,10 @@ def by_group(
     if ci_metrics:
         chosen = [names.index(m) for m in ci_metrics]
         if clusters is None:  # each row its own unit: the resampled mean is the mean of the drawn rows
-            boot = bootstrap_group_means(sums[:, chosen], starts, cells_per_group, int(n_boot), seed)
+            sample, statistic = sums[:, chosen], np.mean
         else:  # clusters drawn whole: ratio of the drawn sums to the drawn row counts
-            stacked = np.column_stack([sums[:, chosen], counts.astype(np.float64)])
-            boot = bootstrap_group_means(stacked, starts, cells_per_group, int(n_boot), seed)
-            boot = boot[:, :, :-1] / boot[:, :, -1:]
-        lower, upper = percentile_interval(boot, level)
+            sample, statistic = np.column_stack([sums[:, chosen], counts.astype(np.float64)]), _ratio
+        lower, upper, _ = _group_bootstrap(sample, starts, cells_per_group, statistic, int(n_boot), level, seed)
         interval = pd.DataFrame(
             np.stack([lower, upper], axis=2).reshape(len(index), -1),
             index=index,

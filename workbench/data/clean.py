@@ -3,7 +3,7 @@
 Nothing changes unless a parameter asks for it (every option defaults to False), the input
 frames are never mutated and no file is written. ``clean`` acts on exactly what the profile
 reports, through the same functions (:func:`~workbench.data.profile.spelling_groups`,
-:func:`~workbench.data.profile.robust_z` with ``OUTLIER_Z``).
+:func:`~workbench.data.stats.robust_z` with ``OUTLIER_Z``).
 
 >>> items = pd.DataFrame({"item_id": [1, 2, 3], "category": ["Toys", "toys ", "Toys"]})
 >>> ds = Dataset.from_frames(pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2]}), items=items)
@@ -27,12 +27,11 @@ from workbench.data.dataset import Dataset
 from workbench.data.profile import (
     LABEL_SEPARATOR,
     MULTI_VALUED,
-    OUTLIER_Z,
     is_text,
     present,
-    robust_z,
     spelling_groups,
 )
+from workbench.data.stats import OUTLIER_Z, robust_z
 from workbench.errors import ConfigError, DataError
 
 CHANGE_COLUMNS = ["action", "table", "column", "before", "after", "rows"]

@@ -31,6 +31,7 @@ from pandas.api.types import (
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, are_order_numbers, order_numbers_text, to_seconds
+from workbench.data.stats import MISSING_LABEL, OUTLIER_Z, gini, robust_z
 from workbench.data.validate import ORDER_NUMBERS_BELOW, implausible_times
 from workbench.errors import DataError
 
@@ -61,11 +62,7 @@ LABEL_SHARE = 0.1
 #: Interaction columns grouping rows into orders (the first present wins); with events, only purchases count.
 ORDER_COLUMNS = ("order_id", "session_id")
 MAX_BASKET = 10  # basket sizes from MAX_BASKET up share one row
-#: A user or item is an outlier when the modified z-score of its log count exceeds OUTLIER_Z (Iglewicz and
-#: Hoaglin's 0.6745 (x - median) / MAD > 3.5); only the high side counts (bot-like activity).
-OUTLIER_Z = 3.5
 MAX_OUTLIERS_SHOWN = 50
-MISSING_LABEL = "(missing)"
 UNKNOWN_ITEM = "(not in items table)"
 LABEL_MIX_COLUMNS = ["column", "value", "interactions", "share", "items", "catalogue_items"]
 FUNNEL_COLUMNS = ["stage", "users", "events", "users_from_previous", "events_from_previous", "users_from_views"]
@@ -116,15 +113,6 @@ class Profile:
     def to_dict(self) -> dict[str, float | int | str]:
         """The summary as ``{metric: value}``."""
         return dict(zip(self.summary["metric"], self.summary["value"], strict=True))
-
-
-def gini(counts: np.ndarray) -> float:
-    """Gini of counts: sum((2i - n - 1) c_i) / (n sum c), c ascending; 0.0 when empty or all zero."""
-    c = np.sort(counts).astype(np.float64)
-    n = len(c)
-    if n == 0 or c.sum() == 0:
-        return 0.0
-    return float(np.sum((2 * np.arange(1, n + 1) - n - 1) * c) / (n * c.sum()))
 
 
 def _pct(share: float) -> str:
@@ -368,21 +356,6 @@ def spelling_groups(table: str, frame: pd.DataFrame | None) -> pd.DataFrame:
             found["canonical"] = found.groupby("key")["spelling"].transform("first")
             parts.append(found.assign(table=table, column=column)[columns])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-
-
-def robust_z(counts: np.ndarray) -> np.ndarray:
-    """Modified z-scores of log counts: 0.6745 (x - median) / MAD (Iglewicz and Hoaglin).
-
-    When the MAD is 0, (x - median) / (1.253314 x mean absolute deviation); zeros when that is 0 too.
-
-    >>> robust_z(np.array([1, 2, 2, 3, 4, 400])).round(1).tolist()
-    [-1.7, -0.4, -0.4, 0.4, 1.0, 9.9]
-    """
-    x = np.log(np.asarray(counts, dtype=np.float64))
-    deviation = x - np.median(x)
-    mad = np.median(np.abs(deviation))
-    scale = mad / 0.6745 if mad > 0 else 1.253314 * np.mean(np.abs(deviation))
-    return deviation / scale if scale > 0 else np.zeros_like(x)
 
 
 def _outliers(kind: str, ids: pd.Index, counts: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:

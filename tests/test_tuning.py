@@ -12,9 +12,9 @@ from workbench.models.als import log_size
 from workbench.tuning import (
     ALS_SPACES,
     AlsSpace,
-    history_chart,
-    importance_chart,
+    param_importances,
     plan_als_search,
+    trials_frame,
     tune_als,
     tune_and_test,
     tune_reranker,
@@ -91,15 +91,12 @@ def test_tune_and_test_refits_on_full_train_and_scores_test_once(small):
     assert result.test_metrics == pytest.approx(evaluate(recs, test, k=10))
 
 
-def test_charts(study):
-    history = history_chart(study).to_dict()
-    data = next(iter(history["datasets"].values()))
-    values = [row["value"] for row in data]
-    assert [row["best_so_far"] for row in data] == list(np.maximum.accumulate(values))
-    importances = importance_chart(study).to_dict()
-    rows = next(iter(importances["datasets"].values()))
-    assert {row["parameter"] for row in rows} == ALS_PARAMS
-    assert sum(row["importance"] for row in rows) == pytest.approx(1.0)
+def test_trials_and_importances(study):
+    trials = trials_frame(study)
+    assert trials["best_so_far"].tolist() == list(np.maximum.accumulate(trials["value"]))
+    importances = param_importances(study)
+    assert set(importances["parameter"]) == ALS_PARAMS
+    assert importances["importance"].sum() == pytest.approx(1.0)
 
 
 def test_bad_inputs(split):
@@ -109,7 +106,7 @@ def test_bad_inputs(split):
     with pytest.raises(DataError, match="valid: expected a workbench Dataset"):
         tune_als(fit, valid.interactions, n_trials=1)
     with pytest.raises(ModelError, match="no completed trials"):
-        history_chart(optuna.create_study(direction="maximize"))
+        trials_frame(optuna.create_study(direction="maximize"))
 
 
 def test_a_narrower_space_and_a_validation_sample_are_what_the_trials_see(split):
@@ -199,8 +196,7 @@ def test_tune_reranker_resumes_from_sqlite_with_the_same_first_trial(shop_split,
     assert first.trials[0].params == reranker_study.trials[0].params
     second = tune_reranker(fit, valid, n_trials=1, **options)
     assert len(second.trials) == 2 and second.trials[1].params != second.trials[0].params
-    rows = next(iter(importance_chart(second).to_dict()["datasets"].values()))
-    assert {row["parameter"] for row in rows} == RERANKER_PARAMS
+    assert set(param_importances(second)["parameter"]) == RERANKER_PARAMS
 
 
 def test_tune_reranker_bad_inputs_fail_before_any_trial(shop_split, tmp_path):

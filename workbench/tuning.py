@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import altair as alt
 import numpy as np
 import optuna
 import pandas as pd
@@ -401,7 +400,8 @@ def tune_and_test(
     return TuningResult(study=study, model=model, test_metrics=test_metrics)
 
 
-def _trials_frame(study: optuna.Study) -> pd.DataFrame:
+def trials_frame(study: optuna.Study) -> pd.DataFrame:
+    """One row per completed trial: ``trial, value, best_so_far`` (what the history chart draws)."""
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not done:
         raise ModelError("the study has no completed trials yet; run tune_als or tune_reranker first")
@@ -410,42 +410,14 @@ def _trials_frame(study: optuna.Study) -> pd.DataFrame:
     return frame
 
 
-def history_chart(study: optuna.Study, *, metric: str = "validation nDCG") -> alt.LayerChart:
-    """Optimisation history: one dot per completed trial and the best-so-far line.
-
-    >>> history_chart(study)  # doctest: +SKIP
-    """
-    frame = _trials_frame(study)
-    base = alt.Chart(frame).encode(x=alt.X("trial:Q", title="trial", axis=alt.Axis(format="d", tickMinStep=1)))
-    dots = base.mark_circle(size=40, opacity=0.6).encode(
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
-        tooltip=["trial:Q", alt.Tooltip("value:Q", format=".4f")],
-    )
-    line = base.mark_line(interpolate="step-after", color="firebrick").encode(y="best_so_far:Q")
-    return (dots + line).properties(title="Optimisation history", width=420, height=260)
-
-
-def importance_chart(study: optuna.Study, *, seed: int = 0) -> alt.Chart:
-    """Bar chart of parameter importances (optuna's fANOVA evaluator, seeded).
-
-    >>> importance_chart(study)  # doctest: +SKIP
-    """
-    if len(_trials_frame(study)) < 2:
+def param_importances(study: optuna.Study, *, seed: int = 0) -> pd.DataFrame:
+    """``parameter, importance``: optuna's fANOVA importances (seeded), most important first."""
+    if len(trials_frame(study)) < 2:
         raise ModelError("parameter importances need at least 2 completed trials")
     importances = optuna.importance.get_param_importances(
         study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed)
     )
-    frame = pd.DataFrame({"parameter": list(importances), "importance": list(importances.values())})
-    return (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X("importance:Q", title="share of explained variance of the objective"),
-            y=alt.Y("parameter:N", sort="-x", title=None),
-            tooltip=["parameter:N", alt.Tooltip("importance:Q", format=".3f")],
-        )
-        .properties(title="Parameter importances", width=420, height=160)
-    )
+    return pd.DataFrame({"parameter": list(importances), "importance": list(importances.values())})
 
 
 @dataclass(frozen=True)

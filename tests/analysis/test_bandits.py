@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.analysis.bandits import bandit_chart, policy_summary, rewards_table, simulate_bandits
+from workbench.analysis.bandits import policy_summary, rewards_table, simulate_bandits
 from workbench.errors import ConfigError, DataError
 
 
@@ -74,14 +74,6 @@ def test_bad_inputs():
         simulate_bandits(rewards * 2)
     with pytest.raises(DataError, match="at least 2 arm"):
         simulate_bandits(rewards[["pop"]])
-
-
-def test_chart_has_reward_and_regret_panels():
-    result = simulate_bandits(bernoulli_rewards(RATES, n=1000), seed=0)
-    spec = bandit_chart(result, max_points=100).to_dict()
-    assert len(spec["hconcat"]) == 2
-    data = next(iter(spec["datasets"].values()))
-    assert len(data) == 3 * 100
 
 
 def test_policy_summary_by_hand():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import jensenshannon
 
-from workbench.analysis.drift import drift_alerts, drift_chart, drift_table, jensen_shannon, psi, quality_drop
+from workbench.analysis.drift import drift_alerts, drift_table, jensen_shannon, psi, quality_drop
 from workbench.data import Dataset
 from workbench.data.stream import replay
 from workbench.data.synthetic import make_ecommerce
@@ -114,10 +114,3 @@ def test_bad_arguments(table):
         drift_alerts(table, {"popularity": 0.1})
     with pytest.raises(ConfigError, match="category column"):
         drift_table(hand_made(), start_fraction=0.5, category="brand")
-    with pytest.raises(ConfigError, match="signal"):
-        drift_chart(table, "nope")
-
-
-def test_chart_has_threshold_rule(table):
-    spec = drift_chart(table, "popularity_psi").to_dict()
-    assert len(spec["layer"]) == 2 and "PSI" in spec["title"]

@@ -11,7 +11,6 @@ from workbench.analysis.experiment import (
     bootstrap_mean_ci,
     compare,
     compare_many,
-    peeking_chart,
     peeking_curve,
     peeking_simulation,
     power,
@@ -168,12 +167,10 @@ def test_peeking_false_positive_rates():
     assert many["inflation"] == pytest.approx(many["fpr_peeking"] / 0.05)
 
 
-def test_peeking_curve_and_chart():
+def test_peeking_curve():
     curve = peeking_curve((1, 5, 20), n_sims=500, n_per_arm=500, seed=0)
     assert curve["looks"].tolist() == [1, 5, 20]
     assert curve["fpr_peeking"].is_monotonic_increasing
-    spec = peeking_chart(curve).to_dict()
-    assert len(spec["layer"]) == 2
 
 
 def test_results_are_typed_with_a_stable_set_of_fields():

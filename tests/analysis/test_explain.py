@@ -1,19 +1,15 @@
 """SHAP summaries and charts on a hand-made contribution frame (known answers)."""
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
 
 from workbench.analysis.explain import (
     additivity_error,
-    beeswarm_chart,
-    dependence_chart,
     global_importance,
     importance_by_segment,
-    waterfall_chart,
 )
-from workbench.errors import ConfigError, DataError
+from workbench.errors import DataError
 
 
 @pytest.fixture
@@ -55,43 +51,6 @@ def test_importance_by_segment(contrib):
     assert table.loc[("heavy", "als"), "n_rows"] == 2
     with pytest.raises(DataError):
         importance_by_segment(contrib, pd.Series({"x": "y"}))
-
-
-def test_waterfall_ends_at_the_score(contrib):
-    chart = waterfall_chart(contrib.iloc[3], max_features=1)
-    frame = chart.data
-    assert isinstance(chart, alt.Chart)
-    assert frame["feature"].tolist() == ["als", "other features"]
-    assert frame["end"].iloc[-1] == pytest.approx(0.1 + 2.0 + 0.0)
-    assert frame["start"].iloc[0] == pytest.approx(0.1)
-    chart.to_dict()  # a valid Vega-Lite spec
-
-
-def test_beeswarm_and_dependence(contrib):
-    values = contrib[["user_id", "item_id"]].assign(pop=[10.0, 20.0, 30.0, 40.0], als=[1.0, 2.0, 3.0, 4.0])
-    swarm = beeswarm_chart(contrib, values)
-    assert len(swarm.data) == 8 and swarm.data["value_percentile"].between(0, 1).all()
-    swarm.to_dict()
-    dep = dependence_chart(contrib, values, "pop")
-    assert dep.data["value"].tolist() == [10.0, 20.0, 30.0, 40.0]
-    dep.to_dict()
-    with pytest.raises(ConfigError):
-        dependence_chart(contrib, values, "nope")
-
-
-def test_charts_are_sampled_under_5000_rows():
-    rng = np.random.default_rng(0)
-    big = pd.DataFrame(
-        {
-            "user_id": np.arange(20_000),
-            "item_id": 0,
-            "base_value": 0.0,
-            "f1": rng.normal(size=20_000),
-            "f2": rng.normal(size=20_000),
-        }
-    )
-    assert len(beeswarm_chart(big).data) <= 5000
-    assert len(dependence_chart(big, big, "f1").data) <= 5000
 
 
 def test_not_a_contrib_frame():
@@ -145,23 +104,3 @@ def test_real_importance_by_activity_band(fitted):
         assert row["mean_abs_shap"] == pytest.approx(rows.abs().mean())
         assert row["n_rows"] == len(rows)
     assert table.groupby("segment")["share"].sum().to_numpy() == pytest.approx(1.0)
-
-
-def test_real_charts_stay_small(fitted):
-    contrib, values, recs, _ = fitted
-    top = global_importance(contrib)["feature"].iloc[0]
-    feature = top if top in values.columns else "item_popularity"
-    many = pd.concat([contrib] * 5, ignore_index=True)  # 6,000 rows: over the limit
-    many_values = pd.concat([values] * 5, ignore_index=True)
-    for chart in (
-        beeswarm_chart(many, many_values),
-        dependence_chart(many, many_values, feature),
-        waterfall_chart(contrib.iloc[0]),
-    ):
-        assert len(chart.data) <= 5000
-        chart.to_dict()
-    swarm = beeswarm_chart(contrib, values, max_features=4)
-    assert swarm.data["feature"].nunique() == 4
-    assert len(swarm.data) == 4 * len(contrib)  # 1,200 rows x 4 features: no sampling under the limit
-    end = waterfall_chart(contrib.iloc[0]).data["end"].iloc[-1]
-    assert end == pytest.approx(recs["score"].iloc[0], abs=1e-4)

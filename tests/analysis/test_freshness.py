@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from workbench.analysis.freshness import (
-    freshness_chart,
     freshness_summary,
     place_new_items,
     plan_replay,
@@ -184,10 +183,3 @@ def test_summary_weights_windows_by_users(table):
         1e6 * rows["update_seconds"].sum() / rows["n_events"].sum()
     )
     assert summary.loc["frozen", "update_seconds"] == 0
-
-
-def test_chart(table):
-    spec = freshness_chart(table, metric="hit_rate", k=5).to_dict()
-    assert spec["title"] == "Hit rate@5 per window" and spec["encoding"]["color"]["field"] == "strategy"
-    with pytest.raises(ConfigError, match="metric"):
-        freshness_chart(table, metric="auc")

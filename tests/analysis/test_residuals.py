@@ -2,7 +2,6 @@
 
 import math
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,12 +9,10 @@ from sklearn.isotonic import IsotonicRegression
 
 from workbench.analysis.audit import MISSING
 from workbench.analysis.residuals import (
-    calibration_chart,
     calibration_curve,
     pair_segments,
     rating_predictions,
     rating_residuals,
-    residual_chart,
     residual_table,
     residuals_by_segment,
     worst_segments,
@@ -207,16 +204,6 @@ def test_rating_baseline_known_answer():
     # damping shrinks the biases: b_i1 = 1 / 3, b_u1 = ((1 - 1/3) + (-1 + 1/2)) / 3 with b_i2 = -1/2
     damped = rating_predictions(train, test, damping=1.0)
     assert damped["predicted"].iloc[0] == pytest.approx(4 + ((1 - 1 / 3) + (-1 + 0.5)) / 3)
-
-
-def test_charts_draw():
-    table = hand_table()
-    by = residuals_by_segment(table, "gender", n_boot=50, seed=0)
-    chart = residual_chart(by, "gender")
-    assert isinstance(chart, alt.LayerChart) and "gender" in chart.to_dict()["title"]
-    assert isinstance(calibration_chart(calibration_curve(table, n_bins=2)), alt.LayerChart)
-    with pytest.raises(DataError, match="segment 'age'"):
-        residual_chart(by, "age")
 
 
 @pytest.mark.parametrize(

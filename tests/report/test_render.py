@@ -8,8 +8,9 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from workbench.analysis.explain import item_label, item_labels, waterfall_chart, with_item_names
+from workbench.analysis.explain import item_label, item_labels, with_item_names
 from workbench.errors import ConfigError
+from workbench.report.analysis_charts import waterfall_chart
 from workbench.report.render import IndexEntry, Report, format_value, markdown_to_html, metric_label, write_index
 
 HOSTILE = [

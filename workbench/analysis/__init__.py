@@ -1,7 +1,8 @@
 """Analysis on top of evaluation: segments, bias audits, residuals, explanations, experiments, freshness,
 the live loop.
 
-The names below are the supported API; each module is imported on first use.
+The names below are the supported API; each module is imported on first use. Their charts are drawn in
+``workbench.report`` (``charts``, ``analysis_charts``): analysis imports no altair.
 
 >>> from workbench.analysis import compare, by_group  # doctest: +SKIP
 """
@@ -28,8 +29,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "residuals_by_segment",
             "worst_segments",
             "calibration_curve",
-            "residual_chart",
-            "calibration_chart",
             "rating_predictions",
             "rating_residuals",
         ],
@@ -38,13 +37,9 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "additivity_error",
             "global_importance",
             "importance_by_segment",
-            "importance_by_segment_chart",
-            "beeswarm_chart",
-            "dependence_chart",
             "item_label",
             "item_labels",
             "with_item_names",
-            "waterfall_chart",
         ],
         "experiment": [
             "Comparison",
@@ -58,12 +53,11 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "simulate_conversions",
             "peeking_simulation",
             "peeking_curve",
-            "peeking_chart",
         ],
-        "bandits": ["rewards_table", "simulate_bandits", "policy_summary", "bandit_chart"],
+        "bandits": ["rewards_table", "simulate_bandits", "policy_summary"],
         "next_basket": ["BuyAgainStudy", "buy_again_study", "buy_again_vs_discover"],
-        "drift": ["jensen_shannon", "psi", "drift_table", "quality_drop", "drift_alerts", "drift_chart"],
-        "freshness": ["place_new_items", "time_cut", "replay_experiment", "freshness_summary", "freshness_chart"],
+        "drift": ["jensen_shannon", "psi", "drift_table", "quality_drop", "drift_alerts"],
+        "freshness": ["place_new_items", "time_cut", "replay_experiment", "freshness_summary"],
         "live": ["LiveLoop", "fit_initial", "broker_url", "live_note", "live_replay"],
     },
 )

@@ -8,14 +8,13 @@ pseudo-regret against the best arm in hindsight: the sum over steps of
 (best arm's mean reward - the chosen arm's mean reward), so it never falls.
 
 >>> rewards = rewards_table({"pop": per_user_pop, "als": per_user_als}, metric="hit_rate")  # doctest: +SKIP
->>> bandit_chart(simulate_bandits(rewards, seed=0))  # doctest: +SKIP
+>>> simulate_bandits(rewards, seed=0)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
@@ -161,28 +160,3 @@ def policy_summary(result: pd.DataFrame, best_arm: str) -> pd.DataFrame:
             mean_reward=("reward", "mean"), regret=("cumulative_regret", "max"), share_best_arm=("served_best", "mean")
         )
     )
-
-
-def bandit_chart(result: pd.DataFrame, *, max_points: int = 300) -> alt.HConcatChart:
-    """Mean reward so far and cumulative regret per policy, side by side (thinned to ``max_points`` steps).
-
-    >>> bandit_chart(simulate_bandits(rewards, seed=0))  # doctest: +SKIP
-    """
-    missing = [c for c in ("step", "policy", "cumulative_reward", "cumulative_regret") if c not in result.columns]
-    if missing:
-        raise DataError(f"bandit_chart: column '{missing[0]}' is missing; pass the output of simulate_bandits")
-    n_steps = int(result["step"].max())
-    keep = np.unique(np.linspace(1, n_steps, min(max_points, n_steps)).round().astype(np.int64))
-    thin = result[result["step"].isin(keep)].assign(mean_reward=lambda f: f["cumulative_reward"] / f["step"])
-    base = alt.Chart(thin).encode(x=alt.X("step:Q", title="users served"), color=alt.Color("policy:N", title="policy"))
-    reward = (
-        base.mark_line()
-        .encode(y=alt.Y("mean_reward:Q", title="mean reward so far"))
-        .properties(title="Reward", width=300, height=220)
-    )
-    regret = (
-        base.mark_line()
-        .encode(y=alt.Y("cumulative_regret:Q", title="cumulative regret"))
-        .properties(title="Regret against the best arm", width=300, height=220)
-    )
-    return alt.hconcat(reward, regret)

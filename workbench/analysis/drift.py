@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -238,22 +237,3 @@ def drift_alerts(table: pd.DataFrame, thresholds: Mapping[str, float] | None = N
         for start, signal, value, threshold in alerts[["start", "signal", "value", "threshold"]].itertuples(index=False)
     ]
     return alerts[["window", "start", "signal", "value", "threshold", "message"]]
-
-
-def drift_chart(table: pd.DataFrame, signal: str, *, threshold: float | None = None) -> alt.LayerChart:
-    """A signal per window over time, with its alert threshold as a dashed rule."""
-    if signal not in table.columns:
-        raise ConfigError(f"drift_chart: signal {signal!r} is not among {list(table.columns)}")
-    limit = DEFAULT_THRESHOLDS.get(signal) if threshold is None else threshold
-    title = LABELS.get(signal, signal)
-    data = table[["start", signal, "n_events"]]
-    line = (
-        alt.Chart(data)
-        .mark_line(point=True, color="#3b6fd4")
-        .encode(
-            x=alt.X("start:T", title="Window start"), y=alt.Y(f"{signal}:Q", title=title), tooltip=list(data.columns)
-        )
-    )
-    rule = alt.Chart(pd.DataFrame({"threshold": [limit]})).mark_rule(color="#c0392b", strokeDash=[5, 4])
-    layers = [line] if limit is None else [line, rule.encode(y="threshold:Q")]
-    return alt.layer(*layers, title=f"{title} vs reference").properties(width=420, height=220)

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import altair as alt
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -438,30 +437,3 @@ def peeking_curve(
         for n in looks
     ]
     return pd.DataFrame(rows)[["looks", "fpr_peeking", "fpr_final", "alpha"]]
-
-
-def peeking_chart(curve: pd.DataFrame) -> alt.LayerChart:
-    """Line chart of :func:`peeking_curve`: false positive rate against the number of looks, alpha as a rule.
-
-    >>> peeking_chart(peeking_curve(seed=0))  # doctest: +SKIP
-    """
-    missing = [c for c in ("looks", "fpr_peeking", "fpr_final", "alpha") if c not in curve.columns]
-    if missing:
-        raise DataError(f"peeking_chart: column '{missing[0]}' is missing; pass the output of peeking_curve")
-    long = curve.melt(
-        id_vars=["looks", "alpha"], value_vars=["fpr_peeking", "fpr_final"], var_name="decision", value_name="fpr"
-    )
-    labels = {"fpr_peeking": "stop at first p < alpha", "fpr_final": "single final look"}
-    long["decision"] = long["decision"].map(labels)
-    lines = (
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("looks:Q", title="number of looks at the running test", scale=alt.Scale(type="log")),
-            y=alt.Y("fpr:Q", title="false positive rate (A/A test)"),
-            color=alt.Color("decision:N", title=None),
-            tooltip=["looks:Q", "decision:N", alt.Tooltip("fpr:Q", format=".3f")],
-        )
-    )
-    rule = alt.Chart(curve.head(1)).mark_rule(strokeDash=[4, 4], color="gray").encode(y="alpha:Q")
-    return (lines + rule).properties(title="Peeking inflates false positives", width=420, height=260)

@@ -1,5 +1,6 @@
-"""Reading SHAP contributions of a ranker: global importance, segments, and Altair charts;
-items named the way every report names them (:func:`item_label`, :func:`with_item_names`).
+"""Reading SHAP contributions of a ranker: global importance and importance by segment (drawn by
+``workbench.report.analysis_charts``); items named the way every report names them
+(:func:`item_label`, :func:`with_item_names`).
 
 ``contrib`` is the frame of :meth:`workbench.models.rerank.LightGBMReranker.explain`:
 ``user_id, item_id, base_value`` and one column of SHAP values (raw-score space) per
@@ -14,20 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
 from workbench import columns as C
 from workbench.data.dataset import rows_for
-from workbench.errors import ConfigError, DataError
+from workbench.errors import DataError
 
 BASE = "base_value"
 #: Columns of an items table that name an item, in order of preference.
 NAME_COLUMNS = ("title", "name")
-MAX_ROWS = 5000
-WIDTH = 420
-HEIGHT = 260
 
 
 def feature_columns(contrib: pd.DataFrame) -> list[str]:
@@ -93,121 +90,7 @@ def importance_by_segment(contrib: pd.DataFrame, segments: pd.Series) -> pd.Data
     return long.sort_values(["segment", "mean_abs_shap"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
-def importance_by_segment_chart(
-    by_segment: pd.DataFrame, features: list[str], *, title: str = "Mean |SHAP| by segment", legend: str = "Segment"
-) -> alt.Chart:
-    """Grouped bars of :func:`importance_by_segment` for ``features`` (in that order), one bar per segment
-    in the segments' own order, coloured by segment.
-
-    >>> importance_by_segment_chart(by_segment, ["als_prior", "item_popularity"])  # doctest: +SKIP
-    """
-    data = by_segment[by_segment["feature"].isin(features)]
-    segments = [str(segment) for segment in dict.fromkeys(data["segment"])]
-    if hasattr(data["segment"], "cat"):
-        segments = [str(segment) for segment in data["segment"].cat.categories if str(segment) in set(segments)]
-    data = data.assign(segment=data["segment"].astype(str))
-    return (
-        alt.Chart(data, title=title)
-        .mark_bar()
-        .encode(
-            x=alt.X("feature:N", sort=features, title=None, axis=alt.Axis(labelAngle=-30)),
-            xOffset=alt.XOffset("segment:N", sort=segments),
-            y=alt.Y("mean_abs_shap:Q", title="Mean |SHAP| (raw score)"),
-            color=alt.Color("segment:N", sort=segments, title=legend),
-            tooltip=["segment", "feature", alt.Tooltip("mean_abs_shap:Q", format=".4f"), "n_rows"],
-        )
-        .properties(width=520, height=HEIGHT)
-    )
-
-
-def _top_features(contrib: pd.DataFrame, max_features: int) -> list[str]:
-    return global_importance(contrib)["feature"].head(max_features).tolist()
-
-
-def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    return frame if len(frame) <= n else frame.sample(n=n, random_state=seed)
-
-
-def beeswarm_chart(
-    contrib: pd.DataFrame,
-    values: pd.DataFrame | None = None,
-    *,
-    max_features: int = 12,
-    seed: int = 0,
-) -> alt.Chart:
-    """SHAP value per row and feature (jittered strip), features by importance; coloured by the
-    feature's value percentile when ``values`` (same rows as ``contrib``) is given.
-
-    >>> beeswarm_chart(contrib, model.feature_table(users, k=10))  # doctest: +SKIP
-    """
-    features = _top_features(contrib, max_features)
-    per_feature = max(1, MAX_ROWS // max(len(features), 1))
-    rows = _sample(contrib, per_feature, seed).index
-    long = contrib.loc[rows, features].melt(var_name="feature", value_name="shap", ignore_index=False)
-    if values is not None:
-        if len(values) != len(contrib):
-            raise DataError(
-                f"values: {len(values):,} rows, but contrib has {len(contrib):,}; pass rows in the same order"
-            )
-        percentile = pd.DataFrame(
-            {
-                f: pd.to_numeric(values[f], errors="coerce").rank(pct=True).to_numpy() if f in values else np.nan
-                for f in features
-            },
-            index=contrib.index,
-        )
-        long["value_percentile"] = percentile.loc[rows].melt(value_name="p")["p"].to_numpy()
-    long["jitter"] = np.random.default_rng(seed).uniform(-0.4, 0.4, len(long))
-    long = long.reset_index(drop=True)
-    encoding = {
-        "x": alt.X("shap:Q", title="SHAP value (raw score)"),
-        "y": alt.Y("feature:N", sort=features, title=None),
-        "yOffset": alt.YOffset("jitter:Q", title=None),
-    }
-    if values is not None:
-        encoding["color"] = alt.Color(
-            "value_percentile:Q",
-            scale=alt.Scale(scheme="blueorange"),
-            title="Value (pct)",
-        )
-    return (
-        alt.Chart(long, title="SHAP values per feature")
-        .mark_circle(size=12, opacity=0.6)
-        .encode(**encoding)
-        .properties(width=WIDTH, height=max(HEIGHT, 24 * len(features)))
-    )
-
-
-def dependence_chart(contrib: pd.DataFrame, values: pd.DataFrame, feature: str, *, seed: int = 0) -> alt.Chart:
-    """SHAP value of ``feature`` against its value (``values``: same rows as ``contrib``).
-
-    >>> dependence_chart(contrib, model.feature_table(users, k=10), "item_popularity")  # doctest: +SKIP
-    """
-    if feature not in feature_columns(contrib) or feature not in values.columns:
-        raise ConfigError(f"dependence_chart: feature {feature!r} is not among {feature_columns(contrib)[:12]}")
-    if len(values) != len(contrib):
-        raise DataError(f"values: {len(values):,} rows, but contrib has {len(contrib):,}; pass rows in the same order")
-    column = values[feature]
-    numeric = pd.api.types.is_numeric_dtype(column.dtype)
-    frame = pd.DataFrame(
-        {
-            "value": column.to_numpy() if numeric else column.astype(str).to_numpy(),
-            "shap": contrib[feature].to_numpy(),
-        }
-    )
-    frame = _sample(frame, MAX_ROWS, seed)
-    return (
-        alt.Chart(frame, title=f"SHAP dependence: {feature}")
-        .mark_circle(size=14, opacity=0.5)
-        .encode(
-            x=alt.X("value:Q" if numeric else "value:N", title=feature),
-            y=alt.Y("shap:Q", title="SHAP value (raw score)"),
-        )
-        .properties(width=WIDTH, height=HEIGHT)
-    )
-
-
-def _id_text(value: object) -> str:
+def id_text(value: object) -> str:
     """An id as written: a whole float (a numeric row of a frame upcasts int ids) without '.0'."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
@@ -239,10 +122,8 @@ def item_labels(item_ids: Iterable[object], items: pd.DataFrame | None) -> list[
     ids = list(item_ids)
     names = _names(ids, items)
     if names is None:
-        return [f"item {_id_text(i)}" for i in ids]
-    return [
-        f"item {_id_text(i)}" if pd.isna(n) else f"{n} (item {_id_text(i)})" for i, n in zip(ids, names, strict=True)
-    ]
+        return [f"item {id_text(i)}" for i in ids]
+    return [f"item {id_text(i)}" if pd.isna(n) else f"{n} (item {id_text(i)})" for i, n in zip(ids, names, strict=True)]
 
 
 def item_label(item_id: object, items: pd.DataFrame | None) -> str:
@@ -268,49 +149,3 @@ def with_item_names(frame: pd.DataFrame, items: pd.DataFrame | None, *, on: str 
     out = frame.copy()
     out.insert(out.columns.get_loc(on) + 1, _name_column(items), names.to_numpy())
     return out
-
-
-def waterfall_chart(row: pd.Series, *, items: pd.DataFrame | None = None, max_features: int = 10) -> alt.Chart:
-    """Why this item for this user: from ``base_value`` through the largest contributions to the score.
-
-    ``row`` is one row of ``contrib``; smaller contributions are summed as "other features". With
-    ``items`` (the items table), the title names the item (see :func:`item_label`).
-
-    >>> waterfall_chart(contrib.iloc[0], items=ds.items)  # doctest: +SKIP
-    """
-    if not isinstance(row, pd.Series) or BASE not in row.index:
-        raise DataError("waterfall_chart: expected one row of LightGBMReranker.explain (a Series with 'base_value')")
-    shap = row.drop([c for c in (C.USER, C.ITEM, BASE) if c in row.index]).astype(float)
-    order = shap.abs().sort_values(ascending=False, kind="stable").index
-    top = shap[order[:max_features]]
-    if len(order) > max_features:
-        top = pd.concat([top, pd.Series({"other features": shap[order[max_features:]].sum()})])
-    end = float(row[BASE]) + top.cumsum().to_numpy()
-    frame = pd.DataFrame(
-        {
-            "feature": top.index,
-            "contribution": top.to_numpy(),
-            "start": end - top.to_numpy(),
-            "end": end,
-        }
-    )
-    frame["direction"] = np.where(frame["contribution"] >= 0, "raises", "lowers")
-    title = alt.TitleParams(
-        f"Why {item_label(row.get(C.ITEM), items)} for user {_id_text(row.get(C.USER))}",
-        subtitle=f"base value {float(row[BASE]):.3f} -> score {end[-1]:.3f}",
-    )
-    return (
-        alt.Chart(frame, title=title)
-        .mark_bar()
-        .encode(
-            y=alt.Y("feature:N", sort=list(frame["feature"]), title=None),
-            x=alt.X("start:Q", title="Raw score"),
-            x2="end:Q",
-            color=alt.Color(
-                "direction:N",
-                scale=alt.Scale(domain=["raises", "lowers"], range=["#d4553b", "#3b6fd4"]),
-            ),
-            tooltip=["feature", alt.Tooltip("contribution:Q", format=".4f")],
-        )
-        .properties(width=WIDTH, height=max(HEIGHT // 2, 22 * len(frame)))
-    )

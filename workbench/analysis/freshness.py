@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
@@ -252,26 +251,4 @@ def freshness_summary(table: pd.DataFrame) -> pd.DataFrame:
             "update_seconds": sums["update_seconds"],
             "update_ms_per_1000": 1e6 * sums["update_seconds"] / sums["n_events"],
         }
-    )
-
-
-def freshness_chart(table: pd.DataFrame, *, metric: str = "ndcg", k: int | None = None) -> alt.Chart:
-    """``metric`` per window over time, one line per strategy."""
-    if metric not in table.columns:
-        raise ConfigError(f"freshness_chart: metric {metric!r} is not among {list(table.columns)}")
-    label = {"ndcg": "nDCG", "hit_rate": "Hit rate", "update_ms_per_1000": "Update ms per 1,000 events"}.get(
-        metric, metric.replace("_", " ").capitalize()
-    )
-    title = f"{label}{f'@{k}' if k and metric in ('ndcg', 'hit_rate') else ''} per window"
-    data = table[["start", "strategy", metric, "n_users", "n_events"]]
-    return (
-        alt.Chart(data, title=title)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("start:T", title="Window start"),
-            y=alt.Y(f"{metric}:Q", title=label),
-            color=alt.Color("strategy:N", title="Strategy", sort=list(STRATEGIES)),
-            tooltip=list(data.columns),
-        )
-        .properties(width=420, height=260)
     )

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import altair as alt
 import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
@@ -31,9 +30,6 @@ from workbench.analysis.stats import SEPARATOR, by_group, check_bootstrap, resol
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
-
-WIDTH = 420
-HEIGHT = 240
 
 
 # -- residuals of a ranker ------------------------------------------------------------
@@ -232,84 +228,6 @@ def calibration_curve(table: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
             / pairs[keep],
             "pairs": pairs[keep],
         }
-    )
-
-
-# -- charts ---------------------------------------------------------------------------
-def residual_chart(by_segment: pd.DataFrame, segment: str) -> alt.LayerChart:
-    """Mean residual per group of ``segment`` with its bootstrap interval; 0 = calibrated.
-
-    >>> residual_chart(residuals_by_segment(table, "gender"), "gender")  # doctest: +SKIP
-    """
-    _require(
-        by_segment,
-        ("segment", "group", "pairs", "users", "predicted", "observed", "residual", "lower", "upper"),
-        "residual_chart",
-    )
-    rows = by_segment[by_segment["segment"] == segment]
-    if len(rows) == 0:
-        raise DataError(f"residual_chart: no rows for segment {segment!r}")
-    data = rows.assign(group=rows["group"].astype(str))[
-        ["group", "pairs", "users", "predicted", "observed", "residual", "lower", "upper"]
-    ]
-    x = alt.X("group:N", sort=None, title=segment, axis=alt.Axis(labelAngle=-45))
-    tooltip = [
-        "group:N",
-        alt.Tooltip("residual:Q", format="+.4f"),
-        alt.Tooltip("lower:Q", format="+.4f"),
-        alt.Tooltip("upper:Q", format="+.4f"),
-        alt.Tooltip("predicted:Q", format=".2%"),
-        alt.Tooltip("observed:Q", format=".2%"),
-        "pairs:Q",
-        "users:Q",
-    ]
-    bars = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=x,
-            y=alt.Y("residual:Q", title="mean residual (observed - predicted)"),
-            color=alt.condition("datum.residual > 0", alt.value("#3b6fd4"), alt.value("#d4553b")),
-            tooltip=tooltip,
-        )
-    )
-    whiskers = alt.Chart(data).mark_errorbar(ticks=True).encode(x=x, y=alt.Y("lower:Q", title=""), y2="upper:Q")
-    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="gray").encode(y="zero:Q")
-    title = f"Residual by {segment} (95% bootstrap CI; above 0: the model under-predicts)"
-    return alt.layer(bars, whiskers, zero).properties(
-        title=title, width=min(WIDTH * 1.4, max(200, 30 * len(data))), height=HEIGHT
-    )
-
-
-def calibration_chart(curve: pd.DataFrame) -> alt.LayerChart:
-    """Reliability diagram of :func:`calibration_curve`: observed vs predicted, with the diagonal.
-
-    >>> calibration_chart(calibration_curve(table))  # doctest: +SKIP
-    """
-    _require(curve, ("bin", "predicted", "observed", "pairs"), "calibration_chart")
-    top = float(max(curve["predicted"].max(), curve["observed"].max(), 1e-6)) * 1.05
-    scale = alt.Scale(domain=[0, top])
-    diagonal = (
-        alt.Chart(pd.DataFrame({"x": [0.0, top], "y": [0.0, top]}))
-        .mark_line(strokeDash=[4, 4], color="gray")
-        .encode(x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale))
-    )
-    curve_line = (
-        alt.Chart(curve)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("predicted:Q", scale=scale, title="mean predicted probability", axis=alt.Axis(format="%")),
-            y=alt.Y("observed:Q", scale=scale, title="observed share relevant", axis=alt.Axis(format="%")),
-            tooltip=[
-                "bin:Q",
-                alt.Tooltip("predicted:Q", format=".2%"),
-                alt.Tooltip("observed:Q", format=".2%"),
-                "pairs:Q",
-            ],
-        )
-    )
-    return alt.layer(diagonal, curve_line).properties(
-        title="Calibration on report users (dashed: perfect calibration)", width=WIDTH, height=WIDTH
     )
 
 

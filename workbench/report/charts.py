@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.analysis.audit import Audit
+from workbench.analysis.stats import group_labels
 from workbench.data.profile import Profile
 from workbench.errors import ConfigError, DataError
 
@@ -336,14 +337,54 @@ def selection_chart(selection: pd.DataFrame) -> alt.Chart:
     )
 
 
+def audit_chart(result: Audit, metric: str) -> alt.LayerChart:
+    """Bar per group (faded when small) with its bootstrap interval and the overall mean as a rule (:meth:`Audit.chart`).
+
+    >>> audit_chart(audit(per_user, segments), "ndcg")  # doctest: +SKIP
+    """
+    if metric not in result.metrics:
+        raise ConfigError(f"chart: unknown metric {metric!r}; the audit has {result.metrics}")
+    segment = ", ".join(result.segment_names)
+    data = pd.DataFrame(
+        {
+            "group": group_labels(result.by_group.index, with_names=False),
+            "mean": result.by_group[metric].to_numpy(),
+            "lower": result.ci[(metric, "lower")].to_numpy(),
+            "upper": result.ci[(metric, "upper")].to_numpy(),
+            "count": result.by_group["count"].to_numpy(),
+            "small": result.by_group["small"].to_numpy(),
+        }
+    )
+    x = alt.X("group:N", sort=None, title=segment)
+    tooltip = ["group:N", alt.Tooltip("mean:Q", format=".4f"), "lower:Q", "upper:Q", "count:Q", "small:N"]
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y("mean:Q", title=metric),
+            opacity=alt.condition("datum.small", alt.value(0.35), alt.value(0.9)),
+            tooltip=tooltip,
+        )
+    )
+    whiskers = alt.Chart(data).mark_errorbar(ticks=True).encode(x=x, y=alt.Y("lower:Q", title=metric), y2="upper:Q")
+    overall = (
+        alt.Chart(pd.DataFrame({"overall": [float(result.overall[metric])]}))
+        .mark_rule(strokeDash=[4, 4], color="gray")
+        .encode(y="overall:Q")
+    )
+    title = f"{metric} by {segment} ({result.level:.0%} bootstrap CI; dashed: overall)"
+    return alt.layer(bars, whiskers, overall).properties(title=title)
+
+
 def audit_comparison_chart(audits: Mapping[str, Audit], metric: str) -> alt.HConcatChart:
-    """One segment's :meth:`Audit.chart` per model side by side, on a shared y axis.
+    """One segment's :func:`audit_chart` per model side by side, on a shared y axis.
 
     >>> audit_comparison_chart({"popularity": pop_audit, "als": als_audit}, "ndcg")  # doctest: +SKIP
     """
 
     def titled(model: str, result: Audit) -> alt.LayerChart:
-        chart = result.chart(metric)
+        chart = audit_chart(result, metric)
         width = min(440, max(200, 28 * len(result.by_group)))
         return chart.properties(title=f"{model}: {chart.title}", width=width, height=220)
 

@@ -16,12 +16,11 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from workbench.analysis.bandits import bandit_chart, policy_summary, rewards_table, simulate_bandits
+from workbench.analysis.bandits import policy_summary, rewards_table, simulate_bandits
 from workbench.analysis.experiment import (
     Conversions,
     compare,
     compare_many,
-    peeking_chart,
     peeking_curve,
     power,
     sample_size,
@@ -31,7 +30,8 @@ from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError
 from workbench.evaluation import evaluate_per_user, summarize
 from workbench.report import Report
-from workbench.tuning import SearchPlan, TuningResult, history_chart, importance_chart, plan_als_search, tune_and_test
+from workbench.report.analysis_charts import bandit_chart, history_chart, importance_chart, peeking_chart
+from workbench.tuning import SearchPlan, TuningResult, plan_als_search, tune_and_test
 from workbench.views.common import RATIO, StandardRun
 
 #: The paired comparisons of the offline A/B table, (a, b): diff = b - a.

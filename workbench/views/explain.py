@@ -17,17 +17,19 @@ import pandas as pd
 from workbench import columns as C
 from workbench.analysis.explain import (
     additivity_error,
-    beeswarm_chart,
-    dependence_chart,
     global_importance,
     importance_by_segment,
-    importance_by_segment_chart,
     item_label,
     item_labels,
-    waterfall_chart,
 )
 from workbench.analysis.segments import activity_bands
 from workbench.report import Report
+from workbench.report.analysis_charts import (
+    beeswarm_chart,
+    dependence_chart,
+    importance_by_segment_chart,
+    waterfall_chart,
+)
 from workbench.report.charts import bar_chart
 from workbench.views.common import RerankerView
 

@@ -13,12 +13,13 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from workbench.analysis.drift import DEFAULT_THRESHOLDS, drift_alerts, drift_chart, drift_table
-from workbench.analysis.freshness import ReplayPlan, freshness_chart, freshness_summary, plan_replay, replay_experiment
+from workbench.analysis.drift import DEFAULT_THRESHOLDS, drift_alerts, drift_table
+from workbench.analysis.freshness import ReplayPlan, freshness_summary, plan_replay, replay_experiment
 from workbench.data.dataset import Dataset
 from workbench.errors import DataError, first_line
 from workbench.guards import positive_int
 from workbench.report import Report
+from workbench.report.analysis_charts import drift_chart, freshness_chart
 
 #: Seed of the replayed ALS models.
 SEED = 0

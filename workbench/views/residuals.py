@@ -16,16 +16,15 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.analysis.residuals import (
-    calibration_chart,
     calibration_curve,
     rating_residuals,
-    residual_chart,
     residual_table,
     residuals_by_segment,
     worst_segments,
 )
 from workbench.data.dataset import Dataset
 from workbench.report import Report
+from workbench.report.analysis_charts import calibration_chart, residual_chart
 from workbench.views.common import Fit, RerankerView, StandardRun, fit_model, standard_run
 from workbench.views.rerank import reranker
 

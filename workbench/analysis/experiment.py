@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import power_proportions_2indep, samplesize_proportions_2indep_onetail
 
 from workbench import columns as C
 from workbench.analysis.stats import Record, bootstrap_ci
@@ -28,7 +30,8 @@ from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
 
 MATCHING = ("exact", "intersection")
-CORRECTIONS = ("holm", "bh")
+#: Corrections of :func:`adjust_pvalues` and their names in statsmodels' multipletests.
+CORRECTIONS = {"holm": "holm", "bh": "fdr_bh"}
 
 
 def _metric_table(per_user: pd.DataFrame, side: str) -> pd.DataFrame:
@@ -209,26 +212,19 @@ def compare(
 def adjust_pvalues(pvalues: Sequence[float] | np.ndarray, *, method: str = "holm") -> np.ndarray:
     """Multiple-testing adjusted p-values: Holm (family-wise error) or Benjamini-Hochberg ("bh", FDR).
 
+    Computed by ``statsmodels.stats.multitest.multipletests`` (methods ``holm`` and ``fdr_bh``).
+
     >>> adjust_pvalues([0.01, 0.04, 0.03], method="holm").round(2).tolist()
     [0.03, 0.06, 0.06]
     >>> adjust_pvalues([0.01, 0.04, 0.03], method="bh").round(2).tolist()
     [0.03, 0.04, 0.04]
     """
     if method not in CORRECTIONS:
-        raise ConfigError(f"method must be one of {CORRECTIONS}, got {method!r}")
+        raise ConfigError(f"method must be one of {tuple(CORRECTIONS)}, got {method!r}")
     p = np.asarray(pvalues, dtype=np.float64)
     if p.ndim != 1 or np.isnan(p).any() or (p < 0).any() or (p > 1).any():
         raise DataError("p-values must be a flat sequence of numbers between 0 and 1")
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    ranked = p[order]
-    if method == "holm":
-        adjusted = np.maximum.accumulate((m - np.arange(m)) * ranked)
-    else:
-        adjusted = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(adjusted, 1.0)
-    return out
+    return multipletests(p, method=CORRECTIONS[method])[1]
 
 
 def compare_many(
@@ -297,6 +293,8 @@ def sample_size(
 ) -> int:
     """Users per arm for a two-sided two-proportion z-test to detect the effect.
 
+    statsmodels' ``samplesize_proportions_2indep_onetail`` (pooled variance under the null,
+    unpooled under the alternative, the far tail ignored), rounded up:
     n = (z_{1-alpha/2} sqrt(2 p(1-p)) + z_{power} sqrt(p1(1-p1) + p2(1-p2)))^2 / (p2 - p1)^2,
     p the mean of p1 and p2. The effect is relative to the baseline unless ``relative=False``.
 
@@ -307,10 +305,7 @@ def sample_size(
     if not 0.0 < power < 1.0:
         raise ConfigError(f"power must be between 0 and 1, got {power!r}")
     p1, p2 = _rates(baseline_rate, min_detectable_effect, relative)
-    pooled = (p1 + p2) / 2.0
-    z_alpha, z_power = stats.norm.ppf(1.0 - alpha / 2.0), stats.norm.ppf(power)
-    spread = z_alpha * np.sqrt(2.0 * pooled * (1 - pooled)) + z_power * np.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
-    return int(np.ceil(spread**2 / (p2 - p1) ** 2))
+    return int(np.ceil(samplesize_proportions_2indep_onetail(p2 - p1, p1, power, alpha=alpha)))
 
 
 def power(
@@ -323,18 +318,15 @@ def power(
 ) -> float:
     """Power of the two-sided two-proportion z-test with ``n_per_arm`` users per arm (inverse of sample_size).
 
+    statsmodels' ``power_proportions_2indep`` (the same variances as :func:`sample_size`; both tails).
+
     >>> round(power(0.10, 0.20, 3841), 3)
     0.8
     """
     _check_alpha(alpha)
     n_per_arm = positive_int(n_per_arm, "n_per_arm")
     p1, p2 = _rates(baseline_rate, min_detectable_effect, relative)
-    pooled = (p1 + p2) / 2.0
-    z_alpha = stats.norm.ppf(1.0 - alpha / 2.0)
-    z = (abs(p2 - p1) * np.sqrt(n_per_arm) - z_alpha * np.sqrt(2.0 * pooled * (1 - pooled))) / np.sqrt(
-        p1 * (1 - p1) + p2 * (1 - p2)
-    )
-    return float(stats.norm.cdf(z))
+    return float(power_proportions_2indep(p2 - p1, p1, n_per_arm, alpha=alpha, return_results=False))
 
 
 def simulate_conversions(

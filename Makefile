@@ -61,10 +61,12 @@ report: setup
 test: setup-all lint
 	$(BIN)/python -m pytest -q
 
-# House style as code: ruff's lint rules and formatter, configured in pyproject.toml.
+# House style as code: ruff's lint rules and formatter, and DESIGN.md's layers (import-linter's contracts),
+# configured in pyproject.toml.
 lint: setup-all
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # After changing the dependencies in pyproject.toml: resolve the locks again (keeping what still
 # fits); the report set is pinned as in the full set the tests run.

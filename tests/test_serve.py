@@ -199,8 +199,15 @@ def test_memory_cache_expires_and_evicts_least_recently_used():
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("1", None, "3")
     now[0] = 9.9
     assert cache.get("a") == "1"
+    assert cache.stats() == {"kind": "memory", "entries": 2}
     now[0] = 10.0
+    assert cache.stats() == {"kind": "memory", "entries": 0}  # expired entries are not counted
     assert cache.get("a") is None and cache.get("c") is None
+    cache.set("d", "4")
+    now[0] = 15.0
+    cache.set("e", "5")
+    cache.set("f", "6")  # full: the least recently used live entry (d) goes
+    assert (cache.get("d"), cache.get("e"), cache.get("f")) == (None, "5", "6")
 
 
 def test_cache_ttl_applies_to_responses(model_dir):

@@ -23,7 +23,6 @@ import hmac
 import json
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from cachetools import TTLCache
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -55,7 +55,8 @@ def model_classes() -> dict[str, type[Recommender]]:
 
 # -- caches -------------------------------------------------------------------------------
 class MemoryCache:
-    """In-process LRU cache of strings; entries expire ``ttl`` seconds after they are set.
+    """In-process LRU cache of strings (``cachetools.TTLCache`` behind a lock); entries expire ``ttl`` seconds
+    after they are set.
 
     >>> cache = MemoryCache(ttl=60, max_entries=2)
     >>> cache.set("a", "1"); cache.get("a"), cache.get("b")
@@ -66,27 +67,17 @@ class MemoryCache:
         if ttl <= 0:
             raise ConfigError(f"cache: ttl must be > 0, got {ttl!r}")
         max_entries = positive_int(max_entries, "cache: max_entries")
-        self.ttl, self.max_entries, self._clock = float(ttl), int(max_entries), clock
-        self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.ttl, self.max_entries = float(ttl), int(max_entries)
+        self._entries: TTLCache[str, str] = TTLCache(maxsize=self.max_entries, ttl=self.ttl, timer=clock)
+        self._lock = threading.Lock()  # TTLCache is not thread-safe; the server reads it from several threads
 
     def get(self, key: str) -> str | None:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry[0] <= self._clock():
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return entry[1]
+            return self._entries.get(key)
 
     def set(self, key: str, value: str) -> None:
         with self._lock:
-            self._entries[key] = (self._clock() + self.ttl, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._entries[key] = value
 
     async def lookup(self, key: str) -> str | None:
         """``get`` for the event loop (memory is fast enough to read in place)."""

@@ -11,7 +11,7 @@ as if cold). The goal (>= 1.05x popularity on demographics only) is measured on
 
 - demographics only: popularity vs each model on every interaction of the cold users;
 - onboarding with 1 and 3 first interactions: each cold user's first 1 or 3 items
-  by timestamp are revealed (``workbench.views.coldstart.reveal_first``) and every
+  by timestamp are revealed (``workbench.analysis.onboarding.reveal_first``) and every
   model is scored on the same remaining items (popularity and the models never list
   the revealed items again); <model> + n first is ``recommend_onboarded``;
 - picks (simulated): each cold user "picks" the 2 genres most frequent among all
@@ -43,13 +43,13 @@ import sklearn
 from scipy import stats
 
 from workbench.analysis.experiment import compare
+from workbench.analysis.onboarding import onboarding_per_user, reveal_first
 from workbench.data import load_movielens_100k
 from workbench.data.split import cold_user_split
 from workbench.errors import FallbackWarning
 from workbench.evaluation import evaluate_per_user
 from workbench.models import PopularityRecommender
 from workbench.models.coldstart import ITEM_WEIGHT, PICK_WEIGHT, ClusterColdStart
-from workbench.views.coldstart import onboarding_per_user
 
 RESULTS = Path(__file__).parent / "results"
 K = 10
@@ -93,8 +93,6 @@ def demographics_only(popularity, models, test) -> dict[str, pd.DataFrame]:
 
 def with_picks(model, test, picks, first_n: int = 0) -> pd.DataFrame:
     """Per-user nDCG of a model + simulated picks (and the first ``first_n`` items when > 0)."""
-    from workbench.views.coldstart import reveal_first
-
     first, rest = reveal_first(test, first_n) if first_n else ({}, test.interactions)
     users = rest["user_id"].unique()
     chosen = {u: picks[u] for u in users if u in picks}

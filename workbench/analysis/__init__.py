@@ -56,6 +56,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         ],
         "bandits": ["rewards_table", "simulate_bandits", "policy_summary"],
         "next_basket": ["BuyAgainStudy", "buy_again_study", "buy_again_vs_discover"],
+        "onboarding": ["reveal_first", "without_revealed", "onboarding_per_user"],
         "drift": ["jensen_shannon", "psi", "drift_table", "quality_drop", "drift_alerts"],
         "freshness": ["place_new_items", "time_cut", "replay_experiment", "freshness_summary"],
         "live": ["LiveLoop", "fit_initial", "broker_url", "live_note", "live_replay"],

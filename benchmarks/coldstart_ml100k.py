@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sklearn
-from scipy import stats
 
 from workbench.analysis.experiment import compare
 from workbench.analysis.onboarding import onboarding_per_user, reveal_first
+from workbench.analysis.stats import t_interval
 from workbench.data import load_movielens_100k
 from workbench.data.split import cold_user_split
 from workbench.errors import FallbackWarning
@@ -101,10 +101,9 @@ def with_picks(model, test, picks, first_n: int = 0) -> pd.DataFrame:
 
 
 def mean_ci(values) -> dict:
-    values = np.asarray(values, dtype=np.float64)
-    mean = float(values.mean())
-    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+    """Mean and 95% t-interval over seeds."""
+    mean, low, high = t_interval(values)
+    return {"mean": mean, "ci_low": low, "ci_high": high}
 
 
 def tune(ds) -> dict:

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy
-from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from workbench.analysis.stats import t_interval
 from workbench.data import load_movielens_100k
 from workbench.data.split import stratified_split
 from workbench.evaluation import evaluate
@@ -40,9 +40,8 @@ REGULARIZATIONS = (100.0, 250.0, 500.0, 750.0, 1000.0)
 
 def interval(values: list[float]) -> dict[str, float]:
     """Mean and 95% t-interval over seeds."""
-    values = np.asarray(values, dtype=np.float64)
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return {"mean": float(values.mean()), "ci_low": float(values.mean() - half), "ci_high": float(values.mean() + half)}
+    mean, low, high = t_interval(values)
+    return {"mean": mean, "ci_low": low, "ci_high": high}
 
 
 def score(model, train, test) -> dict[str, float]:

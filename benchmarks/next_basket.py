@@ -40,12 +40,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from workbench.analysis.experiment import compare
 from workbench.analysis.next_basket import buy_again_vs_discover
+from workbench.analysis.stats import t_interval
 from workbench.data import Dataset, load_dataset, read_interactions
 from workbench.data.baskets import keep_basket_counts
 from workbench.data.repeats import basket_by
@@ -192,9 +192,8 @@ def run(ds: Dataset) -> tuple[dict, dict[str, pd.DataFrame]]:
 
 def interval(values: list[float]) -> dict[str, float]:
     """Mean and 95% t-interval over seeds."""
-    values = np.asarray(values, dtype=np.float64)
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return {"mean": float(values.mean()), "ci_low": float(values.mean() - half), "ci_high": float(values.mean() + half)}
+    mean, low, high = t_interval(values)
+    return {"mean": mean, "ci_low": low, "ci_high": high}
 
 
 def synthetic(seeds: int) -> dict:

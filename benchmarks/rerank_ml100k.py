@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from tqdm import tqdm
 
 from workbench.analysis.experiment import compare
+from workbench.analysis.stats import t_interval
 from workbench.data import load_movielens_100k
 from workbench.data.split import stratified_split
 from workbench.evaluation import evaluate_per_user
@@ -55,9 +55,8 @@ ABLATIONS = {
 
 def interval(values: list[float]) -> dict:
     """Mean and 95% t-interval over seeds."""
-    values = np.asarray(values, dtype=float)
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return {"mean": float(values.mean()), "low": float(values.mean() - half), "high": float(values.mean() + half)}
+    mean, low, high = t_interval(values)
+    return {"mean": mean, "low": low, "high": high}
 
 
 def reranker(**kwargs) -> LightGBMReranker:

@@ -19,6 +19,7 @@ from workbench.analysis.stats import (
     group_codes,
     group_labels,
     split_values,
+    t_interval,
 )
 from workbench.data.profile import MISSING_LABEL
 from workbench.errors import ConfigError, DataError
@@ -90,6 +91,18 @@ def test_group_means_resample_within_each_group():
         [values[start + rng.integers(0, size, size), 0].mean() for _ in range(200)] for start, size in [(0, 2), (2, 3)]
     ]
     np.testing.assert_allclose(boot[:, :, 0], np.array(loop).T, rtol=1e-12)
+
+
+def test_t_interval_is_the_textbook_interval_of_a_mean():
+    values = np.array([0.31, 0.325, 0.318, 0.329, 0.322])
+    half = stats.t.ppf(0.95, 4) * values.std(ddof=1) / np.sqrt(5)  # 90%: 5% in each tail
+    assert t_interval(values, level=0.9) == pytest.approx((values.mean(), values.mean() - half, values.mean() + half))
+    assert t_interval([0.2, 0.2]) == pytest.approx((0.2, 0.2, 0.2))
+    assert t_interval([0.5]) == pytest.approx((0.5, np.nan, np.nan), nan_ok=True)  # one run: no spread
+    with pytest.raises(DataError, match="non-empty"):
+        t_interval([])
+    with pytest.raises(ConfigError, match="level"):
+        t_interval(values, level=95)
 
 
 @pytest.mark.parametrize(("n_boot", "level", "match"), [(0, 0.95, "n_boot"), (1.5, 0.95, "n_boot"), (10, 1.0, "level")])

@@ -7,7 +7,8 @@ the hybrid's segment table (:func:`workbench.analysis.segments.segment_metrics`)
 
 - Bootstrap: :func:`check_bootstrap`, :func:`bootstrap_ci` (one sample) and
   :func:`bootstrap_group_means` (within groups); the level of an interval is
-  always the keyword ``level`` (0.95: a 95% percentile interval).
+  always the keyword ``level`` (0.95: a 95% percentile interval). :func:`t_interval`: the
+  t interval of a mean over a few repeated runs.
 - Groups: :func:`group_codes` gives the group of every row from one or more
   segment columns (their combinations are the groups); missing values form the
   group :data:`MISSING`; text joined with ``|`` (genres) counts in every part
@@ -23,6 +24,7 @@ the hybrid's segment table (:func:`workbench.analysis.segments.segment_metrics`)
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.weightstats import DescrStatsW
 
 from workbench import columns as C
 from workbench.data.dataset import IdMap
@@ -127,6 +130,23 @@ def bootstrap_ci(values: np.ndarray, *, n_boot: int = 1000, level: float = 0.95,
         raise DataError(f"bootstrap_ci: values must be a non-empty flat array, got shape {values.shape}")
     low, high, _ = _bootstrap(values, np.mean, int(n_boot), level, np.random.default_rng(seed))
     return float(low), float(high)
+
+
+def t_interval(values: Sequence[float] | np.ndarray, *, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` and its Student t interval at ``level`` (statsmodels' ``DescrStatsW.tconfint_mean``):
+    the spread of a handful of repeated runs, such as a benchmark's seeds. One run has no spread: its bounds are NaN.
+
+    >>> tuple(round(x, 3) for x in t_interval([1.0, 2.0, 3.0]))
+    (2.0, -0.484, 4.484)
+    """
+    check_bootstrap(1, level)
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or len(values) == 0:
+        raise DataError(f"t_interval: needs a non-empty flat sequence of values, got shape {values.shape}")
+    if len(values) == 1:
+        return float(values[0]), math.nan, math.nan
+    low, high = DescrStatsW(values).tconfint_mean(alpha=1.0 - level)
+    return float(values.mean()), float(low), float(high)
 
 
 def _ratio(sample: np.ndarray, axis: int) -> np.ndarray:

@@ -1,6 +1,11 @@
-"""ClusterColdStart: known answers on two demographic groups that like disjoint items."""
+"""ClusterColdStart: known answers on two demographic groups that like disjoint items.
+
+Its parts have tests of their own: test_demographics.py, test_favourites.py, test_selection.py."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import altair as alt
 import numpy as np
@@ -10,16 +15,10 @@ import scipy.sparse as sp
 
 from workbench.data import Dataset
 from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError, UnknownItemsWarning
-from workbench.evaluation import evaluate
+from workbench.evaluation import evaluate_per_user
 from workbench.models import PopularityRecommender
-from workbench.models.base import top_k
-from workbench.models.coldstart import (
-    RIDGE_PENALTIES,
-    ClusterColdStart,
-    _list_ndcg,
-    ridge_coefficients,
-    selection_chart,
-)
+from workbench.models.coldstart import RIDGE_PENALTIES, ClusterColdStart, ridge_coefficients
+from workbench.report.charts import selection_chart
 
 A_ITEMS = ["a1", "a2", "a3", "a4"]
 B_ITEMS = ["b1", "b2", "b3", "b4"]
@@ -152,18 +151,51 @@ def test_profiles_summarise_clusters(ds):
     assert set(female["top_items"]) == set(A_ITEMS)
 
 
-def test_selection_ndcg_matches_the_evaluation_module():
-    rng = np.random.default_rng(1)
-    favourites = rng.random((3, 12))
-    truth = sp.csr_matrix((rng.random((6, 12)) < 0.3).astype(np.float32))
-    clusters = np.array([0, 1, 2, 0, 1, 2])
-    index, values = top_k(favourites[clusters], 5)
-    users, ranks = np.nonzero(index >= 0)
-    recs = pd.DataFrame({"user_id": users, "item_id": index[users, ranks], "rank": ranks + 1})
-    coo = truth.tocoo()
-    truth_frame = pd.DataFrame({"user_id": coo.row, "item_id": coo.col})
-    expected = evaluate(recs, truth_frame, k=5)["ndcg"]
-    assert _list_ndcg(index, truth) == pytest.approx(expected)
+def test_selection_by_the_evaluation_layer_matches_the_default(ds):
+    """A scorer passed in (the evaluation layer's) and the default score the folds alike."""
+    for options in ({"candidates": (2, 3, 4)}, {"favourites": "ridge", "candidates": (2, 3)}):
+        default = ClusterColdStart(seed=0, **options).fit(ds)
+        scored = ClusterColdStart(seed=0, scorer=evaluate_per_user, **options).fit(ds)
+        pd.testing.assert_frame_equal(default.selection_, scored.selection_, check_exact=True)
+        if default.ridge_selection_ is not None:
+            pd.testing.assert_frame_equal(default.ridge_selection_, scored.ridge_selection_, check_exact=True)
+        users = ["nA1", "nB1", "u03", "stranger"]
+        pd.testing.assert_frame_equal(default.recommend(users, k=4), scored.recommend(users, k=4))
+
+
+def test_the_scorer_is_called_and_not_saved(ds, tmp_path):
+    calls = []
+
+    def scorer(recs, truth, *, k):
+        calls.append(k)
+        return evaluate_per_user(recs, truth, k=k)
+
+    model = ClusterColdStart(candidates=(2, 3), seed=0, scorer=scorer).fit(ds)
+    assert calls == [10, 10]  # one call per candidate, scoring its five folds at once
+    assert "scorer" not in model.get_params()
+    assert ClusterColdStart.load(model.save(tmp_path / "m")).scorer is None
+    with pytest.raises(ConfigError, match="scorer must be a function"):
+        ClusterColdStart(scorer="ndcg")
+    with pytest.raises(ConfigError, match="scorer must return a column 'ndcg'"):
+        ClusterColdStart(n_clusters=2, seed=0, scorer=lambda recs, truth, k: truth).fit(ds)
+
+
+def test_models_do_not_import_the_evaluation_layer():
+    """Fitting (selection included), serving and onboarding load no module of workbench.evaluation."""
+    code = (
+        "import sys, warnings\n"
+        "from workbench.data.synthetic import make_ecommerce\n"
+        "from workbench.models import ClusterColdStart\n"
+        "warnings.simplefilter('ignore')\n"
+        "ds = make_ecommerce(60, 40, 600, seed=0)\n"
+        "for favourites in ('clusters', 'ridge'):\n"
+        "    model = ClusterColdStart(candidates=(2, 3), favourites=favourites, seed=0).fit(ds)\n"
+        "    model.recommend(list(ds.users.index[:5]), k=3)\n"
+        "    model.recommend_onboarded(list(ds.users.index[:5]), k=3)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('workbench.evaluation')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_selection_chart(ds):
@@ -430,39 +462,8 @@ def test_onboarding_survives_save_and_load(tmp_path):
     )
 
 
-def test_top_lists_over_the_reachable_items_equal_those_over_every_item(monkeypatch):
-    """Ridge-like favourites over a long tail: the pruned lists (ties included) are the full-catalogue ones."""
-    from workbench.models import coldstart
-
-    rng = np.random.default_rng(3)
-    n_items, n_levels = 3000, 9
-    popularity = np.sort(rng.pareto(1.2, n_items))[::-1] / 5
-    effects = rng.normal(0, 0.3, (n_levels, n_items)) * popularity
-    weights = np.vstack([effects, popularity, np.zeros(n_items)])
-    weights[:, 40] = weights[:, 7]  # an exact tie: the earlier column must win in both
-    design = np.zeros((60, n_levels + 2))
-    design[np.arange(60), rng.integers(0, n_levels, 60)] = 1.0
-    design[:, n_levels] = 1.0
-    model = ClusterColdStart()
-
-    def full(design, weights, k):
-        return top_k(np.maximum(design @ weights, 0.0), k)[0]
-
-    monkeypatch.setattr(coldstart, "PRUNE_ITEMS", 100)
-    monkeypatch.setattr(coldstart, "PROBE_ITEMS", 50)
-    reachable = coldstart._reachable_items(design, weights, 10)
-    assert reachable is not None and 10 < len(reachable) < n_items // 4
-    for k in (1, 10, 12):
-        np.testing.assert_array_equal(model._top_lists(design, weights, k), full(design, weights, k))
-    # fewer than k positive scores in a row: nothing can be ruled out, every item is scored
-    few = np.full_like(weights, -1.0)
-    few[:, :5] = weights[:, :5]
-    assert coldstart._reachable_items(design, few, 10) is None
-    np.testing.assert_array_equal(model._top_lists(design, few, 10), full(design, few, 10))
-
-
 def test_ridge_selection_and_profiles_do_not_depend_on_pruning(monkeypatch):
-    from workbench.models import coldstart
+    from workbench.models import favourites
 
     rng = np.random.default_rng(5)
     n_users, n_items = 120, 400
@@ -479,18 +480,18 @@ def test_ridge_selection_and_profiles_do_not_depend_on_pruning(monkeypatch):
         model = ClusterColdStart(favourites="ridge", candidates=(2, 3), seed=0).fit(ds)
         return model.ridge_selection_, model.profiles(top=5)
 
-    monkeypatch.setattr(coldstart, "PRUNE_ITEMS", 10**9)
+    monkeypatch.setattr(favourites, "PRUNE_ITEMS", 10**9)
     whole = fit()
-    monkeypatch.setattr(coldstart, "PRUNE_ITEMS", 50)
-    monkeypatch.setattr(coldstart, "PROBE_ITEMS", 40)
-    reachable, sizes = coldstart._reachable_items, []
+    monkeypatch.setattr(favourites, "PRUNE_ITEMS", 50)
+    monkeypatch.setattr(favourites, "PROBE_ITEMS", 40)
+    reachable, sizes = favourites.reachable_items, []
 
     def spy(*args):
         found = reachable(*args)
         sizes.append(n_items if found is None else len(found))
         return found
 
-    monkeypatch.setattr(coldstart, "_reachable_items", spy)
+    monkeypatch.setattr(favourites, "reachable_items", spy)
     pruned = fit()
     assert sizes and min(sizes) < n_items  # the pruned path ran
     pd.testing.assert_frame_equal(whole[0], pruned[0])
@@ -499,7 +500,7 @@ def test_ridge_selection_and_profiles_do_not_depend_on_pruning(monkeypatch):
 
 def test_item_labels_without_separators_are_one_label_per_cell():
     from workbench.data.dataset import IdMap
-    from workbench.models.coldstart import item_labels_matrix
+    from workbench.models.onboarding import item_labels_matrix
 
     items = pd.DataFrame({"category": ["Dairy", None, " ", "Bakery ", "Dairy"]}, index=list("abcde"))
     matrix, names = item_labels_matrix(items, IdMap.from_values(list("edcbaz")))

@@ -48,8 +48,8 @@ from workbench.data import load_movielens_100k
 from workbench.data.split import cold_user_split
 from workbench.errors import FallbackWarning
 from workbench.evaluation import evaluate_per_user
-from workbench.models import PopularityRecommender
-from workbench.models.coldstart import ITEM_WEIGHT, PICK_WEIGHT, ClusterColdStart
+from workbench.models import ClusterColdStart, PopularityRecommender
+from workbench.models.onboarding import ITEM_WEIGHT, PICK_WEIGHT
 
 RESULTS = Path(__file__).parent / "results"
 K = 10

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.calibration import calibration_curve as sklearn_calibration_curve
 from sklearn.isotonic import IsotonicRegression
 
 from workbench.analysis.audit import MISSING
@@ -126,8 +127,38 @@ def test_calibrated_score_leaves_near_zero_residuals():
     assert ((by["lower"] < 0.005) & (by["upper"] > -0.005)).all()
     curve = calibration_curve(table, n_bins=10)
     assert curve["pairs"].sum() == len(table)
-    assert np.abs(curve["predicted"] - curve["observed"]).max() < 0.03
+    # each bin's share relevant is within three binomial standard errors of its prediction (or within a point)
+    noise = np.sqrt(curve["predicted"] * (1 - curve["predicted"]) / curve["pairs"])
+    assert (np.abs(curve["predicted"] - curve["observed"]) < np.maximum(0.01, 3 * noise)).all()
     assert curve["predicted"].is_monotonic_increasing
+
+
+def test_calibration_curve_is_sklearns_quantile_curve_with_its_bins_counted():
+    rng = np.random.default_rng(0)
+    probability = rng.choice(np.linspace(0.01, 0.5, 7), 500)  # ties, as isotonic probabilities have
+    table = pd.DataFrame({"probability": probability, "observed": (rng.random(500) < probability).astype(float)})
+    curve = calibration_curve(table, n_bins=10)
+    observed, predicted = sklearn_calibration_curve(table["observed"], probability, n_bins=10, strategy="quantile")
+    np.testing.assert_allclose(curve["predicted"], predicted, rtol=1e-12)
+    np.testing.assert_allclose(curve["observed"], observed, rtol=1e-12)
+    # by hand: bin k holds the probabilities above its lower inner quantile edge and up to its upper one
+    edges = np.quantile(probability, np.linspace(0, 1, 11))
+    edges[0], edges[-1] = -np.inf, np.inf
+    counts = [int(((edges[k] < probability) & (probability <= edges[k + 1])).sum()) for k in range(10)]
+    assert curve["bin"].tolist() == [k + 1 for k in range(10) if counts[k]]
+    assert curve["pairs"].tolist() == [c for c in counts if c]
+    assert len(curve) <= len(np.unique(probability))  # equal probabilities share a bin: 7 values, at most 7 bins
+
+
+def test_calibration_curve_without_ties_has_equal_count_bins():
+    rng = np.random.default_rng(1)
+    probability = rng.random(1000) * 0.3
+    table = pd.DataFrame({"probability": probability, "observed": (rng.random(1000) < probability).astype(float)})
+    curve = calibration_curve(table, n_bins=10)
+    chunks = np.argsort(probability).reshape(10, 100)  # the 10 runs of 100 pairs by rising probability
+    assert curve["bin"].tolist() == list(range(1, 11)) and curve["pairs"].tolist() == [100] * 10
+    np.testing.assert_allclose(curve["predicted"], probability[chunks].mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(curve["observed"], table["observed"].to_numpy()[chunks].mean(axis=1), rtol=1e-12)
 
 
 def test_a_miscalibrated_segment_is_found():

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import calibration_curve as sklearn_calibration_curve
 from sklearn.isotonic import IsotonicRegression
 
 from workbench import columns as C
@@ -203,10 +204,13 @@ def worst_segments(by_segment: pd.DataFrame, *, min_pairs: int = 100, n: int = 1
 
 
 def calibration_curve(table: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
-    """Reliability curve: pairs cut into ``n_bins`` equal-count bins by probability.
+    """Reliability curve: pairs cut into ``n_bins`` quantile bins by probability (``sklearn.calibration.
+    calibration_curve`` with ``strategy="quantile"``).
 
     Columns ``bin`` (1..n_bins), ``predicted`` (mean probability), ``observed`` (share
-    relevant), ``pairs``. A calibrated model has predicted == observed in every bin.
+    relevant), ``pairs``; a bin without pairs has no row. Equal probabilities share a bin, so
+    with ties (isotonic probabilities are steps) bins hold unequal counts and some stay empty.
+    A calibrated model has predicted == observed in every bin.
 
     >>> calibration_curve(table, n_bins=10)  # doctest: +SKIP
     """
@@ -215,19 +219,15 @@ def calibration_curve(table: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
     if len(table) == 0:
         raise DataError("calibration_curve: the table has no rows")
     probability = table["probability"].to_numpy(np.float64)
-    position = np.empty(len(probability), dtype=np.int64)
-    position[np.argsort(probability, kind="stable")] = np.arange(len(probability))
-    bins = position * n_bins // len(probability)
-    pairs = np.bincount(bins, minlength=n_bins)
+    observed, predicted = sklearn_calibration_curve(
+        table["observed"].to_numpy(np.float64), probability, n_bins=n_bins, strategy="quantile"
+    )
+    # sklearn's bins, to name and count them: edges at the quantiles, a probability on an edge in the lower bin
+    edges = np.percentile(probability, np.linspace(0, 1, n_bins + 1) * 100)
+    pairs = np.bincount(np.searchsorted(edges[1:-1], probability), minlength=n_bins)
     keep = pairs > 0
     return pd.DataFrame(
-        {
-            "bin": np.arange(1, n_bins + 1)[keep],
-            "predicted": np.bincount(bins, weights=probability, minlength=n_bins)[keep] / pairs[keep],
-            "observed": np.bincount(bins, weights=table["observed"].to_numpy(np.float64), minlength=n_bins)[keep]
-            / pairs[keep],
-            "pairs": pairs[keep],
-        }
+        {"bin": np.arange(1, n_bins + 1)[keep], "predicted": predicted, "observed": observed, "pairs": pairs[keep]}
     )
 
 

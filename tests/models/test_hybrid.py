@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.analysis.segments import segment_metrics
 from workbench.data import Dataset
 from workbench.errors import ConfigError, DataError, ModelError
 from workbench.evaluation import evaluate_per_user
 from workbench.models import ALSRecommender, PopularityRecommender, load_model
 from workbench.models.base import Recommender
-from workbench.models.hybrid import HybridRecommender, segment_metrics
+from workbench.models.hybrid import HybridRecommender
 
 
 class Prefers(Recommender):

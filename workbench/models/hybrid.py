@@ -113,13 +113,3 @@ class HybridRecommender(Recommender):
         cold, light, heavy = SEGMENTS
         labels = np.where(counts < self.min_interactions, cold, np.where(counts >= heavy_from, heavy, light))
         return pd.Series(labels, index=pd.Index(ids, name=C.USER), name="segment")
-
-
-def __getattr__(name: str) -> Any:
-    """``segment_metrics`` moved to :mod:`workbench.analysis.segments` (evaluating is not a model's job);
-    the old import path still finds it, without this module importing the analysis layer."""
-    if name == "segment_metrics":
-        from workbench.analysis.segments import segment_metrics
-
-        return segment_metrics
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

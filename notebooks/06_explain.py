@@ -6,7 +6,19 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
+    import importlib.util
+    import sys
+
     import marimo as mo
+
+    # Without the package, say what to do (not an import error, nor an offer to install a namesake from PyPI).
+    mo.stop(
+        importlib.util.find_spec("workbench") is None,
+        mo.md(
+            f"**workbench is not installed in this Python** (`{sys.executable}`). In the project folder run "
+            "`make setup`, then open the notebook with `.venv/bin/marimo edit`."
+        ),
+    )
 
     from workbench.notebooks import data_choice, fitted, load_data, publish, rerank_controls, stage, wait_for
     from workbench.report import readable

@@ -6,13 +6,23 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
+    import importlib.util
+    import sys
     import tempfile
 
     import marimo as mo
 
-    from workbench.analysis import peeking_chart
+    # Without the package, say what to do (not an import error, nor an offer to install a namesake from PyPI).
+    mo.stop(
+        importlib.util.find_spec("workbench") is None,
+        mo.md(
+            f"**workbench is not installed in this Python** (`{sys.executable}`). In the project folder run "
+            "`make setup`, then open the notebook with `.venv/bin/marimo edit`."
+        ),
+    )
+
     from workbench.notebooks import data_choice, fitted, load_data, publish, stage, wait_for
-    from workbench.report import format_value, readable
+    from workbench.report import format_value, peeking_chart, readable
     from workbench.tracking import track_run
     from workbench.views import (
         bandit_study,

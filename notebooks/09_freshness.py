@@ -6,8 +6,19 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
+    import importlib.util
+    import sys
 
     import marimo as mo
+
+    # Without the package, say what to do (not an import error, nor an offer to install a namesake from PyPI).
+    mo.stop(
+        importlib.util.find_spec("workbench") is None,
+        mo.md(
+            f"**workbench is not installed in this Python** (`{sys.executable}`). In the project folder run "
+            "`make setup`, then open the notebook with `.venv/bin/marimo edit`."
+        ),
+    )
 
     from workbench.analysis import live_note, live_replay
     from workbench.notebooks import data_choice, load_data, publish, stage, wait_for

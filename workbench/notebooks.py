@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "data_choice",
     "stage",
+    "load_data",
     "wait_for",
     "rerank_controls",
     "publish",
@@ -817,17 +818,32 @@ def _helper_controls(call: ast.Call, count: int) -> tuple[tuple[str, str], ...] 
     return tuple(described)
 
 
+#: What a twin runs for a marimo cell's ``mo.stop`` on a missing package: a kernel without the package stops
+#: Run All with one line saying what to do, before ``import workbench.twin as mo`` could fail.
+TWIN_GUARD = """if importlib.util.find_spec("workbench") is None:
+    raise ModuleNotFoundError(
+        f"workbench is not installed in this kernel's Python ({sys.executable}): in the project folder run "
+        "`make setup`, then open the twins with `.venv/bin/jupyter lab notebooks/jupyter/`"
+    )
+import workbench.twin as mo"""
+TWIN_IMPORT = "import workbench.twin as mo"
+
+
 def _twin_source(source: str, tree: ast.Module, controls: Sequence[_Control]) -> str:
     """A marimo cell's code as a twin's: controls take the parameters cell's values, ``import marimo as mo``
-    becomes ``import workbench.twin as mo`` (first, so that tqdm is quiet before anything imports it), and a
+    becomes ``import workbench.twin as mo`` (first, so that tqdm is quiet before anything imports it; or in place
+    of the cell's check that the package is installed, which then raises one readable error), and a
     ``mo.stop(...)`` statement becomes an ``if`` around the rest of the cell."""
     lines = source.splitlines()
     edits: list[tuple[int, int, int, int, str]] = []  # (line, col, end line, end col, text), 1-based lines
     first = []
+    guard = next((s for s in tree.body if _is_stop(s) and "find_spec" in ast.get_source_segment(source, s)), None)
+    if guard is not None:
+        edits.append((guard.lineno, 0, guard.end_lineno, guard.end_col_offset, TWIN_GUARD))
     for statement in tree.body:
         if isinstance(statement, ast.Import) and [(a.name, a.asname) for a in statement.names] == [("marimo", "mo")]:
             edits.append((statement.lineno, 0, statement.end_lineno, statement.end_col_offset, ""))
-            first.append("import workbench.twin as mo")
+            first += [] if guard is not None else [TWIN_IMPORT]
     for control in controls:
         value = control.statement.value
         rhs = ast.get_source_segment(source, value)

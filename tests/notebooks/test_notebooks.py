@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import re
+import site
 import subprocess
 import sys
 import textwrap
@@ -133,3 +134,40 @@ def test_jupyter_twin_is_current(path, tmp_path):
     assert len(markdown) == sum(b.startswith(static) for b in bodies)
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     assert "import marimo" not in code and "import workbench.twin as mo" in code
+
+
+#: Runs a notebook (argv[1]) or a twin's first cell (argv[2] == "twin") in a Python that has this venv's
+#: packages but not workbench: ``-S`` skips site, so the editable install's .pth file is never read.
+WITHOUT_WORKBENCH = """
+import importlib.util, json, sys
+sys.path.remove('{repo}') if '{repo}' in sys.path else None
+sys.path.extend({site_packages!r})
+assert importlib.util.find_spec("workbench") is None
+if sys.argv[2] == "twin":
+    cells = json.loads(open(sys.argv[1], encoding="utf-8").read())["cells"]
+    exec("".join(cells[0]["source"]), {{}})
+else:
+    spec = importlib.util.spec_from_file_location("notebook", sys.argv[1])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    outputs, _ = module.app.run()
+    print(json.dumps([getattr(output, "text", str(output)) for output in outputs]))
+"""
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_without_the_package_the_notebook_and_its_twin_say_what_to_do(path, tmp_path):
+    repo = str(notebooks_dir().parent)
+    script = WITHOUT_WORKBENCH.format(repo=repo, site_packages=site.getsitepackages())
+    run = [sys.executable, "-S", "-c", script]
+    marimo = subprocess.run([*run, str(path), "marimo"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert marimo.returncode == 0, marimo.stderr[-2000:]
+    (shown,) = json.loads(marimo.stdout.splitlines()[-1])  # one output: the message, and every cell after it stops
+    assert "workbench is not installed in this Python" in shown and "make setup" in shown
+    twin = subprocess.run(
+        [*run, str(twin_path(path)), "twin"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert twin.returncode == 1
+    last = twin.stderr.strip().splitlines()[-1]
+    assert last.startswith("ModuleNotFoundError: workbench is not installed in this kernel's Python"), twin.stderr
+    assert "make setup" in last

@@ -1,6 +1,7 @@
 """notebooks/03_als.py in ``marimo edit``, opened in a real browser (Debian's Chromium, driven by Playwright) and
-used as a user would: the controls are there on opening, without "run all"; Train fits the models; another data
-set changes the numbers shown; and the page asks nothing of any host but 127.0.0.1.
+used as a user would: the controls are there on opening, without "run all"; Train fits the models; a longer list
+(k) re-scores them without training again; another data set changes the numbers shown; and the page asks nothing
+of any host but 127.0.0.1.
 
 Playwright's own browser download is never used: the test drives the ``chromium`` on the PATH (``.ci/run``
 installs it with apt; the fixtures are in conftest.py). Without it the test fails; ``WORKBENCH_SKIP_BROWSER=1``
@@ -65,13 +66,25 @@ def test_browser_marimo_03_als_controls_train_and_data_switch(browser_page, mari
     train.click()
     scores = page.locator("table", has_text="hit_rate")
     expect(scores).to_be_visible()
-    print(f"first table (scores) {time.monotonic() - pressed:.1f} s after pressing Train")
+    now = time.monotonic()
+    print(f"first table (scores) {now - opened:.1f} s after opening, {now - pressed:.1f} s after pressing Train")
     expect(page.get_by_text(re.compile(r"^Scores on a "))).to_be_visible()
     small_scores = scores.inner_text()
     assert "als" in small_scores and "popularity" in small_scores
     assert not re.search(r"\d\.\d{6,}", small_scores), f"raw floats in the scores table: {small_scores}"
     scores.scroll_into_view_if_needed()  # marimo scrolls inside its own container, not the page
     page.screenshot(path=tmp_path / "2-trained.png")
+
+    # k only changes the lists scored: one step up re-scores the trained models, no button, no "Press Train".
+    expect(page.get_by_text(re.compile(r"top 10\.$"))).to_be_visible()
+    slider = page.get_by_role("slider").first  # k, the first slider of the controls
+    slider.focus()
+    slider.press("ArrowRight")
+    expect(page.get_by_text(re.compile(r"top 15\.$"))).to_be_visible()
+    expect(page.get_by_text("Press Train models to fit popularity and ALS.")).to_have_count(0)
+    expect(scores).to_be_visible()
+    assert scores.inner_text() != small_scores, "the scores did not change with k"
+    small_scores = scores.inner_text()
 
     # Another data set: its summary shows at once, training waits for the button again.
     dataset.select_option(OTHER)

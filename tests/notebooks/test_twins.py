@@ -10,6 +10,7 @@ import vl_convert
 from nbclient.exceptions import CellExecutionError
 
 import workbench.twin as mo
+from workbench.data.synthetic import make_ecommerce
 from workbench.notebooks import execute_twin, notebooks_dir, output_problem, twin_notebook, twin_path
 
 SMALL = "synthetic-small"
@@ -33,6 +34,16 @@ def exported(*sources: str) -> dict:
         for i, text in enumerate(sources)
     ]
     return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def markdown_shown(notebook) -> list[str]:
+    """The Markdown of every rich output of an executed notebook."""
+    return [
+        "".join(output["data"].get("text/markdown", ""))
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output["output_type"] in ("display_data", "execute_result")
+    ]
 
 
 def code_of(cell: dict) -> str:
@@ -165,12 +176,7 @@ def check_renders_offline(notebook) -> int:
 def test_executed_twin_renders_offline_in_jupyterlab(name):
     notebook = execute_twin(twin_path(notebooks_dir() / f"{name}.py"), data=SMALL, parameters={"k": 5})
     assert check_renders_offline(notebook) >= 5
-    shown = [
-        "".join(output["data"].get("text/markdown", ""))
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if output["output_type"] in ("display_data", "execute_result")
-    ]
+    shown = markdown_shown(notebook)
     assert any("`5`" in text and "`k`" in text for text in shown), "the parameter k = 5 reached the controls"
     assert any(
         mo.VEGALITE_MIME in output.get("data", {}) for cell in notebook.cells for output in cell.get("outputs", [])
@@ -180,3 +186,22 @@ def test_executed_twin_renders_offline_in_jupyterlab(name):
 def test_a_parameter_out_of_range_stops_with_the_allowed_values():
     with pytest.raises(CellExecutionError, match="takes a number from 5 to 50, not 500"):
         execute_twin(twin_path(notebooks_dir() / "03_als.py"), data=SMALL, parameters={"k": 500})
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("02_coldstart", "No demographics: the data set has no users table"),
+        ("09_freshness", "Fresh data does not apply: the log has no timestamp column"),
+    ],
+)
+def test_a_twin_on_a_bare_log_says_which_sections_do_not_apply(name, said, tmp_path):
+    """A log of customer-item pairs only (no users or items table, no times): Run All goes through, every output
+    renders, and each section the data cannot serve says why instead of failing or showing nothing."""
+    log = make_ecommerce(n_users=300, n_items=200, n_events=6000, seed=3).interactions[["user_id", "item_id"]]
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    notebook = execute_twin(twin_path(notebooks_dir() / f"{name}.py"), data=str(path))
+    check_renders_offline(notebook)
+    shown = markdown_shown(notebook)
+    assert any(text.startswith(said) for text in shown), shown

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from reference import mean_reference, reference_metrics
 
+from workbench.analysis.onboarding import reveal_first
 from workbench.data import Dataset
 from workbench.errors import ConfigError, DataError
 from workbench.models import ClusterColdStart, ContentSimilarity
@@ -17,7 +18,6 @@ from workbench.views.coldstart import (
     hybrid_view,
     item_options,
     new_items_view,
-    reveal_first,
 )
 
 

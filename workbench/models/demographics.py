@@ -21,7 +21,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from workbench import columns as C
 from workbench.data.dataset import IdMap
-from workbench.data.profile import MISSING_LABEL
+from workbench.data.stats import MISSING_LABEL
 from workbench.errors import DataError
 from workbench.models import storage
 

@@ -26,6 +26,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.analysis.experiment import Comparison, compare
 from workbench.analysis.explain import item_label, item_labels, with_item_names
+from workbench.analysis.onboarding import onboarding_per_user
 from workbench.analysis.segments import segment_metrics
 from workbench.data.dataset import Dataset
 from workbench.data.split import cold_user_split, stratified_split
@@ -139,71 +140,6 @@ def cold_split(ds: Dataset, *, fraction: float = COLD_FRACTION, seed: int = COLD
     """
     train, test = cold_user_split(ds, fraction=fraction, seed=seed)
     return ColdSplit(ds, train, test, fraction, seed)
-
-
-def reveal_first(truth: Dataset | pd.DataFrame, n: int) -> tuple[dict[Any, list[Any]], pd.DataFrame]:
-    """Each user's first ``n`` distinct items (by timestamp, ties and logs without time in log order)
-    and the rest of the log without those items. Users with nothing left are dropped from both, so
-    every model is evaluated on the same remaining items of the same users.
-
-    >>> log = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": [5, 6, 5, 7], "timestamp": [3, 1, 4, 1]})
-    >>> first, rest = reveal_first(log, 1)
-    >>> first, rest["item_id"].tolist()
-    ({1: [6]}, [5, 5])
-    """
-    log = truth.interactions if isinstance(truth, Dataset) else truth
-    if C.TIMESTAMP in log.columns:
-        log = log.iloc[np.argsort(log[C.TIMESTAMP].to_numpy(), kind="stable")]
-    pairs = log[[C.USER, C.ITEM]].drop_duplicates()
-    revealed = pairs[pairs.groupby(C.USER, sort=False).cumcount().to_numpy() < n]
-    key = pd.MultiIndex.from_frame(log[[C.USER, C.ITEM]])
-    rest = log[~key.isin(pd.MultiIndex.from_frame(revealed))]
-    revealed = revealed[revealed[C.USER].isin(rest[C.USER])]
-    first = revealed.groupby(C.USER, sort=True)[C.ITEM].agg(list).to_dict()
-    return first, rest.sort_index()
-
-
-def without_revealed(recs: pd.DataFrame, first: dict[Any, list[Any]], k: int) -> pd.DataFrame:
-    """``recs`` without each user's revealed items, ranks renumbered, at most ``k`` per user: a baseline
-    that does not use the first items still never recommends them again.
-
-    >>> recs = pd.DataFrame({"user_id": [1, 1, 1], "item_id": [5, 6, 7], "rank": [1, 2, 3]})
-    >>> without_revealed(recs, {1: [5]}, 2)[["item_id", "rank"]].to_numpy().tolist()
-    [[6, 1], [7, 2]]
-    """
-    if not first:
-        return recs.groupby(C.USER, sort=False).head(k)
-    revealed = pd.DataFrame([(user, item) for user, items in first.items() for item in items], columns=[C.USER, C.ITEM])
-    key = pd.MultiIndex.from_frame(recs[[C.USER, C.ITEM]])
-    kept = recs[~key.isin(pd.MultiIndex.from_frame(revealed))].copy()
-    kept[C.RANK] = kept.groupby(C.USER, sort=False).cumcount().to_numpy() + 1
-    return kept[kept[C.RANK] <= k].reset_index(drop=True)
-
-
-def onboarding_per_user(
-    cluster_model: ClusterColdStart,
-    popularity_model: PopularityRecommender,
-    truth: Dataset | pd.DataFrame,
-    *,
-    n: int,
-    k: int = 10,
-) -> dict[str, pd.DataFrame]:
-    """Per-user metrics of the users of ``truth`` once their first ``n`` items are revealed
-    (:func:`reveal_first`), all on the same remaining items: ``popularity`` and the cold-start model
-    under its name (:func:`model_name`, e.g. ``ridge``; neither uses the first items, and neither lists
-    them again) and ``<name> + n first`` (:meth:`ClusterColdStart.recommend_onboarded`).
-
-    >>> onboarding_per_user(model, PopularityRecommender().fit(train), test, n=3)["clusters + 3 first"]  # doctest: +SKIP
-    """
-    first, rest = reveal_first(truth, n)
-    users = rest[C.USER].unique()
-    name = model_name(cluster_model)
-    recs = {
-        "popularity": without_revealed(popularity_model.recommend(users, k=k + n), first, k),
-        name: without_revealed(cluster_model.recommend(users, k=k + n), first, k),
-        f"{name} + {n} first": cluster_model.recommend_onboarded(users, first_items=first, k=k),
-    }
-    return {key: evaluate_per_user(frame, rest, k=k) for key, frame in recs.items()}
 
 
 @dataclass(frozen=True)
@@ -385,7 +321,9 @@ def cold_users_view(
     """
     if split.users_note():
         raise DataError(split.users_note())
-    cluster_model = ClusterColdStart(method=method, favourites=favourites, seed=MODEL_SEED).fit(split.train)
+    cluster_model = ClusterColdStart(
+        method=method, favourites=favourites, seed=MODEL_SEED, scorer=evaluate_per_user
+    ).fit(split.train)
     popularity = PopularityRecommender().fit(split.train)
     models = {model_name(cluster_model): cluster_model, "popularity": popularity}
     recs = {name: model.recommend(split.cold_users, k=k) for name, model in models.items()}
@@ -533,7 +471,7 @@ def hybrid_view(
     warm_train, warm_test = stratified_split(split.train, ratio=ratio, seed=seed)
     truth = pd.concat([warm_test.interactions, split.test.interactions], ignore_index=True)
     hybrid = HybridRecommender(
-        ClusterColdStart(method=method, favourites=favourites, seed=MODEL_SEED),
+        ClusterColdStart(method=method, favourites=favourites, seed=MODEL_SEED, scorer=evaluate_per_user),
         ALSRecommender(seed=MODEL_SEED),
         min_interactions=min_interactions,
     ).fit(warm_train)

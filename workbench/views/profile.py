@@ -14,7 +14,8 @@ import altair as alt
 import pandas as pd
 
 from workbench.data.dataset import Dataset
-from workbench.data.profile import OUTLIER_Z, SPEND_COLUMN, Profile, profile
+from workbench.data.profile import SPEND_COLUMN, Profile, profile
+from workbench.data.stats import OUTLIER_Z
 from workbench.report import Report
 from workbench.report.charts import profile_charts, shop_charts
 

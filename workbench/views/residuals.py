@@ -30,7 +30,7 @@ from workbench.views.rerank import reranker
 
 #: Seed of the calibration half and the bootstrap.
 SEED = 0
-#: Bootstrap resamples of the segment intervals; equal-count bins of the calibration curve.
+#: Bootstrap resamples of the segment intervals; quantile bins of the calibration curve (ties share a bin).
 N_BOOT, N_BINS = 1000, 10
 #: How many worst segments are listed.
 N_WORST = 8
@@ -146,7 +146,10 @@ class ResidualsView(RerankerView):
         )
         report.markdown("## Calibration")
         report.chart(self.reliability_chart)
-        report.table(self.curve, caption="Equal-count bins of the calibrated probability.")
+        report.table(
+            self.curve,
+            caption="Quantile bins of the calibrated probability (equal probabilities share a bin, so bins can be fewer).",
+        )
         report.markdown("## Residual by segment")
         for chart in self.residual_charts.values():
             report.chart(chart)

@@ -8,10 +8,10 @@ import pytest
 
 from workbench.analysis.segments import segment_metrics
 from workbench.data import Dataset
-from workbench.errors import ConfigError, DataError, ModelError
+from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError
 from workbench.evaluation import evaluate_per_user
 from workbench.models import ALSRecommender, PopularityRecommender, load_model
-from workbench.models.base import Recommender
+from workbench.models.base import Candidates, Recommender
 from workbench.models.hybrid import HybridRecommender
 
 
@@ -140,3 +140,49 @@ def test_a_hybrid_is_a_recommender_with_the_protocol(hybrid):
     assert not set(first["item_id"]) & {"cold", "warm"}
     assert hybrid.recommend(["one", "nine"], k=2, items=["warm"])["item_id"].tolist() == ["warm", "warm"]
     assert hybrid.is_cold(["one", "nine"]).to_dict() == {"nine": False, "one": True}
+
+
+class Listed(Recommender):
+    """A candidate-list model: its own lists (``_candidates``), no dense scores at all."""
+
+    def _fit(self, train: Dataset) -> None:
+        pass
+
+    def _score(self, user_codes: np.ndarray) -> np.ndarray:
+        raise AssertionError("a candidate-list model is never asked for dense scores")
+
+    def _candidates(self, ids, codes, k, exclude_seen, allowed):
+        items = self.item_map.codes(["x8", "warm", "x0"])[:k]  # x8: seen by 'nine' only; x0 by all
+        rows = np.repeat(np.arange(len(ids)), len(items))
+        listed = np.tile(items, len(ids))
+        keep = ~(exclude_seen & (np.asarray(self._seen[np.maximum(codes[rows], 0), listed]).ravel() > 0))
+        keep &= codes[rows] >= 0
+        scores = np.tile(np.arange(len(items), 0, -1, dtype=float), len(ids))
+        return Candidates(rows[keep], listed[keep], scores[keep], np.zeros(keep.sum(), dtype=bool))
+
+
+def test_the_hybrid_routes_candidate_lists_without_dense_scores():
+    hybrid = HybridRecommender(Prefers("cold"), Listed(), min_interactions=5).fit(counts_dataset())
+    with pytest.warns(FallbackWarning) as caught:
+        recs = hybrid.recommend(["nine", "one", "stranger"], k=3, exclude_items=["x0"])
+    assert len(caught) == 1  # one warning for the call, named after the hybrid
+    assert str(caught[0].message).startswith("HybridRecommender: 1 of 3 users are unknown")
+    nine = recs[recs["user_id"] == "nine"]
+    assert nine["item_id"].tolist()[:1] == ["warm"] and not nine["fallback"].iloc[0]
+    assert nine["fallback"].tolist()[1:] == [True] * (len(nine) - 1)  # completed with popularity
+    assert "x0" not in set(recs["item_id"])
+    assert recs.loc[recs["user_id"] == "stranger", "fallback"].all()
+    allowed = hybrid.recommend(["nine"], k=3, items=["x8", "cold"], exclude_seen=False)
+    assert allowed["item_id"].tolist() == ["x8", "cold"]
+
+
+def test_score_pairs_reads_the_model_each_user_is_routed_to(hybrid):
+    pairs = hybrid.score_pairs(["one", "nine", "nine", "stranger"], ["cold", "warm", "cold", "cold"])
+    cold, warm = hybrid.cold_model, hybrid.warm_model
+    expected = [
+        cold.score_pairs(["one"], ["cold"])[0],
+        warm.score_pairs(["nine"], ["warm"])[0],
+        warm.score_pairs(["nine"], ["cold"])[0],
+    ]
+    np.testing.assert_allclose(pairs[:3], expected)
+    assert np.isnan(pairs[3])  # an unknown user

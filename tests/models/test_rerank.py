@@ -81,6 +81,27 @@ def test_shap_additivity(model, users):
     assert table[["user_id", "item_id"]].values.tolist() == recs[["user_id", "item_id"]].values.tolist()
 
 
+def test_recommend_and_explain_rank_candidate_lists_not_a_dense_array(model, users, monkeypatch):
+    """The ranker's candidates and scores are its lists: no users x items array is spread, and
+    explain's rows (and scores) are recommend's own rows by construction."""
+    expected = model.recommend(users, k=10)
+    dense_scores = model.score_pairs(expected["user_id"], expected["item_id"])
+
+    def no_dense(*args, **kwargs):
+        raise AssertionError("recommend asked for a dense score array")
+
+    monkeypatch.setattr(model, "_score", no_dense)
+    recs = model.recommend(users, k=10)
+    pd.testing.assert_frame_equal(recs, expected)
+    own = recs[~recs["fallback"] | ~recs["user_id"].isin(model.user_map.ids)]
+    ranked = recs.index[~recs["fallback"]]  # known users' rows: score_pairs gives the same scores
+    np.testing.assert_allclose(dense_scores[ranked], recs.loc[ranked, "score"], rtol=0, atol=1e-12)
+    contrib = model.explain(users, k=10)
+    assert contrib[["user_id", "item_id"]].values.tolist() == own[["user_id", "item_id"]].values.tolist()
+    total = contrib.drop(columns=["user_id", "item_id"]).sum(axis=1).to_numpy()
+    np.testing.assert_allclose(total, own["score"].to_numpy(), atol=1e-4)
+
+
 def test_save_load_identical(model, users, tmp_path):
     path = model.save(tmp_path / "reranker")
     loaded = LightGBMReranker.load(path)

@@ -7,6 +7,12 @@ lists inside ``items`` (an allow-list) and outside ``exclude_items`` (fallback r
 serves unknown users a fallback and saves / loads every model, its declared sub-models
 (``parts``) included.
 
+One scoring path: ``_candidates`` returns each user's scored top ``k`` as triplets (user rows,
+item codes, scores; :class:`Candidates`), by default from the dense ``_score``; a model whose
+natural output is a candidate list (the re-ranker) or a routing of other models' lists (the
+hybrid) overrides it. ``recommend`` completes short lists with popular items and turns them
+into the tidy frame; the re-ranker's ``feature_table`` and ``explain`` read the same lists.
+
 List length: ``k`` in every call that returns lists, ``n_candidates`` for a candidate pool (``n=``, ``depth=`` still work).
 
 An allow-list naming ids the model does not know ignores them with one
@@ -147,6 +153,49 @@ def apply_mask(scores: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
     if allowed is not None and not allowed.all():
         scores[:, ~allowed] = -np.inf
     return scores
+
+
+class Candidates(NamedTuple):
+    """Scored candidate lists of a batch of users (RecTools' triplets, lkpy's item lists): candidate
+    ``i`` is item code ``items[i]`` for the user at position ``rows[i]`` of the batch, with score
+    ``scores[i]``; rows grouped by user in batch order, each user's best first, ties to the lower
+    item code. ``fallback`` marks candidates served by the model's fallback (a user unknown to it);
+    ``columns``, when a model has them, holds more values per candidate (the re-ranker's features)."""
+
+    rows: np.ndarray
+    items: np.ndarray
+    scores: np.ndarray
+    fallback: np.ndarray
+    columns: pd.DataFrame | None = None
+
+    @classmethod
+    def from_top_k(cls, index: np.ndarray, values: np.ndarray, fallback: np.ndarray) -> Candidates:
+        """The filled slots of ``top_k``'s (users x k) ``index`` and ``values``; ``fallback`` per user."""
+        filled = index >= 0
+        rows = np.nonzero(filled)[0]
+        return cls(rows, index[filled], values[filled].astype(np.float64, copy=False), fallback[rows])
+
+    @classmethod
+    def concat(cls, parts: list[Candidates], offsets: Iterable[int] | None = None) -> Candidates:
+        """``parts`` one after the other, the rows of each shifted by its offset (by default none)."""
+        offsets = [0] * len(parts) if offsets is None else list(offsets)
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return cls(empty, empty, np.empty(0), np.empty(0, dtype=bool))
+        frames = [part.columns for part in parts]
+        columns = None if any(f is None for f in frames) else pd.concat(frames, ignore_index=True)
+        return cls(
+            np.concatenate([part.rows + offset for part, offset in zip(parts, offsets, strict=True)]),
+            np.concatenate([part.items for part in parts]),
+            np.concatenate([part.scores for part in parts]),
+            np.concatenate([part.fallback for part in parts]),
+            columns,
+        )
+
+    def take(self, order: np.ndarray) -> Candidates:
+        """The candidates at positions ``order``, in that order."""
+        columns = None if self.columns is None else self.columns.iloc[order].reset_index(drop=True)
+        return Candidates(self.rows[order], self.items[order], self.scores[order], self.fallback[order], columns)
 
 
 class Recommender(ABC):
@@ -331,34 +380,71 @@ class Recommender(ABC):
             out[pairs] = np.where(np.isfinite(values), values, np.nan)
         return out
 
-    def _recommend(self, ids: np.ndarray, k: int, exclude_seen: bool, request: ItemFilter) -> pd.DataFrame:
-        """``recommend`` for checked arguments: ``ids`` distinct, in this model's spelling."""
-        codes = self.user_map.codes(ids)
+    def _candidates(
+        self, ids: np.ndarray, codes: np.ndarray, k: int, exclude_seen: bool, allowed: np.ndarray | None
+    ) -> Candidates:
+        """The scoring hook: each user's top ``k`` scored candidates (fewer where the model scores fewer)
+        among the ``allowed`` items (True for the item codes the call may recommend; None: all) and,
+        when ``exclude_seen``, not among the items the user interacted with. ``ids`` are a batch of
+        distinct users in this model's spelling, ``codes`` their user codes (-1: unknown to the model,
+        served its fallback and marked so).
+
+        By default from the dense scores: ``_ranking_scores`` for known users, ``_fallback_scores``
+        for unknown ones, the items not allowed at -inf, then :func:`top_k`. A model whose natural
+        output is a candidate list (the re-ranker, the hybrid's routing) overrides this instead.
+        """
         known = codes >= 0
-        allowed = request.mask(self.item_map)
-        check_dense(len(ids), k, what=f"recommend(k={k}) for {len(ids):,} users")
         index = np.full((len(ids), k), -1, dtype=np.int64)
         values = np.full((len(ids), k), -np.inf, dtype=np.float64)
-
-        known_rows = np.flatnonzero(known)
-        batch = max(1, self.batch_cells // max(len(self.item_map), 1))
-        starts = range(0, len(known_rows), batch)
-        for start in tqdm(starts, desc="recommend", unit="batch", disable=len(starts) < 20, leave=False):
-            rows = known_rows[start : start + batch]
+        rows = np.flatnonzero(known)
+        if len(rows):
             scores = apply_mask(self._ranking_scores(codes[rows], exclude_seen, allowed), allowed)
             index[rows], values[rows] = top_k(scores, k)
-        unknown_rows = np.flatnonzero(~known)
-        for start in range(0, len(unknown_rows), batch):
-            rows = unknown_rows[start : start + batch]
+        rows = np.flatnonzero(~known)
+        if len(rows):
             scores = apply_mask(np.array(self._fallback_scores(ids[rows], allowed), dtype=np.float64), allowed)
             index[rows], values[rows] = top_k(scores, k)
+        return Candidates.from_top_k(index, values, ~known)
+
+    def _lists(self, ids: np.ndarray, k: int, exclude_seen: bool, allowed: np.ndarray | None) -> Candidates:
+        """:meth:`_candidates` of ``ids`` (distinct, in this model's spelling) batch by batch, so that
+        at most ``batch_cells`` dense scores are held at once; rows index ``ids``."""
+        codes = self.user_map.codes(ids)
+        batch = max(1, self.batch_cells // max(len(self.item_map), 1))
+        starts = range(0, len(ids), batch)
+        parts = [
+            self._candidates(ids[start : start + batch], codes[start : start + batch], k, exclude_seen, allowed)
+            for start in tqdm(starts, desc="recommend", unit="batch", disable=len(starts) < 20, leave=False)
+        ]
+        lists = Candidates.concat(parts, starts)
+        if allowed is not None and len(lists.items) and not allowed[lists.items].all():  # a model's own lists too
+            lists = lists.take(np.flatnonzero(allowed[lists.items]))
+        return lists
+
+    def _recommend(self, ids: np.ndarray, k: int, exclude_seen: bool, request: ItemFilter) -> pd.DataFrame:
+        """``recommend`` for checked arguments: ``ids`` distinct, in this model's spelling. The model's
+        lists (:meth:`_lists`), short ones completed with popular items, as the tidy frame."""
+        check_dense(len(ids), k, what=f"recommend(k={k}) for {len(ids):,} users")
+        allowed = request.mask(self.item_map)
+        lists = self._lists(ids, k, exclude_seen, allowed)
+        codes = self.user_map.codes(ids)
+        known = codes >= 0
+        index = np.full((len(ids), k), -1, dtype=np.int64)
+        values = np.full((len(ids), k), -np.inf, dtype=np.float64)
         fallback = np.broadcast_to(~known[:, None], index.shape).copy()
+        slot = np.arange(len(lists.rows)) - np.searchsorted(lists.rows, lists.rows)
+        if len(slot) and slot.max() >= k:
+            raise ModelError(f"{type(self).__name__}._candidates returned more than k={k} candidates for a user")
+        index[lists.rows, slot] = lists.items
+        values[lists.rows, slot] = lists.scores
+        fallback[lists.rows, slot] |= lists.fallback
         short = np.flatnonzero(index[:, -1] < 0)
+        batch = max(1, self.batch_cells // max(len(self.item_map), 1))
         for start in range(0, len(short), batch):
             rows = short[start : start + batch]
             self._fill_with_popularity(index, values, fallback, rows, codes, exclude_seen, allowed)
-        completed = int((fallback[known_rows].any(axis=1)).sum())
-        self._warn_fallbacks(len(ids), len(unknown_rows), completed, k)
+        completed = int((fallback[known].any(axis=1)).sum())
+        self._warn_fallbacks(len(ids), int((~known).sum()), completed, k)
         return self._frame(ids, index, values, fallback)
 
     #: What unknown users are served, as the fallback warning names it.

@@ -10,9 +10,9 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset, IdMap
-from workbench.errors import ConfigError, ModelError
+from workbench.errors import ConfigError
 from workbench.guards import positive_int
-from workbench.models.base import ItemFilter, Recommender, unique_users
+from workbench.models.base import Candidates, Recommender, unique_users
 
 #: What :meth:`HybridRecommender.segments` calls a user: routed to the cold model, or warm below / from ``heavy_from``.
 SEGMENTS = ("cold", "light", "heavy")
@@ -58,8 +58,45 @@ class HybridRecommender(Recommender):
     def _set_counts(self, counts: np.ndarray) -> None:
         self.counts_ = pd.Series(counts, index=self.user_map.ids.rename(C.USER), name="interactions")
 
+    @property
+    def fallback_name(self) -> str:  # type: ignore[override]
+        """Unknown users go to the cold model: its fallback is what they are served."""
+        return self.cold_model.fallback_name
+
+    def _routes(self) -> tuple[tuple[Recommender, np.ndarray], ...]:
+        """Each part and the hybrid's item code of each of its item codes (every part item is a hybrid item)."""
+        return tuple((model, self.item_map.codes(model.item_map.ids)) for model in (self.cold_model, self.warm_model))
+
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
-        raise ModelError("HybridRecommender has no scores of its own: its lists come from cold_model and warm_model")
+        """Each user's scores from the model their segment routes to (-inf for items that model does not
+        rank): what ``score_pairs`` reads. The two models' scores are on different scales."""
+        cold = self._counts(self.user_map.to_ids(user_codes)) < self.min_interactions
+        scores = np.full((len(user_codes), len(self.item_map)), -np.inf)
+        for (model, columns), mask in zip(self._routes(), (cold, ~cold), strict=True):
+            if mask.any():
+                theirs = model.user_map.codes(self.user_map.to_ids(user_codes[mask]))
+                block = np.full((len(theirs), len(self.item_map)), -np.inf)
+                known = theirs >= 0
+                block[np.ix_(np.flatnonzero(known), columns)] = model._score(theirs[known])
+                scores[mask] = block
+        return scores
+
+    def _candidates(
+        self, ids: np.ndarray, codes: np.ndarray, k: int, exclude_seen: bool, allowed: np.ndarray | None
+    ) -> Candidates:
+        """Each user's list from the model their segment routes to (the filters apply to both).
+
+        Scores of the two models are on different scales; compare ranks, not scores, across users.
+        """
+        cold = np.append(self.counts_.to_numpy(), 0)[codes] < self.min_interactions  # 0 for unknown users
+        parts = []
+        for (model, columns), mask in zip(self._routes(), (cold, ~cold), strict=True):
+            rows = np.flatnonzero(mask)
+            if len(rows):
+                theirs = model._lists(ids[rows], k, exclude_seen, None if allowed is None else allowed[columns])
+                parts.append(theirs._replace(rows=rows[theirs.rows], items=columns[theirs.items]))
+        lists = Candidates.concat(parts)
+        return lists.take(np.argsort(lists.rows, kind="stable"))
 
     def _counts(self, ids: np.ndarray) -> np.ndarray:
         return np.append(self.counts_.to_numpy(), 0)[self.user_map.codes(ids)]  # 0 for unknown users
@@ -78,23 +115,6 @@ class HybridRecommender(Recommender):
         self._require_fitted("is_cold")
         ids = unique_users(users, self.user_map)
         return pd.Series(self._counts(ids) < self.min_interactions, index=pd.Index(ids, name=C.USER), name="cold")
-
-    def _recommend(self, ids: np.ndarray, k: int, exclude_seen: bool, request: ItemFilter) -> pd.DataFrame:
-        """Each user's list from the model their segment routes to (the filters apply to both).
-
-        Scores of the two models are on different scales; compare ranks, not scores, across users.
-        """
-        cold = self._counts(ids) < self.min_interactions
-        parts = [
-            model._recommend(unique_users(ids[mask], model.user_map), k, exclude_seen, request)
-            for model, mask in ((self.cold_model, cold), (self.warm_model, ~cold))
-            if mask.any()
-        ]
-        if not parts:
-            return self._frame(ids, np.empty((0, k), dtype=np.int64), np.empty((0, k)), np.empty((0, k), dtype=bool))
-        recs = pd.concat(parts, ignore_index=True)
-        order = np.lexsort((recs[C.RANK].to_numpy(), pd.Index(ids).get_indexer(recs[C.USER])))
-        return recs.iloc[order].reset_index(drop=True)
 
     def segments(self, users: Iterable[Any] | pd.Series | Dataset, *, heavy_from: int | None = None) -> pd.Series:
         """``cold`` (routed to the cold model), ``light`` or ``heavy`` per user, indexed by user_id.

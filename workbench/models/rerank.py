@@ -62,7 +62,7 @@ from workbench.data.split import next_basket_split, single_basket_reason
 from workbench.errors import ConfigError, DataError, FallbackWarning, first_line
 from workbench.guards import check_dense, positive_int
 from workbench.models import storage
-from workbench.models.base import Recommender, mask_rows, top_k, unique_users
+from workbench.models.base import Candidates, Recommender, top_k, unique_users
 from workbench.models.candidates import CandidateGenerator
 from workbench.models.tifuknn import TIFUKNNRecommender
 from workbench.models.upcf import UPCFRecommender
@@ -482,27 +482,40 @@ class LightGBMReranker(Recommender):
             return features, prior
         return features, prior + self.booster.predict(X, num_iteration=self.best_iteration_)
 
-    def _dense(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
-        features, scores = self._ranked(user_ids, allowed)
+    def _candidates(
+        self, ids: np.ndarray, codes: np.ndarray, k: int, exclude_seen: bool, allowed: np.ndarray | None
+    ) -> Candidates:
+        """The ranker's top ``k`` of each user's candidates drawn from the ``allowed`` items, with their
+        feature rows (``columns``): best score first, ties to the lower item code. Unknown users are
+        ranked among the stage's fallback candidates (marked fallback)."""
+        features, scores = self._ranked(ids, allowed)
+        user_rows = pd.Index(ids).get_indexer(features[C.USER])
+        items = self.item_map.codes(features[C.ITEM])
+        if exclude_seen and len(features):  # bought items are candidates when the log repeats
+            known = np.flatnonzero(codes[user_rows] >= 0)
+            seen = np.zeros(len(features), dtype=bool)
+            seen[known] = np.asarray(self._seen[codes[user_rows[known]], items[known]]).ravel() > 0
+            scores = np.where(seen, -np.inf, scores)
+        finite = np.flatnonzero(np.isfinite(scores))
+        order = finite[np.lexsort((items[finite], -scores[finite], user_rows[finite]))]
+        order = order[np.arange(len(order)) - np.searchsorted(user_rows[order], user_rows[order]) < k]
+        return Candidates(
+            user_rows[order],
+            items[order],
+            np.asarray(scores[order], dtype=np.float64),
+            codes[user_rows[order]] < 0,
+            features.iloc[order].reset_index(drop=True),
+        )
+
+    def _score(self, user_codes: np.ndarray) -> np.ndarray:
+        """Dense scores of every candidate of the users (-inf elsewhere), seen items included: what
+        ``score_pairs`` reads; ``recommend`` ranks the candidate lists of :meth:`_candidates`."""
+        user_ids = self.user_map.to_ids(user_codes)
+        features, scores = self._ranked(user_ids)
         dense = np.full((len(user_ids), len(self.item_map)), -np.inf)
         rows = pd.Index(user_ids).get_indexer(features[C.USER])
         dense[rows, self.item_map.codes(features[C.ITEM])] = scores
         return dense
-
-    def _score(self, user_codes: np.ndarray) -> np.ndarray:
-        return self._dense(self.user_map.to_ids(user_codes))
-
-    def _ranking_scores(
-        self, user_codes: np.ndarray, exclude_seen: bool, allowed: np.ndarray | None = None
-    ) -> np.ndarray:
-        """The ranker's scores of the candidates drawn from the ``allowed`` items."""
-        scores = self._dense(self.user_map.to_ids(user_codes), allowed)
-        if exclude_seen:
-            mask_rows(scores, self._seen, user_codes)
-        return scores
-
-    def _fallback_scores(self, user_ids: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
-        return self._dense(user_ids, allowed)
 
     def feature_table(
         self,
@@ -515,7 +528,8 @@ class LightGBMReranker(Recommender):
     ) -> pd.DataFrame:
         """Feature values of the top ``k`` recommendations: ``user_id, item_id`` and one column
         per feature, rows in the order of ``recommend(users, k=k, ...)`` with the same arguments
-        (and of :meth:`explain`); rows completed from popularity (``fallback=True``) have no features.
+        (and of :meth:`explain`): the same candidate lists; rows completed from popularity
+        (``fallback=True``) have no features.
 
         >>> model.feature_table([1], k=3)  # doctest: +SKIP
         """
@@ -524,28 +538,10 @@ class LightGBMReranker(Recommender):
         allowed = self.item_filter(items, exclude_items).mask(self.item_map)
         ids = unique_users(users, self.user_map)
         check_dense(len(ids), k, what=f"recommend(k={k}) for {len(ids):,} users")
-        features, scores = self._ranked(ids, allowed)
-        if exclude_seen and len(features):  # recommend's mask: bought items, candidates when the log repeats
-            codes = self.user_map.codes(features[C.USER])
-            known = codes >= 0
-            seen = np.zeros(len(features), dtype=bool)
-            seen[known] = np.asarray(self._seen[codes[known], self.item_map.codes(features[C.ITEM])[known]]).ravel() > 0
-            scores = np.where(seen, -np.inf, scores)
-        # the order of recommend: by requested user, best score first, ties to the lower item code
-        # (top_k over the dense row)
-        user_rows = pd.Index(ids).get_indexer(features[C.USER])
-        finite = np.flatnonzero(np.isfinite(scores))
-        order = finite[
-            np.lexsort(
-                (
-                    self.item_map.codes(features[C.ITEM])[finite],
-                    -scores[finite],
-                    user_rows[finite],
-                )
-            )
-        ]
-        position = np.arange(len(order)) - np.searchsorted(user_rows[order], user_rows[order])
-        return features.iloc[order[position < k]].reset_index(drop=True)
+        table = self._lists(ids, k, exclude_seen, allowed).columns
+        if table is None:  # no batch (no users): the columns of an empty candidate frame
+            table = self._ranked(ids[:0], allowed)[0]
+        return table
 
     def explain(
         self,

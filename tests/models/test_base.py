@@ -1,4 +1,4 @@
-"""top_k, mask_rows and unique_users: known answers."""
+"""top_k, mask_rows, unique_users and the scoring hook: known answers."""
 
 from __future__ import annotations
 
@@ -128,3 +128,45 @@ def test_score_pairs_matches_the_dense_scores_and_marks_what_it_cannot_score():
     assert np.isnan(scores[3:]).all()
     with pytest.raises(ConfigError, match="3 users but 2 items"):
         model.score_pairs([1, 1, 2], ["a", "b"])
+
+
+# -- the scoring hook ----------------------------------------------------------------------------
+class _Listed:
+    """Builds a model whose only lists are those of ``_candidates``: [c, b, a] for every known user,
+    whatever the item filters (the base class applies the allow-list and block-list to them)."""
+
+    @staticmethod
+    def make(n_per_user: int = 3):
+        from workbench.models.base import Candidates, Recommender
+
+        class Listed(Recommender):
+            def _fit(self, train):
+                pass
+
+            def _score(self, user_codes):
+                raise AssertionError("a candidate-list model is never asked for dense scores")
+
+            def _candidates(self, ids, codes, k, exclude_seen, allowed):
+                items = self.item_map.codes(["c", "b", "a", "d"][:n_per_user])
+                rows = np.repeat(np.flatnonzero(codes >= 0), len(items))
+                listed = np.tile(items, int((codes >= 0).sum()))
+                scores = np.tile(np.arange(len(items), 0, -1, dtype=float), int((codes >= 0).sum()))
+                return Candidates(rows, listed, scores, np.zeros(len(rows), dtype=bool))
+
+        return Listed().fit(_tiny())
+
+
+def test_a_model_of_candidate_lists_gets_the_protocol_from_the_base_class():
+    from workbench.errors import FallbackWarning, ModelError
+
+    model = _Listed.make()
+    with pytest.warns(FallbackWarning) as caught:
+        recs = model.recommend([1, "x"], k=3, exclude_seen=False, items=["a", "b", "d"], exclude_items=["a"])
+    assert len(caught) == 1 and "1 of 2 users are unknown" in str(caught[0].message)
+    mine = recs[recs["user_id"] == 1]
+    assert mine["item_id"].tolist() == ["b", "d"]  # its own list, filtered; then popularity
+    assert mine["fallback"].tolist() == [False, True] and mine["rank"].tolist() == [1, 2]
+    assert recs.loc[recs["user_id"] == "x", "fallback"].all()
+    np.testing.assert_array_equal(mine["score"].iloc[:1], [2.0])
+    with pytest.raises(ModelError, match="more than k=2 candidates"):
+        model.recommend([1], k=2)

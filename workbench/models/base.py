@@ -391,7 +391,8 @@ class Recommender(ABC):
 
         By default from the dense scores: ``_ranking_scores`` for known users, ``_fallback_scores``
         for unknown ones, the items not allowed at -inf, then :func:`top_k`. A model whose natural
-        output is a candidate list (the re-ranker, the hybrid's routing) overrides this instead.
+        output is a candidate list (the re-ranker, the hybrid's routing) overrides this instead; it
+        excludes seen items itself, and :meth:`_lists` drops any candidate outside ``allowed``.
         """
         known = codes >= 0
         index = np.full((len(ids), k), -1, dtype=np.int64)

@@ -18,8 +18,8 @@ notebook, every tuning trial and every split seed of every benchmark, and
 most of its time is matching ids. On 100,000 users (1.5M truth rows, 1M list
 rows, int64 users, string SKUs) it takes 66 ms against 548 ms for the plain
 pandas merge and groupby of the same six metrics (8.2x;
-``benchmarks/evaluate_speed.py``), and 35 ms of the 66 is coding the ids:
-``pandas.factorize`` hashes strings as Python objects. The rest of the
+``benchmarks/evaluate_speed.py``), and coding the ids is a large part of that (the split is
+not recorded): ``pandas.factorize`` hashes strings as Python objects. The rest of the
 package sees one small interface, ``factorize_ids(values) -> IdCodes``
 (``codes``, ``n``, ``lookup``, ``uniques``), and ``tests/evaluation/test_ids.py``
 holds every path to ``pandas.factorize``'s answers. If a path ever breaks,

@@ -15,11 +15,11 @@ and writes ``results/als_cost.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import write_result
 from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
@@ -99,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"FIT_COST {FIT_COST}; least squares on these runs {tuple(float(f'{c:.3g}') for c in fitted)}")
     print(f"estimate / measured per iteration: {min(ratios):.2f} to {max(ratios):.2f}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "als_cost.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "als_cost.json", result)
     return 0
 
 

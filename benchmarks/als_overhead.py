@@ -9,12 +9,12 @@ single-threaded for both; median of 5 runs each. Goal: ratio <= 1.10.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import implicit
+from _common import write_result
 from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
@@ -76,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         "goal_ratio": 1.10,
         "implicit_version": implicit.__version__,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "als_overhead.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "als_overhead.json", result)
     print(
         f"ALS fit on MovieLens-100K (median of {args.runs}): implicit {raw_s:.3f} s, "
         f"ALSRecommender {ours_s:.3f} s, ratio {ours_s / raw_s:.2f} (goal <= 1.10)"

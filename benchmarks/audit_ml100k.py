@@ -13,12 +13,12 @@ side by side.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import write_result
 
 from workbench import columns as C
 from workbench.analysis.audit import audit, exposure, group_labels, popularity_bias, summary_flags
@@ -97,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "popularity_bias": {name: popularity_bias(r, train, k=K) for name, r in recs.items()},
         "genre_exposure_ratio": {name: table["ratio"].to_dict() for name, table in genre.items()},
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "audit_ml100k.json").write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "audit_ml100k.json", output)
 
     for name in audits:
         record = output["als_audit"][name]["ndcg"]

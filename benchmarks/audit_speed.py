@@ -13,14 +13,13 @@ Peak memory is the tracemalloc peak of one audit call (numpy reports its buffers
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import versions, write_result
 
 from workbench.analysis.audit import audit
 
@@ -115,12 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         "speedup": baseline_s / workbench_s,
         "ci_width_over_normal_theory": width_ratio,
         "baseline_ci_width_over_normal_theory": baseline_ratio,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
+        **versions(),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "audit_speed.json").write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "audit_speed.json", output)
     print(
         f"audit of {args.users:,} users, {len(METRICS)} metrics, {len(result.by_group)} groups, {args.boot} resamples: "
         f"{workbench_s:.2f} s, peak {peak / 2**20:.0f} MiB; pandas loop (scaled from {args.baseline_boot}) "

@@ -31,7 +31,6 @@ with 3 first items, ``pick_weight`` with picks alone.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 import warnings
@@ -40,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sklearn
+from _common import write_result
 
 from workbench.analysis.experiment import compare
 from workbench.analysis.onboarding import onboarding_per_user, reveal_first
@@ -229,8 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "numpy": np.__version__,
         "sklearn": sklearn.__version__,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "coldstart_ml100k.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "coldstart_ml100k.json", result)
 
     def fmt(ci: dict) -> str:
         return f"{ci['mean']:.4f} [{ci['ci_low']:.4f}, {ci['ci_high']:.4f}]"

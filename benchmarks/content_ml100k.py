@@ -13,13 +13,13 @@ genres in one TF-IDF space, where a rare shared title word outranks genres.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from _common import write_result
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
@@ -83,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "table": table,
         "python": platform.python_version(),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "content_ml100k.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "content_ml100k.json", result)
     print("| text_weight | genre Jaccard@10 | co-rating overlap@10 |\n|---|---|---|")
     for row in table:
         print(f"| {row['text_weight']} | {row['genre_jaccard']:.3f} | {row['co_rating_overlap']:.4f} |")

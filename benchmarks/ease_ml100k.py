@@ -17,13 +17,13 @@ benchmarks/results/ (or --out DIR).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy
+from _common import write_result
 from threadpoolctl import threadpool_limits
 
 from workbench.analysis.stats import t_interval
@@ -118,8 +118,7 @@ def main(argv: list[str] | None = None) -> dict:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ease_ml100k.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "ease_ml100k.json", result)
     return result
 
 

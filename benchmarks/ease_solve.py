@@ -10,13 +10,13 @@ data (20 interactions per user, 20 users per item); median of ``--runs`` fits pe
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from _common import write_result
 
 from workbench.models.candidates import EASE_ITEMS
 from workbench.models.ease import ease_weights
@@ -54,8 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"n_items": n_items, "seconds": statistics.median(times), "runs": len(times)})
         print(f"{n_items:>7,} items  {rows[-1]['seconds']:7.2f} s")
     result = {"benchmark": "ease_solve", "ease_items_cap": EASE_ITEMS, "blas_threads": 1, "sizes": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ease_solve.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "ease_solve.json", result)
     return 0
 
 

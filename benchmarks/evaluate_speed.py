@@ -11,13 +11,12 @@ frames; the script checks that they agree and writes the times and the ratio.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import versions, write_result
 
 from workbench.evaluation import METRICS, evaluate
 
@@ -127,12 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         "timing": f"best of {args.repeat} interleaved rounds",
         "median_speedup": median_speedup,
         "metrics": ours,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
+        **versions(),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "evaluate_speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "evaluate_speed.json", result)
     print(
         f"evaluate on {len(truth):,} truth / {len(recs):,} rec rows ({args.users:,} users, k={k}): "
         f"workbench {workbench_s:.3f} s, pandas merge/groupby {pandas_s:.3f} s, speedup {pandas_s / workbench_s:.1f}x (median {median_speedup:.1f}x)"

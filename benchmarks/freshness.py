@@ -9,8 +9,9 @@ synthetic shop (synthetic-medium). Goals: incremental beats frozen on mean nDCG@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from _common import write_result
 
 from workbench.analysis.drift import drift_alerts, drift_table
 from workbench.analysis.freshness import freshness_summary, replay_experiment
@@ -47,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         "goal_ms_per_1000_events": 100.0,
         "drift": {"ml-100k": drift_rows("ml-100k", table), "synthetic-medium": drift_rows("synthetic-medium")},
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "freshness.json").write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    write_result(args.out, "freshness.json", result, default=str)
     print(
         f"mean nDCG@10: frozen {ndcg['frozen']:.4f}, incremental {ndcg['incremental']:.4f}, "
         f"refit {ndcg['refit']:.4f} (incremental / refit {result['incremental_vs_refit_ratio']:.3f}, goal >= 0.95); "

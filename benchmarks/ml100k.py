@@ -9,13 +9,13 @@ in ``MODELS`` is fitted and scored; add a model with one entry (name -> factory)
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _common import write_result
 
 from workbench.data import load_movielens_100k
 from workbench.data.split import stratified_split
@@ -73,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "numpy": np.__version__,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ml100k.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "ml100k.json", result)
     print(f"MovieLens-100K, {len(train):,} train / {len(test):,} test rows, k={K}\n")
     print(markdown(rows))
     return 0

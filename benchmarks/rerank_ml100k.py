@@ -18,13 +18,13 @@ Writes rerank_ml100k.json into benchmarks/results/ (or --out DIR).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import write_result
 from tqdm import tqdm
 
 from workbench.analysis.experiment import compare
@@ -148,8 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
         "seconds": time.perf_counter() - start,
         "python": platform.python_version(),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rerank_ml100k.json").write_text(json.dumps(results, indent=2, default=float) + "\n", encoding="utf-8")
+    write_result(args.out, "rerank_ml100k.json", results, default=float)
     return results
 
 

@@ -13,12 +13,12 @@ and TIFU-KNN with its default settings. Writes rerank_rounds_baskets.json into b
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 import warnings
 from pathlib import Path
 
+from _common import write_result
 from next_basket import complete_journey
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
                 recs = model.recommend(users, k=K, exclude_seen=False)
                 by_rounds[rounds] = evaluate(recs, valid, k=K)["ndcg"]
             results["re-ranker"][str(rate)] = {"validation_ndcg": by_rounds, "fit_s": seconds}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rerank_rounds_baskets.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "rerank_rounds_baskets.json", results)
     return results
 
 

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,18 +23,13 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from _common import start_server, write_result
 
 from workbench.data import load_movielens_100k
 from workbench.models import ALSRecommender
 
 RESULTS = Path(__file__).parent / "results"
 GOAL_P99_MS = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def summary(seconds: list[float]) -> dict[str, float]:
@@ -58,19 +50,6 @@ def timed(call, pairs) -> list[float]:
         call(user, k)
         seconds.append(time.perf_counter() - start)
     return seconds
-
-
-def wait_for(client: httpx.Client, process: subprocess.Popen, limit: float = 60.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early: {process.stderr.read().decode()[-500:]}")
-        try:
-            if client.get("/health").status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise TimeoutError("server did not answer /health in time")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,29 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         model_dir = model.save(Path(folder) / "als")
         items = Path(folder) / "items.csv"
         ds.items.reset_index()[["item_id", "title"]].to_csv(items, index=False)
-        port = free_port()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "workbench.cli",
-                "serve",
-                str(model_dir),
-                "--items",
-                str(items),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--cache-ttl",
-                "600",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        process, base = start_server(model_dir, "--items", str(items), "--cache-ttl", "600")
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
-                wait_for(client, process)
+            with httpx.Client(base_url=base, timeout=10.0) as client:
 
                 def over_http(user: int, k: int) -> None:
                     body = client.get("/api/recommendations", params={"user_id": str(user), "k": k}).json()
@@ -149,8 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_1min_before_after": [load_before, round(os.getloadavg()[0], 2)],
         "cpu_count": os.cpu_count(),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "serve.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "serve.json", result)
     for name in ("in_process_recommend", "http_uncached", "http_cached"):
         row = result[name]
         print(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import shutil
 import signal
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from serve import free_port, wait_for
+from _common import free_port, start_server, write_result
 
 from workbench.data import load_movielens_100k
 from workbench.models import ALSRecommender
@@ -45,16 +44,6 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
         **{f"p{q}_ms": round(float(np.percentile(ms, q)), 2) for q in (50, 99)},
         "max_ms": round(float(ms.max()), 2),
     }
-
-
-def serve(model_dir: Path, cache: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [sys.executable, "-m", "workbench.cli", "serve", str(model_dir), "--port", str(port), "--cache", cache]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base, timeout=10.0) as client:
-        wait_for(client, process)
-    return process, base
 
 
 def load(base: str, pairs, seconds: float, clients: int) -> tuple[list[float], list[float], dict]:
@@ -113,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             model_dir = model.save(Path(folder) / "als")
             redis = f"redis://127.0.0.1:{redis_port}/0"
             for cache, names in (("memory", ["no_cache"]), (redis, ["redis_answering", "redis_stopped"])):
-                process, base = serve(model_dir, cache)
+                process, base = start_server(model_dir, "--cache", cache)
                 try:
                     load(base, pairs, 1.0, args.clients)  # warm up
                     for name in names:
@@ -151,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "goal_health_ms": GOAL_HEALTH_MS,
         "goals_met": bool(ratio <= GOAL_RATIO and health_max < GOAL_HEALTH_MS),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "serve_redis_stall.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, "serve_redis_stall.json", result)
     for name, phase in phases.items():
         print(f"{name:14s} recommend {phase['recommend']}  health {phase['health']}  cache {phase['cache']}")
     print(f"p99 ratio (Redis stopped / no cache): {ratio:.2f} (goal <= {GOAL_RATIO}); /health max {health_max} ms")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import re
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
+from _common import write_result
 
 from workbench.data import load_dataset, read_interactions
 from workbench.data.split import next_basket_split
@@ -183,8 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 time_report("order export", ["--data", "orders.csv", *columns], folder),
                 time_report("complete-journey", ["--data", "complete-journey"], folder),
             ]
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "shop_report.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "shop_report.json", result)
     return 0
 
 

@@ -17,8 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from workbench.data import load_movielens_100k
-from workbench.data.split import stratified_split, temporal_split
+from _common import ml100k_split, write_result
+
+from workbench.data.split import temporal_split
 from workbench.data.synthetic import make_ecommerce
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     spark_session()  # started once, outside the timed fits
     result: dict = {"spark_start_seconds": round(time.perf_counter() - start, 2)}
 
-    train, test = stratified_split(load_movielens_100k(), ratio=0.75, seed=42)
+    train, test = ml100k_split()
     users = test.interactions["user_id"].unique()
     ml = {}
     for backend in ("implicit", "spark"):
@@ -66,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"shop 10m {backend}: fit {seconds:.1f} s", file=sys.stderr)
         result["shop_10m"] = shop
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "spark_vs_implicit.json"
-    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    write_result(args.out, "spark_vs_implicit.json", result, default=str)
     print(json.dumps(result["ml100k"], default=str))
     return 0
 

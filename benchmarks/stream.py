@@ -34,7 +34,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from serve import free_port
+from _common import free_port, write_result
 
 from workbench.analysis.live import JOURNAL, LiveLoop, fit_initial
 from workbench.data import load_dataset
@@ -214,8 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             "kill_and_restart": kills(broker.url, train, rest, folder),
         }
     result["machine"]["load_average_1m_after"] = round(os.getloadavg()[0], 2)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "stream.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, "stream.json", result)
     print(json.dumps(result, indent=2))
     return 0
 

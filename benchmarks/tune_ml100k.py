@@ -11,32 +11,23 @@ same train, is the baseline of the same run. Goal: test nDCG@10 >= 0.46.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import time
-from pathlib import Path
 
 import pandas as pd
+from _common import ml100k_split, tuning_arguments, write_result
 
-from workbench.data import load_movielens_100k
-from workbench.data.split import stratified_split
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender
 from workbench.tuning import tune_and_test
 
-RESULTS = Path(__file__).parent / "results"
 GOAL_NDCG = 0.46
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-
-    train, test = stratified_split(load_movielens_100k(), ratio=0.75, seed=42)
+    args = tuning_arguments(__doc__.splitlines()[0], trials=40)
+    train, test = ml100k_split()
     test_users = pd.unique(test.interactions["user_id"])
 
     start = time.perf_counter()
@@ -62,9 +53,7 @@ def main() -> None:
         "goal_met": result.test_metrics["ndcg"] >= GOAL_NDCG,
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "tune_ml100k.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
+    path = write_result(args.out, "tune_ml100k.json", report)
     print(json.dumps(report, indent=2))
     print(f"wrote {path}")
 

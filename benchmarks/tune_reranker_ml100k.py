@@ -11,34 +11,25 @@ parameters (same n_candidates / n_folds) and ALS with default parameters.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import time
-from pathlib import Path
 
 import pandas as pd
+from _common import ml100k_split, tuning_arguments, write_result
 
-from workbench.data import load_movielens_100k
-from workbench.data.split import stratified_split
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender, LightGBMReranker
 from workbench.tuning import tune_reranker, validation_split
 
-RESULTS = Path(__file__).parent / "results"
 K = 10
 N_CANDIDATES = 50
 N_FOLDS = 2
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-
-    train, test = stratified_split(load_movielens_100k(), ratio=0.75, seed=42)
+    args = tuning_arguments(__doc__.splitlines()[0], trials=8)
+    train, test = ml100k_split()
     fit, valid = validation_split(train, ratio=0.75, seed=args.seed)
     test_users = pd.unique(test.interactions["user_id"])
     fixed = {"seed": args.seed, "n_candidates": N_CANDIDATES, "n_folds": N_FOLDS}
@@ -86,9 +77,7 @@ def main() -> None:
         "ndcg_ratio_vs_default_als": tuned["ndcg"] / als["ndcg"],
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "tune_reranker_ml100k.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
+    path = write_result(args.out, "tune_reranker_ml100k.json", report)
     print(json.dumps(report, indent=2))
     print(f"wrote {path}")
 

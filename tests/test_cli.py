@@ -369,6 +369,7 @@ def test_benchmark_lists_scripts_and_refuses_unknown_names(capsys):
     assert main(["benchmark", "--list"]) == 0
     listed = capsys.readouterr().out
     assert "evaluate_speed" in listed and "Speed of ``workbench.evaluation.evaluate``" in listed
+    assert "_common" not in listed  # the scripts' shared helpers are no benchmark
     assert main(["benchmark", "ml100k", "no_such_benchmark"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: unknown benchmark 'no_such_benchmark'; available:") and "ml100k" in err

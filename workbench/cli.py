@@ -288,7 +288,7 @@ def _profile(args: argparse.Namespace) -> int:
 
 def _benchmark(args: argparse.Namespace) -> int:
     folder = checkout_dir("benchmarks")
-    scripts = {script.stem: script for script in sorted(folder.glob("*.py"))}
+    scripts = {script.stem: script for script in sorted(folder.glob("*.py")) if not script.stem.startswith("_")}
     if not scripts:
         raise ConfigError(f"no benchmark scripts found in {folder} (they ship with the repository checkout)")
     if args.list:

@@ -7,7 +7,6 @@ import pytest
 from scipy import stats
 
 from workbench.analysis.audit import (
-    MISSING,
     Audit,
     PopularityBias,
     audit,
@@ -15,7 +14,7 @@ from workbench.analysis.audit import (
     popularity_bias,
     summary_flags,
 )
-from workbench.analysis.stats import by_group
+from workbench.analysis.stats import MISSING, by_group
 from workbench.data import Dataset
 from workbench.errors import ConfigError, DataError
 
@@ -142,7 +141,7 @@ def test_bad_inputs_raise_one_line_errors(small):
     with pytest.raises(ConfigError):
         audit(per_user, segments, n_boot=0)
     with pytest.raises(ConfigError):
-        audit(per_user, segments, confidence=1.5)
+        audit(per_user, segments, level=1.5)
 
 
 def test_significance_is_scipy_kruskal(small):
@@ -279,16 +278,15 @@ def test_audit_is_by_group_with_intervals_and_small_groups(small):
     pd.testing.assert_frame_equal(result.by_group.drop(columns="small"), core.by_group)
     pd.testing.assert_frame_equal(result.ci, core.ci)
     pd.testing.assert_series_equal(result.overall, core.overall)
-    assert result.level == result.confidence == 0.95
+    assert result.level == 0.95
 
 
-def test_audit_level_and_its_older_name(small):
+def test_audit_level(small):
     per_user, segments = small
     narrow = audit(per_user, segments, n_boot=200, level=0.5, seed=1)
-    with pytest.warns(DeprecationWarning, match="'confidence' is now called 'level'"):
-        old = audit(per_user, segments, n_boot=200, confidence=0.5, seed=1)
-    pd.testing.assert_frame_equal(narrow.ci, old.ci)
-    assert old.confidence == 0.5 and "50% bootstrap CI" in narrow.chart("ndcg").to_dict()["title"]
+    assert narrow.level == 0.5 and "50% bootstrap CI" in narrow.chart("ndcg").to_dict()["title"]
+    with pytest.raises(TypeError):
+        audit(per_user, segments, n_boot=200, confidence=0.5, seed=1)  # the older name is gone
 
 
 def test_audit_segments_without_rows_or_columns_give_one_line_errors(small):

@@ -8,7 +8,6 @@ from workbench.analysis.experiment import (
     Conversions,
     Peeking,
     adjust_pvalues,
-    bootstrap_mean_ci,
     compare,
     compare_many,
     peeking_curve,
@@ -17,6 +16,7 @@ from workbench.analysis.experiment import (
     sample_size,
     simulate_conversions,
 )
+from workbench.analysis.stats import bootstrap_ci
 from workbench.errors import ConfigError, DataError
 
 
@@ -60,7 +60,7 @@ def test_bootstrap_ci_reproducible_contains_diff_and_matches_a_loop():
     diff = np.random.default_rng(0).normal(size=50)
     rng = np.random.default_rng(11)
     means = [diff[rng.integers(0, 50, size=(1, 50))].mean() for _ in range(300)]
-    assert bootstrap_mean_ci(diff, n_boot=300, seed=11) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])))
+    assert bootstrap_ci(diff, n_boot=300, seed=11) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])))
 
 
 def test_compare_user_mismatch_and_unknown_metric():

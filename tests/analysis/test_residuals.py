@@ -8,17 +8,16 @@ import pytest
 from sklearn.calibration import calibration_curve as sklearn_calibration_curve
 from sklearn.isotonic import IsotonicRegression
 
-from workbench.analysis.audit import MISSING
 from workbench.analysis.residuals import (
     calibration_curve,
-    pair_segments,
     rating_predictions,
     rating_residuals,
     residual_table,
     residuals_by_segment,
     worst_segments,
 )
-from workbench.analysis.stats import by_group
+from workbench.analysis.segments import pair_segments
+from workbench.analysis.stats import MISSING, by_group
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 
@@ -284,9 +283,6 @@ def test_residuals_by_segment_is_by_group_over_pairs_with_users_as_clusters():
     assert by["residual"].to_dict() == core.by_group["residual"].to_dict()
     assert by["users"].to_dict() == core.by_group["clusters"].to_dict()
     assert by["lower"].to_dict() == core.ci[("residual", "lower")].to_dict()
-    with pytest.warns(DeprecationWarning):
-        old = residuals_by_segment(table, "genres", n_boot=100, confidence=0.9, seed=2).set_index("group")
-    pd.testing.assert_frame_equal(by, old)
 
 
 def test_rating_residuals_split_genres():

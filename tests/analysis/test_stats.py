@@ -21,7 +21,7 @@ from workbench.analysis.stats import (
     split_values,
     t_interval,
 )
-from workbench.data.profile import MISSING_LABEL
+from workbench.data.stats import MISSING_LABEL
 from workbench.errors import ConfigError, DataError
 
 

@@ -20,17 +20,14 @@ import pandas as pd
 from scipy import stats
 
 from workbench import columns as C
-from workbench.analysis.stats import (  # noqa: F401  (BOOT_CELLS, bootstrap_group_means: their old import path)
-    BOOT_CELLS,
+from workbench.analysis.stats import (
     MISSING,
     SEPARATOR,
     GroupMetrics,
     Record,
-    bootstrap_group_means,
     by_group,
     check_bootstrap,
     group_labels,
-    resolve_level,
     split_values,
 )
 from workbench.data.dataset import Dataset, IdMap, rows_for
@@ -58,11 +55,6 @@ class Audit(GroupMetrics):
     """
 
     min_group_size: int = 10
-
-    @property
-    def confidence(self) -> float:
-        """The interval's level (the older name of ``level``)."""
-        return self.level
 
     def _groups(self, exclude_small: bool) -> pd.DataFrame:
         table = self.by_group[~self.by_group["small"]] if exclude_small else self.by_group
@@ -104,7 +96,6 @@ def audit(
     level: float = 0.95,
     min_group_size: int = 10,
     seed: int = 0,
-    confidence: float | None = None,
 ) -> Audit:
     """Audit per-user metrics across the groups of ``segments`` (:func:`workbench.analysis.stats.by_group`).
 
@@ -116,14 +107,13 @@ def audit(
     absent from ``segments`` or with a missing value form the group
     ``"(missing)"``; users only in ``segments`` are ignored. Groups smaller than
     ``min_group_size`` are kept and flagged in ``by_group["small"]``. Intervals:
-    ``n_boot`` resamples at ``level`` (``confidence``: its deprecated name).
+    ``n_boot`` resamples at ``level``.
 
     >>> per_user = pd.DataFrame({"user_id": [1, 2, 3, 4], "ndcg": [0.0, 1.0, 0.5, 0.5]})
     >>> result = audit(per_user, pd.Series(["F", "F", "M", "M"], index=[1, 2, 3, 4], name="gender"), n_boot=50)
     >>> result.difference()["ndcg"], result.ratio()["ndcg"]
     (np.float64(0.0), np.float64(1.0))
     """
-    level = resolve_level(level, confidence, "audit")
     check_bootstrap(n_boot, level)
     min_group_size = positive_int(min_group_size, "min_group_size")
     if not isinstance(segments, (pd.Series, pd.DataFrame)):

@@ -81,10 +81,6 @@ def _paired_tables(
     return a, b, n_dropped
 
 
-#: The bootstrap interval of a mean; its old name here (see :mod:`workbench.analysis.stats`).
-bootstrap_mean_ci = bootstrap_ci
-
-
 @dataclass(frozen=True, eq=False)
 class Comparison(Record):
     """Paired comparison of b against a (:func:`compare`); also a read-only dict of its fields.

@@ -26,8 +26,8 @@ from sklearn.calibration import calibration_curve as sklearn_calibration_curve
 from sklearn.isotonic import IsotonicRegression
 
 from workbench import columns as C
-from workbench.analysis.segments import ITEM_ATTRIBUTES, pair_segments  # noqa: F401  (old import path)
-from workbench.analysis.stats import SEPARATOR, by_group, check_bootstrap, resolve_level
+from workbench.analysis.segments import pair_segments
+from workbench.analysis.stats import SEPARATOR, by_group, check_bootstrap
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
@@ -127,19 +127,17 @@ def residuals_by_segment(
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
-    confidence: float | None = None,
 ) -> pd.DataFrame:
     """Mean probability, observed rate and residual per group of each segment column in ``by``.
 
     Columns: ``segment, group, pairs, users, predicted, observed, residual, lower, upper``
     (``lower``/``upper``: percentile bootstrap interval of the mean residual at ``level``,
     resampling the users of the group with all their pairs, so a user's correlated pairs move
-    together; ``confidence`` is the deprecated name of ``level``). A pair with several genres
+    together). A pair with several genres
     counts in each. One :func:`workbench.analysis.stats.by_group` per segment column.
 
     >>> residuals_by_segment(table, ["gender", "genres"], n_boot=500, seed=0)  # doctest: +SKIP
     """
-    level = resolve_level(level, confidence, "residuals_by_segment")
     check_bootstrap(n_boot, level)
     names = _segment_columns(table, by, (C.USER, "probability", "observed", "residual"), "residuals_by_segment")
     if len(table) == 0:

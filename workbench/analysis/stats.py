@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -81,14 +80,6 @@ def check_bootstrap(n_boot: int, level: float) -> None:
     positive_int(n_boot, "n_boot")
     if not 0.0 < level < 1.0:
         raise ConfigError(f"level must be between 0 and 1 (exclusive), got {level!r}")
-
-
-def resolve_level(level: float, confidence: float | None, where: str) -> float:
-    """``level``, or the value of the older keyword ``confidence`` (deprecated) when that is given."""
-    if confidence is None:
-        return level
-    warnings.warn(f"{where}: 'confidence' is now called 'level'", DeprecationWarning, stacklevel=3)
-    return confidence
 
 
 def _bootstrap(

@@ -21,10 +21,9 @@ def _():
     )
 
     from workbench.notebooks import data_choice, fitted, load_data, publish, stage, wait_for
-    from workbench.report import readable
     from workbench.views import als_view, standard_run
 
-    return als_view, data_choice, fitted, load_data, mo, publish, readable, stage, standard_run, wait_for
+    return als_view, data_choice, fitted, load_data, mo, publish, stage, standard_run, wait_for
 
 
 @app.cell
@@ -67,33 +66,33 @@ def _(ds, factors, fitted, mo, run, stage, standard_run, wait_for):
 
 
 @app.cell
-def _(als_view, k, mo, readable, trained):
+def _(als_view, k, trained):
     view = als_view(trained.at_k(k.value))
-    mo.vstack([mo.md(f"Scores on a {view.run.describe()}, top {view.run.k}."), readable(view.run.scores)])
+    view.section("setup")
     return (view,)
 
 
 @app.cell
 def _(view):
-    view.comparison_chart
+    view.section("metrics")
     return
 
 
 @app.cell
-def _(mo, readable, view):
-    mo.vstack([readable(view.ndcg_summary), view.ndcg_chart])
+def _(view):
+    view.section("ndcg")
     return
 
 
 @app.cell
-def _(readable, view):
-    readable(view.examples)
+def _(view):
+    view.section("examples")
     return
 
 
 @app.cell
-def _(readable, view):
-    readable(view.similar)
+def _(view):
+    view.section("similar")
     return
 
 

@@ -17,6 +17,7 @@ from workbench import columns as C
 from workbench.analysis.explain import item_label, with_item_names
 from workbench.report import Report
 from workbench.report.charts import distribution_chart, metric_comparison_chart
+from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, page
 from workbench.views.common import StandardRun
 
 #: How many test users' lists the example table shows.
@@ -26,7 +27,7 @@ NEIGHBOURS = 10
 
 
 @dataclass(frozen=True)
-class AlsView:
+class AlsView(Sectioned):
     """What notebook 03 shows; built by :func:`als_view`."""
 
     run: StandardRun
@@ -80,29 +81,45 @@ class AlsView:
             "test_users": int(len(self.run.test_users)),
         }
 
+    def sections(self) -> list[Section]:
+        """The page: the setup and headline numbers, the metrics, per-user nDCG, example lists, similar items."""
+        run = self.run
+        popular = item_label(self.popular_item, run.ds.items)
+        return [
+            Section(
+                "setup",
+                None,
+                (
+                    f"Trained on **{len(run.train):,}** interactions ({run.describe()}); "
+                    f"evaluated on **{len(run.test_users):,}** test users, top {run.k}.",
+                    Metrics(self.headline, k=run.k),
+                ),
+            ),
+            Section(
+                "metrics",
+                "Metrics",
+                (
+                    Table(run.scores, caption="Means over test users; a user without hits scores 0."),
+                    Chart(self.comparison_chart),
+                ),
+            ),
+            Section("ndcg", "Per-user nDCG", (Table(self.ndcg_summary), Chart(self.ndcg_chart))),
+            Section("examples", "Example recommendations (ALS)", (Table(self.examples, max_rows=30),)),
+            # the popular item is named in the heading
+            Section(
+                "similar",
+                f"Items similar to the most popular item: {popular}",
+                (Table(self.similar.drop(columns=C.ITEM)),),
+            ),
+        ]
+
     def report(self, data_name: str) -> Report:
-        """The ALS-candidates report of the data set ``data_name``.
+        """The ALS-candidates report of the data set ``data_name``: :meth:`sections` as a page.
 
         >>> publish(view.report("synthetic-small"), "03_als", view.headline)  # doctest: +SKIP
         """
-        run = self.run
-        report = Report(f"ALS candidates: {data_name}", description=f"Popularity vs implicit ALS, {run.split_name}")
-        report.markdown(
-            f"Trained on **{len(run.train):,}** interactions ({run.describe()}); "
-            f"evaluated on **{len(run.test_users):,}** test users at k = {run.k}."
-        )
-        report.metrics(self.headline, k=run.k)
-        report.markdown("## Metrics")
-        report.table(run.scores, caption="Means over test users; a user without hits scores 0.")
-        report.chart(self.comparison_chart)
-        report.markdown("## Per-user nDCG")
-        report.table(self.ndcg_summary)
-        report.chart(self.ndcg_chart)
-        report.markdown("## Example recommendations (ALS)")
-        report.table(self.examples, max_rows=30)
-        report.markdown(f"## Items similar to the most popular item: {item_label(self.popular_item, run.ds.items)}")
-        report.table(self.similar.drop(columns=C.ITEM))  # the popular item, named in the heading
-        return report
+        description = f"Popularity vs implicit ALS, {self.run.split_name}"
+        return page(f"ALS candidates: {data_name}", description, self.sections())
 
 
 def als_view(run: StandardRun) -> AlsView:

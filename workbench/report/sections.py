@@ -1,0 +1,156 @@
+"""A notebook's page as ordered sections, laid out once and shown three ways: in marimo, in Jupyter and as HTML.
+
+A view returns its sections; the marimo notebook shows each as a cell's output, the Jupyter twin shows the same
+objects (IPython calls :meth:`Section._ipython_display_`), and :func:`page` writes them into the HTML report. A
+section is a heading and its parts in order: Markdown text, :class:`Table`, :class:`Chart` and :class:`Metrics`.
+
+>>> section = Section("scores", "Metrics", ("Means over test users.", Table(scores, caption="k = 10")))  # doctest: +SKIP
+>>> page("ALS candidates: ml-100k", "Popularity vs ALS", [section]).to_html()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from workbench.report.render import Report, format_value, metric_label, readable
+
+
+@dataclass(frozen=True)
+class Table:
+    """A frame shown as a table (numbers written for reading), with an optional caption under it."""
+
+    frame: pd.DataFrame
+    caption: str | None = None
+    #: rows shown in the HTML report (notebooks show up to 100 and say how many there are)
+    max_rows: int = 20
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An Altair chart, with an optional caption under it."""
+
+    chart: Any
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Headline numbers as a row of cards (marimo stats), each labelled by :func:`metric_label` at ``k``."""
+
+    values: Mapping[str, Any]
+    k: int | None = None
+
+
+#: What a section holds: Markdown text, a table, a chart or a row of headline numbers.
+Part = str | Table | Chart | Metrics
+
+
+@dataclass(frozen=True)
+class Section:
+    """One titled part of a page; ``key`` names it for notebooks and tests, ``title`` is its heading (None: the
+    page's opening, without a heading).
+
+    >>> Section("intro", None, ("Trained on **100** interactions.",)).titles()
+    []
+    """
+
+    key: str
+    title: str | None
+    parts: tuple[Part, ...] = ()
+
+    def titles(self) -> list[str]:
+        """The headings this section shows: its title, if any."""
+        return [] if self.title is None else [self.title]
+
+    def _heading(self) -> list[str]:
+        return [] if self.title is None else [f"## {self.title}"]
+
+    def _display_(self) -> Any:
+        """What marimo shows: the parts stacked, tables through :func:`readable`, metrics as stats."""
+        import marimo as mo
+
+        shown: list[Any] = [mo.md(text) for text in self._heading()]
+        for part in self.parts:
+            if isinstance(part, str):
+                shown.append(mo.md(part))
+            elif isinstance(part, Table):
+                shown.append(readable(part.frame))
+            elif isinstance(part, Chart):
+                shown.append(part.chart)
+            else:
+                stats = [
+                    mo.stat(value=format_value(v), label=metric_label(key, k=part.k)) for key, v in part.values.items()
+                ]
+                shown.append(mo.hstack(stats, justify="start", wrap=True))
+            caption = getattr(part, "caption", None)
+            if caption:
+                shown.append(mo.md(f"<small>{caption}</small>"))
+        return mo.vstack(shown)
+
+    def _ipython_display_(self) -> None:
+        """What Jupyter shows: each part as an output of its own (Markdown, a styled table, a Vega-Lite chart)."""
+        from IPython.display import Markdown, display
+
+        for text in self._heading():
+            display(Markdown(text))
+        for part in self.parts:
+            if isinstance(part, str):
+                display(Markdown(part))
+            elif isinstance(part, Table):
+                display(readable(part.frame))
+            elif isinstance(part, Chart):
+                display(part.chart)
+            else:
+                rows = [f"| {metric_label(key, k=part.k)} | {format_value(v)} |" for key, v in part.values.items()]
+                display(Markdown("\n".join(["| | |", "|---|---:|", *rows])))
+            caption = getattr(part, "caption", None)
+            if caption:
+                display(Markdown(f"*{caption}*"))
+
+    def add_to(self, report: Report) -> Report:
+        """Append this section to an HTML ``report``."""
+        for text in self._heading():
+            report.markdown(text)
+        for part in self.parts:
+            if isinstance(part, str):
+                report.markdown(part)
+            elif isinstance(part, Table):
+                report.table(part.frame, max_rows=part.max_rows, caption=part.caption)
+            elif isinstance(part, Chart):
+                report.chart(part.chart, caption=part.caption)
+            else:
+                report.metrics(part.values, k=part.k)
+        return report
+
+
+class Sectioned:
+    """A view laid out as :meth:`sections`; a notebook cell shows one with :meth:`section`.
+
+    >>> view.section("metrics")  # doctest: +SKIP
+    """
+
+    def sections(self) -> list[Section]:
+        """The page's sections, in order."""
+        raise NotImplementedError
+
+    def section(self, key: str) -> Section:
+        """The section named ``key``."""
+        found = {section.key: section for section in self.sections()}
+        if key not in found:
+            raise KeyError(f"no section {key!r}; the sections are {', '.join(found)}")
+        return found[key]
+
+
+def page(title: str, description: str, sections: Iterable[Section]) -> Report:
+    """The HTML report of ``sections``, in order, under ``title``.
+
+    >>> page("ALS candidates: ml-100k", "Popularity vs ALS", view.sections()).write("03_als.html")  # doctest: +SKIP
+    """
+    report = Report(title, description=description)
+    for section in sections:
+        section.add_to(report)
+    return report

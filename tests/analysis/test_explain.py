@@ -1,4 +1,4 @@
-"""SHAP summaries and charts on a hand-made contribution frame (known answers)."""
+"""SHAP summaries and charts on a hand-made contribution frame (known answers; the ``contrib`` fixture of tests/conftest.py)."""
 
 import numpy as np
 import pandas as pd
@@ -10,19 +10,6 @@ from workbench.analysis.explain import (
     importance_by_segment,
 )
 from workbench.errors import DataError
-
-
-@pytest.fixture
-def contrib() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "user_id": [1, 1, 2, 3],
-            "item_id": ["a", "b", "a", "c"],
-            "base_value": [0.1, 0.1, 0.1, 0.1],
-            "pop": [0.5, -0.5, 0.2, 0.0],
-            "als": [-1.0, 1.0, 0.0, 2.0],
-        }
-    )
 
 
 def test_additivity_error_is_the_largest_gap_to_the_score(contrib):

@@ -49,19 +49,6 @@ def test_residual_and_calibration_charts_draw():
 
 
 # -- SHAP explanations ----------------------------------------------------------------
-@pytest.fixture
-def contrib() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "user_id": [1, 1, 2, 3],
-            "item_id": ["a", "b", "a", "c"],
-            "base_value": [0.1, 0.1, 0.1, 0.1],
-            "pop": [0.5, -0.5, 0.2, 0.0],
-            "als": [-1.0, 1.0, 0.0, 2.0],
-        }
-    )
-
-
 def test_waterfall_ends_at_the_score(contrib):
     chart = waterfall_chart(contrib.iloc[3], max_features=1)
     frame = chart.data

@@ -238,10 +238,11 @@ def test_index_has_a_section_per_data_set_and_marks_failures(tmp_path):
     ]
     notes = {"ml-100k": "MovieLens-100K, read from the recbole wheel.", HOSTILE[1]: HOSTILE[2]}
     text = write_index(tmp_path, entries, data_notes=notes).read_text(encoding="utf-8")
-    sections = re.findall(r'<section class="dataset"><h2>(.*?)</h2><p class="data">(.*?)</p>', text)
+    found = re.findall(r'<section class="dataset"><h2>(.*?)</h2><p class="data">(.*?)</p>', text)
+    sections = [(html.unescape(heading), html.unescape(note)) for heading, note in found]
     assert sections == [
         ("Data: ml-100k", "MovieLens-100K, read from the recbole wheel. 1 of 2 notebooks failed."),
-        (f"Data: {html.escape(HOSTILE[1])}", html.escape(HOSTILE[2])),
+        (f"Data: {HOSTILE[1]}", HOSTILE[2]),
     ]
     assert re.findall(r'<a href="([^"]+)"', text) == ["ml-100k/01_profile.html", "shop/01_profile.html"]
     failed = re.findall(r'<li class="failed">(.*?)</li>', text)
@@ -348,3 +349,80 @@ def test_long_strings_are_cut_in_tables_with_the_whole_in_a_tooltip():
     assert page.count("x" * 19_990) == 2  # the tooltips only
     header = Report("t").table(pd.DataFrame({"y" * 200: [1]})).to_html()
     assert f'<th class="num" title="{"y" * 200}">{"y" * 79}…</th>' in header
+
+
+def test_every_string_from_data_is_text_where_it_is_shown():
+    """Each place a page shows a string from data holds it as text, tags and quotes escaped, nothing cut away."""
+    script, quote = HOSTILE[0], HOSTILE[2]
+    frame = pd.DataFrame({quote: [script], "item_id": [quote]})
+    page = (
+        Report(script, description=quote, data=script)
+        .metrics({script: quote}, caption=quote)
+        .table(frame, caption=script)
+        .warnings([quote, script])
+        .to_html()
+    )
+
+    def shown(pattern: str) -> list[str]:
+        return [html.unescape(text) for text in re.findall(pattern, page)]
+
+    assert shown(r"<title>([^<]*)</title>") == shown(r"<h1>([^<]*)</h1>") == [script]
+    assert shown(r"<h1>[^<]*</h1><p>([^<]*) · generated") == [quote]
+    assert shown(r'<p class="data">([^<]*)</p>') == [script]
+    assert shown(r'<div class="label">([^<]*)</div>') == [script]
+    assert shown(r'<div class="value text">([^<]*)</div>') == [quote]
+    assert shown(r'<p class="caption">([^<]*)</p>') == [quote, script]
+    assert shown(r"<th>([^<]*)</th>") == [quote, "item_id"]
+    assert shown(r"<td>([^<]*)</td>") == [script, quote]
+    assert shown(r"<li>([^<]*)</li>") == [quote, script]
+    assert all(bad not in page for bad in HOSTILE)
+
+
+def test_index_attributes_and_text_are_escaped(tmp_path):
+    href = 'a.html" onmouseover="alert(1)'
+    entry = IndexEntry(href, HOSTILE[0], HOSTILE[2], {HOSTILE[1]: HOSTILE[0]}, data=HOSTILE[2])
+    text = write_index(tmp_path, [entry], title=HOSTILE[1], data_notes={HOSTILE[2]: HOSTILE[0]}).read_text("utf-8")
+    parsed = TagCollector()
+    parsed.feed(text)
+    assert ("href", href) in parsed.attributes  # one attribute, the quotes inside it
+    assert not [name for name, _ in parsed.attributes if name.startswith("on")]
+    assert not {"script", "img", "svg"} & set(parsed.tags)
+    assert all(bad not in text for bad in HOSTILE)
+    assert HOSTILE[1] in html.unescape(re.search(r"<title>([^<]*)</title>", text).group(1))
+
+
+def test_pages_fetch_and_link_nothing_outside(tmp_path):
+    """Offline: no src or href to another host, whatever the Markdown asks, and a policy that forbids fetching."""
+    frame = pd.DataFrame({"x": range(3), "y": range(3)})
+    page = (
+        Report("t")
+        .markdown(
+            "[docs](https://example.org) ![logo](http://example.org/logo.png) <https://example.org/a>\n\n"
+            "[ref][r] <img src='http://example.org/i.png'>\n\n[r]: https://example.org/r"
+        )
+        .chart(alt.Chart(frame).mark_line().encode(x="x", y="y"))
+        .to_html()
+    )
+    index = write_index(tmp_path, [IndexEntry("01.html", "t")]).read_text("utf-8")
+    for text in (page, index):
+        parsed = TagCollector()
+        parsed.feed(text)
+        assert not [v for name, v in parsed.attributes if name in ("src", "href", "xlink:href") and v and "//" in v]
+        assert not {"img", "link", "script", "iframe"} & set(parsed.tags)
+        assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; ' in text
+    assert "<a " not in page and "[docs](https://example.org)" in page  # shown as written
+
+
+def test_templates_are_package_data():
+    """A wheel ships every template (the install here is editable: nothing else would notice)."""
+    import tomllib
+    from pathlib import Path
+
+    import workbench.report.render as render
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]
+    folder = Path(render.__file__).parent
+    files = {path for path in (folder / "templates").rglob("*") if path.is_file()}
+    shipped = {path for pattern in patterns["workbench.report"] for path in folder.glob(pattern)}
+    assert files and files <= shipped

@@ -1,7 +1,9 @@
 """Offline HTML reports: one self-contained file, no script, no network fetch.
 
-Charts are rendered to inline SVG by vl-convert; every string that comes from
-data (titles, table cells, ids, warnings) is HTML-escaped.
+The page, its blocks and the index are jinja2 templates (``report/templates``) with autoescaping on: every
+string that comes from data (titles, table cells, ids, captions, warnings) is HTML-escaped by the template, and
+only HTML made here (an SVG chart, a block, converted Markdown) is marked safe. Charts are rendered to inline
+SVG by vl-convert.
 
 >>> report = Report("ALS: ml-100k").markdown("## Summary\\n- **943** test users")
 >>> report.metrics({"test_users": 943, "ndcg_als": 0.31}, k=10).write("out/als.html")  # doctest: +SKIP
@@ -15,64 +17,21 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2.environment import TemplateModule
+from markupsafe import Markup
 
 from workbench.errors import ConfigError
 from workbench.guards import positive_int
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
-
-CSS = """
-*{box-sizing:border-box}
-body{margin:0;background:#f5f6f8;color:#1f2430;font:15px/1.55 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-main{max-width:1140px;margin:0 auto;padding:28px 32px 64px}
-header.page{border-bottom:3px solid #3b6fd4;margin-bottom:24px;padding-bottom:10px}
-header.page h1{margin:0;font-size:28px;font-weight:650}
-header.page p{margin:4px 0 0;color:#5b6475;font-size:13px}
-h2{font-size:21px;margin:32px 0 10px;font-weight:620}
-h3{font-size:17px;margin:22px 0 8px;font-weight:620}
-p{margin:8px 0;max-width:860px}
-ul{margin:8px 0;padding-left:22px;max-width:860px}
-code{background:#eceef3;padding:1px 5px;border-radius:4px;font-size:13px}
-section.block{margin:14px 0}
-.cards{display:flex;flex-wrap:wrap;gap:12px}
-.card{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:12px 16px;min-width:150px;flex:1 1 150px;max-width:260px;display:flex;flex-direction:column;justify-content:space-between}
-.card .value{font-size:26px;font-weight:650;color:#1d3f8f;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
-.card .value.text{font-size:18px;line-height:1.3;padding:5px 0}
-.card .label{font-size:13px;line-height:1.35;color:#5b6475;overflow-wrap:anywhere}
-.table-wrap{display:inline-block;max-width:100%;overflow-x:auto;background:#fff;border:1px solid #dfe3ea;border-radius:8px;vertical-align:top}
-table.data{border-collapse:collapse;min-width:360px;font-size:13.5px;font-variant-numeric:tabular-nums}
-table.data th{background:#eef1f6;text-align:left;font-weight:600;padding:7px 12px;border-bottom:1px solid #dfe3ea;white-space:nowrap}
-table.data td{padding:6px 12px;border-bottom:1px solid #edf0f4}
-table.data tr:last-child td{border-bottom:none}
-table.data td.num,table.data th.num{text-align:right}
-.caption{font-size:13px;color:#5b6475;margin:6px 2px}
-section.chart-block{display:inline-block;vertical-align:top;margin:8px 14px 8px 0;max-width:100%}
-figure.chart{margin:0;background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:14px;overflow-x:auto}
-figure.chart svg{max-width:100%;height:auto;display:block}
-.warnings{background:#fff8e6;border:1px solid #f0d58c;border-radius:8px;padding:10px 16px}
-.warnings.none{background:#eef8f0;border-color:#b9dfc2}
-.warnings h3{margin:4px 0}
-.index-list{list-style:none;padding:0;max-width:none}
-.index-list li{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:14px 18px;margin:12px 0}
-.index-list a{font-size:18px;font-weight:620;color:#1d3f8f;text-decoration:none}
-.index-list a:hover{text-decoration:underline}
-.index-list .numbers{margin-top:6px;font-size:13px;color:#39404f}
-.index-list .numbers span{display:inline-block;margin-right:18px}
-.index-list .numbers b{font-variant-numeric:tabular-nums}
-.index-list li.failed{border-color:#e3a3a3;background:#fdf3f3}
-.index-list .name{font-size:18px;font-weight:620;color:#5b6475}
-.index-list .error{color:#9b1c1c;font-size:14px}
-header.page p.data{color:#39404f;font-size:14px}
-section.dataset{margin:28px 0}
-section.dataset h2{margin-bottom:4px}
-section.dataset p.data{margin:0 0 6px;color:#39404f}
-"""
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _CODE = re.compile(r"`([^`]+)`")
@@ -221,6 +180,27 @@ def markdown_to_html(text: str) -> str:
     return "\n".join(out)
 
 
+@cache
+def _templates() -> Environment:
+    """The report templates: autoescaped, with :func:`format_value`, :func:`metric_label` and the test
+    ``quantity`` (a number, not a boolean)."""
+    env = Environment(
+        loader=PackageLoader("workbench.report", "templates"),
+        autoescape=select_autoescape(["html.j2"], default=True),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(format_value=format_value, metric_label=metric_label)
+    env.tests["quantity"] = _is_number
+    env.globals["cell_chars"] = CELL_CHARS
+    return env
+
+
+def _blocks() -> TemplateModule:
+    """The macros of ``blocks.html.j2``, one per kind of block; each returns escaped HTML (``Markup``)."""
+    return _templates().get_template("blocks.html.j2").module
+
+
 def metric_label(key: str, *, k: int | None = None) -> str:
     """What a reader calls a headline number: ``ndcg_reranker`` -> ``nDCG@10, re-ranker`` at ``k=10``.
 
@@ -245,15 +225,6 @@ def metric_label(key: str, *, k: int | None = None) -> str:
     return text + (f", {model}" if model else "") + (f" ({unit})" if unit else "")
 
 
-def _metric_cards(values: Mapping[str, Any], k: int | None) -> str:
-    cards = "".join(
-        f'<div class="card"><div class="value{"" if _is_number(v) else " text"}">{html.escape(format_value(v))}</div>'
-        f'<div class="label">{html.escape(metric_label(key, k=k))}</div></div>'
-        for key, v in values.items()
-    )
-    return f'<div class="cards">{cards}</div>'
-
-
 def neutralise_bidi(text: str) -> str:
     """``text`` with each bidirectional control shown as its code point.
 
@@ -263,20 +234,7 @@ def neutralise_bidi(text: str) -> str:
     return text.translate(_BIDI)
 
 
-def _cut(text: str, css: str = "") -> str:
-    """The attributes and escaped content of a cell showing ``text``: cut to :data:`CELL_CHARS` with an ellipsis,
-    the whole of it in a tooltip.
-
-    >>> _cut("a" * 100)[-12:]
-    'aaaaaaaaaaa…'
-    """
-    attributes = f' class="{css}"' if css else ""
-    if len(text) <= CELL_CHARS:
-        return f"{attributes}>{html.escape(text)}"
-    return f'{attributes} title="{html.escape(text, quote=True)}">{html.escape(text[: CELL_CHARS - 1])}…'
-
-
-def _table_html(frame: pd.DataFrame, max_rows: int) -> str:
+def _table_html(frame: pd.DataFrame, max_rows: int) -> Markup:
     if not isinstance(frame, pd.DataFrame):
         raise ConfigError(f"Report.table expects a pandas DataFrame, got {type(frame).__name__}")
     max_rows = positive_int(max_rows, "Report.table: max_rows")
@@ -291,26 +249,21 @@ def _table_html(frame: pd.DataFrame, max_rows: int) -> str:
         not ident and pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
         for t, ident in zip(shown.dtypes, is_id, strict=True)
     ]
-    body = []
-    for row in shown.itertuples(index=False, name=None):  # display only: at most max_rows rows
-        cells = "".join(_cell(v, ident) for v, ident in zip(row, is_id, strict=True))
-        body.append(f"<tr>{cells}</tr>")
-    head = "".join(
-        f"<th{_cut(c, 'num' if is_num else '')}</th>" for c, is_num in zip(shown.columns, numeric, strict=True)
-    )
-    table = f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
-    if len(frame) > max_rows:
-        table += f'<p class="caption">Showing the first {max_rows:,} of {len(frame):,} rows.</p>'
-    return table
+    columns = [(c, "num" if is_num else "") for c, is_num in zip(shown.columns, numeric, strict=True)]
+    rows = [  # display only: at most max_rows rows
+        [_cell(v, ident) for v, ident in zip(row, is_id, strict=True)]
+        for row in shown.itertuples(index=False, name=None)
+    ]
+    return _blocks().table(columns, rows, max_rows, len(frame))
 
 
-def _cell(value: Any, is_id: bool) -> str:
+def _cell(value: Any, is_id: bool) -> tuple[str, str]:
+    """The text of a table cell and its CSS class."""
     if _is_missing(value):
-        return "<td></td>"
+        return "", ""
     if is_id or isinstance(value, (str, bool, np.bool_)):
-        return f"<td{_cut(str(value))}</td>"
-    numeric = isinstance(value, (int, float, np.number))
-    return f"<td{_cut(format_value(value), 'num' if numeric else '')}</td>"
+        return str(value), ""
+    return format_value(value), "num" if isinstance(value, (int, float, np.number)) else ""
 
 
 def _is_missing(value: Any) -> bool:
@@ -347,23 +300,22 @@ class Report:
 
     title: str
     description: str = ""
+    #: the page's sections, in order, as HTML
     blocks: list[str] = field(default_factory=list)
     #: which data the page was computed on, in a sentence or two (shown under the title; empty: not shown)
     data: str = ""
 
-    def _add(self, block: str, caption: str | None = None, kind: str = "block") -> Self:
-        if caption:
-            block += f'<p class="caption">{html.escape(str(caption))}</p>'
-        self.blocks.append(f'<section class="{kind}">{block}</section>')
+    def _add(self, block: Markup, caption: str | None = None, kind: str = "block") -> Self:
+        self.blocks.append(_blocks().section(block, caption, kind))
         return self
 
     def markdown(self, text: str) -> Self:
         """Headings, paragraphs, bullet lists and **bold** (see :func:`markdown_to_html`)."""
-        return self._add(markdown_to_html(text))
+        return self._add(Markup(markdown_to_html(text)))  # escaped before it is marked up
 
     def metrics(self, values: Mapping[str, Any], *, k: int | None = None, caption: str | None = None) -> Self:
         """A row of big-number cards, one per entry, labelled by :func:`metric_label` at list length ``k``."""
-        return self._add(_metric_cards(values, k), caption)
+        return self._add(_blocks().cards(values, k), caption)
 
     def table(self, frame: pd.DataFrame, *, max_rows: int = 20, caption: str | None = None) -> Self:
         """A DataFrame as a table (a meaningful index becomes the first columns)."""
@@ -372,20 +324,17 @@ class Report:
     def chart(self, chart: Any, *, caption: str | None = None) -> Self:
         """An Altair chart rendered to inline SVG."""
         n = sum('<figure class="chart">' in block for block in self.blocks) + 1  # the same page renders the same ids
-        svg = chart_to_svg(chart, id_prefix=f"c{n}-")
-        return self._add(f'<figure class="chart">{svg}</figure>', caption, "block chart-block")
+        svg = Markup(chart_to_svg(chart, id_prefix=f"c{n}-"))  # vl-convert escapes the chart's text
+        return self._add(_blocks().figure(svg), caption, "block chart-block")
 
     def warnings(self, messages: Iterable[str]) -> Self:
         """A highlighted list of warnings (or a note that there are none)."""
-        items = [str(m) for m in messages]
-        if not items:
-            return self._add('<div class="warnings none">No warnings.</div>')
-        lis = "".join(f"<li>{html.escape(m)}</li>" for m in items)
-        return self._add(f'<div class="warnings"><h3>Warnings ({len(items)})</h3><ul>{lis}</ul></div>')
+        return self._add(_blocks().warnings([str(m) for m in messages]))
 
     def to_html(self) -> str:
         """The whole page as one string."""
-        return _page(self.title, self.description, "\n".join(self.blocks), data=self.data)
+        body = Markup("\n".join(self.blocks))  # blocks are HTML made by the methods above
+        return _page("page.html.j2", self.title, description=self.description, data=self.data, body=body)
 
     def write(self, path: str | Path) -> Path:
         """Write the page (UTF-8), creating parent folders; returns the path."""
@@ -395,22 +344,11 @@ class Report:
         return path
 
 
-def _page(title: str, description: str, body: str, *, data: str = "") -> str:
-    """The whole HTML document; bidirectional controls anywhere in it (titles, cells, chart labels) are shown
-    as code points (:func:`neutralise_bidi`)."""
+def _page(template: str, title: str, **context: Any) -> str:
+    """The whole HTML document from ``template``; bidirectional controls anywhere in it (titles, cells, chart
+    labels) are shown as code points (:func:`neutralise_bidi`)."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    subtitle = html.escape(f"{description} · " if description else "") + f"generated {stamp} by workbench"
-    if data:
-        subtitle += f'</p><p class="data">{html.escape(data)}'
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{html.escape(str(title))}</title><style>{CSS}</style></head>\n<body><main>"
-        f'<header class="page"><h1>{html.escape(str(title))}</h1><p>{subtitle}</p></header>\n'
-        f"{body}\n</main></body></html>\n"
-    )
-    return neutralise_bidi(page)
+    return neutralise_bidi(_templates().get_template(template).render(title=str(title), stamp=stamp, **context))
 
 
 @dataclass(frozen=True)
@@ -428,22 +366,6 @@ class IndexEntry:
     headline: Mapping[str, Any] = field(default_factory=dict)
     data: str = ""
     error: str = ""
-
-
-def _index_item(entry: IndexEntry) -> str:
-    title = html.escape(entry.title)
-    link = (
-        f'<a href="{html.escape(entry.href, quote=True)}">{title}</a>'
-        if entry.href
-        else f'<span class="name">{title}</span>'
-    )
-    if entry.error:
-        return f'<li class="failed">{link}<p class="error"><strong>Failed:</strong> {html.escape(entry.error)}</p></li>'
-    numbers = "".join(
-        f"<span>{html.escape(metric_label(key))}: <b>{html.escape(format_value(v))}</b></span>"
-        for key, v in entry.headline.items()
-    )
-    return f'<li>{link}<p>{html.escape(entry.description)}</p><div class="numbers">{numbers}</div></li>'
 
 
 def write_index(
@@ -467,20 +389,10 @@ def write_index(
         groups.setdefault(entry.data, []).append(entry)
     sections = []
     for data, group in groups.items():
-        items = f'<ul class="index-list">{"".join(_index_item(entry) for entry in group)}</ul>'
         failed = sum(bool(entry.error) for entry in group)
-        if not data:
-            sections.append(items)
-            continue
         status = f" {failed} of {len(group)} notebooks failed." if failed else ""
-        note = html.escape(notes.get(data, "")) + html.escape(status)
-        sections.append(
-            f'<section class="dataset"><h2>Data: {html.escape(data)}</h2>'
-            + (f'<p class="data">{note.strip()}</p>' if note.strip() else "")
-            + f"{items}</section>"
-        )
-    body = "\n".join(sections) if sections else "<p>No reports were written.</p>"
+        sections.append({"data": data, "note": (notes.get(data, "") + status).strip(), "entries": group})
     path = Path(out_dir) / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_page(title, "", body), encoding="utf-8")
+    path.write_text(_page("index.html.j2", title, description="", data="", groups=sections), encoding="utf-8")
     return path

@@ -134,15 +134,11 @@ def test_recommender_keeps_its_text_weight_through_save_and_load(tmp_path):
 
 
 def _reference_words_and_tags(items: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """The per-item implementation the vectorised one replaced (a groupby-join per tag column)."""
-    from workbench.models.content import TAG_SEPARATOR, TEXT_COLUMNS
+    """The per-item implementation the vectorised one replaced (a groupby-join per tag column), on the
+    same choice of word and tag columns."""
+    from workbench.models.content import TAG_SEPARATOR, _text_and_tag_columns
 
-    text_parts, tag_columns = [], []
-    for name in items.columns:
-        values = items[name]
-        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-            continue
-        (text_parts if str(name).lower() in TEXT_COLUMNS else tag_columns).append(name)
+    text_parts, tag_columns = _text_and_tag_columns(items)
     words = pd.Series("", index=items.index, dtype=object)
     for name in text_parts:
         words = words + " " + items[name].fillna("").astype(str)

@@ -40,14 +40,21 @@ def _items_table(source: Dataset | pd.DataFrame, where: str) -> pd.DataFrame:
     return items.set_index(C.ITEM) if C.ITEM in items.columns else items
 
 
-def _words_and_tags(items: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Per item (indexed like ``items``): its title words, and its ``column_tag`` tokens."""
+def _text_and_tag_columns(items: pd.DataFrame) -> tuple[list, list]:
+    """The columns of ``items`` read as words (:data:`TEXT_COLUMNS`, any case) and as tags (the other
+    columns that are neither numeric nor boolean), in column order."""
     text_parts, tag_columns = [], []
     for name in items.columns:
         values = items[name]
         if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
             continue
         (text_parts if str(name).lower() in TEXT_COLUMNS else tag_columns).append(name)
+    return text_parts, tag_columns
+
+
+def _words_and_tags(items: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per item (indexed like ``items``): its title words, and its ``column_tag`` tokens."""
+    text_parts, tag_columns = _text_and_tag_columns(items)
     if not text_parts and not tag_columns:
         raise DataError(
             f"items: no text column to describe items (columns {list(map(str, items.columns))[:12]}); "

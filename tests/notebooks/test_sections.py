@@ -6,12 +6,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from workbench.notebooks import execute_twin, notebooks_dir, twin_path
+from workbench.notebooks import execute_twin, list_notebooks, notebooks_dir, twin_path
 from workbench.report.sections import Section
 
 SMALL = "synthetic-small"
-#: The notebooks whose views lay their page out as sections.
-SECTIONED = ["03_als"]
+#: The notebooks whose views lay their page out as sections (they show them with ``view.section(...)``).
+SECTIONED = [path.stem for path in list_notebooks() if ".section(" in path.read_text(encoding="utf-8")]
 
 
 class Headings(HTMLParser):

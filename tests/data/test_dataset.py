@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.data import Dataset, IdMap
-from workbench.data.dataset import are_order_numbers, rows_for
+from workbench.data.dataset import rows_for
+from workbench.data.validate import are_order_numbers
 from workbench.errors import DataError
 
 ids = st.one_of(

@@ -17,7 +17,8 @@ from workbench.data import Dataset
 from workbench.errors import ConfigError, DataError, FallbackWarning, ModelError, UnknownItemsWarning
 from workbench.evaluation import evaluate_per_user
 from workbench.models import PopularityRecommender
-from workbench.models.coldstart import RIDGE_PENALTIES, ClusterColdStart, ridge_coefficients
+from workbench.models.coldstart import ClusterColdStart
+from workbench.models.favourites import RIDGE_PENALTIES, ridge_coefficients
 from workbench.report.charts import selection_chart
 
 A_ITEMS = ["a1", "a2", "a3", "a4"]

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, IdMap, to_seconds
+from workbench.data.dataset import Dataset, IdMap
 from workbench.data.repeats import basket_by, purchase_rows
+from workbench.data.validate import to_seconds
 from workbench.errors import ConfigError
 
 #: ``by`` of :func:`user_baskets` and the column holding the basket key.

@@ -22,8 +22,9 @@ import scipy.sparse as sp
 
 from workbench import columns as C
 from workbench.data.baskets import Baskets, user_baskets
-from workbench.data.dataset import Dataset, IdMap, to_seconds
+from workbench.data.dataset import Dataset, IdMap
 from workbench.data.repeats import PairHistory, pair_history, purchase_rows
+from workbench.data.validate import to_seconds
 from workbench.errors import DataError
 from workbench.guards import check_dense
 

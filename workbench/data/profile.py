@@ -30,9 +30,9 @@ from pandas.api.types import (
 )
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, are_order_numbers, order_numbers_text, to_seconds
+from workbench.data.dataset import Dataset, order_numbers_text
 from workbench.data.stats import MISSING_LABEL, OUTLIER_Z, gini, robust_z
-from workbench.data.validate import ORDER_NUMBERS_BELOW, implausible_times
+from workbench.data.validate import ORDER_NUMBERS_BELOW, are_order_numbers, implausible_times, to_seconds
 from workbench.errors import DataError
 
 #: Users-table columns with at most this many distinct values are profiled as demographics.

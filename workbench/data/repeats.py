@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, IdMap, to_seconds
+from workbench.data.dataset import Dataset, IdMap
+from workbench.data.validate import to_seconds
 
 PURCHASE = "purchase"
 

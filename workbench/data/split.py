@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.data.dataset import Dataset, to_seconds
+from workbench.data.dataset import Dataset
+from workbench.data.validate import to_seconds
 from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
 

@@ -25,32 +25,23 @@ from workbench.guards import positive_int
 from workbench.models import storage
 from workbench.models.base import Recommender
 from workbench.models.clusters import METHODS, Clusters, cluster_selection
-from workbench.models.demographics import AGE_EDGES, DemographicEncoder, demographic_columns
+from workbench.models.demographics import DemographicEncoder, demographic_columns
 from workbench.models.favourites import (
     RIDGE_PENALTIES,
     ClusterFavourites,
     Favourites,
     RidgeFavourites,
-    ridge_coefficients,
     ridge_selection,
 )
-from workbench.models.onboarding import ITEM_WEIGHT, LABEL_COLUMNS, PICK_WEIGHT, Onboarding, item_labels_matrix
+from workbench.models.onboarding import ITEM_WEIGHT, PICK_WEIGHT, Onboarding, item_labels_matrix
 from workbench.models.selection import Scorer
 
 __all__ = [
-    "AGE_EDGES",
     "FAVOURITES",
-    "ITEM_WEIGHT",
-    "LABEL_COLUMNS",
-    "METHODS",
-    "PICK_WEIGHT",
-    "RIDGE_PENALTIES",
     "SELECTION_FOLDS",
     "SELECTION_K",
     "ClusterColdStart",
-    "demographic_columns",
-    "item_labels_matrix",
-    "ridge_coefficients",
+    "demographic_columns",  # its home is models.demographics; views/coldstart.py still imports it from here
 ]
 
 #: How a user's favourites are computed: their cluster's (the default) or a ridge regression on demographics.

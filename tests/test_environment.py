@@ -221,13 +221,17 @@ print(os.environ['WORKBENCH_DATA'], bool(os.environ['WORKBENCH_MODEL_CACHE']), o
 """
 
 
-def notebook(folder: Path, name: str, other: str, last: str = "") -> Path:
+def script_notebook(folder: Path, name: str, script: str) -> Path:
+    """``folder/notebooks/<name>.py`` holding ``script``: a notebook as run_notebooks runs it (a plain script)."""
     path = folder / "notebooks" / f"{name}.py"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(
-        RENDEZVOUS.format(mine=name, other=other, stage=f"{STAGE_PREFIX}{name} waits", last=last), encoding="utf-8"
-    )
+    path.write_text(script, encoding="utf-8")
     return path
+
+
+def notebook(folder: Path, name: str, other: str, last: str = "") -> Path:
+    stage = f"{STAGE_PREFIX}{name} waits"
+    return script_notebook(folder, name, RENDEZVOUS.format(mine=name, other=other, stage=stage, last=last))
 
 
 def test_notebooks_run_side_by_side(tmp_path):
@@ -269,9 +273,7 @@ def test_each_notebook_gets_its_share_of_the_cores(tmp_path, monkeypatch):
         "pools = sorted({(p['user_api'], p['num_threads']) for p in threadpool_info()})\n"
         "(Path(os.environ['WORKBENCH_REPORT_DIR']) / 'threads.txt').write_text(os.environ['WORKBENCH_THREADS'] + repr(pools))\n"
     )
-    path = tmp_path / "notebooks" / "01_threads.py"
-    path.parent.mkdir()
-    path.write_text(script, encoding="utf-8")
+    path = script_notebook(tmp_path, "01_threads", script)
     assert [r.ok for r in run_notebooks([path], report_dir=tmp_path, jobs=2)] == [True]
     share = max(1, default_jobs() // 2)
     assert (tmp_path / "threads.txt").read_text() == f"{share}" + repr([("blas", share), ("openmp", share)])
@@ -284,9 +286,7 @@ def test_jobs_name_their_own_data_and_folders(tmp_path):
         "out = Path(os.environ['WORKBENCH_REPORT_DIR'])\n"
         "(out / 'seen.txt').write_text(os.environ['WORKBENCH_DATA'] + ' ' + os.environ['WORKBENCH_DATA_OPTIONS'])\n"
     )
-    path = tmp_path / "notebooks" / "01_env.py"
-    path.parent.mkdir()
-    path.write_text(script, encoding="utf-8")
+    path = script_notebook(tmp_path, "01_env", script)
     jobs = [
         NotebookJob(path, data="ml-100k", report_dir=tmp_path / "a", label="a/01_env"),
         NotebookJob(path, data="/x/orders.csv", report_dir=tmp_path / "b", options={"users": "/x/u.csv"}),

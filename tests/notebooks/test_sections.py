@@ -10,8 +10,8 @@ from workbench.notebooks import execute_twin, list_notebooks, notebooks_dir, twi
 from workbench.report.sections import Section
 
 SMALL = "synthetic-small"
-#: The notebooks whose views lay their page out as sections (they show them with ``view.section(...)``).
-SECTIONED = [path.stem for path in list_notebooks() if ".section(" in path.read_text(encoding="utf-8")]
+#: The notebooks whose views lay their page out as sections (they show them with ``view.section(key)``).
+SECTIONED = [path.stem for path in list_notebooks() if "view.section(" in path.read_text(encoding="utf-8")]
 
 
 class Headings(HTMLParser):

@@ -27,7 +27,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from workbench import columns as C
 from workbench.analysis.segments import pair_segments
-from workbench.analysis.stats import SEPARATOR, by_group, check_bootstrap
+from workbench.analysis.stats import SEPARATOR, by_group, check_bootstrap, require_columns
 from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 from workbench.guards import positive_int
@@ -104,19 +104,11 @@ def residual_table(
 
 
 # -- aggregation ----------------------------------------------------------------------
-def _require(table: pd.DataFrame, needed: Sequence[str], what: str) -> None:
-    if not isinstance(table, pd.DataFrame):
-        raise DataError(f"{what}: expected a DataFrame, got {type(table).__name__}")
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise DataError(f"{what}: no column {missing[0]!r}; columns: {list(map(str, table.columns))[:20]}")
-
-
 def _segment_columns(table: pd.DataFrame, by: str | Sequence[str], needed: Sequence[str], what: str) -> list[str]:
     names = [by] if isinstance(by, str) else list(by)
     if not names:
         raise ConfigError(f"{what}: by names no segment column")
-    _require(table, [*needed, *names], what)
+    require_columns(table, [*needed, *names], what)
     return names
 
 
@@ -185,7 +177,7 @@ def worst_segments(by_segment: pd.DataFrame, *, min_pairs: int = 100, n: int = 1
     'category=toys: predicted 2.3% relevant, observed 0.5%; the model over-predicts (residual -1.8 points, CI -2.4 to -1.0; 397 pairs, 108 users)'
     """
     min_pairs, n = positive_int(min_pairs, "min_pairs"), positive_int(n, "n")
-    _require(by_segment, ("segment", "group", "pairs", "users", "residual", "lower", "upper"), "worst_segments")
+    require_columns(by_segment, ("segment", "group", "pairs", "users", "residual", "lower", "upper"), "worst_segments")
     table = by_segment[by_segment["pairs"] >= min_pairs]
     order = np.argsort(-table["residual"].abs().to_numpy(), kind="stable")
     table = table.iloc[order[:n]].reset_index(drop=True)
@@ -213,7 +205,7 @@ def calibration_curve(table: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
     >>> calibration_curve(table, n_bins=10)  # doctest: +SKIP
     """
     n_bins = positive_int(n_bins, "n_bins")
-    _require(table, ("probability", "observed"), "calibration_curve")
+    require_columns(table, ("probability", "observed"), "calibration_curve")
     if len(table) == 0:
         raise DataError("calibration_curve: the table has no rows")
     probability = table["probability"].to_numpy(np.float64)

@@ -326,6 +326,20 @@ class GroupMetrics:
         return (table.min() / table.max().where(table.max() != 0)).rename("ratio")
 
 
+def require_columns(table: pd.DataFrame, needed: Sequence[str], what: str) -> None:
+    """A one-line DataError naming ``what`` unless ``table`` is a DataFrame with every column in ``needed``.
+
+    >>> require_columns(pd.DataFrame({"user_id": [1]}), ["user_id", "ndcg"], "audit")
+    Traceback (most recent call last):
+    workbench.errors.DataError: audit: no column 'ndcg'; columns: ['user_id']
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"{what}: expected a DataFrame, got {type(table).__name__}")
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise DataError(f"{what}: no column {missing[0]!r}; columns: {list(map(str, table.columns))[:20]}")
+
+
 def _rows(per_user: pd.DataFrame, what: str) -> pd.DataFrame:
     if not isinstance(per_user, pd.DataFrame):
         raise DataError(f"{what}: per_user must be a DataFrame, got {type(per_user).__name__}")
@@ -366,9 +380,7 @@ def _segment_frame(
         names = [segments] if isinstance(segments, str) else list(segments)
         if not names:
             raise ConfigError(f"{what}: no segment column named")
-        absent = [name for name in names if name not in frame.columns]
-        if absent:
-            raise DataError(f"{what}: no column {absent[0]!r}; columns: {list(map(str, frame.columns))[:20]}")
+        require_columns(frame, names, what)
         return frame[names], None
     if isinstance(segments, pd.Series):
         segments = segments.to_frame(segments.name if segments.name is not None else "segment")

@@ -9,7 +9,6 @@ Every function draws a frame (or typed result) an analysis function returned; th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import altair as alt
@@ -20,6 +19,7 @@ from workbench import columns as C
 from workbench.analysis.drift import DEFAULT_THRESHOLDS, LABELS
 from workbench.analysis.explain import BASE, feature_columns, global_importance, id_text, item_label
 from workbench.analysis.freshness import STRATEGIES
+from workbench.analysis.stats import require_columns
 from workbench.errors import ConfigError, DataError
 from workbench.report.charts import HEIGHT, MAX_ROWS, WIDTH
 from workbench.tuning import param_importances, trials_frame
@@ -31,21 +31,13 @@ if TYPE_CHECKING:
 RESIDUAL_HEIGHT = 240
 
 
-def _require(table: pd.DataFrame, needed: Sequence[str], what: str) -> None:
-    if not isinstance(table, pd.DataFrame):
-        raise DataError(f"{what}: expected a DataFrame, got {type(table).__name__}")
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise DataError(f"{what}: no column {missing[0]!r}; columns: {list(map(str, table.columns))[:20]}")
-
-
 # -- residuals ------------------------------------------------------------------------
 def residual_chart(by_segment: pd.DataFrame, segment: str) -> alt.LayerChart:
     """Mean residual per group of ``segment`` with its bootstrap interval; 0 = calibrated.
 
     >>> residual_chart(residuals_by_segment(table, "gender"), "gender")  # doctest: +SKIP
     """
-    _require(
+    require_columns(
         by_segment,
         ("segment", "group", "pairs", "users", "predicted", "observed", "residual", "lower", "upper"),
         "residual_chart",
@@ -90,7 +82,7 @@ def calibration_chart(curve: pd.DataFrame) -> alt.LayerChart:
 
     >>> calibration_chart(calibration_curve(table))  # doctest: +SKIP
     """
-    _require(curve, ("bin", "predicted", "observed", "pairs"), "calibration_chart")
+    require_columns(curve, ("bin", "predicted", "observed", "pairs"), "calibration_chart")
     top = float(max(curve["predicted"].max(), curve["observed"].max(), 1e-6)) * 1.05
     scale = alt.Scale(domain=[0, top])
     diagonal = (

@@ -2,6 +2,7 @@
 the same order, from the view's ``sections()`` (run on synthetic-small)."""
 
 import importlib.util
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -11,7 +12,7 @@ from workbench.report.sections import Section
 
 SMALL = "synthetic-small"
 #: The notebooks whose views lay their page out as sections (they show them with ``view.section(key)``).
-SECTIONED = [path.stem for path in list_notebooks() if "view.section(" in path.read_text(encoding="utf-8")]
+SECTIONED = [path.stem for path in list_notebooks() if re.search(r"^\s+view\.section\(", path.read_text(), re.M)]
 
 
 class Headings(HTMLParser):

@@ -19,6 +19,22 @@ def two_blocks() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["user_id", "item_id"])
 
 
+def residual_pairs() -> pd.DataFrame:
+    """Known-answer residual table (``residual_table``'s columns): three users, five pairs, residuals chosen
+    so that group means are easy by hand; gender (one missing) and '|'-joined genres as segments."""
+    return pd.DataFrame(
+        {
+            "user_id": ["a", "a", "b", "b", "c"],
+            "item_id": [1, 2, 1, 3, 2],
+            "probability": [0.5, 0.1, 0.2, 0.4, 0.3],
+            "observed": [1.0, 0.0, 0.0, 1.0, 0.0],
+            "residual": [0.5, -0.1, -0.2, 0.6, -0.3],
+            "gender": ["F", "F", "M", "M", None],
+            "genres": ["Action|Comedy", "Drama", "Action", "Comedy", "Drama"],
+        }
+    )
+
+
 def reference_metrics(recs: pd.DataFrame, truth: pd.DataFrame, k: int) -> dict:
     """Plain-Python metrics per truth user, straight from the definitions in DESIGN.md."""
     relevant: dict = {}

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from reference import residual_pairs
 from sklearn.calibration import calibration_curve as sklearn_calibration_curve
 from sklearn.isotonic import IsotonicRegression
 
@@ -22,23 +23,8 @@ from workbench.data.dataset import Dataset
 from workbench.errors import ConfigError, DataError
 
 
-def hand_table() -> pd.DataFrame:
-    """Three users, five pairs; residuals chosen so group means are easy by hand."""
-    return pd.DataFrame(
-        {
-            "user_id": ["a", "a", "b", "b", "c"],
-            "item_id": [1, 2, 1, 3, 2],
-            "probability": [0.5, 0.1, 0.2, 0.4, 0.3],
-            "observed": [1.0, 0.0, 0.0, 1.0, 0.0],
-            "residual": [0.5, -0.1, -0.2, 0.6, -0.3],
-            "gender": ["F", "F", "M", "M", None],
-            "genres": ["Action|Comedy", "Drama", "Action", "Comedy", "Drama"],
-        }
-    )
-
-
 def test_known_answer_aggregation():
-    table = hand_table()
+    table = residual_pairs()
     before = table.copy()
     result = residuals_by_segment(table, ["gender", "genres"], n_boot=200, seed=0).set_index(["segment", "group"])
     pd.testing.assert_frame_equal(table, before)  # input untouched
@@ -257,17 +243,17 @@ def test_bad_settings():
     with pytest.raises(DataError, match="nothing to calibrate"):
         residual_table(scored, Dataset(pd.DataFrame({"user_id": [-1], "item_id": [-1]})), train)
     with pytest.raises(DataError, match="no column 'age'"):
-        residuals_by_segment(hand_table(), "age")
+        residuals_by_segment(residual_pairs(), "age")
     with pytest.raises(ConfigError, match="n_boot"):
-        residuals_by_segment(hand_table(), "gender", n_boot=0)
+        residuals_by_segment(residual_pairs(), "gender", n_boot=0)
     with pytest.raises(DataError, match="the table has no rows"):
-        residuals_by_segment(hand_table().head(0), "gender")
+        residuals_by_segment(residual_pairs().head(0), "gender")
     with pytest.raises(DataError, match="no 'rating' column"):
         rating_residuals(train, test, by="gender")
 
 
 def test_residuals_by_segment_is_by_group_over_pairs_with_users_as_clusters():
-    table = hand_table()
+    table = residual_pairs()
     by = residuals_by_segment(table, "genres", n_boot=100, level=0.9, seed=2).set_index("group")
     core = by_group(
         table,

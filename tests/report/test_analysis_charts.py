@@ -5,6 +5,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from reference import residual_pairs
 
 from workbench.analysis.bandits import simulate_bandits
 from workbench.analysis.experiment import peeking_curve
@@ -28,16 +29,7 @@ from workbench.report.analysis_charts import (
 
 # -- residuals ------------------------------------------------------------------------
 def test_residual_and_calibration_charts_draw():
-    table = pd.DataFrame(
-        {
-            "user_id": ["a", "a", "b", "b", "c"],
-            "item_id": [1, 2, 1, 3, 2],
-            "probability": [0.5, 0.1, 0.2, 0.4, 0.3],
-            "observed": [1.0, 0.0, 0.0, 1.0, 0.0],
-            "residual": [0.5, -0.1, -0.2, 0.6, -0.3],
-            "gender": ["F", "F", "M", "M", None],
-        }
-    )
+    table = residual_pairs()
     by = residuals_by_segment(table, "gender", n_boot=50, seed=0)
     chart = residual_chart(by, "gender")
     assert isinstance(chart, alt.LayerChart) and "gender" in chart.to_dict()["title"]

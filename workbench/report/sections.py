@@ -2,7 +2,8 @@
 
 A view returns its sections; the marimo notebook shows each as a cell's output, the Jupyter twin shows the same
 objects (IPython calls :meth:`Section._ipython_display_`), and :func:`page` writes them into the HTML report. A
-section is a heading and its parts in order: Markdown text, :class:`Table`, :class:`Chart` and :class:`Metrics`.
+section is a heading and its parts in order: Markdown text, :class:`Table`, :class:`Chart`, :class:`Metrics` and
+:class:`Warnings`.
 
 >>> section = Section("scores", "Metrics", ("Means over test users.", Table(scores, caption="k = 10")))  # doctest: +SKIP
 >>> page("ALS candidates: ml-100k", "Popularity vs ALS", [section]).to_html()  # doctest: +SKIP
@@ -45,8 +46,19 @@ class Metrics:
     k: int | None = None
 
 
-#: What a section holds: Markdown text, a table, a chart or a row of headline numbers.
-Part = str | Table | Chart | Metrics
+@dataclass(frozen=True)
+class Warnings:
+    """Findings to act on, one per message: a warning callout (none: a note that all is clear)."""
+
+    messages: tuple[str, ...]
+
+
+#: What a section holds: Markdown text, a table, a chart, a row of headline numbers or warnings.
+Part = str | Table | Chart | Metrics | Warnings
+
+
+def _warning_list(part: Warnings) -> str:
+    return "\n".join(f"- {message}" for message in part.messages) or "No warnings."
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,8 @@ class Section:
                 shown.append(readable(part.frame))
             elif isinstance(part, Chart):
                 shown.append(part.chart)
+            elif isinstance(part, Warnings):
+                shown.append(mo.callout(mo.md(_warning_list(part)), kind="warn" if part.messages else "success"))
             else:
                 stats = [
                     mo.stat(value=format_value(v), label=metric_label(key, k=part.k)) for key, v in part.values.items()
@@ -104,6 +118,8 @@ class Section:
                 display(readable(part.frame))
             elif isinstance(part, Chart):
                 display(part.chart)
+            elif isinstance(part, Warnings):
+                display(Markdown(("**Warnings**\n\n" if part.messages else "") + _warning_list(part)))
             else:
                 rows = [f"| {metric_label(key, k=part.k)} | {format_value(v)} |" for key, v in part.values.items()]
                 display(Markdown("\n".join(["| | |", "|---|---:|", *rows])))
@@ -122,6 +138,8 @@ class Section:
                 report.table(part.frame, max_rows=part.max_rows, caption=part.caption)
             elif isinstance(part, Chart):
                 report.chart(part.chart, caption=part.caption)
+            elif isinstance(part, Warnings):
+                report.warnings(part.messages)
             else:
                 report.metrics(part.values, k=part.k)
         return report

@@ -48,26 +48,8 @@ def test_not_a_contrib_frame():
 # -- against a real fitted re-ranker ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def fitted():
-    """A small LightGBMReranker on synthetic-small, its top-10 contributions, feature values and scores."""
-    from workbench.analysis.segments import activity_bands
-    from workbench.data import load_dataset
-    from workbench.models.candidates import CandidateGenerator
-    from workbench.models.rerank import LightGBMReranker
-
-    data = load_dataset("synthetic-small")
-    gen = CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0)
-    model = LightGBMReranker(gen, n_candidates=30, seed=0, n_folds=3, min_data_in_leaf=20).fit(data)
-    users = pd.unique(data.interactions["user_id"])[:120]
-    contrib = model.explain(users, k=10)
-    values = model.feature_table(users, k=10)
-    recs = model.recommend(users, k=10)
-    return contrib, values, recs, activity_bands(data, users, bands=(1, 10, 25))
-
-
-def test_real_contributions_add_up_and_importance_sums(fitted):
-    contrib, _, recs, _ = fitted
+def test_real_contributions_add_up_and_importance_sums(explained_reranker):
+    contrib, recs = explained_reranker.contrib, explained_reranker.recs
     shap = contrib.drop(columns=["user_id", "item_id"]).to_numpy()
     np.testing.assert_allclose(shap.sum(axis=1), recs["score"].to_numpy(), atol=1e-4)
     table = global_importance(contrib)
@@ -81,8 +63,11 @@ def test_real_contributions_add_up_and_importance_sums(fitted):
     assert table["mean_abs_shap"].is_monotonic_decreasing and table["mean_abs_shap"].iloc[0] > 0
 
 
-def test_real_importance_by_activity_band(fitted):
-    contrib, _, _, bands = fitted
+def test_real_importance_by_activity_band(explained_reranker):
+    from workbench.analysis.segments import activity_bands
+
+    contrib = explained_reranker.contrib
+    bands = activity_bands(explained_reranker.data, explained_reranker.users, bands=(1, 10, 25))
     table = importance_by_segment(contrib, bands)
     assert set(table["segment"]) == set(bands.astype(str)) - {"0 (cold)"}
     label = bands.reindex(contrib["user_id"]).astype(str).to_numpy()

@@ -78,22 +78,8 @@ def test_charts_are_sampled_under_5000_rows():
     assert len(dependence_chart(big, big, "f1").data) <= 5000
 
 
-@pytest.fixture(scope="module")
-def fitted():
-    """A small LightGBMReranker on synthetic-small: its top-10 contributions, feature values and scores."""
-    from workbench.data import load_dataset
-    from workbench.models.candidates import CandidateGenerator
-    from workbench.models.rerank import LightGBMReranker
-
-    data = load_dataset("synthetic-small")
-    gen = CandidateGenerator(factors=8, iterations=5, n_neighbours=20, seed=0)
-    model = LightGBMReranker(gen, n_candidates=30, seed=0, n_folds=3, min_data_in_leaf=20).fit(data)
-    users = pd.unique(data.interactions["user_id"])[:120]
-    return model.explain(users, k=10), model.feature_table(users, k=10), model.recommend(users, k=10)
-
-
-def test_real_charts_stay_small(fitted):
-    contrib, values, recs = fitted
+def test_real_charts_stay_small(explained_reranker):
+    contrib, values, recs = explained_reranker.contrib, explained_reranker.values, explained_reranker.recs
     top = global_importance(contrib)["feature"].iloc[0]
     feature = top if top in values.columns else "item_popularity"
     many = pd.concat([contrib] * 5, ignore_index=True)  # 6,000 rows: over the limit

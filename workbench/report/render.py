@@ -180,13 +180,20 @@ def markdown_to_html(text: str) -> str:
     return "\n".join(out)
 
 
+def _escape(value: Any) -> Markup:
+    """A template's value as HTML: ``Markup`` as it is, anything else escaped as :func:`html.escape` does (quotes
+    as ``&quot;`` and ``&#x27;``, the spelling the pages have always had and their readers compare with)."""
+    return value if isinstance(value, Markup) else Markup(html.escape(str(value)))
+
+
 @cache
 def _templates() -> Environment:
-    """The report templates: autoescaped, with :func:`format_value`, :func:`metric_label` and the test
-    ``quantity`` (a number, not a boolean)."""
+    """The report templates: autoescaped (by :func:`_escape`), with :func:`format_value`, :func:`metric_label`
+    and the test ``quantity`` (a number, not a boolean)."""
     env = Environment(
         loader=PackageLoader("workbench.report", "templates"),
         autoescape=select_autoescape(["html.j2"], default=True),
+        finalize=_escape,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )

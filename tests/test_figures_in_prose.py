@@ -53,16 +53,6 @@ ALLOWED: list[tuple[str, str]] = [
     ("20% of MovieLens", "the share of users coldstart_ml100k.py holds out (cold_user_split(fraction=0.2))"),
 ]
 
-#: TEMPORARY, owned elsewhere, fixed by the lead: unbacked figures in files another developer edits now,
-#: as (path, figure). Remove an entry once its file is fixed; an entry that no longer fails fails the test.
-OWNED_ELSEWHERE: list[tuple[str, str]] = [
-    # results/ease_solve.json has 1.2486 s at 5,000 items: "1.2 s" (or "1.25 s", as benchmarks/README.md)
-    ("workbench/models/candidates.py", "1.3 s"),
-    # learning rate 0.02 against 0.04: results/rerank_rounds_ml100k.json records no learning rate and no 0.02 run
-    ("workbench/models/rerank.py", "0.04"),
-    ("workbench/models/rerank.py", "0.02"),
-]
-
 UNITS = r"[x×]|\s?(?:%|ms|s|min|GB|MB|events/s|requests/s)"
 NUMBER = re.compile(
     r"(?<![\w.,/^*=@#\-−+])(?P<sign>[+\-−±]?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
@@ -259,16 +249,10 @@ def unbacked() -> list[tuple[str, int, str]]:
 
 
 def test_every_figure_in_prose_is_in_a_results_file():
-    owned_elsewhere = set(OWNED_ELSEWHERE)
-    missing = [f"{path}:{line}: {figure}" for path, line, figure in unbacked() if (path, figure) not in owned_elsewhere]
+    missing = [f"{path}:{line}: {figure}" for path, line, figure in unbacked()]
     assert not missing, "figures no results file holds (fix the prose, rerun the benchmark or drop the number):\n" + (
         "\n".join(missing)
     )
-
-
-def test_the_owned_elsewhere_list_is_not_stale():
-    found = {(path, figure) for path, _, figure in unbacked()}
-    assert [entry for entry in OWNED_ELSEWHERE if entry not in found] == []
 
 
 def test_every_allowed_phrase_is_still_in_prose():

@@ -35,13 +35,13 @@ from workbench.models.ease import EASERecommender
 #: The sources, in the order of their columns.
 SOURCES = ("als", "ease", "knn", "popularity")
 #: The EASE source models at most this many of the most popular items. Its fit grows as n^3 and a
-#: re-ranker fits it once per label fold: on one core here 3,000 items take 0.3 s, 5,000 1.3 s and
+#: re-ranker fits it once per label fold: on one core here 3,000 items take 0.3 s, 5,000 1.25 s and
 #: 10,000 14 s (benchmarks/ease_solve.py), so time caps it long before memory (4 n^2 bytes) does.
 EASE_ITEMS = 3_000
 #: The sources score at most this many of the most popular items (ties to the item seen first): every
 #: candidate comes from them (a shop's buy-again candidates, from the history, are not limited). On The
-#: Complete Journey they carry 92% of the interactions, and scoring them instead of all 68,509 products
-#: cuts the dense work of every candidate batch by 3.4x.
+#: Complete Journey they carry most of the interactions, and scoring them instead of all 68,509 products
+#: cuts the dense work of every candidate batch.
 POOL_ITEMS = 20_000
 #: Reciprocal-rank-fusion constant (Cormack et al. 2009).
 RRF_K = 60.0

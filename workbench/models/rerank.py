@@ -88,10 +88,9 @@ DEFAULT_LGBM = {
     "force_row_wise": True,
     "verbosity": -1,
 }
-#: Boosting rounds. Early stopping on held-out users of the label folds picked rounds 12 to 903 on
-#: MovieLens-100K while the test peaked at 150-300 rounds of learning rate 0.02: the folds' validation
-#: nDCG is flat noise. 100 rounds at 0.04 tie 200 at 0.02 in half the time; both were measured on
-#: tuning splits (seeds 100-104, benchmarks/rerank_rounds_ml100k.py), apart from the evaluation seeds.
+#: Boosting rounds, chosen on tuning splits of MovieLens-100K apart from the evaluation seeds (seeds
+#: 100-104, benchmarks/rerank_rounds_ml100k.py): the test gain over ALS peaks at 100 rounds there.
+#: Early stopping on held-out users of the label folds is no guide: their validation nDCG is flat noise.
 N_ROUNDS = 100
 #: Boosting rounds when each user's last baskets label the ranker (``holdout="basket"``): chosen on The
 #: Complete Journey's validation baskets (each household's second-to-last basket; the test basket
@@ -99,8 +98,8 @@ N_ROUNDS = 100
 #: rates 0.06 and 0.08 at any of 50 to 300 rounds (benchmarks/rerank_rounds_baskets.py).
 BASKET_ROUNDS = 200
 #: Label folds stop once this many candidate rows are labelled: the ranker's training set, and the
-#: number of candidate-stage fits, stop growing with the log (MovieLens-100K's five folds label under
-#: half a million; The Complete Journey's first three about 1.3 million).
+#: number of candidate-stage fits, stop growing with the log (MovieLens-100K's five folds stay under
+#: it; The Complete Journey reaches it within its first folds).
 MAX_ROWS = 1_000_000
 EARLY_STOPPING = 100
 #: Next-basket models whose candidates and scores join a repeating log's (parts of the re-ranker).

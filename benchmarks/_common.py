@@ -45,6 +45,14 @@ def write_result(folder: Path, name: str, result: Any, **dumps: Any) -> Path:
     return path
 
 
+def write_and_show(folder: Path, name: str, result: Any) -> Path:
+    """:func:`write_result`, then print the JSON and where it went: the path."""
+    path = write_result(folder, name, result)
+    print(json.dumps(result, indent=2))
+    print(f"wrote {path}")
+    return path
+
+
 def tuning_arguments(description: str, *, trials: int) -> argparse.Namespace:
     """The command line of the tuning benchmarks: ``--trials`` (default ``trials``), ``--seed``, ``--out``."""
     parser = argparse.ArgumentParser(description=description)

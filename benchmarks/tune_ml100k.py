@@ -11,12 +11,11 @@ same train, is the baseline of the same run. Goal: test nDCG@10 >= 0.46.
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 
 import pandas as pd
-from _common import ml100k_split, tuning_arguments, write_result
+from _common import ml100k_split, tuning_arguments, write_and_show
 
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender
@@ -53,9 +52,7 @@ def main() -> None:
         "goal_met": result.test_metrics["ndcg"] >= GOAL_NDCG,
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
     }
-    path = write_result(args.out, "tune_ml100k.json", report)
-    print(json.dumps(report, indent=2))
-    print(f"wrote {path}")
+    write_and_show(args.out, "tune_ml100k.json", report)
 
 
 if __name__ == "__main__":

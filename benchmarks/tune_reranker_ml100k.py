@@ -11,12 +11,11 @@ parameters (same n_candidates / n_folds) and ALS with default parameters.
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 
 import pandas as pd
-from _common import ml100k_split, tuning_arguments, write_result
+from _common import ml100k_split, tuning_arguments, write_and_show
 
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender, LightGBMReranker
@@ -77,9 +76,7 @@ def main() -> None:
         "ndcg_ratio_vs_default_als": tuned["ndcg"] / als["ndcg"],
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
     }
-    path = write_result(args.out, "tune_reranker_ml100k.json", report)
-    print(json.dumps(report, indent=2))
-    print(f"wrote {path}")
+    write_and_show(args.out, "tune_reranker_ml100k.json", report)
 
 
 if __name__ == "__main__":

@@ -69,11 +69,45 @@ def test_hostile_strings_never_appear_raw(tmp_path):
 
 
 def test_markdown_subset():
-    got = markdown_to_html("# Title\nfirst line\nsecond **bold** `x<y`\n\n- a\n- b **c**\n\n## Sub")
+    got = markdown_to_html("# Title\nfirst line\nsecond **bold** `x<y`\n\n- a\n- b **c**\n\n## Sub\n### Third")
     assert got == (
-        "<h2>Title</h2>\n<p>first line second <strong>bold</strong> <code>x&lt;y</code></p>\n"
-        "<ul><li>a</li><li>b <strong>c</strong></li></ul>\n<h3>Sub</h3>"
+        "<h2>Title</h2>\n<p>first line\nsecond <strong>bold</strong> <code>x&lt;y</code></p>\n"
+        "<ul>\n<li>a</li>\n<li>b <strong>c</strong></li>\n</ul>\n<h3>Sub</h3>\n<h4>Third</h4>"
     )
+
+
+def visible_text(page: str) -> str:
+    """The text a browser shows of ``page`` (entities resolved), whitespace collapsed."""
+    parts: list[str] = []
+    parser = HTMLParser()
+    parser.handle_data = parts.append
+    parser.feed(page)
+    return " ".join(" ".join(parts).split())
+
+
+def test_markdown_takes_no_raw_html_links_or_entities():
+    """Report Markdown is partly data (item names, file names): markup in it shows as written, and links nowhere."""
+    text = (
+        f"## {HOSTILE[0]}\n\n<div onclick=x>block</div>\n\n{HOSTILE[1]} [a link](https://example.org/x) "
+        "![an image](http://example.org/i.png) <https://example.org> <me@example.org>\n\n[ref]: https://example.org\n\n"
+        "- &lt;b&gt; &amp; &#x202E; `&amp; <code>`"
+    )
+    got = markdown_to_html(text)
+    parsed = TagCollector()
+    parsed.feed(got)
+    assert set(parsed.tags) == {"h3", "p", "ul", "li", "code"} and not parsed.attributes
+    assert visible_text(got) == " ".join(text.replace("## ", "").replace("- ", "").replace("`", "").split())
+    assert "&amp;#x202E;" in got and "\u202e" not in html.unescape(got)  # an entity cannot smuggle a control in
+
+
+def test_markdown_of_the_views():
+    """What the views write: bold counts, code spans, a heading followed by its paragraph, lists."""
+    got = markdown_to_html("## Cleaning findings\n`clean(ds, merge=True)` acts on **1,234** rows; in_als_x *is* kept.")
+    assert got == (
+        "<h3>Cleaning findings</h3>\n<p><code>clean(ds, merge=True)</code> acts on <strong>1,234</strong> rows; "
+        "in_als_x <em>is</em> kept.</p>"
+    )
+    assert markdown_to_html("#### Deep\n1. one\n2. two") == "<h5>Deep</h5>\n<ol>\n<li>one</li>\n<li>two</li>\n</ol>"
 
 
 def test_table_index_and_truncation():

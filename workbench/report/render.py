@@ -2,8 +2,8 @@
 
 The page, its blocks and the index are jinja2 templates (``report/templates``) with autoescaping on: every
 string that comes from data (titles, table cells, ids, captions, warnings) is HTML-escaped by the template, and
-only HTML made here (an SVG chart, a block, converted Markdown) is marked safe. Charts are rendered to inline
-SVG by vl-convert.
+only HTML made here (an SVG chart, a block, converted Markdown) is marked safe. Markdown is converted by
+Python-Markdown, without raw HTML. Charts are rendered to inline SVG by vl-convert.
 
 >>> report = Report("ALS: ml-100k").markdown("## Summary\\n- **943** test users")
 >>> report.metrics({"test_users": 943, "ndcg_als": 0.31}, k=10).write("out/als.html")  # doctest: +SKIP
@@ -21,22 +21,23 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+import markdown
 import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from jinja2.environment import TemplateModule
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
 from workbench.errors import ConfigError
 from workbench.guards import positive_int
 
 if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
     from pandas.io.formats.style import Styler
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_CODE = re.compile(r"`([^`]+)`")
-_HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
-_BULLET = re.compile(r"^[-*]\s+(.*)$")
 _SVG_ID = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
 _KEY = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
 #: Bidirectional controls (embeddings, overrides, isolates, marks): a name holding them could reorder the text
@@ -44,6 +45,22 @@ _KEY = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
 _BIDI = {code: f"[U+{code:04X}]" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
 #: Characters a table cell shows of a longer string; the whole string is in its tooltip.
 CELL_CHARS = 80
+#: Python-Markdown's parts a report does without: raw HTML and entities (shown as written, escaped like all the
+#: text), links, images and reference definitions (a page fetches nothing and links nowhere: shown as written).
+_NO_INLINE = (
+    "html",
+    "entity",
+    "link",
+    "image_link",
+    "reference",
+    "image_reference",
+    "short_reference",
+    "short_image_ref",
+    "autolink",
+    "automail",
+)
+#: Markdown heading tags, each a level down on a page (its title is the only ``<h1>``).
+_HEADINGS = {f"h{level}": f"h{min(level + 1, 6)}" for level in range(1, 7)}
 #: Headline measures (the key, or its part before a model name) -> (label, unit); "@k" takes the list length.
 _MEASURES: dict[str, tuple[str, str]] = {
     "ndcg": ("nDCG@k", ""),
@@ -131,53 +148,40 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def _inline(text: str) -> str:
-    escaped = html.escape(text, quote=True)
-    escaped = _CODE.sub(r"<code>\1</code>", escaped)
-    return _BOLD.sub(r"<strong>\1</strong>", escaped)
+class _ReportTree(Treeprocessor):
+    """Headings a level down, and the text escaped as :func:`_escape` does: an entity written in the data
+    (``&lt;``, ``&#x202E;``) shows as written, as every other character does."""
+
+    def run(self, root: Element) -> None:
+        for element in root.iter():
+            element.tag = _HEADINGS.get(element.tag, element.tag)
+            if element.text and element.tag != "code":  # a code span's text is escaped already
+                element.text = html.escape(element.text)
+            if element.tail:
+                element.tail = html.escape(element.tail)
+
+
+class _ReportMarkdown(Extension):
+    """Python-Markdown for report text: no raw HTML, no links or images, headings under the page title."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # Python-Markdown's name
+        md.preprocessors.deregister("html_block")
+        md.parser.blockprocessors.deregister("reference")
+        for name in _NO_INLINE:
+            md.inlinePatterns.deregister(name)
+        md.treeprocessors.register(_ReportTree(md), "report", 5)  # after the inline patterns, before unescaping
 
 
 def markdown_to_html(text: str) -> str:
-    """A tiny, safe markdown subset: ``#``..``###`` headings, paragraphs, ``-`` bullets, ``**bold**``, ``code``.
+    """Markdown as HTML, by Python-Markdown (with ``sane_lists``): headings (``#`` is an ``<h2>``: the page title
+    is the only ``<h1>``), paragraphs, lists, ``**bold**``, ``*emphasis*``, ``code``.
 
-    All text is escaped first; no raw HTML passes through.
+    Raw HTML, entities, links and images are not taken: they show as written, escaped like all the text.
 
-    >>> markdown_to_html("# Hi <b>\\n- **a**")
-    '<h2>Hi &lt;b&gt;</h2>\\n<ul><li><strong>a</strong></li></ul>'
+    >>> markdown_to_html("# Hi <b>\\n- **a** &amp; [b](https://example.org)")
+    '<h2>Hi &lt;b&gt;</h2>\\n<ul>\\n<li><strong>a</strong> &amp;amp; [b](https://example.org)</li>\\n</ul>'
     """
-    out: list[str] = []
-    paragraph: list[str] = []
-    bullets: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
-            paragraph.clear()
-        if bullets:
-            out.append("<ul>" + "".join(f"<li>{_inline(b)}</li>" for b in bullets) + "</ul>")
-            bullets.clear()
-
-    for raw in str(text).splitlines():
-        line = raw.strip()
-        heading, bullet = _HEADING.match(line), _BULLET.match(line)
-        if not line:
-            flush()
-        elif heading:
-            flush()
-            level = len(heading.group(1)) + 1  # the page title is the only <h1>
-            out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
-        elif bullet:
-            if paragraph:
-                flush()
-            bullets.append(bullet.group(1))
-        elif bullets and raw[:1].isspace():
-            bullets[-1] += " " + line  # continuation of a bullet
-        else:
-            if bullets:
-                flush()
-            paragraph.append(line)
-    flush()
-    return "\n".join(out)
+    return markdown.Markdown(extensions=["sane_lists", _ReportMarkdown()]).convert(str(text))
 
 
 def _escape(value: Any) -> Markup:
@@ -317,8 +321,8 @@ class Report:
         return self
 
     def markdown(self, text: str) -> Self:
-        """Headings, paragraphs, bullet lists and **bold** (see :func:`markdown_to_html`)."""
-        return self._add(Markup(markdown_to_html(text)))  # escaped before it is marked up
+        """Headings, paragraphs, lists, **bold** and ``code`` (see :func:`markdown_to_html`)."""
+        return self._add(Markup(markdown_to_html(text)))  # no raw HTML passes through
 
     def metrics(self, values: Mapping[str, Any], *, k: int | None = None, caption: str | None = None) -> Self:
         """A row of big-number cards, one per entry, labelled by :func:`metric_label` at list length ``k``."""

@@ -21,10 +21,9 @@ def _():
     )
 
     from workbench.notebooks import data_choice, fitted, load_data, publish, stage, wait_for
-    from workbench.report import readable
     from workbench.views import ResidualsView, residuals_run
 
-    return ResidualsView, data_choice, fitted, load_data, mo, publish, readable, residuals_run, stage, wait_for
+    return ResidualsView, data_choice, fitted, load_data, mo, publish, residuals_run, stage, wait_for
 
 
 @app.cell
@@ -32,21 +31,9 @@ def _(mo):
     mo.md("""
     # Residual analysis
 
-    Where is the re-ranker most wrong? The LightGBM re-ranker of notebooks 04 and 06 (ALS,
-    EASE, item-neighbour and popularity candidates; a report fits it once for the three) is
-    trained on the notebooks' standard per-user split and scores its candidates for every
-    test user.
-    Its raw score becomes a probability of relevance by isotonic regression, fitted on
-    the candidates of a random part of the test users; the residual
-    (observed - predicted, observed = the pair is in the test set) is reported for the
-    **other users only**, so no user calibrates its own residuals. Residuals are averaged
-    by user and item segment with 95% bootstrap intervals (users resampled with all their
-    pairs). For rated data, a damped user + item bias baseline predicts the test
-    ratings, and its RMSE is broken down by the same segments.
-
-    Residuals by training activity are expected: the score ranks items within a user, so
-    the same score means more relevance for a heavy user (many test items) than for a
-    light one.
+    Where is the re-ranker most wrong, and for whom? Its calibrated residuals
+    (observed - predicted relevance) by user and item segment, and, for rated
+    data, the rating errors of a bias baseline.
     """)
     return
 
@@ -79,46 +66,36 @@ def _(ResidualsView, ds, fitted, mo, n_candidates, residuals_run, run, stage, wa
 
 
 @app.cell
-def _(mo, stage, view):
+def _(min_pairs, stage, view):
     stage("scoring candidates and calibrating")
-    mo.md(view.summary)
+    view.opening(min_pairs.value)
     return
 
 
 @app.cell
-def _(readable, stage, view):
+def _(min_pairs, stage, view):
     stage("bootstrapping segment intervals")
-    readable(view.by_segment, max_rows=1000)
-    return
-
-
-@app.cell
-def _(mo, view):
-    mo.ui.tabs(view.residual_charts)
-    return
-
-
-@app.cell
-def _(min_pairs, mo, view):
-    worst = view.worst(min_pairs.value)
-    mo.callout(
-        mo.md("\n".join(f"- {message}" for message in worst["message"]) or f"No segment has {min_pairs.value} pairs."),
-        kind="warn" if worst["significant"].any() else "success",
-    )
+    view.worst_section(min_pairs.value)
     return
 
 
 @app.cell
 def _(view):
-    view.reliability_chart
+    view.section("calibration")
     return
 
 
 @app.cell
-def _(readable, stage, view):
+def _(view):
+    view.section("segments")
+    return
+
+
+@app.cell
+def _(stage, view):
     if view.rated:
         stage("rating residuals of the bias baseline")
-    readable(view.rating_table)
+    view.section("ratings")
     return
 
 

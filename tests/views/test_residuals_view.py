@@ -79,9 +79,30 @@ def test_worst_segments_and_calibration_curve(view):
     assert headline["observed_rate"] == pytest.approx(table["observed"].mean())
     assert headline["worst_residual"] == pytest.approx(worst["residual"].iloc[0])
     assert "rating_rmse" not in headline and not view.rated  # the shop logs events, not ratings
+
+
+def test_sections_follow_the_slider(view):
+    min_pairs = 200
+    keys = [section.key for section in view.sections()]
+    assert keys == ["setup", "worst", "calibration", "segments", "ratings"]
+    worst = view.worst_section(min_pairs)
+    assert worst == view.section("worst")  # the notebook's default
+    assert worst.title == f"Where the model is most wrong (segments with at least {min_pairs} pairs)"
+    assert worst.parts[0].splitlines() == [f"- {message}" for message in view.worst(min_pairs)["message"]]
+    assert view.worst_section(10**9).parts[0] == f"No segment has at least {10**9} pairs."
+    # the slider changes the cards too: the worst residual is among the larger segments
+    assert view.opening(50).parts[-1].values == view.headline(50) != view.headline(10**9)
+    assert view.opening(10**9).parts[-1].values["worst_residual"] == 0.0
+    segments = view.section("segments").parts
+    assert len(segments) == len(view.segment_names) + 1 and segments[-1].frame is view.by_segment
+    assert view.section("ratings").parts == (
+        "Does not apply: the log has no ratings, so there is no rating to predict.",
+    )
     html = view.report("shop", min_pairs=min_pairs).to_html()
-    assert "<script" not in html and f"Where the model is most wrong (segments with at least {min_pairs} pairs)" in html
+    assert "<script" not in html
+    assert [f"<h3>{section.title}</h3>" in html for section in view.sections()[1:]] == [True] * 4
     assert (
-        "The re-ranker of notebooks 04 and 06 over 50 candidates per test user (3 holdout folds; per-user 75/25 split (seed 42))"
+        "The re-ranker of notebooks 04 and 06 (ALS, EASE, item-neighbour and popularity candidates; a report fits "
+        "it once for the three) over 50 candidates per test user (3 holdout folds; per-user 75/25 split (seed 42))"
         in html
     )

@@ -2,7 +2,7 @@
 rating residuals of a bias baseline.
 
 >>> view = ResidualsView(residuals_run(ds, n_candidates=50))  # doctest: +SKIP
->>> view.by_segment, view.worst(min_pairs=200), view.report("ml-100k", min_pairs=200)  # doctest: +SKIP
+>>> view.by_segment, view.worst_section(min_pairs=200), view.report("ml-100k", min_pairs=200)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from workbench.analysis.residuals import (
 from workbench.data.dataset import Dataset
 from workbench.report import Report
 from workbench.report.analysis_charts import calibration_chart, residual_chart
+from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, page
 from workbench.views.common import Fit, RerankerView, StandardRun, fit_model, standard_run
 from workbench.views.rerank import reranker
 
@@ -34,6 +35,8 @@ SEED = 0
 N_BOOT, N_BINS = 1000, 10
 #: How many worst segments are listed.
 N_WORST = 8
+#: The worst segments' least number of pairs, unless the notebook's slider says otherwise.
+MIN_PAIRS = 200
 #: Share of the test users whose candidates calibrate the scores.
 CALIBRATION_SHARE = 0.5
 
@@ -51,7 +54,7 @@ def residuals_run(ds: Dataset, *, n_candidates: int = 50, n_folds: int = 3, fit:
 
 
 @dataclass(frozen=True)
-class ResidualsView(RerankerView):
+class ResidualsView(RerankerView, Sectioned):
     """What notebook 05 shows of a :func:`residuals_run`."""
 
     @property
@@ -125,44 +128,92 @@ class ResidualsView(RerankerView):
             headline["rating_rmse"] = float(self.rating_table["rmse"].iloc[0])
         return headline
 
-    def report(self, data_name: str, *, min_pairs: int) -> Report:
-        """The residuals page of ``data_name``; worst segments among those of at least ``min_pairs`` pairs."""
-        report = Report(
-            f"Residual analysis: {data_name}",
-            description="Calibrated re-ranker residuals by user and item segment; rating residuals",
+    def opening(self, min_pairs: int = MIN_PAIRS) -> Section:
+        """The page's opening: the model, the calibration split, the residuals in numbers and the headline cards
+        (whose worst residual is among the groups of at least ``min_pairs`` pairs)."""
+        model = self.model
+        return Section(
+            "setup",
+            None,
+            (
+                f"The re-ranker of notebooks 04 and 06 (ALS, EASE, item-neighbour and popularity candidates; a "
+                f"report fits it once for the three) over {model.n_candidates} candidates per test user "
+                f"({model.n_folds} holdout folds; {self.run.describe()}). Its raw score becomes a probability of "
+                f"relevance by isotonic regression, fitted on the candidates of {CALIBRATION_SHARE:.0%} of the test "
+                "users drawn at random; the residual (observed - predicted probability, observed = the pair is in "
+                "the test set) is reported for the **other users only**, so no user calibrates its own residuals. "
+                "Residuals are averaged by user and item segment with 95% bootstrap intervals (users resampled "
+                "with all their pairs).",
+                self.summary,
+                Metrics(self.headline(min_pairs)),
+            ),
         )
-        report.markdown(
-            f"The re-ranker of notebooks 04 and 06 over {self.model.n_candidates} candidates per test user "
-            f"({self.model.n_folds} holdout folds; {self.run.describe()}). "
-            f"Scores are calibrated by isotonic regression on {CALIBRATION_SHARE:.0%} of the test users; residuals "
-            "(observed - predicted probability) are reported on the others."
+
+    def worst_section(self, min_pairs: int = MIN_PAIRS) -> Section:
+        """The :data:`N_WORST` segments furthest from zero among those of at least ``min_pairs`` pairs."""
+        messages = "\n".join(f"- {message}" for message in self.worst(min_pairs)["message"])
+        return Section(
+            "worst",
+            f"Where the model is most wrong (segments with at least {min_pairs} pairs)",
+            (
+                messages or f"No segment has at least {min_pairs} pairs.",
+                "Residuals by training activity are expected: the score ranks items within a user, so the same "
+                "score means more relevance for a heavy user (many test items) than for a light one.",
+            ),
         )
-        report.metrics(self.headline(min_pairs))
-        report.markdown(f"## Where the model is most wrong (segments with at least {min_pairs} pairs)")
-        report.warnings(self.worst(min_pairs)["message"])
-        report.markdown(
-            "Read residuals by training activity with care: the score ranks items within a user, so the same score "
-            "means more relevance for a user with many test items (a heavy user) than for a light one."
-        )
-        report.markdown("## Calibration")
-        report.chart(self.reliability_chart)
-        report.table(
-            self.curve,
-            caption="Quantile bins of the calibrated probability (equal probabilities share a bin, so bins can be fewer).",
-        )
-        report.markdown("## Residual by segment")
-        for chart in self.residual_charts.values():
-            report.chart(chart)
-        report.table(
-            self.by_segment,
-            max_rows=300,
-            caption="Means over candidate pairs; lower / upper: 95% bootstrap interval of the mean residual.",
-        )
-        if self.rated:
-            report.markdown("## Rating residuals: user + item bias baseline")
-            report.table(
-                self.rating_table,
-                max_rows=300,
-                caption="RMSE, MAE and mean residual (rating - prediction) of the test ratings.",
+
+    @property
+    def rating_section(self) -> Section:
+        """The bias baseline's rating residuals by segment, or why there are none."""
+        if not self.rated:
+            parts: tuple = ("Does not apply: the log has no ratings, so there is no rating to predict.",)
+        else:
+            parts = (
+                "A damped user + item bias baseline predicts the test ratings; its errors by the same segments.",
+                Table(
+                    self.rating_table,
+                    max_rows=300,
+                    caption="RMSE, MAE and mean residual (rating - prediction) of the test ratings.",
+                ),
             )
-        return report
+        return Section("ratings", "Rating residuals: user + item bias baseline", parts)
+
+    def sections(self, min_pairs: int = MIN_PAIRS) -> list[Section]:
+        """The page: opening, worst segments (of at least ``min_pairs`` pairs), calibration, residuals by
+        segment, rating residuals."""
+        return [
+            self.opening(min_pairs),
+            self.worst_section(min_pairs),
+            Section(
+                "calibration",
+                "Calibration",
+                (
+                    Chart(self.reliability_chart),
+                    Table(
+                        self.curve,
+                        caption="Quantile bins of the calibrated probability (equal probabilities share a bin, so "
+                        "bins can be fewer).",
+                    ),
+                ),
+            ),
+            Section(
+                "segments",
+                "Residual by segment",
+                (
+                    *(Chart(chart) for chart in self.residual_charts.values()),
+                    Table(
+                        self.by_segment,
+                        max_rows=300,
+                        caption="Means over candidate pairs; lower / upper: 95% bootstrap interval of the mean "
+                        "residual.",
+                    ),
+                ),
+            ),
+            self.rating_section,
+        ]
+
+    def report(self, data_name: str, *, min_pairs: int) -> Report:
+        """The residuals page of ``data_name``: :meth:`sections` with the worst segments among those of at least
+        ``min_pairs`` pairs."""
+        description = "Calibrated re-ranker residuals by user and item segment; rating residuals"
+        return page(f"Residual analysis: {data_name}", description, self.sections(min_pairs))

@@ -6,7 +6,6 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import html
     import importlib.util
     import sys
 
@@ -23,10 +22,9 @@ def _():
 
     from workbench.data import clean
     from workbench.notebooks import data_choice, load_data, publish, stage
-    from workbench.report import format_value
     from workbench.views import profile_view
 
-    return clean, data_choice, format_value, html, load_data, mo, profile_view, publish, stage
+    return clean, data_choice, load_data, mo, profile_view, publish, stage
 
 
 @app.cell
@@ -61,79 +59,80 @@ def _(ds, profile_view, stage):
     stage("profiling")
     view = profile_view(ds)
     p = view.profile
-    return p, view
+    stage("drawing charts")
+    charts = view.charts
+    return charts, p, view
 
 
 @app.cell
-def _(format_value, mo, view):
-    def stats(numbers):
-        """Numbers as a row of marimo stats."""
-        return mo.hstack([mo.stat(value=format_value(v), label=k) for k, v in numbers.items()])
-
-    headline = view.headline
-    stats(headline)
-    return headline, stats
-
-
-@app.cell
-def _(html, mo, p):
-    mo.callout(
-        mo.md("\n".join(f"- {html.escape(w)}" for w in p.warnings) or "No data-quality warnings."),
-        kind="warn" if p.warnings else "success",
-    )
+def _(view):
+    view.section("headline")
     return
 
 
 @app.cell
-def _(p):
-    p.summary
+def _(view):
+    view.section("warnings")
     return
 
 
 @app.cell
-def _(mo, view):
-    def section(name, *content):
-        """The section's heading and note over ``content``, or over the reason it does not apply."""
-        _section = view.section(name)
-        shown = [*view.section_charts(name), *content] if _section.applies else []
-        return mo.vstack([mo.md(_section.markdown), *shown])
-
-    return (section,)
-
-
-@app.cell
-def _(p, section):
-    section("top_items", p.top_items)
+def _(view):
+    view.section("summary")
     return
 
 
 @app.cell
-def _(p, section):
-    section("label_mix", p.label_mix)
+def _(view):
+    view.section("top_items")
     return
 
 
 @app.cell
-def _(p, section):
-    section("funnel", p.funnel)
+def _(view):
+    view.section("label_mix")
     return
 
 
 @app.cell
-def _(section, stats, view):
-    section("basket_sizes", stats(view.basket_numbers))
+def _(view):
+    view.section("funnel")
     return
 
 
 @app.cell
-def _(p, section, stats, view):
-    section("spend", stats(view.spend_numbers), p.spend)
+def _(view):
+    view.section("basket_sizes")
     return
 
 
 @app.cell
-def _(mo, view):
-    mo.vstack([mo.md("## Cleaning findings"), mo.ui.tabs(view.findings)])
+def _(view):
+    view.section("spend")
+    return
+
+
+@app.cell
+def _(view):
+    view.section("findings")
+    return
+
+
+@app.cell
+def _(view):
+    view.section("spellings")
+    return
+
+
+@app.cell
+def _(view):
+    view.section("outliers")
+    return
+
+
+@app.cell
+def _(view):
+    view.section("missing_attributes")
     return
 
 
@@ -159,37 +158,28 @@ def _(clean, cleaning, ds):
 
 
 @app.cell
-def _(p):
-    p.missing
+def _(view):
+    view.section("missing")
     return
 
 
 @app.cell
-def _(stage, view):
-    stage("drawing charts")
-    charts = view.charts
-    return (charts,)
-
-
-@app.cell
-def _(charts, mo):
-    mo.vstack(list(charts.values()))
+def _(view):
+    view.section("distributions")
     return
 
 
 @app.cell
-def _(mo, p):
-    mo.ui.tabs({column: table for column, table in p.demographics.items()}) if p.demographics else mo.md(
-        "No user table with demographics."
-    )
+def _(view):
+    view.section("demographics")
     return
 
 
 @app.cell
-def _(dataset, headline, publish, stage, view):
+def _(dataset, publish, stage, view):
     stage("writing report")
     report = view.report(f"Data profile: {dataset.value}")
-    publish(report, "01_profile", headline)
+    publish(report, "01_profile", view.headline)
     return
 
 

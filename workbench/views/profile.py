@@ -1,4 +1,5 @@
-"""Notebook 01 (data profile) and ``workbench profile --html``: headline, shop sections, charts, report.
+"""Notebook 01 (data profile) and ``workbench profile --html``: the page as ordered sections (headline, warnings,
+summary, the shop's sections, cleaning findings, missing values, distributions, demographics).
 
 >>> view = profile_view(load_dataset("synthetic-small"))  # doctest: +SKIP
 >>> view.headline, view.section("funnel"), view.report("Data profile: synthetic-small")  # doctest: +SKIP
@@ -18,6 +19,7 @@ from workbench.data.profile import SPEND_COLUMN, Profile, profile
 from workbench.data.stats import OUTLIER_Z
 from workbench.report import Report
 from workbench.report.charts import profile_charts, shop_charts
+from workbench.report.sections import Chart, Metrics, Part, Section, Sectioned, Table, page
 
 #: Summary rows shown as headline numbers (with the warning count).
 HEADLINE_METRICS = ("interactions", "users", "items", "density")
@@ -26,33 +28,8 @@ BASKET_METRICS = ("orders", "mean_items_per_order", "median_items_per_order", "r
 #: Summary rows shown as the spend section's numbers.
 SPEND_METRICS = ("spend", "spend_per_order", "median_spend_per_order", "spend_per_user", "median_spend_per_user")
 
-
-@dataclass(frozen=True)
-class Section:
-    """One shop section of the profile: its title, prose, whether it applies, and the profile's reason if any."""
-
-    name: str
-    title: str
-    text: str
-    reason: str | None
-    applies: bool
-
-    @property
-    def note(self) -> str:
-        """``Note: <reason>.`` when the section applies in part, ``Does not apply: <reason>.``, or empty."""
-        if self.reason is None:
-            return ""
-        return f"{'Note' if self.applies else 'Does not apply'}: {self.reason}."
-
-    @property
-    def markdown(self) -> str:
-        """The heading, prose and note as report markdown."""
-        body = "\n\n".join(part for part in (self.text, self.note) if part)
-        return f"## {self.title}\n{body}"
-
-
-#: Section name -> (title, prose); the prose may name ``{purchases}``, ``{repeats_of}``, ``{spend_from}`` or
-#: ``{outlier_z}``.
+#: Section key -> (title, prose) of the sections that may not apply to a log (the profile then gives the reason);
+#: the prose may name ``{purchases}``, ``{repeats_of}``, ``{spend_from}`` or ``{outlier_z}``.
 SECTIONS = {
     "top_items": ("Top items", "Ranked by interactions{purchases}."),
     "label_mix": (
@@ -77,12 +54,18 @@ SECTIONS = {
     "outliers": ("Outlier users and items", "Robust z of log interactions above {outlier_z} (median and MAD)."),
     "missing_attributes": ("Missing attributes", "Missing or blank, with the interactions they concern."),
 }
+#: The shop's sections, in the order shown.
+SHOP = ("top_items", "label_mix", "funnel", "basket_sizes", "spend")
 #: The cleaning findings, in the order shown; ``workbench.data.clean`` acts on them.
 FINDINGS = ("spellings", "outliers", "missing_attributes")
+#: Shop section -> the prefix of its charts in :attr:`ProfileView.shop_charts`.
+CHART_PREFIX = {"label_mix": "mix_", "funnel": "funnel", "basket_sizes": "basket_sizes", "spend": "spend_"}
+#: Rows shown in the report per table of a section (default: 20).
+MAX_ROWS = {"label_mix": 25, "spend": 25, "spellings": 50, "outliers": 50, "missing_attributes": 50}
 
 
 @dataclass(frozen=True)
-class ProfileView:
+class ProfileView(Sectioned):
     """What notebook 01 shows; built by :func:`profile_view` (or from a profile: ``ProfileView(p)``)."""
 
     profile: Profile
@@ -106,19 +89,6 @@ class ProfileView:
         """The summary rows named in :data:`SPEND_METRICS` that the log has."""
         return {name: value for name, value in self.profile.to_dict().items() if name in SPEND_METRICS}
 
-    def section(self, name: str) -> Section:
-        """The section ``name`` of :data:`SECTIONS`: it applies unless the profile gives a reason and its
-        table is empty (top items without an items table still list ids, under a note)."""
-        title, text = SECTIONS[name]
-        p = self.profile
-        purchases = "; purchases are counted separately" if "purchases" in p.top_items.columns else ""
-        summary = p.to_dict()
-        repeats_of = summary.get("repeats_of", "purchases")
-        spend_from = summary.get("spend_from", SPEND_COLUMN)
-        text = text.format(purchases=purchases, repeats_of=repeats_of, spend_from=spend_from, outlier_z=OUTLIER_Z)
-        reason = p.not_applicable.get(name)
-        return Section(name, title, text, reason, reason is None or not getattr(p, name).empty)
-
     @cached_property
     def shop_charts(self) -> dict[str, alt.Chart]:
         """Funnel, label mixes, basket sizes and spend per label (those the log has)."""
@@ -126,7 +96,7 @@ class ProfileView:
 
     def section_charts(self, name: str) -> list[alt.Chart]:
         """The shop charts of section ``name`` (``mix_*`` for the label mix, ``spend_*`` for spend)."""
-        prefix = {"label_mix": "mix_", "funnel": "funnel", "basket_sizes": "basket_sizes", "spend": "spend_"}.get(name)
+        prefix = CHART_PREFIX.get(name)
         if prefix is None:
             return []
         return [chart for chart_name, chart in self.shop_charts.items() if chart_name.startswith(prefix)]
@@ -136,63 +106,87 @@ class ProfileView:
         """Distributions: activity per user and item, ratings or events, time."""
         return profile_charts(self.profile)
 
-    @property
-    def findings(self) -> dict[str, pd.DataFrame]:
-        """Cleaning finding title -> its table."""
-        return {self.section(name).title: getattr(self.profile, name) for name in FINDINGS}
+    def sections(self) -> list[Section]:
+        """The page: headline numbers, warnings, summary, the shop's sections (:data:`SHOP`), the cleaning
+        findings (:data:`FINDINGS`), missing values, distributions and demographics."""
+        p = self.profile
+        warnings = "\n".join(f"- {message}" for message in p.warnings) or "No data-quality warnings."
+        cleaning = (
+            "`workbench.data.clean(ds, merge_labels=True, drop_outlier_users=True, impute=True)` acts on these; "
+            "nothing is changed unless asked."
+        )
+        return [
+            Section("headline", None, (Metrics(self.headline),)),
+            Section("warnings", "Data-quality warnings", (warnings,)),
+            Section("summary", "Summary", (Table(p.summary, max_rows=100),)),
+            *(self._described(name) for name in SHOP),
+            Section("findings", "Cleaning findings", (cleaning,)),
+            *(self._described(name) for name in FINDINGS),
+            Section("missing", "Missing values", (Table(p.missing, max_rows=100),)),
+            Section("distributions", "Distributions", tuple(Chart(chart) for chart in self.charts.values())),
+            Section("demographics", "Demographics", self._demographics()),
+        ]
+
+    def _described(self, name: str) -> Section:
+        """The section ``name`` of :data:`SECTIONS`: its prose, the profile's reason if any (``Note: ...`` when the
+        section applies in part, ``Does not apply: ...``), its numbers, and its charts and tables when it applies
+        (it applies unless the profile gives a reason and its table is empty: top items without an items table
+        still list ids, under a note)."""
+        title, text = SECTIONS[name]
+        p = self.profile
+        summary = p.to_dict()
+        text = text.format(
+            purchases="; purchases are counted separately" if "purchases" in p.top_items.columns else "",
+            repeats_of=summary.get("repeats_of", "purchases"),
+            spend_from=summary.get("spend_from", SPEND_COLUMN),
+            outlier_z=OUTLIER_Z,
+        )
+        reason = p.not_applicable.get(name)
+        table = getattr(p, name)
+        applies = reason is None or not table.empty
+        parts: list[Part] = [text]
+        if reason is not None:
+            parts.append(f"{'Note' if applies else 'Does not apply'}: {reason}.")
+        numbers = {"basket_sizes": self.basket_numbers, "spend": self.spend_numbers}.get(name)
+        if numbers:
+            parts.append(Metrics(numbers))
+        if applies:
+            parts += [Chart(chart) for chart in self.section_charts(name)]
+            parts += _tables(name, table)
+        return Section(name, title, tuple(parts))
+
+    def _demographics(self) -> tuple[Part, ...]:
+        """A table per demographic column, or why there is none."""
+        demographics = self.profile.demographics
+        if not demographics:
+            return ("No user table with demographics.",)
+        return tuple(
+            part for column, table in demographics.items() for part in (f"**{column}**", Table(table, max_rows=30))
+        )
 
     def report(self, title: str) -> Report:
-        """The data-profile page.
+        """The data-profile page: :meth:`sections` under ``title``.
 
         >>> view.report("Data profile: synthetic-small").write("01_profile.html")  # doctest: +SKIP
         """
-        p = self.profile
-        report = Report(title, description="Data profile: volume, the shop's view, activity, quality")
-        report.metrics(self.headline)
-        report.markdown("## Data-quality warnings")
-        report.warnings(p.warnings)
-        report.markdown("## Summary")
-        report.table(p.summary, max_rows=100)
-        self._shop_sections(report)
-        report.markdown(
-            "## Cleaning findings\n`workbench.data.clean(ds, merge_labels=True, drop_outlier_users=True, "
-            "impute=True)` acts on these; nothing is changed unless asked."
-        )
-        for name in FINDINGS:
-            section = self.section(name)
-            report.markdown("#" + section.markdown)
-            if section.applies:
-                table = getattr(p, name)
-                report.table(table, max_rows=50) if len(table) else report.markdown("None found.")
-        report.markdown("## Missing values")
-        report.table(p.missing, max_rows=100)
-        report.markdown("## Distributions")
-        for chart in self.charts.values():
-            report.chart(chart)
-        report.markdown("## Demographics")
-        for column, table in p.demographics.items():
-            report.markdown(f"### {column}")
-            report.table(table, max_rows=30)
-        return report
+        return page(title, "Data profile: volume, the shop's view, activity, quality", self.sections())
 
-    def _shop_sections(self, report: Report) -> None:
-        p = self.profile
-        numbers = {"basket_sizes": self.basket_numbers, "spend": self.spend_numbers}
-        for name in ("top_items", "label_mix", "funnel", "basket_sizes", "spend"):
-            section = self.section(name)
-            report.markdown(section.markdown)
-            if numbers.get(name):
-                report.metrics(numbers[name])
-            if not section.applies:
-                continue
-            for chart in self.section_charts(name):
-                report.chart(chart)
-            if name in ("label_mix", "spend"):
-                for column, table in getattr(p, name).groupby("column", sort=False):
-                    report.markdown(f"### {column}")
-                    report.table(table.drop(columns="column"), max_rows=25)
-            elif name != "basket_sizes":
-                report.table(getattr(p, name))
+
+def _tables(name: str, table: pd.DataFrame) -> list[Part]:
+    """The tables of section ``name``: one per label column for the mix and spend (named above it), none for
+    basket sizes (their chart shows them), "None found." for an empty finding."""
+    max_rows = MAX_ROWS.get(name, 20)
+    if name in ("label_mix", "spend"):
+        return [
+            part
+            for column, rows in table.groupby("column", sort=False)
+            for part in (f"**{column}**", Table(rows.drop(columns="column"), max_rows=max_rows))
+        ]
+    if name == "basket_sizes":
+        return []
+    if name in FINDINGS and table.empty:
+        return ["None found."]
+    return [Table(table, max_rows=max_rows)]
 
 
 def profile_view(ds: Dataset) -> ProfileView:

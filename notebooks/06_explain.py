@@ -21,7 +21,6 @@ def _():
     )
 
     from workbench.notebooks import data_choice, fitted, load_data, publish, rerank_controls, stage, wait_for
-    from workbench.report import readable
     from workbench.views import ExplainView, rerank_run
 
     return (
@@ -31,7 +30,6 @@ def _():
         load_data,
         mo,
         publish,
-        readable,
         rerank_controls,
         rerank_run,
         stage,
@@ -45,11 +43,9 @@ def _(mo):
     # Explaining the re-ranker
 
     Why does the LightGBM re-ranker put an item in a user's top `k`? Exact
-    TreeSHAP splits each raw score into a base value, the fixed ALS prior
-    the trees boost from, and one contribution per feature. The model is
-    trained as in *04 Two-stage re-ranking* (the same split and
-    settings: a report run fits it once for both) and explained on the
-    test users' top `k`.
+    TreeSHAP contributions of every feature to the re-ranker's scores:
+    which features matter, how, for one list item and for light and heavy
+    users.
     """)
     return
 
@@ -86,33 +82,15 @@ def _(ExplainView, k, trained):
 
 
 @app.cell
-def _(mo, stage, view):
+def _(stage, view):
     stage("explaining the top k")
-    mo.callout(
-        mo.md(
-            f"Additivity: over **{len(view.contrib):,}** recommendations, max |base + prior + contributions - score| "
-            f"= **{view.additivity_error:.2e}**."
-        ),
-        kind="success" if view.additivity_error < 1e-4 else "danger",
-    )
-    return
-
-
-@app.cell
-def _(readable, view):
-    readable(view.importance)
+    view.section("setup")
     return
 
 
 @app.cell
 def _(view):
-    view.importance_chart
-    return
-
-
-@app.cell
-def _(view):
-    view.beeswarm
+    view.section("importance")
     return
 
 
@@ -125,21 +103,15 @@ def _(mo, view):
 
 @app.cell
 def _(feature, view):
-    view.dependence(feature.value)
-    return
-
-
-@app.cell
-def _(mo):
-    mo.md("""
-    ## Why item X for user Y
-    """)
+    view.dependence_section(feature.value)
     return
 
 
 @app.cell
 def _(mo, view):
-    user = mo.ui.dropdown(options={str(_u): _u for _u in view.users}, value=str(view.users[0]), label="user")
+    user = mo.ui.dropdown(
+        options={str(_u): _u for _u in view.users}, value=str(view.users[0]), label="waterfall for user"
+    )
     user
     return (user,)
 
@@ -153,33 +125,15 @@ def _(mo, user, view):
 
 
 @app.cell
-def _(item, mo, user, view):
+def _(item, user, view):
     why = view.why(user.value, item.value)
-    mo.vstack([mo.md(f"**{why.name}** for user **{why.user}**"), why.chart])
+    view.why_section(why)
     return (why,)
 
 
 @app.cell
-def _(mo):
-    mo.md("""
-    ## SHAP by user activity
-
-    Do the features matter differently for light and heavy users? Test
-    users are banded by their number of training interactions (quartiles,
-    light to heavy); the table shows mean |SHAP| per feature and band.
-    """)
-    return
-
-
-@app.cell
-def _(readable, view):
-    readable(view.segment_table)
-    return
-
-
-@app.cell
 def _(view):
-    view.segment_chart
+    view.section("bands")
     return
 
 

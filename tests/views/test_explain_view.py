@@ -1,6 +1,9 @@
 """workbench.views.explain on synthetic-small: additivity, importance, dependence, waterfall, SHAP by
 activity band."""
 
+import re
+from html import unescape
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -95,3 +98,24 @@ def test_shap_by_activity_band(view):
     chart = view.segment_chart.to_dict()
     assert len(view.segment_chart.data) == 8 * len(table.columns)
     assert chart["encoding"]["xOffset"]["sort"] == [str(b) for b in table.columns]  # light to heavy
+
+
+def test_sections_follow_the_pickers(view):
+    assert [section.key for section in view.sections()] == ["setup", "importance", "dependence", "why", "bands"]
+    # the defaults are the notebook's first choices: the most important feature, the first user's top item
+    first = view.recs.iloc[0]
+    assert view.section("dependence").title == f"Dependence: {view.features[0]}"
+    assert view.section("why").title == view.why(first["user_id"], first["item_id"]).title
+    feature, user = view.features[-1], view.users[1]
+    why = view.why(user, list(view.items_of(user).values())[2])
+    dependence = view.dependence_section(feature)
+    assert dependence.title == f"Dependence: {feature}"
+    np.testing.assert_allclose(dependence.parts[0].chart.data["shap"], view.contrib[feature])
+    assert view.why_section(why).title == why.title and view.why_section(why).parts[0].chart is why.chart
+    opening = view.section("setup").parts
+    assert opening[1].startswith(f"Additivity holds: over **{len(view.contrib):,}** recommendations")
+    assert opening[-1].values == view.headline
+    html = view.report("shop", feature=feature, why=why).to_html()
+    headings = [unescape(heading) for heading in re.findall(r"<h3>([^<]*)</h3>", html)]
+    assert headings == [section.title for section in view.sections(feature, why)[1:]]
+    assert headings[1:3] == [f"Dependence: {feature}", why.title]

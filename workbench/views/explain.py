@@ -2,7 +2,7 @@
 item's waterfall, importance by user activity band.
 
 >>> view = ExplainView(rerank_run(ds, k=10))  # doctest: +SKIP
->>> view.importance, view.why(view.users[0], view.items_of(view.users[0])[0]).chart  # doctest: +SKIP
+>>> view.importance, view.section("importance"), view.dependence_section("als_score")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -31,12 +31,15 @@ from workbench.report.analysis_charts import (
     waterfall_chart,
 )
 from workbench.report.charts import bar_chart
+from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, page
 from workbench.views.common import RerankerView
 
 #: Features shown in the importance bar chart and the segment chart.
 TOP_IMPORTANCE, TOP_BY_SEGMENT = 15, 8
 #: Sampling seed of the beeswarm and dependence charts.
 SEED = 0
+#: Largest |base + prior + contributions - score| that counts as additive.
+ADDITIVITY_TOLERANCE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class Why:
 
 
 @dataclass(frozen=True)
-class ExplainView(RerankerView):
+class ExplainView(RerankerView, Sectioned):
     """What notebook 06 shows of the re-ranker of a :func:`workbench.views.rerank.rerank_run`."""
 
     @property
@@ -157,35 +160,78 @@ class ExplainView(RerankerView):
             "top_mean_abs_shap": float(self.importance["mean_abs_shap"].iloc[0]),
         }
 
-    def report(self, data_name: str, *, feature: str, why: Why) -> Report:
-        """The explanation page of ``data_name``: the dependence plot of ``feature`` and the waterfall ``why``."""
+    @property
+    def opening(self) -> Section:
+        """What is explained and how, the additivity check and the headline cards."""
         model, run = self.model, self.run
-        report = Report(
-            f"Explaining the re-ranker: {data_name}",
-            description="Exact TreeSHAP of the LightGBM re-ranker's top k: importance, dependence, single lists, segments",
+        prior = model.prior_source
+        additivity = (
+            f"over **{len(self.contrib):,}** recommendations, max |base + prior + contributions - score| "
+            f"= **{self.additivity_error:.2e}**."
         )
-        report.markdown(
-            f"Re-ranker with **{model.n_candidates}** candidates per user and **{model.n_folds}** holdout folds "
-            f"({model.best_iteration_} boosting rounds), trained on the {run.describe()}; the top {run.k} of "
-            f"**{len(run.test_users):,}** test users explained. Contributions are in raw-score space: base value + "
-            f"the {model.prior_source} prior ({model.prior_source}_prior) + features = score."
+        return Section(
+            "setup",
+            None,
+            (
+                f"Exact TreeSHAP splits each raw score into a base value, the fixed {prior} prior the trees boost "
+                f"from ({prior}_prior), and one contribution per feature: base value + prior + features = score, in "
+                "raw-score space. The re-ranker is trained as in *04 Two-stage re-ranking* (the same split and "
+                f"settings: a report run fits it once for both): **{model.n_candidates}** candidates per user, "
+                f"**{model.n_folds}** holdout folds, {model.best_iteration_} boosting rounds, on the "
+                f"{run.describe()}; the top {run.k} of **{len(run.test_users):,}** test users are explained.",
+                ("Additivity holds: " if self.additivity_error < ADDITIVITY_TOLERANCE else "**Additivity fails**: ")
+                + additivity,
+                Metrics(self.headline, k=run.k),
+            ),
         )
-        report.metrics(self.headline, k=run.k)
-        report.markdown("## Global importance")
-        report.table(
-            self.importance, max_rows=30, caption="Mean |SHAP| and mean SHAP per feature over all explained rows."
-        )
-        report.chart(self.importance_chart)
-        report.chart(self.beeswarm)
-        report.markdown(f"## Dependence: {feature}")
-        report.chart(self.dependence(feature))
-        report.markdown(f"## {why.title}")
-        report.chart(why.chart)
-        report.markdown("## SHAP by user activity band")
-        report.table(
-            self.segment_table,
-            max_rows=30,
-            caption="Mean |SHAP| per feature (rows) and training-activity band (columns).",
-        )
-        report.chart(self.segment_chart)
-        return report
+
+    def dependence_section(self, feature: str | None = None) -> Section:
+        """The dependence plot of ``feature`` (None: the most important one with values)."""
+        feature = self.features[0] if feature is None else feature
+        return Section("dependence", f"Dependence: {feature}", (Chart(self.dependence(feature)),))
+
+    def why_section(self, why: Why | None = None) -> Section:
+        """The waterfall ``why`` (None: the first explained user's top item)."""
+        if why is None:
+            user = self.users[0]
+            why = self.why(user, next(iter(self.items_of(user).values())))
+        return Section("why", why.title, (Chart(why.chart),))
+
+    def sections(self, feature: str | None = None, why: Why | None = None) -> list[Section]:
+        """The page: opening, global importance, the dependence plot of ``feature``, the waterfall ``why``
+        (None: the notebook's first choices), SHAP by activity band."""
+        return [
+            self.opening,
+            Section(
+                "importance",
+                "Global importance",
+                (
+                    Table(
+                        self.importance,
+                        max_rows=30,
+                        caption="Mean |SHAP| and mean SHAP per feature over all explained rows.",
+                    ),
+                    Chart(self.importance_chart),
+                    Chart(self.beeswarm),
+                ),
+            ),
+            self.dependence_section(feature),
+            self.why_section(why),
+            Section(
+                "bands",
+                "SHAP by user activity band",
+                (
+                    "Do the features matter differently for light and heavy users? Test users are banded by their "
+                    "number of training interactions (quartiles, light to heavy); the table shows mean |SHAP| per "
+                    "feature (rows) and band (columns).",
+                    Table(self.segment_table, max_rows=30),
+                    Chart(self.segment_chart),
+                ),
+            ),
+        ]
+
+    def report(self, data_name: str, *, feature: str, why: Why) -> Report:
+        """The explanation page of ``data_name``: :meth:`sections` with the dependence plot of ``feature`` and the
+        waterfall ``why``."""
+        description = "Exact TreeSHAP of the LightGBM re-ranker's top k: importance, dependence, single lists, segments"
+        return page(f"Explaining the re-ranker: {data_name}", description, self.sections(feature, why))

@@ -23,7 +23,6 @@ def _():
     from workbench.analysis import user_segments
     from workbench.evaluation import METRICS
     from workbench.notebooks import data_choice, fitted, load_data, publish, stage, wait_for
-    from workbench.report import readable
     from workbench.views import audit_segments, audit_view, standard_run
 
     return (
@@ -35,7 +34,6 @@ def _():
         load_data,
         mo,
         publish,
-        readable,
         stage,
         standard_run,
         user_segments,
@@ -86,10 +84,9 @@ def _(ds, fitted, mo, run, stage, standard_run, wait_for):
 
 
 @app.cell
-def _(k, mo, readable, trained):
+def _(k, trained):
     # k only changes the lists scored: changing it does not train again
     base = trained.at_k(k.value)
-    mo.vstack([mo.md(f"Scores on a {base.describe()}, top {base.k}."), readable(base.scores)])
     return (base,)
 
 
@@ -108,44 +105,45 @@ def _(audit_segments, base, segments, stage):
 
 
 @app.cell
-def _(audit_view, audits, base, metric, readable, threshold):
+def _(audit_view, audits, base, metric, threshold):
     view = audit_view(base, audits, metric=metric.value, threshold=threshold.value)
-    readable(view.audit_table, max_rows=1000)
+    view.section("setup")
     return (view,)
 
 
 @app.cell
-def _(readable, view):
-    readable(view.significance)
+def _(view):
+    view.section("overall")
     return
 
 
 @app.cell
-def _(mo, view):
-    mo.ui.tabs(view.audit_charts)
+def _(view):
+    view.section("flags")
     return
 
 
 @app.cell
-def _(mo, view):
-    mo.callout(
-        mo.md(
-            "\n".join(f"- {line}" for line in view.flag_lines()) or f"No {view.metric} gap above {view.threshold:.0%}."
-        ),
-        kind="warn" if len(view.flagged) else "success",
-    )
+def _(view):
+    view.section("segments")
     return
 
 
 @app.cell
-def _(mo, readable, view):
-    mo.vstack([readable(view.bias), view.bias_chart])
+def _(view):
+    view.section("popularity")
     return
 
 
 @app.cell
-def _(mo, readable, view):
-    mo.vstack([readable(view.exposure_wide), view.exposure_chart]) if view.attribute else mo.md(view.exposure_note())
+def _(view):
+    view.section("exposure")
+    return
+
+
+@app.cell
+def _(view):
+    view.section("details")
     return
 
 

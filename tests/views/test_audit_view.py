@@ -8,6 +8,7 @@ from scipy import stats
 from workbench.analysis.segments import user_segments
 from workbench.data import Dataset
 from workbench.errors import ConfigError
+from workbench.report.sections import Chart
 from workbench.views.audit import audit_segments, audit_view
 from workbench.views.common import standard_run
 
@@ -86,10 +87,42 @@ def test_exposure_by_category_by_hand(view, shop):
         assert wide[f"{name} share"].to_dict() == pytest.approx(rec_share.reindex(wide.index, fill_value=0).to_dict())
 
 
-def test_report_takes_its_parameters_from_the_objects(view):
+def test_the_page_is_its_sections_in_order(view):
+    keys = ["setup", "overall", "flags", "segments", "popularity", "exposure", "details"]
+    sections = view.sections()
+    assert [section.key for section in sections] == keys
+    assert [section.title for section in sections] == [
+        None,
+        "Overall",
+        "Flagged gaps in ndcg: the largest per model and segment",
+        "ndcg by segment",
+        "Popularity bias",
+        "Exposure by category",
+        "Details",
+    ]
+    opening, metrics = view.section("setup").parts
+    assert "per-user 75/25 split (seed 42)" in opening and "top 10 for" in opening and "**10%**" in opening
+    assert metrics.values == view.headline and metrics.k == 10
+    (flags,) = view.section("flags").parts
+    assert flags.splitlines() == [f"- {line}" for line in view.flag_lines()] and len(view.flagged) > 0
+    charts = [part.chart for part in view.section("segments").parts if isinstance(part, Chart)]
+    assert charts == list(view.audit_charts.values())
+    assert view.section("segments").parts[-1].frame is view.significance
+    flagged, groups = view.section("details").parts
+    assert flagged.frame.equals(view.flagged[flagged.frame.columns]) and groups.frame is view.audit_table
+    assert groups.caption == "Group means with 95% bootstrap intervals; small: fewer than 10 users."
     html = view.report("synthetic-small").to_html()
-    assert "per-user 75/25 split (seed 42)" in html and "top 10 for" in html
-    assert "95% bootstrap intervals; small: fewer than 10 users" in html and "<script" not in html
+    for title in filter(None, (section.title for section in sections)):
+        assert f"<h3>{title}</h3>" in html
+    assert html.index("<h3>Overall</h3>") < html.index("<h3>Details</h3>") and "<script" not in html
+
+
+def test_the_metric_and_threshold_change_the_flags_section(view):
+    strict = audit_view(view.run, view.audits, metric="recall", threshold=0.9)
+    assert strict.section("flags").title == "Flagged gaps in recall: the largest per model and segment"
+    assert strict.flagged.empty and strict.section("flags").parts == ("No recall gap above 90%.",)
+    assert strict.section("segments").title == "recall by segment"
+    assert "**recall**" in strict.section("setup").parts[0] and "**90%**" in strict.section("setup").parts[0]
 
 
 def test_without_demographics_or_item_attributes_the_sections_say_so(shop):
@@ -100,6 +133,8 @@ def test_without_demographics_or_item_attributes_the_sections_say_so(shop):
     view = audit_view(run, audit_segments(run, segments), metric="recall", threshold=0.2)
     assert view.attribute is None and view.exposure_chart is None and view.exposure_wide.empty
     assert "no genres, category or department column" in view.exposure_note()
+    exposure = view.section("exposure")
+    assert (exposure.title, exposure.parts) == ("Exposure", (view.exposure_note(),))
     assert "Exposure does not apply" in view.report("bare").to_html()
     with pytest.raises(ConfigError, match="unknown metric"):
         audit_view(run, view.audits, metric="rmse")

@@ -3,7 +3,7 @@
 >>> run = standard_run(ds, k=10)  # doctest: +SKIP
 >>> audits = audit_segments(run, user_segments(ds, run.train))  # doctest: +SKIP
 >>> view = audit_view(run, audits, metric="ndcg", threshold=0.1)  # doctest: +SKIP
->>> view.audit_table, view.bias, view.report("synthetic-small")  # doctest: +SKIP
+>>> view.section("flags"), view.report("synthetic-small")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import altair as alt
 import pandas as pd
 
 from workbench import columns as C
-from workbench.analysis.audit import Audit, audit, exposure, group_labels, popularity_bias, summary_flags
+from workbench.analysis.audit import Audit, audit, exposure, popularity_bias, summary_flags
+from workbench.analysis.stats import group_labels
 from workbench.errors import ConfigError
 from workbench.report import Report
 from workbench.report.charts import audit_comparison_chart, exposure_chart, popularity_bias_chart
+from workbench.report.sections import Chart, Metrics, Part, Section, Sectioned, Table, page
 from workbench.views.common import StandardRun, model_names
 
 #: Item columns whose values the exposure section compares, the first present one wins.
@@ -47,7 +49,7 @@ def exposure_attribute(run: StandardRun) -> str | None:
 
 
 @dataclass(frozen=True)
-class AuditView:
+class AuditView(Sectioned):
     """What notebook 07 shows; built by :func:`audit_view`."""
 
     run: StandardRun
@@ -204,61 +206,101 @@ class AuditView:
             f"coverage_{focus}": float(self.bias.loc[focus, "coverage"]),
         }
 
+    def sections(self) -> list[Section]:
+        """The page: the setup and headline numbers, the overall scores, the flagged gaps, the metric by segment,
+        popularity bias, exposure and the detail tables."""
+        run, m, threshold = self.run, self.metric, self.threshold
+        first = next(iter(self.audits.values()))
+        lines = self.flag_lines()
+        if self.attribute:
+            exposure_parts: tuple[Part, ...] = (
+                Chart(self.exposure_chart),
+                Table(
+                    self.exposure_wide,
+                    max_rows=100,
+                    caption="Share of top-k recommendations (or training interactions) per value.",
+                ),
+            )
+        else:
+            exposure_parts = (self.exposure_note(),)
+        return [
+            Section(
+                "setup",
+                None,
+                (
+                    f"{model_names(run.models)} on a {run.describe()}, top {run.k} for "
+                    f"**{len(run.test_users):,}** test users. Audited metric: **{m}**; a group is flagged when it "
+                    f"trails the best group of its segment by more than **{threshold:.0%}**.",
+                    Metrics(self.headline, k=run.k),
+                ),
+            ),
+            Section("overall", "Overall", (Table(run.scores, caption="Means over test users."),)),
+            Section(
+                "flags",
+                f"Flagged gaps in {m}: the largest per model and segment",
+                # a Markdown list: the HTML Warnings block has a heading of its own, which the page must not add
+                ("\n".join(f"- {line}" for line in lines) or f"No {m} gap above {threshold:.0%}.",),
+            ),
+            Section(
+                "segments",
+                f"{m} by segment",
+                (
+                    *(Chart(chart) for chart in self.audit_charts.values()),
+                    Table(self.significance, caption="Kruskal-Wallis p-values across the groups of each segment."),
+                ),
+            ),
+            Section(
+                "popularity",
+                "Popularity bias",
+                (
+                    Table(
+                        self.bias,
+                        caption="arp: mean training popularity of recommended items; aplt: share from the long tail; "
+                        "coverage: share of the catalogue recommended; gini: concentration of recommendations; "
+                        "novelty: mean self-information in bits.",
+                    ),
+                    Chart(self.bias_chart),
+                ),
+            ),
+            Section("exposure", f"Exposure by {self.attribute}" if self.attribute else "Exposure", exposure_parts),
+            Section(
+                "details",
+                "Details",
+                (
+                    Table(
+                        self.flagged[
+                            [
+                                "model",
+                                "segment",
+                                "group",
+                                "value",
+                                "best_group",
+                                "best_value",
+                                "gap",
+                                "count",
+                                "p_value",
+                            ]
+                        ],
+                        max_rows=100,
+                        caption=f"Every group trailing the best of its segment in {m} by more than {threshold:.0%}.",
+                    ),
+                    Table(
+                        self.audit_table,
+                        max_rows=200,
+                        caption=f"Group means with {first.level:.0%} bootstrap intervals; "
+                        f"small: fewer than {first.min_group_size} users.",
+                    ),
+                ),
+            ),
+        ]
+
     def report(self, data_name: str) -> Report:
-        """The bias-audit report of the data set ``data_name``.
+        """The bias-audit report of the data set ``data_name``: :meth:`sections` as a page.
 
         >>> publish(view.report("synthetic-small"), "07_audit", view.headline)  # doctest: +SKIP
         """
-        run, m, threshold = self.run, self.metric, self.threshold
-        first = next(iter(self.audits.values()))
-        report = Report(
-            f"Bias audit: {data_name}", description="Metrics across user segments; popularity bias and exposure"
-        )
-        report.markdown(
-            f"{model_names(run.models)} on a {run.describe()}, top {run.k} for **{len(run.test_users):,}** test users. "
-            f"Audited metric: **{m}**; a group is flagged when it trails the best group of its segment "
-            f"by more than **{threshold:.0%}**."
-        )
-        report.metrics(self.headline, k=run.k)
-        report.markdown("## Overall")
-        report.table(run.scores, caption="Means over test users.")
-        report.markdown(f"## Flagged gaps in {m}: the largest per model and segment")
-        report.warnings(f"{row.model}: {row.message}" for row in self.worst.itertuples())
-        report.markdown(f"## {m} by segment")
-        for chart in self.audit_charts.values():
-            report.chart(chart)
-        report.table(self.significance, caption="Kruskal-Wallis p-values across the groups of each segment.")
-        report.markdown("## Popularity bias")
-        report.table(
-            self.bias,
-            caption="arp: mean training popularity of recommended items; aplt: share from the long tail; "
-            "coverage: share of the catalogue recommended; gini: concentration of recommendations; "
-            "novelty: mean self-information in bits.",
-        )
-        report.chart(self.bias_chart)
-        if self.attribute:
-            report.markdown(f"## Exposure by {self.attribute}")
-            report.chart(self.exposure_chart)
-            report.table(
-                self.exposure_wide,
-                max_rows=100,
-                caption="Share of top-k recommendations (or training interactions) per value.",
-            )
-        else:
-            report.markdown(f"## Exposure\n\n{self.exposure_note()}")
-        report.markdown("## Details")
-        report.table(
-            self.flagged[["model", "segment", "group", "value", "best_group", "best_value", "gap", "count", "p_value"]],
-            max_rows=100,
-            caption=f"Every group trailing the best of its segment in {m} by more than {threshold:.0%}.",
-        )
-        report.table(
-            self.audit_table,
-            max_rows=200,
-            caption=f"Group means with {first.level:.0%} bootstrap intervals; "
-            f"small: fewer than {first.min_group_size} users.",
-        )
-        return report
+        description = "Metrics across user segments; popularity bias and exposure"
+        return page(f"Bias audit: {data_name}", description, self.sections())
 
 
 def audit_view(

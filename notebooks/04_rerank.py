@@ -21,7 +21,6 @@ def _():
     )
 
     from workbench.notebooks import data_choice, fitted, load_data, publish, rerank_controls, stage, wait_for
-    from workbench.report import readable
     from workbench.views import RerankView, buy_again_view, rerank_run
 
     return (
@@ -32,7 +31,6 @@ def _():
         load_data,
         mo,
         publish,
-        readable,
         rerank_controls,
         rerank_run,
         stage,
@@ -49,7 +47,7 @@ def _(mo):
     EASE, item neighbours, popularity) fused by reciprocal rank; stage two, a
     LightGBM lambdarank model, re-orders them using user, item and
     user-item features. Every model trains on the notebooks' standard
-    per-user random split (stated under the metrics) and is scored on the
+    per-user random split (stated below) and is scored on the
     held-out rest; the re-ranker is set against the best single model by
     the per-user paired difference and its interval.
 
@@ -76,98 +74,51 @@ def _(dataset, load_data):
 
 
 @app.cell
-def _(ds, fitted, mo, n_candidates, n_folds, readable, rerank_run, run, stage, wait_for):
+def _(ds, fitted, mo, n_candidates, n_folds, rerank_run, run, stage, wait_for):
     wait_for(run, "Press **Train models** to fit popularity, ALS and the re-ranker.")
     stage("splitting 75/25 per user; training popularity, ALS and the re-ranker")
     with mo.status.spinner(title="Training popularity, ALS and the re-ranker"):
         # a report run fits each model once for all notebooks (fitted)
         trained = rerank_run(ds, n_candidates=n_candidates.value, n_folds=n_folds.value, fit=fitted)
-    readable(trained.fit_seconds)
     return (trained,)
 
 
 @app.cell
-def _(RerankView, k, trained):
+def _(RerankView, k, stage, trained):
     # k only changes the lists scored: changing it does not train again
     view = RerankView(trained.at_k(k.value))
+    stage("candidate recall by source")
+    view.section("setup")
     return (view,)
 
 
 @app.cell
-def _(mo):
-    mo.md("""
-    ## Candidate recall
-
-    Recall of the first `n` fused candidates (the ceiling any re-ranker can
-    reach at that depth), and of the part of that pool each source put in
-    (an item can come from several sources).
-    """)
-    return
-
-
-@app.cell
-def _(readable, stage, view):
-    stage("candidate recall by source")
-    readable(view.recall_table)
+def _(view):
+    view.section("verdict")
     return
 
 
 @app.cell
 def _(view):
-    view.recall_chart
-    return
-
-
-@app.cell
-def _(mo, readable, view):
-    mo.vstack(
-        [readable(view.run.scores), mo.md(f"Means over the test users of the {view.run.describe()}. {view.verdict}")]
-    )
+    view.section("recall")
     return
 
 
 @app.cell
 def _(view):
-    view.comparison_chart
+    view.section("metrics")
     return
 
 
 @app.cell
-def _(mo):
-    mo.md("""
-    ## Example re-ranked lists
-
-    The re-ranker's top items for three test users, with the sources that
-    proposed each one and its rank in the ALS baseline's full ordering
-    (`moved` > 0: the re-ranker lifted it above its ALS position).
-    """)
+def _(view):
+    view.section("fit_time")
     return
 
 
 @app.cell
-def _(readable, view):
-    readable(view.examples)
-    return
-
-
-@app.cell
-def _(mo):
-    mo.md("""
-    ## Buy again vs discover
-
-    In groceries, drugstores and pet food much of the next basket repeats
-    earlier ones, and a user's own purchase counts are a baseline most
-    published models fail to beat (Li et al., *A Next Basket
-    Recommendation Reality Check*, TOIS 2023); TIFU-KNN (Hu et al., SIGIR
-    2020) and UP-CF@r (Faggioli et al., UMAP 2020), the published methods
-    that do, stand beside it with their default settings. Here each user's
-    last basket is held out and every model recommends with repeats allowed
-    (ALS also without): quality on repeat items and on explore items (new
-    to the user), and the repeat share of each model's lists, for all
-    users and by activity band, at k = 10 as in the Reality Check (the k
-    slider above does not apply here). The section applies to logs where
-    someone bought an item twice.
-    """)
+def _(view):
+    view.section("examples")
     return
 
 
@@ -177,14 +128,9 @@ def _(buy_again_view, ds, mo, n_candidates, n_folds, run, stage, wait_for):
     stage("buy again vs discover")
     with mo.status.spinner(title="Fitting buy again, TIFU-KNN, UP-CF@r, ALS and the re-ranker on last baskets"):
         buy_again = buy_again_view(ds, n_candidates=n_candidates.value, n_folds=n_folds.value)
-    mo.md(buy_again.note)
+    # the buy-again section, last on the page (view.report appends it)
+    buy_again.section("buy_again")
     return (buy_again,)
-
-
-@app.cell
-def _(buy_again, mo, readable):
-    mo.vstack([buy_again.chart, readable(buy_again.study.table)]) if buy_again.study is not None else None
-    return
 
 
 @app.cell

@@ -139,6 +139,10 @@ def test_buy_again_does_not_apply_without_repeats():
     section = buy_again_view(Dataset.from_frames(log))
     assert section.study is None and section.overall is None and section.chart is None
     assert section.note.startswith("Does not apply: nobody bought an item twice")
+    # the page still has the section: its title, what it compares and why it does not apply here
+    (shown,) = section.sections()
+    assert (shown.key, shown.title) == ("buy_again", "Buy again vs discover")
+    assert shown.parts[1:] == (section.note,) and "at k = 10 as in the Reality Check" in shown.parts[0]
 
 
 def test_report_cards_sections_and_prose(view, buy_again):
@@ -151,6 +155,24 @@ def test_report_cards_sections_and_prose(view, buy_again):
         assert f"<h3>{heading}</h3>" in text
     assert "per-user 75/25 split (seed 42)" in text and "<script" not in text
     assert "Buy again vs discover" not in view.report("shop").to_html()
+
+
+def test_sections_then_the_buy_again_section(view, buy_again):
+    keys = ["setup", "verdict", "recall", "metrics", "fit_time", "examples"]
+    assert [section.key for section in view.sections()] == keys
+    assert [section.key for section in view.sections(buy_again)] == [*keys, "buy_again"]
+    titles = [section.title for section in view.sections(buy_again)]
+    html = view.report("shop", buy_again).to_html()
+    assert re.findall(r"<h3>([^<]*)</h3>", html) == titles[1:]  # the opening has no heading
+    assert view.section("setup").parts[-1].values == view.headline
+    assert view.section("verdict").parts == (view.verdict,)
+    recall = view.section("recall").parts
+    pd.testing.assert_frame_equal(recall[1].frame, view.recall_table)
+    assert recall[2].chart.to_dict()["title"] == "Candidate recall@n by source"
+    assert view.section("fit_time").parts[0].frame.equals(view.run.fit_seconds)
+    assert view.section("examples").parts[1].frame is view.examples
+    shown = buy_again.section("buy_again")
+    assert shown.parts[1] == buy_again.note and shown.parts[3].frame is buy_again.study.table
 
 
 def test_buy_again_does_not_apply_without_timestamps(shop):

@@ -22,11 +22,10 @@ def _():
 
     from workbench.models import ContentSimilarity
     from workbench.notebooks import data_choice, load_data, publish, stage, wait_for
-    from workbench.report import format_value
     from workbench.views import (
         cold_split,
         cold_users_view,
-        coldstart_report,
+        coldstart_page,
         hybrid_view,
         item_options,
         new_items_view,
@@ -36,9 +35,8 @@ def _():
         ContentSimilarity,
         cold_split,
         cold_users_view,
-        coldstart_report,
+        coldstart_page,
         data_choice,
-        format_value,
         hybrid_view,
         item_options,
         load_data,
@@ -97,13 +95,9 @@ def _(dataset, load_data):
 
 
 @app.cell
-def _(cold_split, ds, mo, stage):
+def _(cold_split, ds, stage):
     stage("holding out users")
     split = cold_split(ds)
-    mo.md(
-        f"**{len(split.cold_users):,}** cold users ({split.describe()}) held out with **{len(split.test):,}** "
-        f"interactions; **{split.train.interactions['user_id'].nunique():,}** warm users train on **{len(split.train):,}**."
-    )
     return (split,)
 
 
@@ -111,15 +105,11 @@ def _(cold_split, ds, mo, stage):
 def _(cold_users_view, favourites, method, mo, run, split, stage, wait_for):
     wait_for(run, "Press **Fit models** to cluster users and fit the baselines.")
     if split.users_note():
-        fitted_users = None  # no demographics: this section and the hybrid switch say why
-        _shown = mo.md(split.users_note())
+        fitted_users = None  # no demographics: the users sections and the hybrid switch say why
     else:
         stage(f"clustering users ({method.value}, {favourites.value} favourites), recommending to cold users")
         with mo.status.spinner(title="Clustering users and fitting favourites"):
             fitted_users = cold_users_view(split, method=method.value, favourites=favourites.value)
-        _ridge = [] if fitted_users.ridge_selection is None else [fitted_users.ridge_selection]
-        _shown = mo.vstack([mo.md(fitted_users.choice()), fitted_users.selection, *_ridge])
-    _shown
     return (fitted_users,)
 
 
@@ -131,138 +121,10 @@ def _(fitted_users, k):
 
 
 @app.cell
-def _(mo, users):
-    mo.stop(users is None)
-    users.selection_plot
-    return
-
-
-@app.cell
-def _(mo, users):
-    mo.stop(users is None)
-    users.profiles
-    return
-
-
-@app.cell
-def _(mo, users):
-    mo.stop(users is None)
-    users.cold_scores
-    return
-
-
-@app.cell
-def _(format_value, mo, users):
-    mo.stop(users is None)
-    mo.hstack(
-        [
-            mo.stat(
-                value=format_value(users.cold_scores.loc[users.name, "ndcg"]), label=f"{users.name} nDCG@{users.k}"
-            ),
-            mo.stat(
-                value=format_value(users.cold_scores.loc["popularity", "ndcg"]), label=f"popularity nDCG@{users.k}"
-            ),
-            mo.stat(value=f"{users.ndcg_ratio:.3f}x", label=f"{users.name} / popularity"),
-            mo.stat(
-                value=f"{users.headline['ndcg_gain_over_popularity']:+.4f}",
-                label=f"per-user gain, {users.name} - popularity",
-            ),
-        ]
-    )
-    return
-
-
-@app.cell
-def _(mo, users):
-    mo.stop(users is None)
-    mo.md(users.verdict)
-    return
-
-
-@app.cell
-def _(mo, users):
-    mo.stop(users is None)
-    users.cold_chart
-    return
-
-
-@app.cell
-def _(mo, users):
-    mo.stop(users is None)
-    users.by_cluster
-    return
-
-
-@app.cell
-def _(mo):
-    mo.md("""
-    ## Onboarding: the first interactions of a new user
-
-    Each cold user's first 1 or 3 items (by time) are revealed, as if given in
-    the first minutes after sign-up. The cold-start model adds their similarity
-    to those items (co-occurrence cosine in the training log); every model is
-    scored on the same remaining items and never lists the revealed ones.
-    """)
-    return
-
-
-@app.cell
-def _(mo, users):
-    mo.stop(users is None)
-    users.onboarding
-    return
-
-
-@app.cell
-def _(mo):
-    mo.md("""
-    ## New items: similar by content
-
-    Pick an item that has no training interactions; its neighbours come from
-    TF-IDF over tags and title words, so they need no interactions either.
-    Tags (genres, categories) weigh 0.7 and title words 0.3 (`text_weight`):
-    on MovieLens-100K that keeps neighbours in the same genres and still finds
-    sequels (`benchmarks/content_ml100k.py`).
-    """)
-    return
-
-
-@app.cell
-def _(item_options, mo, split):
-    _options = item_options(split)
-    item_pick = mo.ui.dropdown(
-        options=_options, value=next(iter(_options), None), searchable=True, label="item without interactions"
-    )
-    item_pick
-    return (item_pick,)
-
-
-@app.cell
 def _(ContentSimilarity, ds, split, stage):
     stage("indexing item content")
     similarity = None if split.items_note() else ContentSimilarity().fit(ds)
     return (similarity,)
-
-
-@app.cell
-def _(item_pick, k, mo, new_items_view, similarity, split):
-    items = None if similarity is None else new_items_view(split, similarity, item_pick.value, k=k.value)
-    _count = mo.md(f"**{items.cold_item_count:,}** items have no training interactions.") if items else None
-    mo.vstack([_count, items.similar]) if items else mo.md(split.items_note())
-    return (items,)
-
-
-@app.cell
-def _(mo):
-    mo.md("""
-    ## Hybrid switch by segment
-
-    The warm users' interactions are split per user; the hybrid trains on the
-    training share and is evaluated on the rest plus every interaction of the
-    cold users. The cold segment gets the favourites chosen above (ridge or
-    clusters). ALS alone serves unknown users the most popular items.
-    """)
-    return
 
 
 @app.cell
@@ -279,30 +141,75 @@ def _(favourites, fitted_users, hybrid_view, method, min_interactions, mo, split
 
 
 @app.cell
-def _(fitted_hybrid, k, mo, split):
+def _(fitted_hybrid, k):
     hybrid = None if fitted_hybrid is None else fitted_hybrid.at_k(k.value)
-    if hybrid is None:
-        _shown = mo.md(split.users_note())
-    else:
-        _shown = mo.vstack(
-            [mo.md(f"Warm users split {hybrid.describe()}; {hybrid.k} items per list."), hybrid.by_segment]
-        )
-    _shown
     return (hybrid,)
 
 
 @app.cell
-def _(hybrid, mo):
-    mo.stop(hybrid is None)
-    hybrid.segment_chart
+def _(item_pick, k, new_items_view, similarity, split):
+    items = None if similarity is None else new_items_view(split, similarity, item_pick.value, k=k.value)
+    return (items,)
+
+
+@app.cell
+def _(coldstart_page, hybrid, items, split, users):
+    view = coldstart_page(users, items, hybrid, split)
+    view.section("split")
+    return (view,)
+
+
+@app.cell
+def _(view):
+    view.section("cold_users")
     return
 
 
 @app.cell
-def _(coldstart_report, dataset, hybrid, items, publish, split, stage, users):
+def _(view):
+    view.section("clusters")
+    return
+
+
+@app.cell
+def _(view):
+    view.section("profiles")
+    return
+
+
+@app.cell
+def _(view):
+    view.section("onboarding")
+    return
+
+
+@app.cell
+def _(item_options, mo, split):
+    _options = item_options(split)
+    item_pick = mo.ui.dropdown(
+        options=_options, value=next(iter(_options), None), searchable=True, label="item without interactions"
+    )
+    item_pick
+    return (item_pick,)
+
+
+@app.cell
+def _(view):
+    view.section("new_items")
+    return
+
+
+@app.cell
+def _(view):
+    view.section("hybrid")
+    return
+
+
+@app.cell
+def _(dataset, publish, stage, view):
     stage("writing report")
-    headline = split.headline if users is None else users.headline
-    publish(coldstart_report(users, items, hybrid, dataset.value, split=split), "02_coldstart", headline)
+    headline = view.headline
+    publish(view.report(dataset.value), "02_coldstart", headline)
     return
 
 

@@ -2,11 +2,13 @@
 (tested in tests/views/test_coldstart_view.py)."""
 
 import json
+import re
 
 import pytest
 from test_notebooks import run_in_process, unstamped
 
-from workbench.views.coldstart import ColdUsersView, HybridView, NewItemsView, coldstart_report, item_options
+from workbench.notebooks import notebooks_dir
+from workbench.views.coldstart import PAGE, ColdUsersView, HybridView, NewItemsView, coldstart_report, item_options
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +50,11 @@ def test_the_report_is_the_views(run):
     assert unstamped(html) == unstamped(
         coldstart_report(users, defs["items"], defs["hybrid"], "synthetic-small").to_html()
     )
+    # the page is the views the notebook shows, and its cells show every section in the page's order
+    view = defs["view"]
+    assert view.users is users and view.items is defs["items"] and view.hybrid is defs["hybrid"]
+    source = (notebooks_dir() / "02_coldstart.py").read_text(encoding="utf-8")
+    assert re.findall(r'^\s+view\.section\("(\w+)"\)$', source, re.M) == list(PAGE)
 
 
 def test_the_notebook_shows_the_paired_difference_and_onboarding(run):

@@ -11,9 +11,11 @@ from workbench.data import Dataset
 from workbench.errors import ConfigError, DataError
 from workbench.models import ClusterColdStart, ContentSimilarity
 from workbench.views.coldstart import (
+    PAGE,
     cold_split,
     cold_users_view,
     coldstart_note,
+    coldstart_page,
     coldstart_report,
     hybrid_view,
     item_options,
@@ -151,6 +153,33 @@ def test_report_names_the_query_item_and_the_split(users, items, hybrid, shop):
     )
 
 
+def test_the_page_is_the_views_sections_in_order(users, items, hybrid, split):
+    view = coldstart_page(users, items, hybrid, split)
+    sections = view.sections()
+    assert [section.key for section in sections] == list(PAGE) and sections[0].title is None
+    assert sections[1:5] == users.sections()  # the same objects: the users' sections are laid out once
+    assert [(s.key, s.title) for s in sections[5:]] == [
+        (s.key, s.title) for s in [*items.sections(), *hybrid.sections()]
+    ]
+    assert view.headline == users.headline
+    # the opening counts the split; the cold users' section holds the cards, the scores and the verdict
+    warm = split.train.interactions["user_id"].nunique()
+    assert view.section("split").parts == (
+        f"**{len(split.cold_users):,}** cold users (20%, seed 0) are held out with their **{len(split.test):,}** "
+        f"interactions; **{warm:,}** warm users train on **{len(split.train):,}**.",
+    )
+    cold = view.section("cold_users")
+    assert cold.parts[1].values == users.cards and cold.parts[2].frame.equals(users.cold_scores)
+    assert cold.parts[3] == users.verdict
+    assert view.section("onboarding").parts[1].frame.equals(users.onboarding)
+    assert "tags (genres, categories) weigh 0.7 and title words 0.3" in view.section("new_items").parts[0]
+    assert view.section("hybrid").parts[1].frame.equals(hybrid.by_segment)
+    # the report shows the same headings, in order
+    html = view.report("synthetic-small").to_html()
+    assert re.findall(r"<h3>([^<]*)</h3>", html) == [section.title for section in sections[1:]]
+    assert coldstart_report(users, items, hybrid, "synthetic-small").to_html() == html
+
+
 def test_data_without_users_or_items_says_so(shop):
     bare = Dataset.from_frames(shop.interactions[["user_id", "item_id"]])
     assert "no users table" in coldstart_note(bare) and coldstart_note(shop) == ""
@@ -159,8 +188,15 @@ def test_data_without_users_or_items_says_so(shop):
     for view in (cold_users_view, hybrid_view):
         with pytest.raises(DataError, match="no users table"):
             view(split)
+    bare_page = coldstart_page(None, None, None, split)
+    assert [section.key for section in bare_page.sections()] == list(PAGE)  # each section says why it is empty
+    assert bare_page.section("clusters").parts == ("Not computed: it needs the users' demographics (see Cold users).",)
+    assert bare_page.headline == split.headline
     html = coldstart_report(None, None, None, "bare", split=split).to_html()
-    assert re.search(r"<h3>Cold users</h3>\s*<p>No demographics: the data set has no users table", html)
+    # the heading, then the section's first part: why
+    assert re.search(
+        r"<h3>Cold users</h3></section>\s*<section[^>]*><p>No demographics: the data set has no users", html
+    )
     assert "<h3>Hybrid switch</h3>" in html and "New items do not apply: the data set has no items table" in html
     with pytest.raises(ConfigError, match="split="):
         coldstart_report(None, None, None, "bare")

@@ -27,6 +27,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "new_items_view",
             "HybridView",
             "hybrid_view",
+            "ColdStartPage",
+            "coldstart_page",
             "coldstart_report",
         ],
         "als": ["AlsView", "als_view"],

@@ -10,7 +10,11 @@ rows, headline keys and prose carry that name (:data:`MODEL_NAMES`).
 >>> users.name, users.verdict, users.onboarding  # doctest: +SKIP
 >>> items = new_items_view(split, ContentSimilarity().fit(ds), cold_items(split)[0], k=10)  # doctest: +SKIP
 >>> hybrid = hybrid_view(split, method="kmeans", favourites="ridge", min_interactions=5, k=10)  # doctest: +SKIP
->>> coldstart_report(users, items, hybrid, "synthetic-small")  # doctest: +SKIP
+>>> view = coldstart_page(users, items, hybrid, split)  # doctest: +SKIP
+>>> view.section("cold_users"), view.report("synthetic-small")  # doctest: +SKIP
+
+Each view lays out its own sections; :func:`coldstart_page` puts them in the page's order (:data:`PAGE`), with a
+section saying why for each view that does not apply to the data.
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ from workbench.models import (
     HybridRecommender,
     PopularityRecommender,
 )
-from workbench.models.coldstart import SELECTION_FOLDS, SELECTION_K, demographic_columns
+from workbench.models.coldstart import SELECTION_FOLDS, SELECTION_K
+from workbench.models.demographics import demographic_columns
 from workbench.report import Report
 from workbench.report.charts import metric_comparison_chart, selection_chart
+from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, page
 from workbench.views.common import MODEL_SEED, RATIO, SPLIT_SEED, shares
 
 #: Share of users held out entirely, and the seed that picks them.
@@ -65,6 +71,15 @@ FAVOURITES_TEXT = {
     "ridge": "each user gets the favourites of a closed-form ridge regression of the item columns on their "
     "demographics (penalty chosen on warm users held out as if cold); the clusters are still shown below",
 }
+#: Captions of the cluster and ridge-penalty selection tables.
+SELECTION_CAPTION = (
+    f"nDCG@{SELECTION_K} of cluster favourites for warm users held out as if cold ({SELECTION_FOLDS} folds); "
+    "higher silhouette and lower BIC mean tighter clusters."
+)
+RIDGE_CAPTION = f"nDCG@{SELECTION_K} of the ridge favourites for the same held-out warm users, per penalty."
+ONBOARDING_TITLE = "Onboarding: the first interactions of a new user"
+#: The page's sections in order: the split (the page's opening), the cold users' four, new items, the hybrid.
+PAGE = ("split", "cold_users", "clusters", "profiles", "onboarding", "new_items", "hybrid")
 
 
 def model_name(model: ClusterColdStart) -> str:
@@ -98,7 +113,7 @@ def coldstart_note(ds: Dataset) -> str:
 
 
 @dataclass(frozen=True)
-class ColdSplit:
+class ColdSplit(Sectioned):
     """A share of users held out with all their interactions; built by :func:`cold_split`."""
 
     ds: Dataset
@@ -131,6 +146,20 @@ class ColdSplit:
         """The split in words, e.g. ``20%, seed 0``."""
         return f"{self.fraction:.0%}, seed {self.seed}"
 
+    def sections(self) -> list[Section]:
+        """The page's opening: who is held out, and what the warm users train on."""
+        warm = self.train.interactions[C.USER].nunique()
+        return [
+            Section(
+                "split",
+                None,
+                (
+                    f"**{len(self.cold_users):,}** cold users ({self.describe()}) are held out with their "
+                    f"**{len(self.test):,}** interactions; **{warm:,}** warm users train on **{len(self.train):,}**.",
+                ),
+            )
+        ]
+
 
 def cold_split(ds: Dataset, *, fraction: float = COLD_FRACTION, seed: int = COLD_SEED) -> ColdSplit:
     """Hold out ``fraction`` of the users of ``ds`` (their demographics stay). Without demographics the split
@@ -143,7 +172,7 @@ def cold_split(ds: Dataset, *, fraction: float = COLD_FRACTION, seed: int = COLD
 
 
 @dataclass(frozen=True)
-class ColdUsersView:
+class ColdUsersView(Sectioned):
     """The cold-start model (cluster or ridge favourites) vs popularity for the held-out users; built by
     :func:`cold_users_view`."""
 
@@ -189,8 +218,8 @@ class ColdUsersView:
         text = f"Chosen: **{n} clusters** (highest nDCG@{SELECTION_K} of held-out warm users with cluster favourites)."
         if self.ridge_selection is not None:
             text += (
-                f" Ridge favourites: penalty **{self.cluster_model.ridge_penalty_:g}** (highest nDCG@{SELECTION_K} "
-                "of the same held-out warm users)."
+                f" Ridge favourites: penalty **{self.cluster_model.ridge_penalty_:g}** pseudo-users (highest "
+                f"nDCG@{SELECTION_K} of the same held-out warm users)."
             )
         return text
 
@@ -310,6 +339,51 @@ class ColdUsersView:
         }
         return {labels.get(key, key): value for key, value in self.headline.items()}
 
+    def sections(self) -> list[Section]:
+        """The cold users' sections: the scores against popularity, the choice of clusters, their profiles and
+        onboarding."""
+        return list(self._sections)
+
+    @cached_property
+    def _sections(self) -> tuple[Section, ...]:
+        model, name, headline = self.cluster_model, self.name, self.headline
+        summary = (
+            f"Users are clustered with **{model.method}** on demographics. Favourites (**{name}**): "
+            f"{self.favourites}. nDCG@{self.k} of the cold users: {name} **{headline[f'ndcg_{name}']:.4f}** vs "
+            f"popularity **{headline['ndcg_popularity']:.4f}**, a ratio of **{self.ndcg_ratio:.3f}**."
+        )
+        ridge = () if self.ridge_selection is None else (Table(self.ridge_selection, caption=RIDGE_CAPTION),)
+        top = "top items" if name == "clusters" else "ridge favourites at its mean demographics"
+        profiles = (
+            f"Mean of numeric columns, most common value (with its share) of categorical ones, the cluster's {top}."
+        )
+        onboarding = (
+            f"Each cold user's first {' or '.join(map(str, ONBOARDING_FIRST))} items (by time) are revealed, as if "
+            "given in the first minutes after sign-up. The cold-start model adds their similarity to those items "
+            "(co-occurrence cosine in the training log); every model is scored on the same remaining items and never "
+            "lists the revealed ones."
+        )
+        gain = "gain: per-user paired nDCG difference with popularity, with its 95% bootstrap interval."
+        scores = (
+            summary,
+            Metrics(self.cards, k=self.k),
+            Table(self.cold_scores, caption="Means over the held-out users, who had no interactions in training."),
+            self.verdict,
+            Chart(self.cold_chart),
+            Table(self.by_cluster, caption="Cold users by the cluster their demographics assign them to."),
+        )
+        choice = (self.choice(), Table(self.selection, caption=SELECTION_CAPTION), Chart(self.selection_plot), *ridge)
+        return (
+            Section("cold_users", f"Cold users: {name} vs popularity", scores),
+            Section("clusters", "Choosing the number of clusters", choice),
+            Section(
+                "profiles",
+                f"Cluster profiles ({model.n_clusters_} clusters)",
+                (Table(self.profiles, caption=profiles),),
+            ),
+            Section("onboarding", ONBOARDING_TITLE, (onboarding, Table(self.onboarding, caption=gain))),
+        )
+
 
 def cold_users_view(
     split: ColdSplit, *, method: str = "kmeans", favourites: str = "clusters", k: int = 10
@@ -353,7 +427,7 @@ def item_options(split: ColdSplit) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class NewItemsView:
+class NewItemsView(Sectioned):
     """Content neighbours of an item; built by :func:`new_items_view`."""
 
     split: ColdSplit
@@ -378,6 +452,24 @@ class NewItemsView:
         similar["train_interactions"] = counts.reindex(similar["similar_item_id"], fill_value=0).to_numpy()
         return similar
 
+    def sections(self) -> list[Section]:
+        """The content neighbours of the query item, named in the heading."""
+        weight = self.similarity.text_weight
+        return [
+            Section(
+                "new_items",
+                f"New items: content neighbours of {item_label(self.query_item, self.split.ds.items)}",
+                (
+                    f"**{self.cold_item_count:,}** items have no training interactions. Neighbours come from TF-IDF "
+                    f"over tags and title words, so they need no interactions either: tags (genres, categories) "
+                    f"weigh {1 - weight:.1f} and title words {weight:.1f} (`text_weight`); on MovieLens-100K that "
+                    "keeps neighbours in the same genres and still finds sequels (`benchmarks/content_ml100k.py`).",
+                    # the query item is named in the heading
+                    Table(self.similar.drop(columns=C.ITEM), caption="Cosine similarity of TF-IDF vectors."),
+                ),
+            )
+        ]
+
 
 def new_items_view(split: ColdSplit, similarity: ContentSimilarity, query_item: Any, *, k: int = 10) -> NewItemsView:
     """Neighbours of ``query_item`` under ``similarity`` (fitted on ``split.ds``).
@@ -390,7 +482,7 @@ def new_items_view(split: ColdSplit, similarity: ContentSimilarity, query_item: 
 
 
 @dataclass(frozen=True)
-class HybridView:
+class HybridView(Sectioned):
     """The hybrid switch against ALS alone, by segment; built by :func:`hybrid_view`."""
 
     hybrid: HybridRecommender
@@ -449,6 +541,28 @@ class HybridView:
         """What serves the cold segment: ``cluster favourites`` or ``ridge favourites``."""
         return FAVOURITES_LABEL[self.hybrid.cold_model.favourites]
 
+    def sections(self) -> list[Section]:
+        """The hybrid switch against ALS alone, by segment."""
+        return [
+            Section(
+                "hybrid",
+                f"Hybrid switch ({self.cold_label} below {self.hybrid.min_interactions} training interactions, ALS "
+                "above)",
+                (
+                    f"The warm users' interactions are split {self.describe()}; the hybrid trains on the "
+                    "training share and is evaluated on the rest plus every interaction of the cold users, "
+                    f"{self.k} items per list. The cold segment gets the {self.cold_label} chosen above; ALS alone "
+                    "serves unknown users the most popular items.",
+                    Table(
+                        self.by_segment,
+                        caption="cold: fewer interactions than the switch (held-out users included); heavy: at least "
+                        "the median of warm users.",
+                    ),
+                    Chart(self.segment_chart),
+                ),
+            )
+        ]
+
 
 def hybrid_view(
     split: ColdSplit,
@@ -478,6 +592,74 @@ def hybrid_view(
     return HybridView(hybrid, truth, k, ratio, seed)
 
 
+@dataclass(frozen=True)
+class ColdStartPage(Sectioned):
+    """Notebook 02's page: the views' sections in the order of :data:`PAGE`; a view that is None (``users`` and
+    ``hybrid`` without demographics, ``items`` without an items table) gives sections saying why. Built by
+    :func:`coldstart_page`."""
+
+    users: ColdUsersView | None
+    items: NewItemsView | None
+    hybrid: HybridView | None
+    split: ColdSplit
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        """The cold users' headline, or the number of cold users when they are not computed."""
+        return self.split.headline if self.users is None else self.users.headline
+
+    def sections(self) -> list[Section]:
+        """The page, in the order of :data:`PAGE`."""
+        return list(self._sections)
+
+    @cached_property
+    def _sections(self) -> tuple[Section, ...]:
+        split = self.split
+        why = split.users_note() or "The cold users were not computed."
+        needs = ("Not computed: it needs the users' demographics (see Cold users).",)
+        unavailable = [
+            Section("cold_users", "Cold users", (why,)),
+            Section("clusters", "Choosing the number of clusters", needs),
+            Section("profiles", "Cluster profiles", needs),
+            Section("onboarding", ONBOARDING_TITLE, needs),
+            Section("new_items", "New items", (split.items_note() or "New items were not computed.",)),
+            Section("hybrid", "Hybrid switch", (f"Not computed: its cold segment is served from demographics. {why}",)),
+        ]
+        views = (split, self.users, self.items, self.hybrid)
+        shown = [section for view in views if view is not None for section in view.sections()]
+        found = {section.key: section for section in [*unavailable, *shown]}  # a view's own section, else why not
+        return tuple(found[key] for key in PAGE)
+
+    def report(self, data_name: str) -> Report:
+        """The cold-start report of the data set ``data_name``: :meth:`sections` as a page.
+
+        >>> publish(view.report("synthetic-small"), "02_coldstart", view.headline)  # doctest: +SKIP
+        """
+        model = f" ({self.users.name})" if self.users else ""
+        description = (
+            f"Demographic favourites{model} vs popularity for new users; content similarity for new items; "
+            "hybrid switch"
+        )
+        return page(f"Cold start: {data_name}", description, self.sections())
+
+
+def coldstart_page(
+    users: ColdUsersView | None,
+    items: NewItemsView | None,
+    hybrid: HybridView | None,
+    split: ColdSplit | None = None,
+) -> ColdStartPage:
+    """The page of the views (each may be None: its sections say why). ``split`` is needed only when ``users``
+    is None.
+
+    >>> view = coldstart_page(users, items, hybrid, split)  # doctest: +SKIP
+    >>> view.section("hybrid")  # doctest: +SKIP
+    """
+    if users is None and split is None:
+        raise ConfigError("coldstart_page: pass split= when there is no cold users view")
+    return ColdStartPage(users, items, hybrid, users.split if users is not None else split)
+
+
 def coldstart_report(
     users: ColdUsersView | None,
     items: NewItemsView | None,
@@ -486,99 +668,8 @@ def coldstart_report(
     *,
     split: ColdSplit | None = None,
 ) -> Report:
-    """The cold-start report of the data set ``data_name``. A section whose view is None says why it does
-    not apply (``users`` and ``hybrid`` without demographics, ``items`` without an items table); the others
-    are still shown. ``split`` is needed only when ``users`` is None.
+    """The cold-start report of the data set ``data_name``: :func:`coldstart_page`'s report.
 
-    >>> publish(coldstart_report(users, items, hybrid, "synthetic-small"), "02_coldstart", users.headline)  # doctest: +SKIP
     >>> coldstart_report(None, None, None, "orders.csv", split=cold_split(ds))  # doctest: +SKIP
     """
-    if users is None and split is None:
-        raise ConfigError("coldstart_report: pass split= when there is no cold users view")
-    split = users.split if users is not None else split
-    report = Report(
-        f"Cold start: {data_name}",
-        description=f"Demographic favourites{f' ({users.name})' if users else ''} vs popularity for new users; "
-        "content similarity for new items; hybrid switch",
-    )
-    if users is None:
-        report.markdown(
-            f"**{len(split.cold_users):,}** users ({split.describe()}) are held out with their "
-            f"**{len(split.test):,}** interactions."
-        )
-        report.markdown(f"## Cold users\n\n{split.users_note()}")
-    else:
-        _cold_users_sections(report, users)
-    _new_items_section(report, split, items)
-    if hybrid is None:
-        why = split.users_note() or "The hybrid switch was not computed."
-        report.markdown(f"## Hybrid switch\n\nNot computed: its cold segment is served from demographics. {why}")
-    else:
-        report.markdown(
-            f"## Hybrid switch ({hybrid.cold_label} below {hybrid.hybrid.min_interactions} training "
-            "interactions, ALS above)"
-        )
-        report.table(
-            hybrid.by_segment,
-            caption="cold: fewer interactions than the switch (held-out users included); heavy: at least the median "
-            "of warm users.",
-        )
-        report.chart(hybrid.segment_chart)
-    return report
-
-
-def _cold_users_sections(report: Report, users: ColdUsersView) -> None:
-    """The cold users' sections: the split, the clusters, the scores against popularity and onboarding."""
-    split, headline, model, name = users.split, users.headline, users.cluster_model, users.name
-    report.markdown(
-        f"**{len(split.cold_users):,}** users ({split.describe()}) are held out with their **{len(split.test):,}** "
-        f"interactions; users are clustered with **{model.method}** on demographics. Favourites (**{name}**): "
-        f"{users.favourites}. nDCG@{users.k} of the cold users: {name} **{headline[f'ndcg_{name}']:.4f}** vs "
-        f"popularity **{headline['ndcg_popularity']:.4f}**, a ratio of **{users.ndcg_ratio:.3f}**."
-    )
-    report.metrics(users.cards, k=users.k)
-    report.markdown("## Choosing the number of clusters")
-    report.table(
-        users.selection,
-        caption=f"nDCG@{SELECTION_K} of cluster favourites for warm users held out as if cold ({SELECTION_FOLDS} "
-        "folds); higher silhouette and lower BIC mean tighter clusters.",
-    )
-    report.chart(users.selection_plot)
-    if users.ridge_selection is not None:
-        report.markdown(f"Ridge penalty: **{model.ridge_penalty_:g}** pseudo-users.")
-        report.table(
-            users.ridge_selection,
-            caption=f"nDCG@{SELECTION_K} of the ridge favourites for the same held-out warm users, per penalty.",
-        )
-    report.markdown(f"## Cluster profiles ({model.n_clusters_} clusters)")
-    top = "the cluster's top items" if name == "clusters" else "the ridge favourites at the cluster's mean demographics"
-    report.table(
-        users.profiles,
-        caption=f"Mean of numeric columns, most common value (with its share) of categorical ones, {top}.",
-    )
-    report.markdown(f"## Cold users: {name} vs popularity")
-    report.table(users.cold_scores, caption="Means over the held-out users, who had no interactions in training.")
-    report.markdown(users.verdict)
-    report.chart(users.cold_chart)
-    report.table(users.by_cluster, caption="Cold users by the cluster their demographics assign them to.")
-    report.markdown("## Onboarding: the first interactions of a new user")
-    report.table(
-        users.onboarding,
-        caption="Each cold user's first items (by time) are revealed; every model is scored on the remaining items "
-        "and never lists the revealed ones. gain: per-user paired nDCG difference with popularity, 95% bootstrap "
-        "interval.",
-    )
-
-
-def _new_items_section(report: Report, split: ColdSplit, items: NewItemsView | None) -> None:
-    """Content neighbours of the picked item, or why the section does not apply."""
-    if items is None:
-        report.markdown(f"## New items\n\n{split.items_note()}")
-        return
-    report.markdown(f"## New items: content neighbours of {item_label(items.query_item, split.ds.items)}")
-    report.markdown(f"{items.cold_item_count:,} items have no training interactions.")
-    weight = items.similarity.text_weight
-    report.table(
-        items.similar.drop(columns=C.ITEM),  # the query item, named in the heading
-        caption=f"Cosine similarity of TF-IDF vectors: tags weigh {1 - weight:.1f}, title words {weight:.1f}.",
-    )
+    return coldstart_page(users, items, hybrid, split).report(data_name)

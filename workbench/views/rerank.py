@@ -2,7 +2,7 @@
 buy again vs discover.
 
 >>> run = rerank_run(ds, k=10, n_candidates=50, n_folds=3)  # doctest: +SKIP
->>> view = RerankView(run)
+>>> view = RerankView(run)  # doctest: +SKIP
 >>> view.section("recall"), view.sections(buy_again_view(ds)), view.report("ml-100k")  # doctest: +SKIP
 """
 

@@ -22,14 +22,12 @@ def _():
     )
 
     from workbench.notebooks import data_choice, fitted, load_data, publish, stage, wait_for
-    from workbench.report import format_value, peeking_chart, readable
     from workbench.tracking import track_run
     from workbench.views import (
         bandit_study,
         experiments_report,
         experiments_view,
         online_plan,
-        peeking_warning,
         search_plan,
         simulate_peeking,
         standard_run,
@@ -42,14 +40,10 @@ def _():
         experiments_report,
         experiments_view,
         fitted,
-        format_value,
         load_data,
         mo,
         online_plan,
-        peeking_chart,
-        peeking_warning,
         publish,
-        readable,
         search_plan,
         simulate_peeking,
         stage,
@@ -120,62 +114,28 @@ def _(base, mo, n_trials, run, search, stage, tuned_als, wait_for):
 
 
 @app.cell
-def _(base, experiments_view, mo, search, stage, tuned):
+def _(base, experiments_view, search, stage, tuned):
     stage("scoring the test set")
     view = experiments_view(base, tuned, plan=search)
-    mo.vstack([mo.md(view.search), mo.hstack([view.history, view.importance], justify="start")])
+    view.section("setup")
     return (view,)
 
 
 @app.cell
-def _(readable, view):
-    readable(view.best)
+def _(view):
+    view.section("tuning")
     return
 
 
 @app.cell
-def _(readable, view):
-    readable(view.scores)
+def _(view):
+    view.section("scores")
     return
 
 
 @app.cell
-def _(mo):
-    mo.md("""
-    ## Offline A/B: paired per-user comparison
-
-    Each test user is scored under both models, so the comparison is paired:
-    `diff` is the mean of (b - a), with a bootstrap interval, a paired
-    t-test and a Wilcoxon signed-rank test.
-    """)
-    return
-
-
-@app.cell
-def _(readable, view):
-    readable(view.ab)
-    return
-
-
-@app.cell
-def _(readable, view):
-    readable(view.many)
-    return
-
-
-@app.cell
-def _(mo):
-    mo.md("""
-    The table above tests every metric of default vs tuned ALS at once; the
-    `_adj` columns are Holm-corrected, so `significant` keeps the chance of
-    any false alarm across the six metrics at 5%.
-
-    ## Planning an online test
-
-    Conversion: a user clicks or buys one of the recommended items. How many
-    users per arm does a two-sided two-proportion z-test need to detect the
-    lift, and what power does a given number of users give?
-    """)
+def _(view):
+    view.section("ab")
     return
 
 
@@ -190,56 +150,22 @@ def _(mo):
 
 
 @app.cell
-def _(baseline, format_value, lift, mo, n_per_arm, online_plan, target_power):
+def _(baseline, lift, n_per_arm, online_plan, target_power, view):
     plan = online_plan(baseline.value, lift.value, target_power=target_power.value, n_per_arm=n_per_arm.value)
-    mo.hstack(
-        [mo.stat(value=format_value(value), label=label) for label, value in plan.figures().items()],
-        justify="start",
-    )
+    view.online_section(plan)
     return (plan,)
 
 
 @app.cell
-def _(readable, view):
-    readable(view.conversions_table.to_frame())
-    return
-
-
-@app.cell
-def _(mo):
-    mo.md("""
-    The replay gives each test user to one arm at random; a user converts
-    when the arm's list contains one of their held-out items. The arms are
-    compared with a chi-square test.
-
-    ## Peeking
-    """)
-    return
-
-
-@app.cell
-def _(peeking_chart, simulate_peeking, stage):
+def _(simulate_peeking, stage):
     stage("simulating peeking")
     peeking = simulate_peeking()
-    peeking_chart(peeking)
     return (peeking,)
 
 
 @app.cell
-def _(mo, peeking, peeking_warning):
-    mo.callout(mo.md(peeking_warning(peeking)), kind="warn")
-    return
-
-
-@app.cell
-def _(mo):
-    mo.md("""
-    ## Bandits: learning which model to serve
-
-    Test users arrive one at a time in random order (several passes) and each
-    policy serves them one model's list; the reward is a hit in the user's
-    held-out items. Regret is measured against the best model in hindsight.
-    """)
+def _(peeking, view):
+    view.peeking_section(peeking)
     return
 
 
@@ -254,14 +180,8 @@ def _(mo):
 def _(bandit_study, n_steps, stage, view):
     stage("replaying bandit policies")
     bandits = bandit_study(view, n_steps=n_steps.value)
-    bandits.chart
+    view.bandits_section(bandits)
     return (bandits,)
-
-
-@app.cell
-def _(bandits, readable):
-    readable(bandits.summary)
-    return
 
 
 @app.cell

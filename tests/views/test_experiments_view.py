@@ -12,9 +12,13 @@ from workbench.analysis.experiment import peeking_curve
 from workbench.errors import ConfigError
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender
+from workbench.report.sections import Table
 from workbench.tuning import AlsSpace, plan_als_search, tune_and_test, validation_split
 from workbench.views.experiments import (
+    AB_COLUMNS,
+    MANY_COLUMNS,
     bandit_study,
+    default_plan,
     default_trials,
     experiments_report,
     experiments_view,
@@ -125,6 +129,38 @@ def test_report_takes_its_parameters_from_the_objects(view, peeking):
     html = experiments_report(view, plan, peeking, bandit_study(view, n_steps=1_000), "shop").to_html()
     assert "8 tuning trials" in html and "(per-user 75/25 split (seed 42))" in html
     assert "Baseline conversion 20%, relative lift 15%" in html and "identical" in html and "<script" not in html
+
+
+def test_the_page_is_its_sections_in_order_with_the_controls_values(view, peeking):
+    plan = online_plan(0.2, 0.15, target_power=0.9, n_per_arm=2_000)
+    bandits = bandit_study(view, n_steps=1_000)
+    sections = view.sections(online=plan, peeking=peeking, bandits=bandits)
+    assert [section.key for section in sections] == ["setup", "tuning", "scores", "ab", "online", "peeking", "bandits"]
+    assert [section.title for section in sections] == [
+        None,
+        "Tuning",
+        "Test metrics",
+        "Offline A/B (ndcg, paired per user)",
+        "Online test planning",
+        "Peeking",
+        f"Bandits choosing a model (best in hindsight: {bandits.best_arm})",
+    ]
+    assert sections[0].parts[1].values == view.headline and sections[0].parts[1].k == view.run.k
+    tables = [part.frame for part in sections[3].parts if isinstance(part, Table)]
+    assert tables[0].equals(view.ab[AB_COLUMNS]) and tables[1].equals(view.many[MANY_COLUMNS])
+    online = sections[4]
+    assert plan.figures() in [getattr(part, "values", None) for part in online.parts] and plan.caption() in online.parts
+    assert online.parts[-1].frame.equals(view.conversions_table.to_frame())
+    assert sections[5].parts[0] == peeking_warning(peeking)
+    assert sections[6].parts[-1].frame.equals(bandits.summary)
+    # without the controls' values: as the notebook's controls start
+    assert default_plan() == online_plan(0.1, 0.1)
+    assert default_plan().figures() in [getattr(part, "values", None) for part in view.section("online").parts]
+    assert view.section("bandits").title == sections[6].title  # the best arm does not depend on the steps
+    assert view.section("tuning").parts[-1].frame.equals(view.best)
+    html = experiments_report(view, plan, peeking, bandits, "shop").to_html()
+    for title in filter(None, (section.title for section in sections)):
+        assert f"<h3>{title}</h3>" in html
 
 
 def test_a_run_without_the_baselines_is_one_line(view):

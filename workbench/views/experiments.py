@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -31,6 +32,7 @@ from workbench.errors import ConfigError
 from workbench.evaluation import evaluate_per_user, summarize
 from workbench.report import Report
 from workbench.report.analysis_charts import bandit_chart, history_chart, importance_chart, peeking_chart
+from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, page
 from workbench.tuning import SearchPlan, TuningResult, plan_als_search, tune_and_test
 from workbench.views.common import RATIO, StandardRun
 
@@ -54,6 +56,9 @@ VALIDATION_RATIO = 0.75
 LEVEL = 0.95
 #: The number of looks the peeking warning speaks of.
 WARNING_LOOKS = 10
+#: Users the bandit policies serve, and the online test plan's assumptions, as the notebook's sliders start.
+BANDIT_STEPS = 5_000
+PLAN_DEFAULTS = {"baseline": 0.1, "lift": 0.1, "target_power": 0.8, "n_per_arm": 5_000}
 #: Columns of the A/B and every-metric tables in the report.
 AB_COLUMNS = ["a", "b", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_ttest", "p_wilcoxon", "n_users"]
 MANY_COLUMNS = [
@@ -70,7 +75,7 @@ MANY_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class ExperimentsView:
+class ExperimentsView(Sectioned):
     """The tuned model beside the standard run's baselines; built by :func:`experiments_view`."""
 
     run: StandardRun
@@ -148,6 +153,126 @@ class ExperimentsView:
             "trials": self.trials,
             "test_users": int(len(self.run.test_users)),
         }
+
+    def sections(
+        self,
+        *,
+        online: OnlinePlan | None = None,
+        peeking: pd.DataFrame | None = None,
+        bandits: BanditStudy | None = None,
+    ) -> list[Section]:
+        """The page: the setup and headline numbers, tuning, test metrics, the offline A/B, the online test plan
+        (``online``), peeking (``peeking``: :func:`simulate_peeking`) and the bandits (``bandits``); each of the
+        last three, when not given, as the notebook's controls start (:func:`default_plan`,
+        :data:`BANDIT_STEPS`)."""
+        return [
+            *(build() for build in self._fixed().values()),
+            self.online_section(default_plan() if online is None else online),
+            self.peeking_section(simulate_peeking() if peeking is None else peeking),
+            self.bandits_section(bandit_study(self, n_steps=BANDIT_STEPS) if bandits is None else bandits),
+        ]
+
+    def section(self, key: str) -> Section:
+        """The section named ``key``; the online, peeking and bandit sections as :meth:`sections` makes them
+        (a notebook shows those with the values of its controls: :meth:`online_section` and the others)."""
+        fixed = self._fixed()
+        return fixed[key]() if key in fixed else super().section(key)
+
+    def _fixed(self) -> dict[str, Callable[[], Section]]:
+        """The sections no control of the notebook changes (but those of the tuning), by key, in order."""
+        return {"setup": self._setup, "tuning": self._tuning, "scores": self._scores, "ab": self._ab}
+
+    def _setup(self) -> Section:
+        run = self.run
+        return Section(
+            "setup",
+            None,
+            (
+                f"{self.trials} tuning trials on a validation split of train ({run.describe()}); the best parameters "
+                f"were refitted on all of train and scored once on **{len(run.test_users):,}** test users at "
+                f"k = {run.k}.",
+                Metrics(self.headline, k=run.k),
+            ),
+        )
+
+    def _tuning(self) -> Section:
+        search = (self.search,) if self.search else ()
+        return Section(
+            "tuning",
+            "Tuning",
+            (
+                *search,
+                Chart(self.history),
+                Chart(self.importance),
+                Table(self.best, caption="Best parameters and their validation nDCG."),
+            ),
+        )
+
+    def _scores(self) -> Section:
+        return Section(
+            "scores",
+            "Test metrics",
+            (Table(self.scores, caption="Means over test users; a user without hits scores 0."),),
+        )
+
+    def _ab(self) -> Section:
+        return Section(
+            "ab",
+            f"Offline A/B ({AB_METRIC}, paired per user)",
+            (
+                "Each test user is scored under both models, so the comparison is paired: `diff` is the mean of "
+                "(b - a), with a bootstrap interval, a paired t-test and a Wilcoxon signed-rank test.",
+                Table(self.ab[AB_COLUMNS], caption=f"diff = mean of b - a; {LEVEL:.0%} bootstrap CI."),
+                Table(
+                    self.many[MANY_COLUMNS],
+                    caption=f"Default (a) vs tuned (b) ALS on every metric; p-values "
+                    f"{CORRECTION.capitalize()}-corrected.",
+                ),
+                f"The table above tests every metric of default vs tuned ALS at once; the `_adj` columns are "
+                f"{CORRECTION.capitalize()}-corrected, so `significant` keeps the chance of any false alarm across "
+                f"the {len(self.many)} metrics at 5%.",
+            ),
+        )
+
+    def online_section(self, plan: OnlinePlan) -> Section:
+        """The online test ``plan`` (:func:`online_plan` of the notebook's sliders) and the replayed test."""
+        note = self.conversions.note
+        return Section(
+            "online",
+            "Online test planning",
+            (
+                "Conversion: a user clicks or buys one of the recommended items. How many users per arm does a "
+                "two-sided two-proportion z-test need to detect the lift, and what power does a given number of "
+                "users give?",
+                Metrics(plan.figures()),
+                plan.caption(),
+                "The replay gives each test user to one arm at random; a user converts when the arm's list contains "
+                "one of their held-out items. The arms are compared with a chi-square test.",
+                Table(
+                    self.conversions_table.to_frame(),
+                    caption="Replayed test, default ALS (a) vs tuned ALS (b): a user converts on a hit; chi-square "
+                    "test." + (f" Note: {note}." if note else ""),
+                ),
+            ),
+        )
+
+    def peeking_section(self, curve: pd.DataFrame) -> Section:
+        """What peeking does to A/A tests (``curve``: :func:`simulate_peeking`)."""
+        return Section("peeking", "Peeking", (peeking_warning(curve), Chart(peeking_chart(curve))))
+
+    def bandits_section(self, bandits: BanditStudy) -> Section:
+        """The bandit policies of ``bandits`` (:func:`bandit_study` for the notebook's number of users)."""
+        return Section(
+            "bandits",
+            f"Bandits choosing a model (best in hindsight: {bandits.best_arm})",
+            (
+                "Test users arrive one at a time in random order (several passes) and each policy serves them one "
+                "model's list; the reward is a hit in the user's held-out items. Regret is measured against the "
+                "best model in hindsight.",
+                Chart(bandits.chart),
+                Table(bandits.summary),
+            ),
+        )
 
 
 def default_trials(ds: Dataset) -> int:
@@ -253,6 +378,15 @@ def online_plan(
     return OnlinePlan(baseline, lift, target_power, n_per_arm, alpha, needed, achieved)
 
 
+def default_plan() -> OnlinePlan:
+    """:func:`online_plan` of :data:`PLAN_DEFAULTS`.
+
+    >>> default_plan().n_per_arm
+    5000
+    """
+    return online_plan(**PLAN_DEFAULTS)
+
+
 def peeking_warning(curve: pd.DataFrame, *, looks: int = WARNING_LOOKS) -> str:
     """What peeking ``looks`` times does to an A/A test, in words, from :func:`peeking_curve`.
 
@@ -303,47 +437,11 @@ def bandit_study(view: ExperimentsView, *, n_steps: int) -> BanditStudy:
 def experiments_report(
     view: ExperimentsView, plan: OnlinePlan, peeking: pd.DataFrame, bandits: BanditStudy, data_name: str
 ) -> Report:
-    """The experiments report of the data set ``data_name``.
+    """The experiments report of the data set ``data_name``: the sections of ``view`` with the online ``plan``,
+    the ``peeking`` curve and the ``bandits`` the notebook shows, as a page.
 
     >>> publish(experiments_report(view, plan, peeking, bandits, "synthetic-small"), "08_experiments", view.headline)  # doctest: +SKIP
     """
-    run = view.run
-    report = Report(
-        f"Experiments: {data_name}",
-        description="ALS tuning, paired A/B comparison, online test planning, peeking and bandits",
-    )
-    report.markdown(
-        f"{view.trials} tuning trials on a validation split of train ({run.describe()}); "
-        f"the best parameters were refitted on all of train and scored once on **{len(run.test_users):,}** "
-        f"test users at k = {run.k}."
-    )
-    report.metrics(view.headline, k=run.k)
-    report.markdown("## Tuning")
-    if view.search:
-        report.markdown(view.search)
-    report.chart(view.history)
-    report.chart(view.importance)
-    report.table(view.best, caption="Best parameters and their validation nDCG.")
-    report.markdown("## Test metrics")
-    report.table(view.scores, caption="Means over test users; a user without hits scores 0.")
-    report.markdown(f"## Offline A/B ({AB_METRIC}, paired per user)")
-    report.table(view.ab[AB_COLUMNS], caption=f"diff = mean of b - a; {LEVEL:.0%} bootstrap CI.")
-    report.table(
-        view.many[MANY_COLUMNS],
-        caption=f"Default (a) vs tuned (b) ALS on every metric; p-values {CORRECTION.capitalize()}-corrected.",
-    )
-    report.markdown("## Online test planning")
-    report.metrics(plan.figures(), caption=plan.caption())
-    note = view.conversions.note
-    report.table(
-        view.conversions_table.to_frame(),
-        caption="Replayed test, default ALS (a) vs tuned ALS (b): a user converts on a hit; chi-square test."
-        + (f" Note: {note}." if note else ""),
-    )
-    report.markdown("## Peeking")
-    report.warnings([peeking_warning(peeking)])
-    report.chart(peeking_chart(peeking))
-    report.markdown(f"## Bandits choosing a model (best in hindsight: {bandits.best_arm})")
-    report.chart(bandits.chart)
-    report.table(bandits.summary)
-    return report
+    description = "ALS tuning, paired A/B comparison, online test planning, peeking and bandits"
+    sections = view.sections(online=plan, peeking=peeking, bandits=bandits)
+    return page(f"Experiments: {data_name}", description, sections)

@@ -1,6 +1,7 @@
 """One layout per notebook: the marimo notebook, its Jupyter twin and its HTML report show the same sections, in
 the same order, from the view's ``sections()`` (run on synthetic-small)."""
 
+import html
 import importlib.util
 import re
 from html.parser import HTMLParser
@@ -58,7 +59,7 @@ def shown_in_jupyter(name: str) -> list[str]:
         for output in cell.get("outputs", [])
         if output["output_type"] in ("display_data", "execute_result")
     ]
-    return [text.removeprefix("## ") for text in texts if text.startswith("## ")]
+    return [html.unescape(text.removeprefix("## ")) for text in texts if text.startswith("## ")]
 
 
 @pytest.mark.parametrize("name", SECTIONED)
@@ -66,7 +67,7 @@ def test_marimo_jupyter_and_html_show_the_same_sections(name, monkeypatch, tmp_p
     marimo = shown_in_marimo(name, monkeypatch, tmp_path)
     parser = Headings()
     parser.feed((tmp_path / f"{name}.html").read_text(encoding="utf-8"))
-    html = [heading.strip() for heading in parser.headings]
+    page = [heading.strip() for heading in parser.headings]
     jupyter = shown_in_jupyter(name)
     assert len(marimo) >= 3, marimo
-    assert marimo == html == jupyter, f"marimo {marimo}\nHTML {html}\nJupyter {jupyter}"
+    assert marimo == page == jupyter, f"marimo {marimo}\nHTML {page}\nJupyter {jupyter}"

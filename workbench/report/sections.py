@@ -11,6 +11,7 @@ section is a heading and its parts in order: Markdown text, :class:`Table`, :cla
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,12 @@ def _warning_list(part: Warnings) -> str:
     return "\n".join(f"- {message}" for message in part.messages) or "No warnings."
 
 
+def _text(markdown: str) -> str:
+    """Markdown for marimo and Jupyter, which would render HTML in it: ``<``, ``>`` and ``&`` (from item names,
+    file names, labels) shown as written. The HTML report's Markdown takes no raw HTML anyway."""
+    return html.escape(markdown, quote=False)
+
+
 @dataclass(frozen=True)
 class Section:
     """One titled part of a page; ``key`` names it for notebooks and tests, ``title`` is its heading (None: the
@@ -85,16 +92,16 @@ class Section:
         """What marimo shows: the parts stacked, tables through :func:`readable`, metrics as stats."""
         import marimo as mo
 
-        shown: list[Any] = [mo.md(text) for text in self._heading()]
+        shown: list[Any] = [mo.md(_text(text)) for text in self._heading()]
         for part in self.parts:
             if isinstance(part, str):
-                shown.append(mo.md(part))
+                shown.append(mo.md(_text(part)))
             elif isinstance(part, Table):
                 shown.append(readable(part.frame))
             elif isinstance(part, Chart):
                 shown.append(part.chart)
             elif isinstance(part, Warnings):
-                shown.append(mo.callout(mo.md(_warning_list(part)), kind="warn" if part.messages else "success"))
+                shown.append(mo.callout(mo.md(_text(_warning_list(part))), kind="warn" if part.messages else "success"))
             else:
                 stats = [
                     mo.stat(value=format_value(v), label=metric_label(key, k=part.k)) for key, v in part.values.items()
@@ -102,7 +109,7 @@ class Section:
                 shown.append(mo.hstack(stats, justify="start", wrap=True))
             caption = getattr(part, "caption", None)
             if caption:
-                shown.append(mo.md(f"<small>{caption}</small>"))
+                shown.append(mo.md(f"<small>{_text(caption)}</small>"))
         return mo.vstack(shown)
 
     def _ipython_display_(self) -> None:
@@ -110,22 +117,22 @@ class Section:
         from IPython.display import Markdown, display
 
         for text in self._heading():
-            display(Markdown(text))
+            display(Markdown(_text(text)))
         for part in self.parts:
             if isinstance(part, str):
-                display(Markdown(part))
+                display(Markdown(_text(part)))
             elif isinstance(part, Table):
                 display(readable(part.frame))
             elif isinstance(part, Chart):
                 display(part.chart)
             elif isinstance(part, Warnings):
-                display(Markdown(("**Warnings**\n\n" if part.messages else "") + _warning_list(part)))
+                display(Markdown(("**Warnings**\n\n" if part.messages else "") + _text(_warning_list(part))))
             else:
                 rows = [f"| {metric_label(key, k=part.k)} | {format_value(v)} |" for key, v in part.values.items()]
-                display(Markdown("\n".join(["| | |", "|---|---:|", *rows])))
+                display(Markdown(_text("\n".join(["| | |", "|---|---:|", *rows]))))
             caption = getattr(part, "caption", None)
             if caption:
-                display(Markdown(f"*{caption}*"))
+                display(Markdown(f"*{_text(caption)}*"))
 
     def add_to(self, report: Report) -> Report:
         """Append this section to an HTML ``report``."""

@@ -36,7 +36,7 @@ def test_candidate_recall_by_source(view):
     assert list(table.columns) == ["als", "ease", "neighbours", "popularity", "fused"]
     assert list(table.index) == [10, 20, 50]  # the re-ranker's depth, and the smaller ones
     for n in table.index:
-        pool = view.model.candidates.candidates(view.run.test_users, n=n)
+        pool = view.model.candidates.candidates(view.run.test_users, k=n)
         assert (pool.groupby("user_id").size() <= n).all()
         assert table.loc[n, "fused"] == pytest.approx(candidate_recall(pool, test, n))
         assert table.loc[n, "fused"] == pytest.approx(brute_recall(pool, test))
@@ -85,7 +85,7 @@ def test_reranked_lists_come_from_the_pool(view, shop):
     assert (recs.groupby("user_id").size() == run.k).all()
     seen = pd.MultiIndex.from_frame(run.train.interactions[["user_id", "item_id"]])
     assert not pd.MultiIndex.from_frame(recs[["user_id", "item_id"]]).isin(seen).any()
-    pool = model.candidates.candidates(run.test_users, n=model.n_candidates)
+    pool = model.candidates.candidates(run.test_users, k=model.n_candidates)
     assert model.basket_models == {}  # the test asks for new items: no next-basket sources
     assert len(recs.merge(pool, on=["user_id", "item_id"])) == len(recs)
     assert len(shop) == len(run.train) + len(run.test)
@@ -100,7 +100,7 @@ def test_examples_flags_and_rank_moves(view):
         order = run.models["als"].recommend([user], k=n_items)["item_id"].tolist()
         assert rows["als_rank"].tolist() == [order.index(item) + 1 for item in rows["item_id"]]
     assert (examples["moved"] == examples["als_rank"] - examples["rank"]).all()
-    pool = view.model.candidates.candidates(users, n=view.model.n_candidates)
+    pool = view.model.candidates.candidates(users, k=view.model.n_candidates)
     flags = examples[["user_id", "item_id"]].merge(pool, on=["user_id", "item_id"])
     for flag in ("in_als", "in_ease", "in_knn", "in_popularity"):
         assert examples[flag].tolist() == flags[flag].tolist()

@@ -13,7 +13,7 @@ natural output is a candidate list (the re-ranker) or a routing of other models'
 hybrid) overrides it. ``recommend`` completes short lists with popular items and turns them
 into the tidy frame; the re-ranker's ``feature_table`` and ``explain`` read the same lists.
 
-List length: ``k`` in every call that returns lists, ``n_candidates`` for a candidate pool (``n=``, ``depth=`` still work).
+List length: ``k`` in every call that returns lists, ``n_candidates`` for a candidate pool.
 
 An allow-list naming ids the model does not know ignores them with one
 UnknownItemsWarning counting them (a shop's stock list names new items); an allow-list

@@ -18,7 +18,6 @@ from threadpoolctl import threadpool_limits
 
 from workbench import columns as C
 from workbench.data.dataset import Dataset
-from workbench.errors import ConfigError
 from workbench.guards import positive_int
 from workbench.models import storage
 from workbench.models.als import ALSRecommender
@@ -48,8 +47,7 @@ RRF_K = 60.0
 
 
 class CandidateGenerator(Recommender):
-    """Union of ALS, EASE, item-item BM25 neighbours and popularity, ``n_candidates`` per user
-    (``depth=`` is the older name of ``n_candidates``).
+    """Union of ALS, EASE, item-item BM25 neighbours and popularity, ``n_candidates`` per user.
 
     ``recommend`` ranks by the fused score; :meth:`candidates` also returns each source's
     score and whether the item is in that source's top ``k``. The ALS and EASE models are
@@ -79,7 +77,7 @@ class CandidateGenerator(Recommender):
     def __init__(
         self,
         *,
-        n_candidates: int | None = None,
+        n_candidates: int = 100,
         factors: int = 64,
         regularization: float = 20.0,
         iterations: int = 15,
@@ -87,11 +85,8 @@ class CandidateGenerator(Recommender):
         n_neighbours: int = 100,
         ease_regularization: float = 750.0,
         seed: int = 0,
-        depth: int | None = None,
     ) -> None:
-        self.n_candidates = positive_int(
-            _one_of(n_candidates, "n_candidates", depth, "depth", default=100), "n_candidates"
-        )
+        self.n_candidates = positive_int(n_candidates, "n_candidates")
         self.n_neighbours = positive_int(n_neighbours, "n_neighbours")
         self.factors = int(factors)
         self.regularization = float(regularization)
@@ -150,11 +145,6 @@ class CandidateGenerator(Recommender):
         full = np.full((scores.shape[0], len(self.item_map)), -np.inf)
         full[:, self._pool] = scores
         return full
-
-    @property
-    def depth(self) -> int:
-        """The older name of ``n_candidates``."""
-        return self.n_candidates
 
     def _source_scores(
         self, user_codes: np.ndarray, *, exclude_seen: bool = True, allowed: np.ndarray | None = None
@@ -230,9 +220,8 @@ class CandidateGenerator(Recommender):
         k: int | None = None,
         items: Iterable[Any] | None = None,
         exclude_items: Iterable[Any] | None = None,
-        n: int | None = None,
     ) -> pd.DataFrame:
-        """Top ``k`` (default ``n_candidates``; ``n=`` is the older name) unseen candidates per user,
+        """Top ``k`` (default ``n_candidates``) unseen candidates per user,
         with every source's score and membership; ``items`` and ``exclude_items`` as in ``recommend``.
 
         Columns: ``user_id, item_id, score, rank`` (fused), ``<source>_score`` and ``in_<source>``
@@ -240,7 +229,7 @@ class CandidateGenerator(Recommender):
         (their ALS and neighbour scores are NaN).
         """
         self._require_fitted("candidates")
-        k = positive_int(_one_of(k, "k", n, "n", default=self.n_candidates), "k")
+        k = positive_int(self.n_candidates if k is None else k, "k")
         allowed = self.item_filter(items, exclude_items).mask(self.item_map)
         ids = unique_users(users, self.user_map)
         codes = self.user_map.codes(ids)
@@ -299,15 +288,6 @@ class CandidateGenerator(Recommender):
         )
 
 
-def _one_of(value: Any, name: str, old_value: Any, old_name: str, *, default: Any) -> Any:
-    """``value``, or ``old_value`` passed under its older name ``old_name``; both and different is a ConfigError."""
-    if old_value is None:
-        return default if value is None else value
-    if value is not None and value != old_value:
-        raise ConfigError(f"{name}={value!r} and {old_name}={old_value!r} (its older name) disagree; pass {name} only")
-    return old_value
-
-
 def _candidate_frame(
     ids: np.ndarray,
     index: np.ndarray,
@@ -333,10 +313,8 @@ def _candidate_frame(
     return pd.DataFrame(frame)
 
 
-def candidate_recall(
-    candidates: pd.DataFrame, truth: pd.DataFrame | Dataset, k: int | None = None, *, n: int | None = None
-) -> float:
-    """Recall of the top ``k`` candidates per user (``n=`` is the older name) against ``truth``:
+def candidate_recall(candidates: pd.DataFrame, truth: pd.DataFrame | Dataset, k: int) -> float:
+    """Recall of the top ``k`` candidates per user against ``truth``:
     the ceiling a re-ranker can reach.
 
     Averaged over the users in ``truth`` (a user without candidates scores 0).
@@ -344,9 +322,7 @@ def candidate_recall(
     >>> candidate_recall(gen.candidates(test, k=100), test, 100)  # doctest: +SKIP
     0.62
     """
-    if k is None and n is None:
-        raise ConfigError("candidate_recall needs k, the number of candidates per user to count")
-    k = positive_int(_one_of(k, "k", n, "n", default=None), "k")
+    k = positive_int(k, "k")
     pairs = truth.interactions if isinstance(truth, Dataset) else truth
     relevant = pairs[[C.USER, C.ITEM]].drop_duplicates()
     if relevant.empty:

@@ -89,7 +89,7 @@ class RerankView(RerankerView, Sectioned):
         depths = sorted({depth for depth in RECALL_DEPTHS if depth < n_candidates} | {n_candidates})
         rows = []
         for n in depths:
-            pool = self.model.candidates.candidates(self.run.test_users, n=n)
+            pool = self.model.candidates.candidates(self.run.test_users, k=n)
             rows.append({"n": n, "source": "fused", "recall": candidate_recall(pool, self.run.test, n)})
             for source, flag in SOURCE_FLAGS.items():
                 rows.append({"n": n, "source": source, "recall": candidate_recall(pool[pool[flag]], self.run.test, n)})
@@ -140,7 +140,7 @@ class RerankView(RerankerView, Sectioned):
         item (``in_*``), its rank in ALS's full ordering and ``moved`` = ALS rank - re-ranked rank."""
         users = self.run.test_users[:EXAMPLE_USERS]
         recs = self.run.recs["reranker"]
-        pool = self.model.candidates.candidates(users, n=self.model.n_candidates)
+        pool = self.model.candidates.candidates(users, k=self.model.n_candidates)
         proposals = pool[[C.USER, C.ITEM, *SOURCE_FLAGS.values()]]
         als_order = self.run.models["als"].recommend(users, k=self.run.train.interactions[C.ITEM].nunique())
         examples = (

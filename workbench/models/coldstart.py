@@ -25,7 +25,7 @@ from workbench.guards import positive_int
 from workbench.models import storage
 from workbench.models.base import Recommender
 from workbench.models.clusters import METHODS, Clusters, cluster_selection
-from workbench.models.demographics import DemographicEncoder, demographic_columns
+from workbench.models.demographics import DemographicEncoder
 from workbench.models.favourites import (
     RIDGE_PENALTIES,
     ClusterFavourites,
@@ -41,7 +41,6 @@ __all__ = [
     "SELECTION_FOLDS",
     "SELECTION_K",
     "ClusterColdStart",
-    "demographic_columns",  # its home is models.demographics; views/coldstart.py still imports it from here
 ]
 
 #: How a user's favourites are computed: their cluster's (the default) or a ridge regression on demographics.

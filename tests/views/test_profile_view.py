@@ -101,7 +101,7 @@ def test_report_is_the_sections_in_order(shop_view):
     ]
     assert sections[0].title is None and sections[0].parts[0].values == shop_view.headline
     warnings = shop_view.section("warnings").parts[0]
-    assert warnings.splitlines() == [f"- {message}" for message in shop_view.profile.warnings]
+    assert list(warnings.messages) == shop_view.profile.warnings
     html = shop_view.report("Data profile: shop").to_html()
     headings = re.findall(r"<h3>([^<]*)</h3>", html)
     assert headings == [section.title for section in sections[1:]]

@@ -88,7 +88,7 @@ def test_sections_follow_the_slider(view):
     worst = view.worst_section(min_pairs)
     assert worst == view.section("worst")  # the notebook's default
     assert worst.title == f"Where the model is most wrong (segments with at least {min_pairs} pairs)"
-    assert worst.parts[0].splitlines() == [f"- {message}" for message in view.worst(min_pairs)["message"]]
+    assert list(worst.parts[0].messages) == list(view.worst(min_pairs)["message"])
     assert view.worst_section(10**9).parts[0] == f"No segment has at least {10**9} pairs."
     # the slider changes the cards too: the worst residual is among the larger segments
     assert view.opening(50).parts[-1].values == view.headline(50) != view.headline(10**9)

@@ -19,7 +19,7 @@ from workbench.data.profile import SPEND_COLUMN, Profile, profile
 from workbench.data.stats import OUTLIER_Z
 from workbench.report import Report
 from workbench.report.charts import profile_charts, shop_charts
-from workbench.report.sections import Chart, Metrics, Part, Section, Sectioned, Table, page
+from workbench.report.sections import Chart, Metrics, Part, Section, Sectioned, Table, Warnings, page
 
 #: Summary rows shown as headline numbers (with the warning count).
 HEADLINE_METRICS = ("interactions", "users", "items", "density")
@@ -110,14 +110,13 @@ class ProfileView(Sectioned):
         """The page: headline numbers, warnings, summary, the shop's sections (:data:`SHOP`), the cleaning
         findings (:data:`FINDINGS`), missing values, distributions and demographics."""
         p = self.profile
-        warnings = "\n".join(f"- {message}" for message in p.warnings) or "No data-quality warnings."
         cleaning = (
             "`workbench.data.clean(ds, merge_labels=True, drop_outlier_users=True, impute=True)` acts on these; "
             "nothing is changed unless asked."
         )
         return [
             Section("headline", None, (Metrics(self.headline),)),
-            Section("warnings", "Data-quality warnings", (warnings,)),
+            Section("warnings", "Data-quality warnings", (Warnings(tuple(p.warnings)),)),
             Section("summary", "Summary", (Table(p.summary, max_rows=100),)),
             *(self._described(name) for name in SHOP),
             Section("findings", "Cleaning findings", (cleaning,)),

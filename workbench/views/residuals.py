@@ -25,7 +25,7 @@ from workbench.analysis.residuals import (
 from workbench.data.dataset import Dataset
 from workbench.report import Report
 from workbench.report.analysis_charts import calibration_chart, residual_chart
-from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, page
+from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, Warnings, page
 from workbench.views.common import Fit, RerankerView, StandardRun, fit_model, standard_run
 from workbench.views.rerank import reranker
 
@@ -151,12 +151,12 @@ class ResidualsView(RerankerView, Sectioned):
 
     def worst_section(self, min_pairs: int = MIN_PAIRS) -> Section:
         """The :data:`N_WORST` segments furthest from zero among those of at least ``min_pairs`` pairs."""
-        messages = "\n".join(f"- {message}" for message in self.worst(min_pairs)["message"])
+        messages = tuple(self.worst(min_pairs)["message"])
         return Section(
             "worst",
             f"Where the model is most wrong (segments with at least {min_pairs} pairs)",
             (
-                messages or f"No segment has at least {min_pairs} pairs.",
+                Warnings(messages) if messages else f"No segment has at least {min_pairs} pairs.",
                 "Residuals by training activity are expected: the score ranks items within a user, so the same "
                 "score means more relevance for a heavy user (many test items) than for a light one.",
             ),

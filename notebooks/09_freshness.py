@@ -23,13 +23,11 @@ def _():
     from workbench.analysis import live_note, live_replay
     from workbench.notebooks import data_choice, load_data, publish, stage, wait_for
     from workbench.report import readable
-    from workbench.views import freshness_note, freshness_report, freshness_view
+    from workbench.views import freshness_page
 
     return (
         data_choice,
-        freshness_note,
-        freshness_report,
-        freshness_view,
+        freshness_page,
         live_note,
         live_replay,
         load_data,
@@ -78,60 +76,39 @@ def _(dataset, load_data):
 
 
 @app.cell
-def _(ds, freshness_note, freshness_view, k, mo, readable, run, stage, start_fraction, wait_for, window_days):
-    note = freshness_note(ds)
+def _(ds, freshness_page, k, mo, run, stage, start_fraction, wait_for, window_days):
     wait_for(run, "Press **Replay** to train and replay the three strategies.")
-    if note:
-        view = None  # no times to replay: the page says why
-        _shown = mo.md(note)
-    else:
-        stage("replaying frozen, incremental and refit; measuring drift")
-        with mo.status.spinner(title="Replaying frozen, incremental and refit ALS"):
-            view = freshness_view(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
-        _shown = mo.vstack([mo.md(view.work), readable(view.freshness)])
-    _shown
-    return note, view
+    stage("replaying frozen, incremental and refit; measuring drift")
+    with mo.status.spinner(title="Replaying frozen, incremental and refit ALS"):
+        # a log without times gives the page saying why, with the same sections
+        view = freshness_page(ds, start_fraction=start_fraction.value, window_days=window_days.value, k=k.value)
+    view.section("setup")
+    return (view,)
 
 
 @app.cell
-def _(mo, readable, view):
-    mo.stop(view is None)
-    readable(view.summary)
+def _(view):
+    view.section("strategies")
     return
 
 
 @app.cell
-def _(mo, view):
-    mo.stop(view is None)
-    mo.vstack(list(view.charts.values()))
+def _(view):
+    view.section("windows")
     return
 
 
 @app.cell
-def _(mo, readable, view):
-    mo.stop(view is None)
-    readable(view.drift)
-    return
-
-
-@app.cell
-def _(mo, view):
-    mo.stop(view is None)
-    mo.vstack(list(view.drift_charts.values()))
-    return
-
-
-@app.cell
-def _(mo, readable, view):
-    mo.stop(view is None)
-    readable(view.alerts)
+def _(view):
+    view.section("drift")
     return
 
 
 @app.cell
 def _(ds, live_note, live_replay, mo, readable, run, stage, start_fraction, wait_for):
     wait_for(run, "Press **Replay** to also run the live loop against a RabbitMQ broker.")
-    _title = "## Live loop: events from a broker"
+    # notebook only, not one of the page's sections: it needs a broker running now
+    _title = "**Live loop: events from a broker** (notebook only)"
     live_why = live_note()
     if live_why:
         _live = mo.md(f"{_title}\n\n{live_why}")
@@ -154,10 +131,10 @@ def _(ds, live_note, live_replay, mo, readable, run, stage, start_fraction, wait
 
 
 @app.cell
-def _(dataset, freshness_report, note, publish, stage, view):
+def _(dataset, publish, stage, view):
     stage("writing report")
-    headline = {} if view is None else view.headline
-    publish(freshness_report(view, dataset.value, note=note), "09_freshness", headline)
+    headline = view.headline
+    publish(view.report(dataset.value), "09_freshness", headline)
     return
 
 

@@ -1,6 +1,7 @@
 """workbench.views.freshness (notebook 09): the replay table, summary, drift and report agree with the package."""
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,18 @@ from workbench.analysis.drift import drift_alerts, drift_table
 from workbench.analysis.freshness import plan_replay
 from workbench.data import Dataset
 from workbench.errors import DataError
-from workbench.views.freshness import freshness_note, freshness_report, freshness_view
+from workbench.report.sections import Warnings
+from workbench.views.freshness import (
+    FreshnessView,
+    NoReplay,
+    freshness_note,
+    freshness_page,
+    freshness_report,
+    freshness_view,
+)
+
+#: The time stamp of a page, which two renderings do not share.
+STAMP = re.compile(r"generated [^<]* by workbench")
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +72,49 @@ def test_a_log_without_timestamps_does_not_apply(shop):
     lonely = Dataset.from_frames(pd.DataFrame({"user_id": [1], "item_id": [2]}))
     with pytest.raises(DataError):
         freshness_view(lonely)
-    html = freshness_report(None, "bare", note=note).to_html()  # the page still says why
-    assert "<h3>Replay</h3>" in html and note in html and html.count("<h3>") == 1
+    page = freshness_page(bare)  # the page still says why, in the same sections
+    assert isinstance(page, NoReplay) and page.headline == {}
+    assert [(section.key, section.title) for section in page.sections()] == [
+        ("setup", None),
+        ("strategies", "Strategies"),
+        ("windows", "Quality and update cost per window"),
+        ("drift", "Drift against the training period"),
+    ]
+    assert page.section("setup").parts == (note,)
+    html = freshness_report(None, "bare", note=note).to_html()
+    assert STAMP.sub("", html) == STAMP.sub("", page.report("bare").to_html())
+    assert note in html and html.count("<h3>") == 3 and "<h3>Drift against the training period</h3>" in html
+
+
+def test_the_page_is_its_sections_in_order(view, shop):
+    sections = view.sections()
+    assert [(section.key, section.title) for section in sections] == [
+        ("setup", None),
+        ("strategies", "Strategies"),
+        ("windows", "Quality and update cost per window"),
+        ("drift", "Drift against the training period"),
+    ]
+    opening, metrics = sections[0].parts
+    assert "first 80% of time" in opening and f"**{view.replayed_events:,}** events" in opening
+    assert metrics.values == view.headline and metrics.k == 10
+    work, summary = sections[1].parts
+    assert work == view.work and summary.frame is view.summary
+    *charts, windows = sections[2].parts
+    assert [chart.chart.to_json() for chart in charts] == [chart.to_json() for chart in view.charts.values()]
+    assert windows.frame is view.freshness
+    alerts, drift, *charts = sections[3].parts
+    assert view.alerts.empty and alerts == "No drift signal above its alert threshold."
+    drifting = replace(view, drift=view.drift.assign(new_item_share=1.0))  # every window above the threshold
+    listed = drifting.section("drift").parts[0]
+    assert isinstance(listed, Warnings) and len(listed.messages) == len(view.drift)
+    assert list(listed.messages) == drifting.alerts["message"].tolist()
+    assert drift.frame is view.drift
+    assert [chart.chart.to_json() for chart in charts] == [chart.to_json() for chart in view.drift_charts.values()]
+    assert isinstance(freshness_page(shop), FreshnessView)
 
 
 def test_the_report_of_a_view_is_its_page(view):
-    stamp = re.compile(r"generated [^<]* by workbench")
-    assert stamp.sub("", freshness_report(view, "x").to_html()) == stamp.sub("", view.report("x").to_html())
+    assert STAMP.sub("", freshness_report(view, "x").to_html()) == STAMP.sub("", view.report("x").to_html())
 
 
 def test_the_replay_follows_the_size_rule_and_the_page_states_it(view, shop):

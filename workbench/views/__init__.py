@@ -50,6 +50,13 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "bandit_study",
             "experiments_report",
         ],
-        "freshness": ["FreshnessView", "freshness_view", "freshness_note", "freshness_report"],
+        "freshness": [
+            "FreshnessView",
+            "freshness_view",
+            "freshness_note",
+            "freshness_report",
+            "NoReplay",
+            "freshness_page",
+        ],
     },
 )

@@ -1,7 +1,7 @@
 """Notebook 09 (fresh data): frozen vs incremental vs refit ALS replayed in time windows, and drift.
 
 >>> view = freshness_view(ds, start_fraction=0.8, window_days=7, k=10)  # doctest: +SKIP
->>> view.summary, view.alerts, view.report("synthetic-small")  # doctest: +SKIP
+>>> view.section("drift"), view.report("synthetic-small")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -20,11 +20,16 @@ from workbench.errors import DataError, first_line
 from workbench.guards import positive_int
 from workbench.report import Report
 from workbench.report.analysis_charts import drift_chart, freshness_chart
+from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, Warnings, page
 
 #: Seed of the replayed ALS models.
 SEED = 0
 #: What the page shows, under its title.
 DESCRIPTION = "Replay in time windows: frozen vs incremental vs refit ALS, drift"
+#: Titles of the page's sections after its opening.
+STRATEGIES = "Strategies"
+WINDOWS = "Quality and update cost per window"
+DRIFT = "Drift against the training period"
 
 
 def freshness_note(ds: Dataset) -> str:
@@ -43,7 +48,7 @@ def freshness_note(ds: Dataset) -> str:
 
 
 @dataclass(frozen=True)
-class FreshnessView:
+class FreshnessView(Sectioned):
     """What notebook 09 shows; built by :func:`freshness_view`."""
 
     k: int
@@ -113,38 +118,88 @@ class FreshnessView:
             "drift_alerts": int(len(self.alerts)),
         }
 
+    def sections(self) -> list[Section]:
+        """The page: the setup and headline numbers, the strategies compared overall and per window, drift against
+        the training period."""
+        headline, alerts = self.headline, self.alerts["message"]
+        return [
+            Section(
+                "setup",
+                None,
+                (
+                    f"Trained on the first {self.start_fraction:.0%} of time; replayed **{self.replayed_events:,}** "
+                    f"events in **{headline['windows']}** windows of {self.window_days} days after training; "
+                    f"metrics at k = {self.k} over the users active in each window.",
+                    Metrics(headline, k=self.k),
+                ),
+            ),
+            Section(
+                "strategies",
+                STRATEGIES,
+                (
+                    *((self.work,) if self.work else ()),
+                    Table(
+                        self.summary,
+                        caption="nDCG and hit rate averaged over (user, window) pairs; update time per 1,000 replayed "
+                        "events.",
+                    ),
+                ),
+            ),
+            Section(
+                "windows",
+                WINDOWS,
+                (
+                    *(Chart(chart) for chart in self.charts.values()),
+                    Table(self.freshness, max_rows=60, caption="A row per window and strategy."),
+                ),
+            ),
+            Section(
+                "drift",
+                DRIFT,
+                (
+                    Warnings(tuple(alerts)) if len(alerts) else "No drift signal above its alert threshold.",
+                    Table(self.drift, max_rows=60),
+                    *(Chart(chart) for chart in self.drift_charts.values()),
+                ),
+            ),
+        ]
+
     def report(self, data_name: str) -> Report:
-        """The fresh-data report of the data set ``data_name``.
+        """The fresh-data report of the data set ``data_name``: :meth:`sections` as a page.
 
         >>> publish(view.report("synthetic-small"), "09_freshness", view.headline)  # doctest: +SKIP
         """
-        headline = self.headline
-        report = _page(data_name)
-        report.markdown(
-            f"Trained on the first {self.start_fraction:.0%} of time; replayed **{self.replayed_events:,}** events in "
-            f"**{headline['windows']}** windows of {self.window_days} days after training; "
-            f"metrics at k = {self.k} over the users active in each window."
-        )
-        report.metrics(headline, k=self.k)
-        report.markdown("## Strategies")
-        if self.work:
-            report.markdown(self.work)
-        report.table(
-            self.summary,
-            caption="nDCG and hit rate averaged over (user, window) pairs; update time per 1,000 replayed events.",
-        )
-        for chart in self.charts.values():
-            report.chart(chart)
-        report.markdown("## Drift against the training period")
-        report.warnings(self.alerts["message"])
-        report.table(self.drift, max_rows=60)
-        for chart in self.drift_charts.values():
-            report.chart(chart)
-        return report
+        return _page(data_name, self.sections())
 
 
-def _page(data_name: str) -> Report:
-    return Report(f"Fresh data: {data_name}", description=DESCRIPTION)
+@dataclass(frozen=True)
+class NoReplay(Sectioned):
+    """The page of a log the replay does not apply to (``note``: :func:`freshness_note`): the same sections as
+    :class:`FreshnessView`'s, each saying why it is empty."""
+
+    note: str
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        """No numbers: nothing was replayed."""
+        return {}
+
+    def sections(self) -> list[Section]:
+        """The note, then the other sections saying they need the replay."""
+        return [
+            Section("setup", None, (self.note,)),
+            Section("strategies", STRATEGIES, ("No replay, so no strategies to compare.",)),
+            Section("windows", WINDOWS, ("No replay, so no windows.",)),
+            Section("drift", DRIFT, ("No replayed windows to compare with the training period.",)),
+        ]
+
+    def report(self, data_name: str) -> Report:
+        """The page of ``data_name`` saying why there is no replay."""
+        return _page(data_name, self.sections())
+
+
+def _page(data_name: str, sections: list[Section]) -> Report:
+    return page(f"Fresh data: {data_name}", DESCRIPTION, sections)
 
 
 def freshness_report(view: FreshnessView | None, data_name: str, *, note: str = "") -> Report:
@@ -155,7 +210,21 @@ def freshness_report(view: FreshnessView | None, data_name: str, *, note: str = 
     """
     if view is not None:
         return view.report(data_name)
-    return _page(data_name).markdown(f"## Replay\n\n{note or 'The replay was not computed.'}")
+    return NoReplay(note or "The replay was not computed.").report(data_name)
+
+
+def freshness_page(
+    ds: Dataset, *, start_fraction: float = 0.8, window_days: int = 7, k: int = 10, seed: int = SEED
+) -> FreshnessView | NoReplay:
+    """:func:`freshness_view` of ``ds``, or, when the replay does not apply (:func:`freshness_note`), the page
+    saying why: what notebook 09 shows either way.
+
+    >>> freshness_page(ds).section("strategies")  # doctest: +SKIP
+    """
+    note = freshness_note(ds)
+    if note:
+        return NoReplay(note)
+    return freshness_view(ds, start_fraction=start_fraction, window_days=window_days, k=k, seed=seed)
 
 
 def freshness_view(

@@ -8,7 +8,7 @@ from scipy import stats
 from workbench.analysis.segments import user_segments
 from workbench.data import Dataset
 from workbench.errors import ConfigError
-from workbench.report.sections import Chart
+from workbench.report.sections import Chart, Warnings
 from workbench.views.audit import audit_segments, audit_view
 from workbench.views.common import standard_run
 
@@ -104,7 +104,7 @@ def test_the_page_is_its_sections_in_order(view):
     assert "per-user 75/25 split (seed 42)" in opening and "top 10 for" in opening and "**10%**" in opening
     assert metrics.values == view.headline and metrics.k == 10
     (flags,) = view.section("flags").parts
-    assert flags.splitlines() == [f"- {line}" for line in view.flag_lines()] and len(view.flagged) > 0
+    assert isinstance(flags, Warnings) and list(flags.messages) == view.flag_lines() and len(view.flagged) > 0
     charts = [part.chart for part in view.section("segments").parts if isinstance(part, Chart)]
     assert charts == list(view.audit_charts.values())
     assert view.section("segments").parts[-1].frame is view.significance

@@ -12,7 +12,7 @@ from workbench.analysis.experiment import peeking_curve
 from workbench.errors import ConfigError
 from workbench.evaluation import evaluate
 from workbench.models import ALSRecommender
-from workbench.report.sections import Table
+from workbench.report.sections import Table, Warnings
 from workbench.tuning import AlsSpace, plan_als_search, tune_and_test, validation_split
 from workbench.views.experiments import (
     AB_COLUMNS,
@@ -151,7 +151,7 @@ def test_the_page_is_its_sections_in_order_with_the_controls_values(view, peekin
     online = sections[4]
     assert plan.figures() in [getattr(part, "values", None) for part in online.parts] and plan.caption() in online.parts
     assert online.parts[-1].frame.equals(view.conversions_table.to_frame())
-    assert sections[5].parts[0] == peeking_warning(peeking)
+    assert sections[5].parts[0] == Warnings((peeking_warning(peeking),))
     assert sections[6].parts[-1].frame.equals(bandits.summary)
     # without the controls' values: as the notebook's controls start
     assert default_plan() == online_plan(0.1, 0.1)

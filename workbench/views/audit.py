@@ -21,7 +21,7 @@ from workbench.analysis.stats import group_labels
 from workbench.errors import ConfigError
 from workbench.report import Report
 from workbench.report.charts import audit_comparison_chart, exposure_chart, popularity_bias_chart
-from workbench.report.sections import Chart, Metrics, Part, Section, Sectioned, Table, page
+from workbench.report.sections import Chart, Metrics, Part, Section, Sectioned, Table, Warnings, page
 from workbench.views.common import StandardRun, model_names
 
 #: Item columns whose values the exposure section compares, the first present one wins.
@@ -238,8 +238,7 @@ class AuditView(Sectioned):
             Section(
                 "flags",
                 f"Flagged gaps in {m}: the largest per model and segment",
-                # a Markdown list: the HTML Warnings block has a heading of its own, which the page must not add
-                ("\n".join(f"- {line}" for line in lines) or f"No {m} gap above {threshold:.0%}.",),
+                (Warnings(tuple(lines)) if lines else f"No {m} gap above {threshold:.0%}.",),
             ),
             Section(
                 "segments",

@@ -32,7 +32,7 @@ from workbench.errors import ConfigError
 from workbench.evaluation import evaluate_per_user, summarize
 from workbench.report import Report
 from workbench.report.analysis_charts import bandit_chart, history_chart, importance_chart, peeking_chart
-from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, page
+from workbench.report.sections import Chart, Metrics, Section, Sectioned, Table, Warnings, page
 from workbench.tuning import SearchPlan, TuningResult, plan_als_search, tune_and_test
 from workbench.views.common import RATIO, StandardRun
 
@@ -258,7 +258,7 @@ class ExperimentsView(Sectioned):
 
     def peeking_section(self, curve: pd.DataFrame) -> Section:
         """What peeking does to A/A tests (``curve``: :func:`simulate_peeking`)."""
-        return Section("peeking", "Peeking", (peeking_warning(curve), Chart(peeking_chart(curve))))
+        return Section("peeking", "Peeking", (Warnings((peeking_warning(curve),)), Chart(peeking_chart(curve))))
 
     def bandits_section(self, bandits: BanditStudy) -> Section:
         """The bandit policies of ``bandits`` (:func:`bandit_study` for the notebook's number of users)."""

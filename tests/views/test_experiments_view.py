@@ -85,7 +85,9 @@ def test_planning_numbers_follow_the_two_proportion_formula(p1, lift, target, n)
     spread = np.sqrt(2 * pbar * (1 - pbar))
     sd = np.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
     assert plan.needed == int(np.ceil(((z_a * spread + z_b * sd) / (p2 - p1)) ** 2))
-    assert plan.achieved == pytest.approx(stats.norm.cdf(((p2 - p1) * np.sqrt(n) - z_a * spread) / sd))
+    shift = (p2 - p1) * np.sqrt(n)  # power counts both tails of the two-sided test
+    both_tails = stats.norm.cdf((shift - z_a * spread) / sd) + stats.norm.cdf((-shift - z_a * spread) / sd)
+    assert plan.achieved == pytest.approx(both_tails)
     assert "alpha 5%, two-sided" in plan.caption() and f"{n:,} per arm" in next(reversed(plan.figures()))
 
 

@@ -52,7 +52,7 @@ def test_flags_follow_the_threshold(view):
     assert len(worst) == flagged[["model", "segment"]].drop_duplicates().shape[0]
     largest = flagged.groupby(["model", "segment"])["gap"].max()
     assert worst.set_index(["model", "segment"])["gap"].to_dict() == largest.to_dict()
-    assert view.flag_lines()[: len(worst)] == [f"{r.model}: {r.message}" for r in worst.itertuples()]
+    assert view.section("flags").parts[0].messages == tuple(f"{r.model}: {r.message}" for r in worst.itertuples())
     headline = view.headline
     assert list(headline) == ["ndcg_als", "ndcg_popularity", "flags_als", "max_gap_als", "aplt_als", "coverage_als"]
     assert headline["flags_als"] == int((flagged["model"] == "als").sum())
@@ -103,8 +103,9 @@ def test_the_page_is_its_sections_in_order(view):
     opening, metrics = view.section("setup").parts
     assert "per-user 75/25 split (seed 42)" in opening and "top 10 for" in opening and "**10%**" in opening
     assert metrics.values == view.headline and metrics.k == 10
-    (flags,) = view.section("flags").parts
-    assert isinstance(flags, Warnings) and list(flags.messages) == view.flag_lines() and len(view.flagged) > 0
+    flags, smaller = view.section("flags").parts
+    assert isinstance(flags, Warnings) and len(flags.messages) == len(view.worst) > 0
+    assert smaller == f"... and {len(view.flagged) - len(view.worst)} smaller flagged gaps (details below)."
     charts = [part.chart for part in view.section("segments").parts if isinstance(part, Chart)]
     assert charts == list(view.audit_charts.values())
     assert view.section("segments").parts[-1].frame is view.significance

@@ -129,17 +129,6 @@ class AuditView(Sectioned):
         """The largest flagged gap per model and segment (flags are sorted by gap)."""
         return self.flagged.drop_duplicates(["model", "segment"])
 
-    def flag_lines(self) -> list[str]:
-        """The worst gaps in words, with a count of the smaller ones; empty when nothing is flagged.
-
-        >>> view.flag_lines()[0]  # doctest: +SKIP
-        'als: ndcg for F is 0.041 vs 0.052 for M: a gap of 21%, ...'
-        """
-        lines = [f"{row.model}: {row.message}" for row in self.worst.itertuples()]
-        if len(self.flagged) > len(self.worst):
-            lines.append(f"... and {len(self.flagged) - len(self.worst)} smaller flagged gaps (table below)")
-        return lines
-
     @cached_property
     def bias(self) -> pd.DataFrame:
         """:func:`popularity_bias` per model (index ``model``)."""
@@ -211,7 +200,6 @@ class AuditView(Sectioned):
         popularity bias, exposure and the detail tables."""
         run, m, threshold = self.run, self.metric, self.threshold
         first = next(iter(self.audits.values()))
-        lines = self.flag_lines()
         if self.attribute:
             exposure_parts: tuple[Part, ...] = (
                 Chart(self.exposure_chart),
@@ -238,7 +226,7 @@ class AuditView(Sectioned):
             Section(
                 "flags",
                 f"Flagged gaps in {m}: the largest per model and segment",
-                (Warnings(tuple(lines)) if lines else f"No {m} gap above {threshold:.0%}.",),
+                self._flag_parts(),
             ),
             Section(
                 "segments",
@@ -292,6 +280,14 @@ class AuditView(Sectioned):
                 ),
             ),
         ]
+
+    def _flag_parts(self) -> tuple[Part, ...]:
+        """The worst gaps as warnings, then how many smaller ones the details list; a sentence when none is."""
+        worst = tuple(f"{row.model}: {row.message}" for row in self.worst.itertuples())
+        if not worst:
+            return (f"No {self.metric} gap above {self.threshold:.0%}.",)
+        smaller = len(self.flagged) - len(worst)
+        return (Warnings(worst), *((f"... and {smaller} smaller flagged gaps (details below).",) if smaller else ()))
 
     def report(self, data_name: str) -> Report:
         """The bias-audit report of the data set ``data_name``: :meth:`sections` as a page.

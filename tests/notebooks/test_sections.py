@@ -62,6 +62,10 @@ def shown_in_jupyter(name: str) -> list[str]:
     return [html.unescape(text.removeprefix("## ")) for text in texts if text.startswith("## ")]
 
 
+def test_every_notebook_shows_its_view_sections():
+    assert [path.stem for path in list_notebooks()] == SECTIONED
+
+
 @pytest.mark.parametrize("name", SECTIONED)
 def test_marimo_jupyter_and_html_show_the_same_sections(name, monkeypatch, tmp_path):
     marimo = shown_in_marimo(name, monkeypatch, tmp_path)

@@ -239,7 +239,11 @@ def test_report_without_timestamps_says_why_the_replay_does_not_apply(tmp_path, 
     shop_export(tmp_path / "log.csv")[["user_id", "item_id"]].to_csv(tmp_path / "pairs.csv", index=False)
     assert main(["report", "--data", "pairs.csv", "--out", "reports", "--only", "09_freshness"]) == 0
     page = (tmp_path / "reports" / "09_freshness.html").read_text(encoding="utf-8")
-    assert re.search(r"<h3>Replay</h3>\s*<p>Fresh data does not apply: the log has no timestamp column", page)
+    # the page opens with why, and each section says it has nothing to show
+    assert re.search(
+        r"</header>\s*<section class=\"block\"><p>Fresh data does not apply: the log has no timestamp", page
+    )
+    assert "<h3>Strategies</h3>" in page and "No replay, so no strategies to compare." in page
     assert json.loads((tmp_path / "reports" / "09_freshness.json").read_text(encoding="utf-8"))["headline"] == {}
 
 

@@ -55,5 +55,5 @@ def test_report_names_the_split_from_the_run(view):
     report = view.report("synthetic-small")
     assert report.description == "Popularity vs implicit ALS, per-user 75/25 split"
     html = report.to_html()
-    assert "(per-user 75/25 split (seed 42))" in html and "at k = 10" in html
+    assert "(per-user 75/25 split (seed 42))" in html and "top 10." in html
     assert view.headline["test_users"] == len(view.run.test_users)

@@ -179,8 +179,6 @@ class ColdUsersView(Sectioned):
     split: ColdSplit
     cluster_model: ClusterColdStart
     k: int
-    #: :attr:`name` and ``popularity`` -> top-k lists of the cold users
-    cold_recs: dict[str, pd.DataFrame]
     popularity_model: PopularityRecommender
 
     @property
@@ -196,11 +194,13 @@ class ColdUsersView(Sectioned):
         20
         """
         k = positive_int(k, "k")
-        if k == self.k:
-            return self
+        return self if k == self.k else replace(self, k=k)
+
+    @cached_property
+    def cold_recs(self) -> dict[str, pd.DataFrame]:
+        """:attr:`name` and ``popularity`` -> top-k lists of the cold users."""
         models = {self.name: self.cluster_model, "popularity": self.popularity_model}
-        recs = {name: model.recommend(self.split.cold_users, k=k) for name, model in models.items()}
-        return replace(self, k=k, cold_recs=recs)
+        return {name: model.recommend(self.split.cold_users, k=self.k) for name, model in models.items()}
 
     @property
     def favourites(self) -> str:
@@ -398,10 +398,7 @@ def cold_users_view(
     cluster_model = ClusterColdStart(
         method=method, favourites=favourites, seed=MODEL_SEED, scorer=evaluate_per_user
     ).fit(split.train)
-    popularity = PopularityRecommender().fit(split.train)
-    models = {model_name(cluster_model): cluster_model, "popularity": popularity}
-    recs = {name: model.recommend(split.cold_users, k=k) for name, model in models.items()}
-    return ColdUsersView(split, cluster_model, k, recs, popularity)
+    return ColdUsersView(split, cluster_model, positive_int(k, "k"), PopularityRecommender().fit(split.train))
 
 
 def cold_items(split: ColdSplit) -> pd.Index:

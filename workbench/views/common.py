@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -62,10 +63,16 @@ class StandardRun:
     ratio: float
     #: ``popularity`` and ``als``, fitted on train
     models: dict[str, object]
-    #: model -> top-k list of every test user
-    recs: dict[str, pd.DataFrame]
-    #: model -> :func:`workbench.evaluation.evaluate_per_user` frame
-    per_user: dict[str, pd.DataFrame]
+
+    @cached_property
+    def recs(self) -> dict[str, pd.DataFrame]:
+        """Model -> top-k list of every test user."""
+        return {name: model.recommend(self.test_users, k=self.k) for name, model in self.models.items()}
+
+    @cached_property
+    def per_user(self) -> dict[str, pd.DataFrame]:
+        """Model -> :func:`workbench.evaluation.evaluate_per_user` frame of its list."""
+        return {name: evaluate_per_user(frame, self.test, k=self.k) for name, frame in self.recs.items()}
 
     @property
     def fit_seconds(self) -> pd.DataFrame:
@@ -105,12 +112,7 @@ class StandardRun:
         20
         """
         k = positive_int(k, "k")
-        if k == self.k:
-            return self
-        users = self.test_users
-        recs = {name: model.recommend(users, k=k) for name, model in self.models.items()}
-        per_user = {name: evaluate_per_user(frame, self.test, k=k) for name, frame in recs.items()}
-        return StandardRun(self.ds, self.train, self.test, k, self.seed, self.ratio, self.models, recs, per_user)
+        return self if k == self.k else replace(self, k=k)
 
 
 def standard_run(
@@ -141,10 +143,7 @@ def standard_run(
         **(extra or {}),
     }
     models = {name: fit(model, train) for name, model in unfitted.items()}
-    users = test.interactions[C.USER].unique()
-    recs = {name: model.recommend(users, k=k) for name, model in models.items()}
-    per_user = {name: evaluate_per_user(frame, test, k=k) for name, frame in recs.items()}
-    return StandardRun(ds, train, test, k, seed, ratio, models, recs, per_user)
+    return StandardRun(ds, train, test, k, seed, ratio, models)
 
 
 @dataclass(frozen=True)

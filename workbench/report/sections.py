@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -162,9 +163,14 @@ class Sectioned:
         """The page's sections, in order."""
         raise NotImplementedError
 
+    @cached_property
+    def _sections_by_key(self) -> dict[str, Section]:
+        """:meth:`sections` by key, built once for all the cells that show one (a view does not change)."""
+        return {section.key: section for section in self.sections()}
+
     def section(self, key: str) -> Section:
         """The section named ``key``."""
-        found = {section.key: section for section in self.sections()}
+        found = self._sections_by_key
         if key not in found:
             raise KeyError(f"no section {key!r}; the sections are {', '.join(found)}")
         return found[key]

@@ -826,7 +826,6 @@ TWIN_GUARD = """if importlib.util.find_spec("workbench") is None:
         "`make setup`, then open the twins with `.venv/bin/jupyter lab notebooks/jupyter/`"
     )
 import workbench.twin as mo"""
-TWIN_IMPORT = "import workbench.twin as mo"
 
 
 def _twin_source(source: str, tree: ast.Module, controls: Sequence[_Control]) -> str:
@@ -843,7 +842,8 @@ def _twin_source(source: str, tree: ast.Module, controls: Sequence[_Control]) ->
     for statement in tree.body:
         if isinstance(statement, ast.Import) and [(a.name, a.asname) for a in statement.names] == [("marimo", "mo")]:
             edits.append((statement.lineno, 0, statement.end_lineno, statement.end_col_offset, ""))
-            first += [] if guard is not None else [TWIN_IMPORT]
+            if guard is None:
+                first.append("import workbench.twin as mo")
     for control in controls:
         value = control.statement.value
         rhs = ast.get_source_segment(source, value)

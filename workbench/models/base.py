@@ -220,6 +220,11 @@ class Recommender(ABC):
     _seen: sp.csr_matrix
     _popularity: np.ndarray
 
+    @property
+    def _batch_rows(self) -> int:
+        """Users per block of dense scores: at most ``batch_cells`` cells of users x items at once."""
+        return max(1, self.batch_cells // max(len(self.item_map), 1))
+
     # -- to implement -------------------------------------------------------------
     @abstractmethod
     def _fit(self, train: Dataset) -> None:
@@ -370,7 +375,7 @@ class Recommender(ABC):
         out = np.full(len(user_codes), np.nan)
         known = np.flatnonzero((user_codes >= 0) & (item_codes >= 0))
         distinct, row = np.unique(user_codes[known], return_inverse=True)
-        batch = max(1, self.batch_cells // max(len(self.item_map), 1))
+        batch = self._batch_rows
         by_row = np.argsort(row, kind="stable")
         bounds = np.searchsorted(row[by_row], np.arange(0, len(distinct) + batch, batch))
         for number, start in enumerate(range(0, len(distinct), batch)):
@@ -411,7 +416,7 @@ class Recommender(ABC):
         """:meth:`_candidates` of ``ids`` (distinct, in this model's spelling) batch by batch, so that
         at most ``batch_cells`` dense scores are held at once; rows index ``ids``."""
         codes = self.user_map.codes(ids)
-        batch = max(1, self.batch_cells // max(len(self.item_map), 1))
+        batch = self._batch_rows
         starts = range(0, len(ids), batch)
         parts = [
             self._candidates(ids[start : start + batch], codes[start : start + batch], k, exclude_seen, allowed)
@@ -440,7 +445,7 @@ class Recommender(ABC):
         values[lists.rows, slot] = lists.scores
         fallback[lists.rows, slot] |= lists.fallback
         short = np.flatnonzero(index[:, -1] < 0)
-        batch = max(1, self.batch_cells // max(len(self.item_map), 1))
+        batch = self._batch_rows
         for start in range(0, len(short), batch):
             rows = short[start : start + batch]
             self._fill_with_popularity(index, values, fallback, rows, codes, exclude_seen, allowed)

@@ -70,7 +70,7 @@ class HybridRecommender(Recommender):
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
         """Each user's scores from the model their segment routes to (-inf for items that model does not
         rank): what ``score_pairs`` reads. The two models' scores are on different scales."""
-        cold = self._counts(self.user_map.to_ids(user_codes)) < self.min_interactions
+        cold = self._counts(user_codes) < self.min_interactions
         scores = np.full((len(user_codes), len(self.item_map)), -np.inf)
         for (model, columns), mask in zip(self._routes(), (cold, ~cold), strict=True):
             if mask.any():
@@ -88,7 +88,7 @@ class HybridRecommender(Recommender):
 
         Scores of the two models are on different scales; compare ranks, not scores, across users.
         """
-        cold = np.append(self.counts_.to_numpy(), 0)[codes] < self.min_interactions  # 0 for unknown users
+        cold = self._counts(codes) < self.min_interactions
         parts = []
         for (model, columns), mask in zip(self._routes(), (cold, ~cold), strict=True):
             rows = np.flatnonzero(mask)
@@ -98,8 +98,9 @@ class HybridRecommender(Recommender):
         lists = Candidates.concat(parts)
         return lists.take(np.argsort(lists.rows, kind="stable"))
 
-    def _counts(self, ids: np.ndarray) -> np.ndarray:
-        return np.append(self.counts_.to_numpy(), 0)[self.user_map.codes(ids)]  # 0 for unknown users
+    def _counts(self, codes: np.ndarray) -> np.ndarray:
+        """Training interactions of the users of ``codes``: 0 for unknown users (code -1)."""
+        return np.append(self.counts_.to_numpy(), 0)[codes]
 
     def _state(self) -> dict[str, np.ndarray | str]:
         return {"interactions": self.counts_.to_numpy(dtype=np.int64)}
@@ -114,7 +115,8 @@ class HybridRecommender(Recommender):
         """True for the users served by the cold model; a boolean Series indexed by user_id."""
         self._require_fitted("is_cold")
         ids = unique_users(users, self.user_map)
-        return pd.Series(self._counts(ids) < self.min_interactions, index=pd.Index(ids, name=C.USER), name="cold")
+        cold = self._counts(self.user_map.codes(ids)) < self.min_interactions
+        return pd.Series(cold, index=pd.Index(ids, name=C.USER), name="cold")
 
     def segments(self, users: Iterable[Any] | pd.Series | Dataset, *, heavy_from: int | None = None) -> pd.Series:
         """``cold`` (routed to the cold model), ``light`` or ``heavy`` per user, indexed by user_id.
@@ -126,7 +128,7 @@ class HybridRecommender(Recommender):
         """
         self._require_fitted("segments")
         ids = unique_users(users, self.user_map)
-        counts = self._counts(ids)
+        counts = self._counts(self.user_map.codes(ids))
         if heavy_from is None:
             warm = self.counts_[self.counts_ >= self.min_interactions]
             heavy_from = int(np.ceil(warm.median())) if len(warm) else self.min_interactions
